@@ -1,0 +1,18 @@
+// Named fault points: places in the code where a test can make the process die on purpose.
+//
+// Set the environment variable BEATBOOK_FAULT to "NAME" (die at the first hit of that point) or
+// "NAME:N" (die at the Nth hit). The process then kills itself with SIGKILL, as a power cut would,
+// without flushing or unwinding anything. With the variable unset a fault point costs one branch.
+//
+// Points in the code base (grep for BB_FAULT_POINT): "store.log.before_commit",
+// "store.ack.before_commit", "store.pull.before_commit", "server.push.before_commit",
+// "server.push.after_commit".
+#pragma once
+
+namespace beatbook {
+
+void HitFaultPoint(const char* name);
+
+#define BB_FAULT_POINT(name) ::beatbook::HitFaultPoint(name)
+
+}  // namespace beatbook

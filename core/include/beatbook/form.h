@@ -1,0 +1,100 @@
+// Forms as data: the definitions field staff fill in, loaded from the JSON in `schema/`.
+//
+//   FormSet forms;
+//   Status s = FormSet::LoadDir("schema", &forms);
+//   const FormDef* f = forms.Latest("outreach_contact");
+//
+// A FormSet holds every version of every form plus the shared choice lists. It is immutable once
+// loaded, so it may be shared between threads. The JSON shapes are documented in
+// docs/forms.md; loading checks them and names the file, form and field of any mistake.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/status.h"
+
+namespace beatbook {
+
+using json = nlohmann::json;
+
+enum class FieldType { kText, kInteger, kNumber, kBoolean, kDateTime, kSelectOne, kSelectMultiple };
+
+// "text", "integer", ... as written in the form JSON.
+const char* FieldTypeName(FieldType type);
+
+// When a field applies (XLSForm's `relevant`): the field only applies while the condition on
+// another field holds; otherwise it must be left empty.
+struct Relevance {
+  enum class Op { kEquals, kIn, kInList, kIncludes, kPresent };
+  std::string field;  // the field the condition reads
+  Op op = Op::kPresent;
+  json operand;                        // the value, values or code for kEquals/kIn/kIncludes
+  std::set<std::string> list_codes;    // resolved codes for kInList
+  std::string Describe() const;        // "when 'indicator' is one of return_indicators"
+};
+
+struct Choice {
+  std::string code;
+  std::string label;
+};
+
+struct FieldDef {
+  std::string name;
+  FieldType type = FieldType::kText;
+  std::string label;
+  std::string help;
+  bool required = false;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::size_t max_length = 0;  // text only; 0 means tunables::kDefaultMaxTextLength
+  std::vector<std::string> choice_lists;
+  std::vector<Choice> choices;       // resolved from choice_lists, in order
+  std::set<std::string> choice_codes;
+  bool sensitive = false;            // excluded from exports unless asked for
+  std::string not_before;            // a date-time field (or "occurred_at") this must not precede
+  std::optional<Relevance> relevant;
+};
+
+struct FormDef {
+  std::string name;
+  int version = 0;
+  std::string label;
+  std::string help;
+  std::vector<FieldDef> fields;
+  json source;  // the JSON it was loaded from
+
+  const FieldDef* Find(const std::string& field_name) const;
+};
+
+class FormSet {
+ public:
+  // Loads `dir`/choices.json and every `dir`/forms/*.json.
+  static Status LoadDir(const std::string& dir, FormSet* out);
+  // Loads the document ToJson() writes: {"choices": {"lists": {...}}, "forms": [FORM, ...]}.
+  static Status FromJson(const json& doc, FormSet* out);
+  json ToJson() const;
+
+  // The form `name` at `version`, or nullptr.
+  const FormDef* Find(const std::string& name, int version) const;
+  // The highest version of form `name`, or nullptr.
+  const FormDef* Latest(const std::string& name) const;
+  // Names of all forms, sorted.
+  std::vector<std::string> FormNames() const;
+  // The choice list `name`, or nullptr.
+  const std::vector<Choice>* List(const std::string& name) const;
+  bool empty() const { return forms_.empty(); }
+
+ private:
+  Status AddForm(const json& form_json, const std::string& where);
+  json choices_doc_;
+  std::map<std::string, std::vector<Choice>> lists_;
+  std::map<std::pair<std::string, int>, FormDef> forms_;
+};
+
+}  // namespace beatbook

@@ -1,0 +1,158 @@
+// LocalStore: a field device's store. Records, the outbox of changes waiting to sync, the device's
+// identity and forms, and the rejections the server sent back. One SQLite file (WAL) in a
+// directory.
+//
+//   std::unique_ptr<LocalStore> store;
+//   Status s = LocalStore::Open("/data/tablet", {}, &store);
+//   std::string id;
+//   s = store->Log({"street_brief", {{"place", "Jewry St"}, {"attendees", 12}}}, &id);
+//
+// Guarantees:
+// - Log, LogAll, Edit and Delete each run in one transaction that writes the record and its outbox
+//   change together: after a crash at any point the store holds all of it or none of it.
+// - A call that returns an error has changed nothing.
+// - Stamps are issued by a hybrid logical clock persisted in the store, so they increase across
+//   restarts and across processes sharing the store, even if the wall clock goes backwards.
+//
+// Threads: a LocalStore is not thread-safe; use one per thread. Several processes may open the same
+// directory; SQLite serialises their writes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/clock.h"
+#include "beatbook/form.h"
+#include "beatbook/record.h"
+#include "beatbook/sqlite_db.h"
+#include "beatbook/status.h"
+
+namespace beatbook {
+
+// Who this device is. `server_url` is empty for a stand-alone device.
+struct Identity {
+  std::string user;
+  std::string org;
+  std::string role;  // field_worker, partner_lead, coordinator or admin
+  std::string device_id;
+  std::string server_url;
+  std::string secret;  // device credential from enrolment; empty when stand-alone
+  std::string ca_file; // CA certificate trusted for the server (init --ca), empty for the system's
+};
+
+struct LocalStoreOptions {
+  const Clock* clock = nullptr;  // nullptr: the system clock
+  // Test hook: migrate the schema only up to this version (0 = latest).
+  int max_schema_version = 0;
+};
+
+// What a user logs. `form` and `fields` are required. `id`, `occurred_at` optional; `org`, `author`,
+// `device`, where given, must be this device's own.
+struct RecordInput {
+  std::string form;
+  json fields = json::object();
+  std::optional<std::string> occurred_at;
+  std::optional<std::string> id;
+  std::optional<std::string> org;
+  std::optional<std::string> author;
+  std::optional<std::string> device;
+
+  // Reads the interface's RECORD object shape. Errors name `where` (e.g. "record 3").
+  static Status FromJson(const json& j, const std::string& where, RecordInput* out);
+};
+
+struct OutboxEntry {
+  std::int64_t seq = 0;  // position in the outbox, increasing
+  std::string change_id;
+  RecordState change;
+};
+
+struct Rejection {
+  std::string change_id;
+  std::string record_id;
+  std::string reason;
+  std::int64_t at_ms = 0;
+};
+
+struct StoreSummary {
+  std::int64_t records = 0;        // not deleted
+  std::int64_t pending_changes = 0;
+  std::int64_t rejections = 0;
+  std::int64_t last_sync_ms = 0;   // 0 = never
+  std::string cursor;
+};
+
+class LocalStore {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  // Creates a new store in `dir` (made if missing; must not already hold a store).
+  static Status Create(const std::string& dir, const Identity& identity, const FormSet& forms,
+                       const LocalStoreOptions& options, std::unique_ptr<LocalStore>* out);
+  // Opens an existing store, migrating its schema to the current version.
+  static Status Open(const std::string& dir, const LocalStoreOptions& options,
+                     std::unique_ptr<LocalStore>* out);
+
+  const Identity& identity() const { return identity_; }
+  const FormSet& forms() const { return forms_; }
+
+  // Validates and stores one new record with its outbox change. Sets *id.
+  Status Log(const RecordInput& input, std::string* id);
+  // All records valid and stored in one transaction, or none. Errors name the record's index.
+  Status LogAll(const std::vector<RecordInput>& inputs, std::vector<std::string>* ids);
+  // Sets fields (null clears one) and optionally occurred_at; validated against the record's form.
+  Status Edit(const std::string& id, const json& set_fields,
+              const std::optional<std::string>& occurred_at);
+  // Marks a record deleted (a tombstone that syncs).
+  Status Delete(const std::string& id);
+
+  // A record that is not deleted. NotFound otherwise (the message says if it was deleted).
+  Status Get(const std::string& id, RecordState* out);
+  // Records that are not deleted, optionally of one form, oldest occurred_at first.
+  Status List(const std::string& form, std::vector<RecordState>* out);
+  // Every record state, deleted ones included (for sync tests and convergence checks).
+  Status ListAllStates(std::vector<RecordState>* out);
+  Status Summary(StoreSummary* out);
+  Status Rejections(std::vector<Rejection>* out);
+
+  // --- Sync support ---
+  // The oldest `max` outbox entries.
+  Status ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out);
+  // After the server committed a batch: removes the entries `seqs` from the outbox and records
+  // `rejected`, in one transaction.
+  Status Acknowledge(const std::vector<std::int64_t>& seqs, const std::vector<Rejection>& rejected);
+  // Merges pulled states and stores `cursor`, in one transaction.
+  Status ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor);
+  // Records a completed sync, the server's clock offset and forms.
+  Status RecordSync(std::int64_t at_ms);
+  Status SetClockOffset(std::int64_t offset_ms);
+  Status ReplaceForms(const FormSet& forms);
+  Status SetIdentity(const Identity& identity);
+
+ private:
+  LocalStore() = default;
+  Status Init(const std::string& dir, const LocalStoreOptions& options, bool create);
+  Status Migrate(int max_version);
+  Status LoadMeta();
+  Status GetMeta(const std::string& key, std::string* value);
+  Status PutMeta(const std::string& key, const std::string& value);
+  Status LoadState(const std::string& id, RecordState* out, bool* found);
+  Status WriteState(const RecordState& state);
+  Status AppendOutbox(const RecordState& change);
+  Status PrepareNewRecord(const RecordInput& input, HybridClock* hlc, RecordState* state);
+  Status ReadHlc(HlcStamp* last);
+
+  SqliteDb db_;
+  Identity identity_;
+  FormSet forms_;
+  const Clock* base_clock_ = nullptr;
+  std::unique_ptr<OffsetClock> clock_;
+  std::string dir_;
+};
+
+}  // namespace beatbook

@@ -1,0 +1,79 @@
+// Records, registers and the merge rule (docs/protocol.md, section 1).
+//
+// A RecordState is a record's envelope plus one Register per mutable part: occurred_at, deleted and
+// each field. A change (what one log, edit or delete wrote) is a RecordState holding only the
+// registers it touched. Merge() keeps, per register, the one with the larger (stamp, device): it is
+// commutative, associative and idempotent, so replicas that saw the same changes are identical.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/hlc.h"
+#include "beatbook/status.h"
+
+namespace beatbook {
+
+using json = nlohmann::json;
+
+struct Register {
+  json v;               // the value; null means empty
+  HlcStamp t = 0;       // stamp of the write
+  std::string d;        // device that wrote it
+  HlcStamp b = 0;       // in a change: stamp of the register it replaced (0 = none); else 0
+
+  // True if this register orders after `other` by (t, d).
+  bool After(const Register& other) const {
+    return t != other.t ? t > other.t : d > other.d;
+  }
+};
+
+struct RecordState {
+  std::string id;
+  std::string form;
+  int form_version = 0;
+  std::string org;
+  std::string author;
+  std::string device;
+  std::optional<Register> occurred_at;
+  std::optional<Register> deleted;
+  std::map<std::string, Register> fields;
+
+  bool IsDeleted() const { return deleted && deleted->v.is_boolean() && deleted->v.get<bool>(); }
+  std::string OccurredAt() const;
+  // Field name -> value, without empty (null) fields.
+  json FieldValues() const;
+  // The largest stamp of any register (0 if none).
+  HlcStamp MaxStamp() const;
+
+  // The wire/storage form (docs/protocol.md). `with_base` keeps the "b" members of a change.
+  json ToJson(bool with_base = false) const;
+  static Status FromJson(const json& j, RecordState* out);
+  // The interface's RECORD shape: {"id","form","form_version","org","author","device",
+  // "occurred_at","fields"}.
+  json ToRecordJson() const;
+};
+
+// A concurrent write that lost a merge: kept for the coordinator to review.
+struct Conflict {
+  std::string record_id;
+  std::string field;  // "occurred_at", "deleted" or a field name
+  Register winner;
+  Register loser;
+};
+
+struct MergeResult {
+  bool changed = false;             // some register of the target was replaced
+  std::vector<Conflict> conflicts;  // concurrent writes detected (docs/protocol.md, section 5)
+};
+
+// Merges `incoming` into `*target`. `target` may be empty (id == ""), in which case it takes
+// `incoming`'s envelope. Both must have the same id otherwise.
+MergeResult Merge(RecordState* target, const RecordState& incoming);
+
+}  // namespace beatbook

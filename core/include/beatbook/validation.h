@@ -1,0 +1,40 @@
+// Validation of a record's fields against its form.
+//
+// ValidateFields() reports every error at once; each names the field, the value and the rule it
+// breaks. ParseFieldText() turns the text a user typed (`--set attendees=12`) into the typed JSON
+// value the form expects, with the same kind of error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/form.h"
+#include "beatbook/status.h"
+
+namespace beatbook {
+
+struct ValidationError {
+  std::string field;  // the field name, or "occurred_at", or "fields" for the object itself
+  std::string value;  // the offending value as JSON text ("" when missing)
+  std::string rule;   // "required", "type", "min", "max", "max_length", "choices", "unknown_field",
+                      // "not_relevant", "not_before"
+  std::string message;  // one sentence: "field 'attendees': value -3 is below the minimum 0"
+};
+
+// Checks `fields` (a JSON object, field name -> value; null means empty) against `form`.
+// `occurred_ms` is the record's occurred_at instant, for `not_before: occurred_at` rules.
+std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fields,
+                                            std::int64_t occurred_ms);
+
+// All messages joined with "; ".
+std::string JoinErrors(const std::vector<ValidationError>& errors);
+
+// Parses command-line text for `field`: integers, numbers, booleans (true/false/yes/no/1/0),
+// date-times (ISO 8601 with offset), a code, or comma-separated codes for select_multiple.
+// An empty text means "empty" (JSON null).
+Status ParseFieldText(const FieldDef& field, const std::string& text, json* out);
+
+}  // namespace beatbook

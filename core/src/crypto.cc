@@ -1,0 +1,80 @@
+#include "beatbook/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace beatbook {
+
+namespace {
+std::string FormatUuid(unsigned char b[16]) {
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+void RandomBytes(unsigned char* buf, int n) {
+  if (RAND_bytes(buf, n) != 1) throw std::runtime_error("OpenSSL RAND_bytes failed");
+}
+}  // namespace
+
+std::string NewUuid() {
+  unsigned char b[16];
+  RandomBytes(b, 16);
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  return FormatUuid(b);
+}
+
+std::string DerivedUuid(const std::string& key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  digest[6] = (digest[6] & 0x0f) | 0x80;  // version 8 (custom, name-based)
+  digest[8] = (digest[8] & 0x3f) | 0x80;
+  return FormatUuid(digest);
+}
+
+std::string RandomSecret(int bytes) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string raw(static_cast<size_t>(bytes), '\0');
+  RandomBytes(reinterpret_cast<unsigned char*>(raw.data()), bytes);
+  std::string out;
+  unsigned int buffer = 0;
+  int bits = 0;
+  for (unsigned char c : raw) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kAlphabet[(buffer >> bits) & 0x3f];
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (6 - bits)) & 0x3f];
+  return out;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  std::string out;
+  char hex[3];
+  for (unsigned char c : digest) {
+    std::snprintf(hex, sizeof hex, "%02x", c);
+    out += hex;
+  }
+  return out;
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace beatbook

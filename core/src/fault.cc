@@ -1,0 +1,42 @@
+#include "beatbook/fault.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+namespace beatbook {
+
+namespace {
+struct FaultConfig {
+  std::string name;
+  long hits_left = 0;  // dies when this reaches 0
+};
+
+FaultConfig* Config() {
+  static FaultConfig* config = [] {
+    const char* env = std::getenv("BEATBOOK_FAULT");
+    if (env == nullptr || *env == '\0') return static_cast<FaultConfig*>(nullptr);
+    auto* c = new FaultConfig;
+    std::string spec(env);
+    auto colon = spec.find(':');
+    c->name = spec.substr(0, colon);
+    c->hits_left = colon == std::string::npos ? 1 : std::strtol(spec.c_str() + colon + 1, nullptr, 10);
+    return c;
+  }();
+  return config;
+}
+}  // namespace
+
+void HitFaultPoint(const char* name) {
+  FaultConfig* c = Config();
+  if (c == nullptr || c->name != name) return;
+  if (--c->hits_left <= 0) {
+    // SIGKILL, like a power cut: no destructors, no flushing, no atexit handlers.
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(137);
+  }
+}
+
+}  // namespace beatbook

@@ -1,0 +1,256 @@
+#include "beatbook/form.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace beatbook {
+
+namespace fs = std::filesystem;
+
+const char* FieldTypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kText: return "text";
+    case FieldType::kInteger: return "integer";
+    case FieldType::kNumber: return "number";
+    case FieldType::kBoolean: return "boolean";
+    case FieldType::kDateTime: return "datetime";
+    case FieldType::kSelectOne: return "select_one";
+    case FieldType::kSelectMultiple: return "select_multiple";
+  }
+  return "?";
+}
+
+std::string Relevance::Describe() const {
+  switch (op) {
+    case Op::kEquals: return "when '" + field + "' is " + operand.dump();
+    case Op::kIn: return "when '" + field + "' is one of " + operand.dump();
+    case Op::kInList: return "when '" + field + "' is one of the list " + operand.get<std::string>();
+    case Op::kIncludes: return "when '" + field + "' includes " + operand.dump();
+    case Op::kPresent: return "when '" + field + "' has a value";
+  }
+  return "";
+}
+
+const FieldDef* FormDef::Find(const std::string& field_name) const {
+  for (const auto& f : fields) {
+    if (f.name == field_name) return &f;
+  }
+  return nullptr;
+}
+
+namespace {
+
+bool ParseType(const std::string& s, FieldType* t) {
+  static const std::pair<const char*, FieldType> kTypes[] = {
+      {"text", FieldType::kText},           {"integer", FieldType::kInteger},
+      {"number", FieldType::kNumber},       {"boolean", FieldType::kBoolean},
+      {"datetime", FieldType::kDateTime},   {"select_one", FieldType::kSelectOne},
+      {"select_multiple", FieldType::kSelectMultiple}};
+  for (const auto& [name, type] : kTypes) {
+    if (s == name) {
+      *t = type;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ReadJsonFile(const fs::path& path, json* out) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError("cannot read " + path.string());
+  std::stringstream buf;
+  buf << in.rdbuf();
+  try {
+    *out = json::parse(buf.str());
+  } catch (const json::parse_error& e) {
+    return Status::InvalidArgument(path.string() + " is not valid JSON: " + e.what());
+  }
+  return Status::OK();
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Status FormSet::AddForm(const json& fj, const std::string& where) {
+  auto bad = [&](const std::string& msg) { return Status::InvalidArgument(where + ": " + msg); };
+  if (!fj.is_object()) return bad("a form must be a JSON object");
+  FormDef form;
+  form.source = fj;
+  form.name = Str(fj, "form");
+  if (form.name.empty()) return bad("missing \"form\" name");
+  if (!fj.contains("version") || !fj["version"].is_number_integer() || fj["version"].get<int>() < 1) {
+    return bad("form '" + form.name + "' needs an integer \"version\" >= 1");
+  }
+  form.version = fj["version"].get<int>();
+  form.label = Str(fj, "label");
+  form.help = Str(fj, "help");
+  if (!fj.contains("fields") || !fj["fields"].is_array()) return bad("missing \"fields\" array");
+  for (const auto& jf : fj["fields"]) {
+    FieldDef f;
+    f.name = Str(jf, "name");
+    std::string at = "form '" + form.name + "' field '" + f.name + "': ";
+    if (f.name.empty()) return bad("form '" + form.name + "': a field has no \"name\"");
+    if (form.Find(f.name) || f.name == "occurred_at") return bad(at + "name used twice or reserved");
+    if (!ParseType(Str(jf, "type"), &f.type)) return bad(at + "unknown type '" + Str(jf, "type") + "'");
+    f.label = Str(jf, "label");
+    f.help = Str(jf, "help");
+    f.required = jf.value("required", false);
+    f.sensitive = jf.value("sensitive", false);
+    if (jf.contains("min")) f.min = jf["min"].get<double>();
+    if (jf.contains("max")) f.max = jf["max"].get<double>();
+    f.max_length = jf.value("max_length", std::size_t{0});
+    f.not_before = Str(jf, "not_before");
+    if (jf.contains("choices")) {
+      for (const auto& list_name : jf["choices"]) {
+        std::string ln = list_name.get<std::string>();
+        auto it = lists_.find(ln);
+        if (it == lists_.end()) return bad(at + "unknown choice list '" + ln + "'");
+        f.choice_lists.push_back(ln);
+        for (const auto& c : it->second) {
+          if (f.choice_codes.insert(c.code).second) f.choices.push_back(c);
+        }
+      }
+    }
+    bool is_select = f.type == FieldType::kSelectOne || f.type == FieldType::kSelectMultiple;
+    if (is_select && f.choices.empty()) return bad(at + "a select field needs \"choices\"");
+    if (jf.contains("relevant")) {
+      const json& r = jf["relevant"];
+      Relevance rel;
+      rel.field = Str(r, "field");
+      if (rel.field.empty()) return bad(at + "\"relevant\" needs a \"field\"");
+      if (r.contains("equals")) {
+        rel.op = Relevance::Op::kEquals;
+        rel.operand = r["equals"];
+      } else if (r.contains("in")) {
+        rel.op = Relevance::Op::kIn;
+        rel.operand = r["in"];
+      } else if (r.contains("in_list")) {
+        rel.op = Relevance::Op::kInList;
+        rel.operand = r["in_list"];
+        auto it = lists_.find(rel.operand.get<std::string>());
+        if (it == lists_.end()) return bad(at + "unknown list in \"relevant\"");
+        for (const auto& c : it->second) rel.list_codes.insert(c.code);
+      } else if (r.contains("includes")) {
+        rel.op = Relevance::Op::kIncludes;
+        rel.operand = r["includes"];
+      } else if (r.contains("present")) {
+        rel.op = Relevance::Op::kPresent;
+      } else {
+        return bad(at + "\"relevant\" needs one of equals, in, in_list, includes, present");
+      }
+      f.relevant = std::move(rel);
+    }
+    form.fields.push_back(std::move(f));
+  }
+  // Cross-references: relevance and not_before must name fields of this form.
+  for (const auto& f : form.fields) {
+    if (f.relevant && !form.Find(f.relevant->field)) {
+      return bad("form '" + form.name + "' field '" + f.name + "': relevant names unknown field '" +
+                 f.relevant->field + "'");
+    }
+    if (!f.not_before.empty() && f.not_before != "occurred_at" && !form.Find(f.not_before)) {
+      return bad("form '" + form.name + "' field '" + f.name + "': not_before names unknown field");
+    }
+  }
+  auto key = std::make_pair(form.name, form.version);
+  if (forms_.count(key)) {
+    return bad("form '" + form.name + "' version " + std::to_string(form.version) + " defined twice");
+  }
+  forms_.emplace(key, std::move(form));
+  return Status::OK();
+}
+
+Status FormSet::FromJson(const json& doc, FormSet* out) {
+  FormSet set;
+  try {
+    if (!doc.is_object() || !doc.contains("choices") || !doc.contains("forms")) {
+      return Status::InvalidArgument("a form set needs \"choices\" and \"forms\"");
+    }
+    set.choices_doc_ = doc["choices"];
+    if (!set.choices_doc_.contains("lists") || !set.choices_doc_["lists"].is_object()) {
+      return Status::InvalidArgument("choices: missing \"lists\" object");
+    }
+    for (const auto& [name, items] : set.choices_doc_["lists"].items()) {
+      std::vector<Choice> list;
+      for (const auto& item : items) {
+        list.push_back({item.at("code").get<std::string>(), Str(item, "label")});
+      }
+      set.lists_[name] = std::move(list);
+    }
+    for (const auto& fj : doc["forms"]) {
+      BB_RETURN_IF_ERROR(set.AddForm(fj, "form set"));
+    }
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("form set has a value of the wrong type: ") + e.what());
+  }
+  *out = std::move(set);
+  return Status::OK();
+}
+
+Status FormSet::LoadDir(const std::string& dir, FormSet* out) {
+  fs::path root(dir);
+  json doc = {{"forms", json::array()}};
+  BB_RETURN_IF_ERROR(ReadJsonFile(root / "choices.json", &doc["choices"]));
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(root / "forms", ec)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  if (ec) return Status::IoError("cannot list " + (root / "forms").string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  FormSet set;
+  Status s = FromJson({{"choices", doc["choices"]}, {"forms", json::array()}}, &set);
+  if (!s.ok()) return Status::InvalidArgument((root / "choices.json").string() + ": " + s.message());
+  for (const auto& path : files) {
+    json fj;
+    BB_RETURN_IF_ERROR(ReadJsonFile(path, &fj));
+    try {
+      BB_RETURN_IF_ERROR(set.AddForm(fj, path.string()));
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument(path.string() + ": a value has the wrong type: " + e.what());
+    }
+  }
+  if (set.forms_.empty()) return Status::InvalidArgument("no forms found in " + dir + "/forms");
+  *out = std::move(set);
+  return Status::OK();
+}
+
+json FormSet::ToJson() const {
+  json forms = json::array();
+  for (const auto& [key, form] : forms_) forms.push_back(form.source);
+  return {{"choices", choices_doc_}, {"forms", forms}};
+}
+
+const FormDef* FormSet::Find(const std::string& name, int version) const {
+  auto it = forms_.find({name, version});
+  return it == forms_.end() ? nullptr : &it->second;
+}
+
+const FormDef* FormSet::Latest(const std::string& name) const {
+  const FormDef* best = nullptr;
+  for (auto it = forms_.lower_bound({name, 0}); it != forms_.end() && it->first.first == name; ++it) {
+    best = &it->second;
+  }
+  return best;
+}
+
+std::vector<std::string> FormSet::FormNames() const {
+  std::vector<std::string> names;
+  for (const auto& [key, form] : forms_) {
+    if (names.empty() || names.back() != key.first) names.push_back(key.first);
+  }
+  return names;
+}
+
+const std::vector<Choice>* FormSet::List(const std::string& name) const {
+  auto it = lists_.find(name);
+  return it == lists_.end() ? nullptr : &it->second;
+}
+
+}  // namespace beatbook

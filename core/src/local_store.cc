@@ -1,0 +1,614 @@
+#include "beatbook/local_store.h"
+
+#include <filesystem>
+
+#include "beatbook/crypto.h"
+#include "beatbook/datetime.h"
+#include "beatbook/fault.h"
+#include "beatbook/tunables.h"
+#include "beatbook/validation.h"
+#include "beatbook/migrations.h"
+
+namespace beatbook {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kDbFile[] = "beatbook.db";
+
+// Ids are UUIDs in practice; anything else a user passes must at least be a safe token.
+bool IsValidId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+json IdentityToJson(const Identity& id) {
+  return {{"user", id.user},           {"org", id.org},
+          {"role", id.role},           {"device_id", id.device_id},
+          {"server_url", id.server_url}, {"secret", id.secret},
+          {"ca_file", id.ca_file}};
+}
+
+Identity IdentityFromJson(const json& j) {
+  Identity id;
+  id.user = j.value("user", "");
+  id.org = j.value("org", "");
+  id.role = j.value("role", "");
+  id.device_id = j.value("device_id", "");
+  id.server_url = j.value("server_url", "");
+  id.secret = j.value("secret", "");
+  id.ca_file = j.value("ca_file", "");
+  return id;
+}
+
+// A form whose record id is derived from a natural key of its fields (data dictionary): the same
+// return entered twice, on two tablets, is one record.
+std::optional<std::string> NaturalKeyId(const RecordInput& in, const std::string& org) {
+  if (in.form != "indicator_return") return std::nullopt;
+  const json& f = in.fields;
+  if (!f.contains("indicator") || !f.contains("fy") || !f.contains("quarter")) return std::nullopt;
+  return DerivedUuid("indicator_return|" + f["indicator"].dump() + "|" + f["fy"].dump() + "|" +
+                     f["quarter"].dump() + "|" + org);
+}
+
+std::string Summarise(const std::vector<std::string>& errors) {
+  std::string msg;
+  const size_t kShown = 5;
+  for (size_t i = 0; i < errors.size() && i < kShown; ++i) msg += (i ? "; " : "") + errors[i];
+  if (errors.size() > kShown) msg += "; and " + std::to_string(errors.size() - kShown) + " more";
+  return msg;
+}
+
+}  // namespace
+
+Status RecordInput::FromJson(const json& j, const std::string& where, RecordInput* out) {
+  if (!j.is_object()) return Status::InvalidArgument(where + ": a record must be a JSON object");
+  RecordInput in;
+  auto opt_str = [&](const char* key, std::optional<std::string>* dst) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return Status::OK();
+    if (!it->is_string()) {
+      return Status::InvalidArgument(where + ": \"" + key + "\" must be a string, not " + it->dump());
+    }
+    *dst = it->get<std::string>();
+    return Status::OK();
+  };
+  auto form = j.find("form");
+  if (form == j.end() || !form->is_string()) {
+    return Status::InvalidArgument(where + ": \"form\" is required and must be a string");
+  }
+  in.form = form->get<std::string>();
+  auto fields = j.find("fields");
+  if (fields == j.end() || !fields->is_object()) {
+    return Status::InvalidArgument(where + ": \"fields\" is required and must be an object");
+  }
+  in.fields = *fields;
+  BB_RETURN_IF_ERROR(opt_str("occurred_at", &in.occurred_at));
+  BB_RETURN_IF_ERROR(opt_str("id", &in.id));
+  BB_RETURN_IF_ERROR(opt_str("org", &in.org));
+  BB_RETURN_IF_ERROR(opt_str("author", &in.author));
+  BB_RETURN_IF_ERROR(opt_str("device", &in.device));
+  static const std::set<std::string> kKnown = {"id",     "form",   "form_version", "org",
+                                               "author", "device", "occurred_at",  "fields"};
+  for (const auto& [key, value] : j.items()) {
+    if (!kKnown.count(key)) return Status::InvalidArgument(where + ": unknown member \"" + key + "\"");
+  }
+  *out = std::move(in);
+  return Status::OK();
+}
+
+Status LocalStore::Create(const std::string& dir, const Identity& identity, const FormSet& forms,
+                          const LocalStoreOptions& options, std::unique_ptr<LocalStore>* out) {
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / kDbFile, ec)) {
+    return Status::AlreadyExists("a device store already exists in " + dir);
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create directory " + dir + ": " + ec.message());
+  std::unique_ptr<LocalStore> store(new LocalStore);
+  BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/true));
+  SqliteTransaction txn(&store->db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  BB_RETURN_IF_ERROR(store->PutMeta("identity", IdentityToJson(identity).dump()));
+  BB_RETURN_IF_ERROR(store->PutMeta("forms", forms.ToJson().dump()));
+  BB_RETURN_IF_ERROR(store->PutMeta("hlc_last", "0"));
+  BB_RETURN_IF_ERROR(store->PutMeta("clock_offset_ms", "0"));
+  BB_RETURN_IF_ERROR(store->PutMeta("cursor", "0"));
+  BB_RETURN_IF_ERROR(store->PutMeta("last_sync_ms", "0"));
+  BB_RETURN_IF_ERROR(txn.Commit());
+  BB_RETURN_IF_ERROR(store->LoadMeta());
+  *out = std::move(store);
+  return Status::OK();
+}
+
+Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options,
+                        std::unique_ptr<LocalStore>* out) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / kDbFile, ec)) {
+    return Status::NotFound("no device store in " + dir + " (run 'field_client init' first)");
+  }
+  std::unique_ptr<LocalStore> store(new LocalStore);
+  BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/false));
+  BB_RETURN_IF_ERROR(store->LoadMeta());
+  *out = std::move(store);
+  return Status::OK();
+}
+
+Status LocalStore::Init(const std::string& dir, const LocalStoreOptions& options, bool create) {
+  dir_ = dir;
+  base_clock_ = options.clock ? options.clock : SystemClock::Default();
+  clock_ = std::make_unique<OffsetClock>(base_clock_, 0);
+  BB_RETURN_IF_ERROR(db_.Open((fs::path(dir) / kDbFile).string(), create));
+  return Migrate(options.max_schema_version ? options.max_schema_version : kSchemaVersion);
+}
+
+Status LocalStore::Migrate(int max_version) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("PRAGMA user_version", &st));
+  st.Step();
+  int current = static_cast<int>(st.ColumnInt(0));
+  return ApplyMigrations(&db_, DeviceMigrations(), current, max_version, "device store " + dir_);
+}
+
+Status LocalStore::LoadMeta() {
+  std::string text;
+  BB_RETURN_IF_ERROR(GetMeta("identity", &text));
+  try {
+    identity_ = IdentityFromJson(json::parse(text));
+    BB_RETURN_IF_ERROR(GetMeta("forms", &text));
+    BB_RETURN_IF_ERROR(FormSet::FromJson(json::parse(text), &forms_));
+    BB_RETURN_IF_ERROR(GetMeta("clock_offset_ms", &text));
+    clock_ = std::make_unique<OffsetClock>(base_clock_, std::stoll(text));
+  } catch (const std::exception& e) {
+    return Status::Corruption("device store " + dir_ + " has unreadable settings: " + e.what());
+  }
+  return Status::OK();
+}
+
+Status LocalStore::GetMeta(const std::string& key, std::string* value) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT value FROM meta WHERE key = ?", &st));
+  st->Bind(1, key);
+  auto r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  if (r != SqliteStmt::kRow) return Status::Corruption("device store " + dir_ + " lacks '" + key + "'");
+  *value = st->ColumnText(0);
+  st->Reset();
+  return Status::OK();
+}
+
+Status LocalStore::PutMeta(const std::string& key, const std::string& value) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st));
+  st->Bind(1, key);
+  st->Bind(2, value);
+  return st->Run();
+}
+
+Status LocalStore::ReadHlc(HlcStamp* last) {
+  std::string text;
+  BB_RETURN_IF_ERROR(GetMeta("hlc_last", &text));
+  *last = std::stoll(text);
+  return Status::OK();
+}
+
+Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* found) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT state FROM records WHERE id = ?", &st));
+  st->Bind(1, id);
+  auto r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  *found = r == SqliteStmt::kRow;
+  if (!*found) return Status::OK();
+  std::string text = st->ColumnText(0);
+  st->Reset();
+  try {
+    return RecordState::FromJson(json::parse(text), out);
+  } catch (const json::exception& e) {
+    return Status::Corruption("record " + id + " is unreadable: " + e.what());
+  }
+}
+
+Status LocalStore::WriteState(const RecordState& state) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "INSERT OR REPLACE INTO records(id, form, deleted, occurred_at, occurred_ms, state) "
+      "VALUES(?, ?, ?, ?, ?, ?)",
+      &st));
+  std::int64_t occurred_ms = 0;
+  ParseIsoDateTime(state.OccurredAt(), &occurred_ms).ok();
+  st->Bind(1, state.id);
+  st->Bind(2, state.form);
+  st->Bind(3, std::int64_t{state.IsDeleted() ? 1 : 0});
+  st->Bind(4, state.OccurredAt());
+  st->Bind(5, occurred_ms);
+  st->Bind(6, state.ToJson().dump());
+  return st->Run();
+}
+
+Status LocalStore::AppendOutbox(const RecordState& change) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(
+      db_.Cached("INSERT INTO outbox(change_id, record_id, change) VALUES(?, ?, ?)", &st));
+  st->Bind(1, NewUuid());
+  st->Bind(2, change.id);
+  st->Bind(3, change.ToJson(/*with_base=*/true).dump());
+  return st->Run();
+}
+
+Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, RecordState* state) {
+  const FormDef* form = forms_.Latest(in.form);
+  if (form == nullptr) {
+    std::string known;
+    for (const auto& n : forms_.FormNames()) known += (known.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument("unknown form '" + in.form + "' (this device has: " + known + ")");
+  }
+  auto own = [&](const std::optional<std::string>& given, const std::string& mine, const char* what) {
+    if (given && *given != mine) {
+      return Status::InvalidArgument(std::string("\"") + what + "\" is '" + *given +
+                                     "' but this device's is '" + mine + "'");
+    }
+    return Status::OK();
+  };
+  BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
+  BB_RETURN_IF_ERROR(own(in.author, identity_.user, "author"));
+  BB_RETURN_IF_ERROR(own(in.device, identity_.device_id, "device"));
+  std::int64_t now_ms = clock_->NowMs();
+  std::string occurred = in.occurred_at ? *in.occurred_at : FormatIsoUtc(now_ms);
+  std::int64_t occurred_ms = 0;
+  Status s = ParseIsoDateTime(occurred, &occurred_ms);
+  if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
+  auto errors = ValidateFields(*form, in.fields, occurred_ms);
+  if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+
+  std::optional<std::string> derived = NaturalKeyId(in, identity_.org);
+  if (in.id && !IsValidId(*in.id)) {
+    return Status::InvalidArgument("id '" + *in.id + "' is not a valid record id (use a UUID)");
+  }
+  if (in.id && derived && *in.id != *derived) {
+    return Status::InvalidArgument("id '" + *in.id + "' does not match the id derived from the " +
+                                   "return's indicator, fy, quarter and org (" + *derived + ")");
+  }
+  std::string id = derived ? *derived : in.id ? *in.id : NewUuid();
+  RecordState existing;
+  bool found = false;
+  BB_RETURN_IF_ERROR(LoadState(id, &existing, &found));
+  if (found && !derived) return Status::AlreadyExists("record " + id + " is already on this device");
+  if (found && existing.IsDeleted()) {
+    return Status::AlreadyExists("this return (record " + id + ") was deleted on this device");
+  }
+
+  HlcStamp t = hlc->Now();
+  const std::string& d = identity_.device_id;
+  RecordState change;
+  change.id = id;
+  change.form = form->name;
+  change.form_version = form->version;
+  change.org = identity_.org;
+  change.author = identity_.user;
+  change.device = d;
+  auto base = [&](const std::optional<Register>& r) { return found && r ? r->t : 0; };
+  change.occurred_at = Register{occurred, t, d, base(existing.occurred_at)};
+  change.deleted = Register{false, t, d, base(existing.deleted)};
+  for (const auto& f : form->fields) {
+    auto it = in.fields.find(f.name);
+    json v = it == in.fields.end() ? json(nullptr) : *it;
+    auto old = existing.fields.find(f.name);
+    bool had = found && old != existing.fields.end();
+    if (v.is_null() && !had) continue;  // nothing to say about a field that was never set
+    change.fields[f.name] = Register{v, t, d, had ? old->second.t : 0};
+  }
+  if (found) {
+    // A second entry of the same partner return: it merges into the first.
+    Merge(&existing, change);
+    BB_RETURN_IF_ERROR(WriteState(existing));
+  } else {
+    RecordState fresh = change;
+    for (auto& [name, reg] : fresh.fields) reg.b = 0;
+    BB_RETURN_IF_ERROR(WriteState(fresh));
+  }
+  BB_RETURN_IF_ERROR(AppendOutbox(change));
+  *state = std::move(change);
+  return Status::OK();
+}
+
+Status LocalStore::Log(const RecordInput& input, std::string* id) {
+  std::vector<std::string> ids;
+  Status s = LogAll({input}, &ids);
+  if (!s.ok()) {
+    // One record: drop the "record 1: " prefix LogAll adds.
+    const std::string prefix = "record 1: ";
+    std::string msg = s.message();
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    return s.IsInvalidArgument() ? Status::InvalidArgument(msg) : s;
+  }
+  *id = ids.front();
+  return Status::OK();
+}
+
+Status LocalStore::LogAll(const std::vector<RecordInput>& inputs, std::vector<std::string>* ids) {
+  if (inputs.size() > tunables::kBulkLogMaxRecords) {
+    return Status::InvalidArgument("a bulk log holds at most " +
+                                   std::to_string(tunables::kBulkLogMaxRecords) + " records");
+  }
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  HlcStamp last;
+  BB_RETURN_IF_ERROR(ReadHlc(&last));
+  HybridClock hlc(clock_.get(), last);
+  std::vector<std::string> errors;
+  std::vector<std::string> out;
+  out.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    RecordState state;
+    Status s = PrepareNewRecord(inputs[i], &hlc, &state);
+    if (s.IsInvalidArgument() || s.code() == Status::Code::kAlreadyExists) {
+      errors.push_back("record " + std::to_string(i + 1) + ": " + s.message());
+      continue;
+    }
+    BB_RETURN_IF_ERROR(s);
+    out.push_back(state.id);
+  }
+  if (!errors.empty()) {
+    std::string msg = Summarise(errors);
+    if (inputs.size() > 1) msg = std::to_string(errors.size()) + " of " +
+                                 std::to_string(inputs.size()) + " records are invalid, none " +
+                                 "stored: " + msg;
+    return errors.size() == 1 && inputs.size() == 1 && msg.find("already") != std::string::npos
+               ? Status::AlreadyExists(msg)
+               : Status::InvalidArgument(msg);
+  }
+  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_FAULT_POINT("store.log.before_commit");
+  BB_RETURN_IF_ERROR(txn.Commit());
+  *ids = std::move(out);
+  return Status::OK();
+}
+
+Status LocalStore::Edit(const std::string& id, const json& set_fields,
+                        const std::optional<std::string>& occurred_at) {
+  if (!set_fields.is_object()) return Status::InvalidArgument("fields to set must be an object");
+  if (set_fields.empty() && !occurred_at) return Status::InvalidArgument("nothing to change");
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  RecordState state;
+  BB_RETURN_IF_ERROR(Get(id, &state));
+  const FormDef* form = forms_.Find(state.form, state.form_version);
+  if (form == nullptr) {
+    return Status::FailedPrecondition("record " + id + " uses form '" + state.form + "' version " +
+                                      std::to_string(state.form_version) +
+                                      ", which this device does not have");
+  }
+  if (state.form == "indicator_return") {
+    for (const char* key : {"indicator", "fy", "quarter"}) {
+      if (set_fields.contains(key)) {
+        return Status::InvalidArgument(std::string("field '") + key + "' is part of the return's " +
+                                       "natural key and cannot be edited; delete the return and " +
+                                       "log a new one");
+      }
+    }
+  }
+  json values = state.FieldValues();
+  for (const auto& [name, v] : set_fields.items()) {
+    if (v.is_null()) {
+      values.erase(name);
+    } else {
+      values[name] = v;
+    }
+  }
+  std::string occurred = occurred_at ? *occurred_at : state.OccurredAt();
+  std::int64_t occurred_ms = 0;
+  Status s = ParseIsoDateTime(occurred, &occurred_ms);
+  if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
+  auto errors = ValidateFields(*form, values, occurred_ms);
+  for (const auto& [name, v] : set_fields.items()) {
+    if (!form->Find(name) && v.is_null()) {
+      errors.push_back({name, "", "unknown_field", "field '" + name + "' is not a field of form '" +
+                                                       form->name + "'"});
+    }
+  }
+  if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+
+  HlcStamp last;
+  BB_RETURN_IF_ERROR(ReadHlc(&last));
+  HybridClock hlc(clock_.get(), std::max(last, state.MaxStamp()));
+  HlcStamp t = hlc.Now();
+  const std::string& d = identity_.device_id;
+  RecordState change = state;
+  change.occurred_at.reset();
+  change.deleted.reset();
+  change.fields.clear();
+  if (occurred_at) change.occurred_at = Register{*occurred_at, t, d, state.occurred_at->t};
+  for (const auto& [name, v] : set_fields.items()) {
+    auto old = state.fields.find(name);
+    change.fields[name] = Register{v, t, d, old == state.fields.end() ? 0 : old->second.t};
+  }
+  Merge(&state, change);
+  BB_RETURN_IF_ERROR(WriteState(state));
+  BB_RETURN_IF_ERROR(AppendOutbox(change));
+  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  return txn.Commit();
+}
+
+Status LocalStore::Delete(const std::string& id) {
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  RecordState state;
+  BB_RETURN_IF_ERROR(Get(id, &state));
+  HlcStamp last;
+  BB_RETURN_IF_ERROR(ReadHlc(&last));
+  HybridClock hlc(clock_.get(), std::max(last, state.MaxStamp()));
+  RecordState change = state;
+  change.occurred_at.reset();
+  change.fields.clear();
+  change.deleted =
+      Register{true, hlc.Now(), identity_.device_id, state.deleted ? state.deleted->t : 0};
+  Merge(&state, change);
+  BB_RETURN_IF_ERROR(WriteState(state));
+  BB_RETURN_IF_ERROR(AppendOutbox(change));
+  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  return txn.Commit();
+}
+
+Status LocalStore::Get(const std::string& id, RecordState* out) {
+  bool found = false;
+  BB_RETURN_IF_ERROR(LoadState(id, out, &found));
+  if (!found) return Status::NotFound("no record with id '" + id + "' on this device");
+  if (out->IsDeleted()) return Status::NotFound("record '" + id + "' was deleted");
+  return Status::OK();
+}
+
+namespace {
+Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) {
+  SqliteStmt::StepResult r;
+  while ((r = st->Step()) == SqliteStmt::kRow) {
+    RecordState state;
+    try {
+      BB_RETURN_IF_ERROR(RecordState::FromJson(json::parse(st->ColumnText(0)), &state));
+    } catch (const json::exception& e) {
+      return Status::Corruption(std::string("a stored record is unreadable: ") + e.what());
+    }
+    out->push_back(std::move(state));
+  }
+  return r == SqliteStmt::kDone ? Status::OK() : st->LastError();
+}
+}  // namespace
+
+Status LocalStore::List(const std::string& form, std::vector<RecordState>* out) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
+      "ORDER BY occurred_ms, id",
+      &st));
+  st.Bind(1, form);
+  return ReadStates(&st, out);
+}
+
+Status LocalStore::ListAllStates(std::vector<RecordState>* out) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records ORDER BY id", &st));
+  return ReadStates(&st, out);
+}
+
+Status LocalStore::Summary(StoreSummary* out) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT (SELECT count(*) FROM records WHERE deleted = 0), (SELECT count(*) FROM outbox), "
+      "(SELECT count(*) FROM rejections)",
+      &st));
+  if (st.Step() != SqliteStmt::kRow) return st.LastError();
+  out->records = st.ColumnInt(0);
+  out->pending_changes = st.ColumnInt(1);
+  out->rejections = st.ColumnInt(2);
+  std::string text;
+  BB_RETURN_IF_ERROR(GetMeta("last_sync_ms", &text));
+  out->last_sync_ms = std::stoll(text);
+  return GetMeta("cursor", &out->cursor);
+}
+
+Status LocalStore::Rejections(std::vector<Rejection>* out) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms, change_id", &st));
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
+    out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnInt(3)});
+  }
+  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
+}
+
+Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out) {
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("SELECT seq, change_id, change FROM outbox ORDER BY seq LIMIT ?", &st));
+  st.Bind(1, static_cast<std::int64_t>(max));
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
+    OutboxEntry e;
+    e.seq = st.ColumnInt(0);
+    e.change_id = st.ColumnText(1);
+    try {
+      BB_RETURN_IF_ERROR(RecordState::FromJson(json::parse(st.ColumnText(2)), &e.change));
+    } catch (const json::exception& ex) {
+      return Status::Corruption(std::string("an outbox change is unreadable: ") + ex.what());
+    }
+    out->push_back(std::move(e));
+  }
+  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
+}
+
+Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
+                               const std::vector<Rejection>& rejected) {
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  SqliteStmt* del;
+  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM outbox WHERE seq = ?", &del));
+  for (auto seq : seqs) {
+    del->Bind(1, seq);
+    BB_RETURN_IF_ERROR(del->Run());
+  }
+  SqliteStmt* ins;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "INSERT OR REPLACE INTO rejections(change_id, record_id, reason, at_ms) VALUES(?,?,?,?)",
+      &ins));
+  for (const auto& r : rejected) {
+    ins->Bind(1, r.change_id);
+    ins->Bind(2, r.record_id);
+    ins->Bind(3, r.reason);
+    ins->Bind(4, r.at_ms);
+    BB_RETURN_IF_ERROR(ins->Run());
+  }
+  BB_FAULT_POINT("store.ack.before_commit");
+  return txn.Commit();
+}
+
+Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor) {
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  HlcStamp last;
+  BB_RETURN_IF_ERROR(ReadHlc(&last));
+  HybridClock hlc(clock_.get(), last);
+  for (const auto& incoming : states) {
+    RecordState local;
+    bool found = false;
+    BB_RETURN_IF_ERROR(LoadState(incoming.id, &local, &found));
+    if (found && (local.form != incoming.form || local.org != incoming.org)) {
+      return Status::Corruption("pulled record " + incoming.id + " disagrees with the local " +
+                                "copy on its envelope");
+    }
+    if (Merge(&local, incoming).changed) BB_RETURN_IF_ERROR(WriteState(local));
+    hlc.Observe(incoming.MaxStamp());
+  }
+  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_RETURN_IF_ERROR(PutMeta("cursor", cursor));
+  BB_FAULT_POINT("store.pull.before_commit");
+  return txn.Commit();
+}
+
+Status LocalStore::RecordSync(std::int64_t at_ms) {
+  return PutMeta("last_sync_ms", std::to_string(at_ms));
+}
+
+Status LocalStore::SetClockOffset(std::int64_t offset_ms) {
+  BB_RETURN_IF_ERROR(PutMeta("clock_offset_ms", std::to_string(offset_ms)));
+  clock_ = std::make_unique<OffsetClock>(base_clock_, offset_ms);
+  return Status::OK();
+}
+
+Status LocalStore::ReplaceForms(const FormSet& forms) {
+  BB_RETURN_IF_ERROR(PutMeta("forms", forms.ToJson().dump()));
+  forms_ = forms;
+  return Status::OK();
+}
+
+Status LocalStore::SetIdentity(const Identity& identity) {
+  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(identity).dump()));
+  identity_ = identity;
+  return Status::OK();
+}
+
+}  // namespace beatbook

@@ -1,0 +1,252 @@
+#include "beatbook/validation.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "beatbook/datetime.h"
+#include "beatbook/tunables.h"
+
+namespace beatbook {
+
+namespace {
+
+std::string NumberText(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+bool IsEmpty(const json& v) {
+  return v.is_null() || (v.is_string() && v.get<std::string>().empty()) ||
+         (v.is_array() && v.empty());
+}
+
+// Whether `field` applies given the other values. A field without a condition always applies.
+bool IsRelevant(const FieldDef& field, const json& fields) {
+  if (!field.relevant) return true;
+  const Relevance& r = *field.relevant;
+  auto it = fields.find(r.field);
+  if (it == fields.end() || IsEmpty(*it)) return false;
+  const json& v = *it;
+  switch (r.op) {
+    case Relevance::Op::kPresent: return true;
+    case Relevance::Op::kEquals: return v == r.operand;
+    case Relevance::Op::kIn:
+      for (const auto& o : r.operand) {
+        if (v == o) return true;
+      }
+      return false;
+    case Relevance::Op::kInList: return v.is_string() && r.list_codes.count(v.get<std::string>()) > 0;
+    case Relevance::Op::kIncludes:
+      if (!v.is_array()) return false;
+      for (const auto& item : v) {
+        if (item == r.operand) return true;
+      }
+      return false;
+  }
+  return true;
+}
+
+class Checker {
+ public:
+  explicit Checker(std::vector<ValidationError>* errors) : errors_(errors) {}
+
+  void Add(const std::string& field, const json* value, const std::string& rule,
+           const std::string& what) {
+    std::string value_text = value ? value->dump() : "";
+    std::string msg = "field '" + field + "'";
+    if (value) msg += ": value " + value_text;
+    msg += " " + what;
+    errors_->push_back({field, value_text, rule, msg});
+  }
+
+  void CheckValue(const FieldDef& f, const json& v, std::int64_t occurred_ms, const json& fields) {
+    switch (f.type) {
+      case FieldType::kText: {
+        if (!v.is_string()) return Add(f.name, &v, "type", "is not text");
+        size_t limit = f.max_length ? f.max_length : tunables::kDefaultMaxTextLength;
+        size_t len = v.get_ref<const std::string&>().size();
+        if (len > limit) {
+          Add(f.name, nullptr, "max_length",
+              "is " + std::to_string(len) + " characters long, over the maximum " +
+                  std::to_string(limit));
+        }
+        return;
+      }
+      case FieldType::kInteger:
+        if (!v.is_number_integer()) return Add(f.name, &v, "type", "is not a whole number");
+        return CheckRange(f, v, v.get<double>());
+      case FieldType::kNumber:
+        if (!v.is_number()) return Add(f.name, &v, "type", "is not a number");
+        if (!std::isfinite(v.get<double>())) return Add(f.name, &v, "type", "is not a finite number");
+        return CheckRange(f, v, v.get<double>());
+      case FieldType::kBoolean:
+        if (!v.is_boolean()) Add(f.name, &v, "type", "is not true or false");
+        return;
+      case FieldType::kDateTime: {
+        if (!v.is_string()) return Add(f.name, &v, "type", "is not a date-time string");
+        std::int64_t ms = 0;
+        Status s = ParseIsoDateTime(v.get<std::string>(), &ms);
+        if (!s.ok()) return Add(f.name, nullptr, "type", s.message());
+        CheckNotBefore(f, v, ms, occurred_ms, fields);
+        return;
+      }
+      case FieldType::kSelectOne:
+        if (!v.is_string()) return Add(f.name, &v, "type", "is not a single code");
+        if (!f.choice_codes.count(v.get<std::string>())) {
+          Add(f.name, &v, "choices", "is not one of the choices (" + ChoiceHint(f) + ")");
+        }
+        return;
+      case FieldType::kSelectMultiple: {
+        if (!v.is_array()) return Add(f.name, &v, "type", "is not a list of codes");
+        std::set<std::string> seen;
+        for (const auto& item : v) {
+          if (!item.is_string() || !f.choice_codes.count(item.get<std::string>())) {
+            Add(f.name, &item, "choices", "is not one of the choices (" + ChoiceHint(f) + ")");
+          } else if (!seen.insert(item.get<std::string>()).second) {
+            Add(f.name, &item, "choices", "is picked twice");
+          }
+        }
+        return;
+      }
+    }
+  }
+
+ private:
+  void CheckRange(const FieldDef& f, const json& v, double x) {
+    if (f.min && x < *f.min) Add(f.name, &v, "min", "is below the minimum " + NumberText(*f.min));
+    if (f.max && x > *f.max) Add(f.name, &v, "max", "is above the maximum " + NumberText(*f.max));
+  }
+
+  void CheckNotBefore(const FieldDef& f, const json& v, std::int64_t ms, std::int64_t occurred_ms,
+                      const json& fields) {
+    if (f.not_before.empty()) return;
+    std::int64_t floor_ms = occurred_ms;
+    if (f.not_before != "occurred_at") {
+      auto it = fields.find(f.not_before);
+      if (it == fields.end() || !it->is_string()) return;
+      if (!ParseIsoDateTime(it->get<std::string>(), &floor_ms).ok()) return;
+    }
+    if (ms < floor_ms) Add(f.name, &v, "not_before", "is before '" + f.not_before + "'");
+  }
+
+  static std::string ChoiceHint(const FieldDef& f) {
+    std::string hint;
+    size_t shown = 0;
+    for (const auto& c : f.choices) {
+      if (shown++ == 12) {
+        hint += ", ...";
+        break;
+      }
+      hint += (hint.empty() ? "" : ", ") + c.code;
+    }
+    return hint;
+  }
+
+  std::vector<ValidationError>* errors_;
+};
+
+}  // namespace
+
+std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fields,
+                                            std::int64_t occurred_ms) {
+  std::vector<ValidationError> errors;
+  Checker check(&errors);
+  if (!fields.is_object()) {
+    errors.push_back({"fields", fields.dump(), "type", "fields must be a JSON object"});
+    return errors;
+  }
+  for (const auto& [name, value] : fields.items()) {
+    if (!form.Find(name)) {
+      check.Add(name, nullptr, "unknown_field",
+                "is not a field of form '" + form.name + "' version " +
+                    std::to_string(form.version));
+    }
+  }
+  for (const auto& f : form.fields) {
+    auto it = fields.find(f.name);
+    bool present = it != fields.end() && !IsEmpty(*it);
+    bool relevant = IsRelevant(f, fields);
+    if (!present) {
+      if (f.required && relevant) {
+        check.Add(f.name, nullptr, "required",
+                  f.relevant ? "is required " + f.relevant->Describe() : "is required");
+      }
+      continue;
+    }
+    if (!relevant) {
+      check.Add(f.name, &*it, "not_relevant",
+                "must be left empty: it only applies " + f.relevant->Describe());
+      continue;
+    }
+    check.CheckValue(f, *it, occurred_ms, fields);
+  }
+  return errors;
+}
+
+std::string JoinErrors(const std::vector<ValidationError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.message;
+  return out;
+}
+
+Status ParseFieldText(const FieldDef& f, const std::string& text, json* out) {
+  auto bad = [&](const std::string& what) {
+    return Status::InvalidArgument("field '" + f.name + "': value '" + text + "' " + what);
+  };
+  if (text.empty()) {
+    *out = nullptr;
+    return Status::OK();
+  }
+  switch (f.type) {
+    case FieldType::kText:
+    case FieldType::kDateTime:
+    case FieldType::kSelectOne:
+      *out = text;
+      return Status::OK();
+    case FieldType::kInteger: {
+      errno = 0;
+      char* end = nullptr;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (errno != 0 || *end != '\0') return bad("is not a whole number");
+      *out = v;
+      return Status::OK();
+    }
+    case FieldType::kNumber: {
+      errno = 0;
+      char* end = nullptr;
+      double v = std::strtod(text.c_str(), &end);
+      if (errno != 0 || *end != '\0' || !std::isfinite(v)) return bad("is not a number");
+      if (v == std::floor(v) && std::fabs(v) < 9e15) {
+        *out = static_cast<long long>(v);
+      } else {
+        *out = v;
+      }
+      return Status::OK();
+    }
+    case FieldType::kBoolean:
+      if (text == "true" || text == "yes" || text == "1") {
+        *out = true;
+      } else if (text == "false" || text == "no" || text == "0") {
+        *out = false;
+      } else {
+        return bad("is not true or false (use true/false, yes/no or 1/0)");
+      }
+      return Status::OK();
+    case FieldType::kSelectMultiple: {
+      json arr = json::array();
+      std::stringstream in(text);
+      std::string item;
+      while (std::getline(in, item, ',')) {
+        if (!item.empty()) arr.push_back(item);
+      }
+      *out = arr;
+      return Status::OK();
+    }
+  }
+  return bad("has an unknown type");
+}
+
+}  // namespace beatbook

@@ -1,0 +1,39 @@
+// Helpers shared by field_client's commands: opening the store, reporting errors, printing.
+#pragma once
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "beatbook/local_store.h"
+#include "beatbook/status.h"
+
+namespace field_client {
+
+// Exit codes: scripts can tell a bad input from a network problem.
+enum ExitCode {
+  kExitOk = 0,
+  kExitError = 1,        // bad input, or a stored-data problem; nothing was changed
+  kExitUnavailable = 3,  // the server could not be reached; everything is kept for the next try
+  kExitRefused = 4,      // the server refused this device (credential, revoked)
+};
+
+// Prints "field_client: MESSAGE" on stderr and returns the exit code for `s`.
+int Fail(const beatbook::Status& s);
+int Fail(const std::string& message);
+
+// Opens the device store in `dir`.
+beatbook::Status OpenStore(const std::string& dir, std::unique_ptr<beatbook::LocalStore>* out);
+
+// The schema directory: --schema if given, else $BEATBOOK_SCHEMA, else the one built in.
+std::string SchemaDir(const std::string& flag);
+
+// Prints rows as a table with a header, columns padded to their widest cell.
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows);
+
+// "2023-06-01 21:15 UTC" from epoch ms, or "never" for 0.
+std::string HumanTime(std::int64_t epoch_ms);
+
+}  // namespace field_client

@@ -1,0 +1,47 @@
+// field_client's commands (../shared/spec/interfaces.md). Each returns the process exit code and
+// prints errors itself; main.cc only parses the command line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace field_client {
+
+struct InitOptions {
+  std::string data;
+  std::string user, org, role;  // stand-alone
+  std::string schema;           // stand-alone: forms directory
+  std::string server, token;    // enrolment
+  std::string ca;
+  std::string device_name;
+};
+int RunInit(const InitOptions& o);
+// init --server --token: enrolment (commands_sync.cc).
+int RunEnrol(const InitOptions& o);
+
+int RunForms(const std::string& data, bool as_json);
+
+struct LogOptions {
+  std::string data;
+  std::string form;
+  std::vector<std::string> sets;  // FIELD=VALUE
+  std::string occurred_at;
+  std::string json_file;  // "-" for stdin
+};
+int RunLog(const LogOptions& o);
+
+int RunList(const std::string& data, const std::string& form, bool as_json);
+int RunShow(const std::string& data, const std::string& id, bool as_json);
+int RunEdit(const std::string& data, const std::string& id, const std::vector<std::string>& sets,
+            const std::string& occurred_at);
+int RunDelete(const std::string& data, const std::string& id);
+int RunStatus(const std::string& data, bool as_json);
+
+struct SyncOptions {
+  std::string data;
+  bool as_json = false;
+  std::string ca;
+};
+int RunSync(const SyncOptions& o);
+
+}  // namespace field_client

@@ -1,0 +1,309 @@
+// The commands that need no server: init (stand-alone), forms, log, list, show, edit, delete,
+// status.
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+#include "beatbook/crypto.h"
+#include "beatbook/datetime.h"
+#include "beatbook/validation.h"
+#include "cli_support.h"
+#include "commands.h"
+
+namespace field_client {
+
+using beatbook::json;
+using beatbook::Status;
+
+namespace {
+
+const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator", "admin"};
+
+// Turns --set FIELD=VALUE arguments into typed values for `form`.
+Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& sets, json* out) {
+  *out = json::object();
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--set '" + s + "' is not FIELD=VALUE");
+    }
+    std::string name = s.substr(0, eq);
+    const beatbook::FieldDef* field = form.Find(name);
+    if (field == nullptr) {
+      return Status::InvalidArgument("field '" + name + "' is not a field of form '" + form.name +
+                                     "'");
+    }
+    if (out->contains(name)) return Status::InvalidArgument("field '" + name + "' is set twice");
+    json value;
+    BB_RETURN_IF_ERROR(beatbook::ParseFieldText(*field, s.substr(eq + 1), &value));
+    (*out)[name] = value;
+  }
+  return Status::OK();
+}
+
+Status ReadAll(const std::string& path, std::string* text) {
+  if (path == "-") {
+    text->assign(std::istreambuf_iterator<char>(std::cin), {});
+    return Status::OK();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError("cannot read " + path);
+  text->assign(std::istreambuf_iterator<char>(in), {});
+  return Status::OK();
+}
+
+std::string ValueText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& item : v) s += (s.empty() ? "" : ",") + ValueText(item);
+    return s;
+  }
+  return v.dump();
+}
+
+}  // namespace
+
+int RunInit(const InitOptions& o) {
+  if (!o.server.empty() || !o.token.empty()) {
+    return RunEnrol(o);
+  }
+  if (o.user.empty() || o.org.empty() || o.role.empty()) {
+    return Fail("init needs --user, --org and --role (stand-alone) or --server and --token");
+  }
+  if (!kRoles.count(o.role)) {
+    return Fail("role '" + o.role + "' is not one of field_worker, partner_lead, coordinator, admin");
+  }
+  beatbook::FormSet forms;
+  Status s = beatbook::FormSet::LoadDir(SchemaDir(o.schema), &forms);
+  if (!s.ok()) return Fail(s);
+  const auto* orgs = forms.List("org");
+  if (orgs) {
+    bool known = false;
+    for (const auto& c : *orgs) known |= c.code == o.org;
+    if (!known) return Fail("org '" + o.org + "' is not a partner organisation code");
+  }
+  beatbook::Identity id;
+  id.user = o.user;
+  id.org = o.org;
+  id.role = o.role;
+  id.device_id = "dev-" + beatbook::NewUuid();
+  std::unique_ptr<beatbook::LocalStore> store;
+  s = beatbook::LocalStore::Create(o.data, id, forms, {}, &store);
+  if (!s.ok()) return Fail(s);
+  std::cout << "created stand-alone store in " << o.data << " for " << o.user << " (" << o.org
+            << ", " << o.role << "), device " << id.device_id << "\n";
+  return kExitOk;
+}
+
+int RunForms(const std::string& data, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  const auto& forms = store->forms();
+  json out = {{"forms", json::array()}};
+  for (const auto& name : forms.FormNames()) {
+    const beatbook::FormDef* f = forms.Latest(name);
+    json fj = f->source;
+    for (auto& field : fj["fields"]) {
+      const beatbook::FieldDef* def = f->Find(field["name"]);
+      if (!def->choices.empty()) {
+        field["choices"] = json::array();
+        for (const auto& c : def->choices) {
+          field["choices"].push_back({{"code", c.code}, {"label", c.label}});
+        }
+      }
+    }
+    out["forms"].push_back(fj);
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  for (const auto& fj : out["forms"]) {
+    std::cout << fj["form"].get<std::string>() << " (version " << fj["version"] << "): "
+              << fj.value("label", "") << "\n";
+    for (const auto& field : fj["fields"]) {
+      std::cout << "  " << field["name"].get<std::string>() << "  "
+                << field["type"].get<std::string>()
+                << (field.value("required", false) ? ", required" : "");
+      if (field.contains("min")) std::cout << ", min " << field["min"];
+      if (field.contains("max")) std::cout << ", max " << field["max"];
+      if (field.contains("relevant")) std::cout << ", only " << field["relevant"].dump();
+      if (field.value("sensitive", false)) std::cout << ", sensitive";
+      if (field.contains("choices")) {
+        std::string codes;
+        for (const auto& c : field["choices"]) codes += (codes.empty() ? "" : " ") +
+                                                        c["code"].get<std::string>();
+        std::cout << ": " << codes;
+      }
+      std::cout << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int RunLog(const LogOptions& o) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
+  if (!o.json_file.empty()) {
+    if (!o.form.empty() || !o.sets.empty() || !o.occurred_at.empty()) {
+      return Fail("log --json takes no form, --set or --occurred-at: they come from the JSON");
+    }
+    std::string text;
+    if (Status s = ReadAll(o.json_file, &text); !s.ok()) return Fail(s);
+    json doc;
+    try {
+      doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+      return Fail("the JSON in " + (o.json_file == "-" ? std::string("stdin") : o.json_file) +
+                  " is malformed at byte " + std::to_string(e.byte) + ": " + e.what());
+    }
+    if (!doc.is_array()) doc = json::array({doc});
+    std::vector<beatbook::RecordInput> inputs(doc.size());
+    for (size_t i = 0; i < doc.size(); ++i) {
+      Status s = beatbook::RecordInput::FromJson(doc[i], "record " + std::to_string(i + 1),
+                                                 &inputs[i]);
+      if (!s.ok()) return Fail(s);
+    }
+    std::vector<std::string> ids;
+    if (Status s = store->LogAll(inputs, &ids); !s.ok()) return Fail(s);
+    for (const auto& id : ids) std::cout << id << "\n";
+    return kExitOk;
+  }
+  if (o.form.empty()) return Fail("log needs a FORM (or --json FILE)");
+  const beatbook::FormDef* form = store->forms().Latest(o.form);
+  if (form == nullptr) {
+    std::string known;
+    for (const auto& n : store->forms().FormNames()) known += (known.empty() ? "" : ", ") + n;
+    return Fail("unknown form '" + o.form + "' (this device has: " + known + ")");
+  }
+  beatbook::RecordInput input;
+  input.form = o.form;
+  if (Status s = ParseSets(*form, o.sets, &input.fields); !s.ok()) return Fail(s);
+  if (!o.occurred_at.empty()) input.occurred_at = o.occurred_at;
+  std::string id;
+  if (Status s = store->Log(input, &id); !s.ok()) return Fail(s);
+  std::cout << id << "\n";
+  return kExitOk;
+}
+
+int RunList(const std::string& data, const std::string& form, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  if (!form.empty() && store->forms().Latest(form) == nullptr) {
+    return Fail("unknown form '" + form + "'");
+  }
+  std::vector<beatbook::RecordState> records;
+  if (Status s = store->List(form, &records); !s.ok()) return Fail(s);
+  if (as_json) {
+    json out = {{"records", json::array()}};
+    for (const auto& r : records) out["records"].push_back(r.ToRecordJson());
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : records) {
+    std::string summary;
+    const json values = r.FieldValues();
+    for (const auto& [name, v] : values.items()) {
+      summary += (summary.empty() ? "" : " ") + name + "=" + ValueText(v);
+    }
+    if (summary.size() > 60) summary = summary.substr(0, 57) + "...";
+    rows.push_back({r.id, r.form, r.OccurredAt(), r.author, summary});
+  }
+  PrintTable(std::cout, {"ID", "FORM", "OCCURRED AT", "AUTHOR", "FIELDS"}, rows);
+  std::cout << records.size() << " record" << (records.size() == 1 ? "" : "s") << "\n";
+  return kExitOk;
+}
+
+int RunShow(const std::string& data, const std::string& id, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  beatbook::RecordState r;
+  if (Status s = store->Get(id, &r); !s.ok()) return Fail(s);
+  if (as_json) {
+    std::cout << r.ToRecordJson().dump() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"id", r.id},         {"form", r.form + " (version " + std::to_string(r.form_version) + ")"},
+      {"org", r.org},       {"author", r.author},
+      {"device", r.device}, {"occurred_at", r.OccurredAt()}};
+  const json values = r.FieldValues();
+  for (const auto& [name, v] : values.items()) rows.push_back({name, ValueText(v)});
+  PrintTable(std::cout, {"FIELD", "VALUE"}, rows);
+  return kExitOk;
+}
+
+int RunEdit(const std::string& data, const std::string& id, const std::vector<std::string>& sets,
+            const std::string& occurred_at) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  beatbook::RecordState r;
+  if (Status s = store->Get(id, &r); !s.ok()) return Fail(s);
+  const beatbook::FormDef* form = store->forms().Find(r.form, r.form_version);
+  if (form == nullptr) return Fail("record " + id + " uses a form version this device lacks");
+  json fields;
+  if (Status s = ParseSets(*form, sets, &fields); !s.ok()) return Fail(s);
+  std::optional<std::string> when;
+  if (!occurred_at.empty()) when = occurred_at;
+  if (Status s = store->Edit(id, fields, when); !s.ok()) return Fail(s);
+  std::cout << id << "\n";
+  return kExitOk;
+}
+
+int RunDelete(const std::string& data, const std::string& id) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  if (Status s = store->Delete(id); !s.ok()) return Fail(s);
+  std::cout << id << "\n";
+  return kExitOk;
+}
+
+int RunStatus(const std::string& data, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  beatbook::StoreSummary sum;
+  if (Status s = store->Summary(&sum); !s.ok()) return Fail(s);
+  std::vector<beatbook::Rejection> rejections;
+  if (Status s = store->Rejections(&rejections); !s.ok()) return Fail(s);
+  const auto& id = store->identity();
+  if (as_json) {
+    json rej = json::array();
+    for (const auto& r : rejections) {
+      rej.push_back({{"record_id", r.record_id},
+                     {"change_id", r.change_id},
+                     {"reason", r.reason},
+                     {"at", beatbook::FormatIsoUtc(r.at_ms)}});
+    }
+    json out = {{"user", id.user},
+                {"org", id.org},
+                {"role", id.role},
+                {"device", id.device_id},
+                {"server", id.server_url.empty() ? json(nullptr) : json(id.server_url)},
+                {"records", sum.records},
+                {"pending_changes", sum.pending_changes},
+                {"rejected", rej},
+                {"last_sync", sum.last_sync_ms ? json(beatbook::FormatIsoUtc(sum.last_sync_ms))
+                                               : json(nullptr)}};
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << "user:            " << id.user << " (" << id.org << ", " << id.role << ")\n"
+            << "device:          " << id.device_id << "\n"
+            << "server:          " << (id.server_url.empty() ? "none (stand-alone)" : id.server_url)
+            << "\n"
+            << "records:         " << sum.records << "\n"
+            << "waiting to sync: " << sum.pending_changes << " change"
+            << (sum.pending_changes == 1 ? "" : "s") << "\n"
+            << "last sync:       " << HumanTime(sum.last_sync_ms) << "\n"
+            << "rejected:        " << rejections.size() << "\n";
+  for (const auto& r : rejections) {
+    std::cout << "  record " << r.record_id << ": " << r.reason << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace field_client

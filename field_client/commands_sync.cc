@@ -1,0 +1,81 @@
+// The commands that talk to the server: init --server --token (enrolment) and sync.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "sync/curl_transport.h"
+#include "sync/sync_engine.h"
+
+namespace field_client {
+
+using beatbook::json;
+using beatbook::Status;
+namespace bsync = beatbook::sync;
+
+int RunEnrol(const InitOptions& o) {
+  if (o.server.empty() || o.token.empty()) return Fail("enrolment needs both --server and --token");
+  if (!o.user.empty() || !o.org.empty() || !o.role.empty()) {
+    return Fail("with --token the identity comes from the token; drop --user, --org and --role");
+  }
+  std::unique_ptr<beatbook::LocalStore> existing;
+  if (beatbook::LocalStore::Open(o.data, {}, &existing).ok()) {
+    return Fail("a device store already exists in " + o.data);
+  }
+  bsync::CurlTransport transport(o.server, {o.ca, -1});
+  bsync::Enrolment enrolment;
+  Status s = bsync::Enrol(&transport, o.token, o.device_name, nullptr, &enrolment);
+  if (!s.ok()) return Fail(s);
+  beatbook::FormSet forms;
+  s = beatbook::FormSet::FromJson(enrolment.forms, &forms);
+  if (!s.ok()) return Fail("the server's forms are unusable: " + s.message());
+  enrolment.identity.server_url = o.server;
+  enrolment.identity.ca_file = o.ca;
+  std::unique_ptr<beatbook::LocalStore> store;
+  s = beatbook::LocalStore::Create(o.data, enrolment.identity, forms, {}, &store);
+  if (s.ok()) s = store->SetClockOffset(enrolment.clock_offset_ms);
+  if (!s.ok()) return Fail(s);
+  const auto& id = enrolment.identity;
+  std::cout << "enrolled device " << id.device_id << " for " << id.user << " (" << id.org << ", "
+            << id.role << ") with " << o.server << "\n";
+  return kExitOk;
+}
+
+int RunSync(const SyncOptions& o) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
+  const auto& id = store->identity();
+  bsync::CurlTransport transport(id.server_url, {o.ca.empty() ? id.ca_file : o.ca, -1});
+  bsync::SyncEngine engine(store.get(), &transport);
+  bool tty = !o.as_json && ::isatty(STDERR_FILENO);
+  bsync::ProgressFn progress;
+  if (tty) progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
+  bsync::SyncSummary summary;
+  Status s = engine.Sync(&summary, progress);
+  if (tty) std::cerr << "\r\033[K" << std::flush;
+  if (!s.ok()) {
+    if (s.IsUnavailable()) {
+      beatbook::StoreSummary left;
+      int64_t pending = store->Summary(&left).ok() ? left.pending_changes : -1;
+      return Fail(Status::Unavailable(s.message() + "; " + std::to_string(pending) +
+                                      " changes kept for the next sync"));
+    }
+    return Fail(s);
+  }
+  if (o.as_json) {
+    std::cout << json{{"pushed", summary.pushed},       {"pulled", summary.pulled},
+                      {"rejected", summary.rejected},   {"conflicts", summary.conflicts},
+                      {"pending", summary.pending}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "synced with " << id.server_url << ": pushed " << summary.pushed << ", pulled "
+              << summary.pulled << ", rejected " << summary.rejected << ", conflicts "
+              << summary.conflicts << "\n";
+    if (summary.rejected > 0) std::cout << "see 'field_client status' for the rejection reasons\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace field_client

@@ -1,0 +1,88 @@
+// field_client: the field tablet tool. Logs records offline and syncs them with sync_server.
+// Command-line contract: ../shared/spec/interfaces.md (and README.md).
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace field_client;
+  CLI::App app{"Beatbook field client: offline capture and sync for community safety field work"};
+  app.require_subcommand(1);
+  int rc = 0;
+
+  InitOptions init;
+  auto* c_init = app.add_subcommand("init", "create a stand-alone store, or enrol with a server");
+  c_init->add_option("--data", init.data, "device store directory")->required();
+  c_init->add_option("--user", init.user, "user name (stand-alone)");
+  c_init->add_option("--org", init.org, "partner organisation code (stand-alone)");
+  c_init->add_option("--role", init.role, "field_worker, partner_lead, coordinator or admin");
+  c_init->add_option("--schema", init.schema, "forms directory (stand-alone)");
+  c_init->add_option("--server", init.server, "sync server URL, e.g. http://127.0.0.1:8443");
+  c_init->add_option("--token", init.token, "one-time enrolment token");
+  c_init->add_option("--ca", init.ca, "CA certificate file to trust for the server");
+  c_init->add_option("--device-name", init.device_name, "a label for this device");
+  c_init->callback([&] { rc = RunInit(init); });
+
+  std::string data;
+  bool as_json = false;
+  auto* c_forms = app.add_subcommand("forms", "the forms this device can fill in");
+  c_forms->add_option("--data", data, "device store directory")->required();
+  c_forms->add_flag("--json", as_json, "machine-readable output");
+  c_forms->callback([&] { rc = RunForms(data, as_json); });
+
+  LogOptions log;
+  auto* c_log = app.add_subcommand("log", "validate and store a record offline");
+  c_log->add_option("--data", log.data, "device store directory")->required();
+  c_log->add_option("form", log.form, "form name, e.g. outreach_contact");
+  c_log->add_option("--set", log.sets, "FIELD=VALUE (multi-select: comma-separated)");
+  c_log->add_option("--occurred-at", log.occurred_at, "ISO 8601 with offset (default: now)");
+  c_log->add_option("--json", log.json_file, "bulk import from a JSON file, or - for stdin");
+  c_log->callback([&] { rc = RunLog(log); });
+
+  std::string form;
+  auto* c_list = app.add_subcommand("list", "records on this device");
+  c_list->add_option("--data", data, "device store directory")->required();
+  c_list->add_option("--form", form, "only records of this form");
+  c_list->add_flag("--json", as_json, "machine-readable output");
+  c_list->callback([&] { rc = RunList(data, form, as_json); });
+
+  std::string id;
+  auto* c_show = app.add_subcommand("show", "one record");
+  c_show->add_option("--data", data, "device store directory")->required();
+  c_show->add_option("id", id, "record id")->required();
+  c_show->add_flag("--json", as_json, "machine-readable output");
+  c_show->callback([&] { rc = RunShow(data, id, as_json); });
+
+  std::vector<std::string> sets;
+  std::string occurred_at;
+  auto* c_edit = app.add_subcommand("edit", "change fields of a record");
+  c_edit->add_option("--data", data, "device store directory")->required();
+  c_edit->add_option("id", id, "record id")->required();
+  c_edit->add_option("--set", sets, "FIELD=VALUE (empty VALUE clears the field)");
+  c_edit->add_option("--occurred-at", occurred_at, "new ISO 8601 date-time");
+  c_edit->callback([&] { rc = RunEdit(data, id, sets, occurred_at); });
+
+  auto* c_delete = app.add_subcommand("delete", "delete a record (a tombstone that syncs)");
+  c_delete->add_option("--data", data, "device store directory")->required();
+  c_delete->add_option("id", id, "record id")->required();
+  c_delete->callback([&] { rc = RunDelete(data, id); });
+
+  auto* c_status = app.add_subcommand("status", "identity, changes waiting, rejections, last sync");
+  c_status->add_option("--data", data, "device store directory")->required();
+  c_status->add_flag("--json", as_json, "machine-readable output");
+  c_status->callback([&] { rc = RunStatus(data, as_json); });
+
+  SyncOptions sync;
+  auto* c_sync = app.add_subcommand("sync", "push waiting changes, pull what this device may see");
+  c_sync->add_option("--data", sync.data, "device store directory")->required();
+  c_sync->add_flag("--json", sync.as_json, "machine-readable output");
+  c_sync->add_option("--ca", sync.ca, "CA certificate file to trust for the server");
+  c_sync->callback([&] { rc = RunSync(sync); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return rc;
+}

@@ -1,0 +1,94 @@
+#include "sync/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "beatbook/tunables.h"
+
+namespace beatbook::sync {
+
+namespace {
+size_t Collect(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+}  // namespace
+
+CurlTransport::CurlTransport(std::string base_url, CurlOptions options)
+    : base_url_(std::move(base_url)), options_(std::move(options)) {
+  static CurlGlobal global;
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  curl_ = curl_easy_init();
+}
+
+CurlTransport::~CurlTransport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+Status CurlTransport::SendOnce(const HttpRequest& request, HttpResponse* response) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) return Status::Unavailable("libcurl could not be initialised");
+  curl_easy_reset(curl);
+  std::string url = base_url_ + request.target;
+  std::string body;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, tunables::kConnectTimeoutMs);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, tunables::kTransferTimeoutMs);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Accept: application/json");
+  std::string auth;
+  if (!request.bearer.empty()) {
+    auth = "Authorization: Bearer " + request.bearer;
+    headers = curl_slist_append(headers, auth.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    return Status::Unavailable("cannot reach the server at " + base_url_ + ": " + detail);
+  }
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  response->status = static_cast<int>(code);
+  response->body = std::move(body);
+  return Status::OK();
+}
+
+Status CurlTransport::Send(const HttpRequest& request, HttpResponse* response) {
+  int attempts = options_.retry_attempts >= 0 ? options_.retry_attempts : tunables::kRetryAttempts;
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  Status last;
+  for (int attempt = 0;; ++attempt) {
+    last = SendOnce(request, response);
+    bool retryable = !last.ok() || response->status >= 500;
+    if (!retryable || attempt >= attempts) break;
+    // Full jitter: spreads the retries of many devices after an outage.
+    long cap = std::min(tunables::kRetryCapMs, tunables::kRetryBaseMs << attempt);
+    std::uniform_int_distribution<long> wait(0, cap);
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait(rng)));
+  }
+  return last;
+}
+
+}  // namespace beatbook::sync

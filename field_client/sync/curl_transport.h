@@ -1,0 +1,34 @@
+// CurlTransport: the Transport over HTTP(S) with libcurl, as field_client uses it.
+//
+// Connect and transfer timeouts and retries with exponential backoff and full jitter come from
+// beatbook/tunables.h. Network errors and 5xx responses are retried; other responses are returned
+// as they are. Not thread-safe: one per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sync/transport.h"
+
+namespace beatbook::sync {
+
+struct CurlOptions {
+  std::string ca_file;  // trust this CA bundle for HTTPS (empty: the system's)
+  int retry_attempts = -1;  // -1: tunables::kRetryAttempts
+};
+
+class CurlTransport final : public Transport {
+ public:
+  // `base_url` like "http://127.0.0.1:8080" (no trailing path).
+  CurlTransport(std::string base_url, CurlOptions options);
+  ~CurlTransport() override;
+  Status Send(const HttpRequest& request, HttpResponse* response) override;
+
+ private:
+  Status SendOnce(const HttpRequest& request, HttpResponse* response);
+  std::string base_url_;
+  CurlOptions options_;
+  void* curl_ = nullptr;  // CURL*, kept to reuse the connection
+};
+
+}  // namespace beatbook::sync

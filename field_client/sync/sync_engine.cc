@@ -1,0 +1,202 @@
+#include "sync/sync_engine.h"
+
+#include "beatbook/tunables.h"
+
+namespace beatbook::sync {
+
+using nlohmann::json;
+
+namespace {
+
+const Clock* OrSystem(const Clock* c) { return c ? c : SystemClock::Default(); }
+
+Status ParseReply(const HttpResponse& response, json* reply) {
+  try {
+    *reply = json::parse(response.body);
+  } catch (const json::parse_error&) {
+    return Status::Unavailable("the server sent a reply that is not JSON (HTTP " +
+                               std::to_string(response.status) + ")");
+  }
+  if (!reply->is_object()) return Status::Unavailable("the server's reply is not a JSON object");
+  return Status::OK();
+}
+
+// Sends and returns the server's clock offset measured around the request.
+Status Exchange(Transport* transport, const HttpRequest& request, const Clock* clock, json* reply,
+                std::int64_t* offset_ms) {
+  HttpResponse response;
+  std::int64_t t0 = clock->NowMs();
+  BB_RETURN_IF_ERROR(transport->Send(request, &response));
+  std::int64_t t1 = clock->NowMs();
+  if (response.status < 200 || response.status > 299) return StatusFromHttp(response);
+  BB_RETURN_IF_ERROR(ParseReply(response, reply));
+  auto it = reply->find("server_time_ms");
+  *offset_ms = it != reply->end() && it->is_number_integer()
+                   ? it->get<std::int64_t>() - (t0 + t1) / 2
+                   : 0;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status StatusFromHttp(const HttpResponse& response) {
+  std::string message = "HTTP " + std::to_string(response.status);
+  try {
+    json j = json::parse(response.body);
+    message = j.at("error").at("message").get<std::string>();
+  } catch (const json::exception&) {
+  }
+  message = "the server refused the request: " + message;
+  switch (response.status) {
+    case 401: return Status::Unauthenticated(message);
+    case 403: return Status::PermissionDenied(message);
+    case 404: return Status::NotFound(message);
+    default:
+      return response.status >= 500 ? Status::Unavailable(message)
+                                    : Status::InvalidArgument(message);
+  }
+}
+
+SyncEngine::SyncEngine(LocalStore* store, Transport* transport, SyncOptions options)
+    : store_(store), transport_(transport), options_(options) {
+  if (options_.push_batch_size == 0) options_.push_batch_size = tunables::kPushBatchSize;
+  if (options_.pull_page_size == 0) options_.pull_page_size = tunables::kPullPageSize;
+  options_.clock = OrSystem(options_.clock);
+}
+
+Status SyncEngine::Call(const std::string& method, const std::string& target,
+                        const std::string& body, json* reply) {
+  const Identity& id = store_->identity();
+  if (id.server_url.empty() || id.secret.empty()) {
+    return Status::FailedPrecondition(
+        "this device is stand-alone; enrol it with 'field_client init --server URL --token T'");
+  }
+  HttpRequest request{method, target, body, id.device_id + "." + id.secret};
+  std::int64_t offset = 0;
+  BB_RETURN_IF_ERROR(Exchange(transport_, request, options_.clock, reply, &offset));
+  return store_->SetClockOffset(offset);
+}
+
+Status SyncEngine::Push(SyncSummary* summary, const ProgressFn& progress) {
+  StoreSummary before;
+  BB_RETURN_IF_ERROR(store_->Summary(&before));
+  std::int64_t total = before.pending_changes, sent = 0;
+  for (;;) {
+    std::vector<OutboxEntry> batch;
+    BB_RETURN_IF_ERROR(store_->ReadOutbox(options_.push_batch_size, &batch));
+    if (batch.empty()) break;
+    json changes = json::array();
+    for (const auto& e : batch) {
+      json c = e.change.ToJson(/*with_base=*/true);
+      c["change_id"] = e.change_id;
+      changes.push_back(std::move(c));
+    }
+    // The id covers the outbox positions, so a retry of this batch (after a lost reply or a crash)
+    // carries the same id and gets the server's stored answer.
+    std::string batch_id = store_->identity().device_id + ":" + std::to_string(batch.front().seq) +
+                           "-" + std::to_string(batch.back().seq);
+    std::int64_t pending_after = total - sent - static_cast<std::int64_t>(batch.size());
+    json request = {{"batch_id", batch_id},
+                    {"pending_after", std::max<std::int64_t>(pending_after, 0)},
+                    {"changes", changes}};
+    json reply;
+    BB_RETURN_IF_ERROR(Call("POST", "/v1/push", request.dump(), &reply));
+
+    std::vector<std::int64_t> acked;
+    std::vector<Rejection> rejected;
+    std::map<std::string, const OutboxEntry*> by_change;
+    for (const auto& e : batch) by_change[e.change_id] = &e;
+    try {
+      for (const auto& r : reply.at("results")) {
+        auto it = by_change.find(r.at("change_id").get<std::string>());
+        if (it == by_change.end()) continue;
+        acked.push_back(it->second->seq);
+        if (r.at("status") == "rejected") {
+          rejected.push_back({it->first, it->second->change.id, r.value("reason", "rejected"),
+                              reply.value("server_time_ms", std::int64_t{0})});
+        }
+      }
+      summary->conflicts += reply.value("conflicts", std::int64_t{0});
+    } catch (const json::exception& e) {
+      return Status::Unavailable(std::string("the server's push reply is malformed: ") + e.what());
+    }
+    if (acked.size() != batch.size()) {
+      return Status::Unavailable("the server answered for " + std::to_string(acked.size()) +
+                                 " of " + std::to_string(batch.size()) + " changes; will retry");
+    }
+    BB_RETURN_IF_ERROR(store_->Acknowledge(acked, rejected));
+    sent += static_cast<std::int64_t>(batch.size());
+    summary->rejected += static_cast<std::int64_t>(rejected.size());
+    summary->pushed += static_cast<std::int64_t>(batch.size() - rejected.size());
+    if (progress) {
+      progress("pushed " + std::to_string(sent) + " of " + std::to_string(total) + " changes");
+    }
+  }
+  return Status::OK();
+}
+
+Status SyncEngine::Pull(SyncSummary* summary, const ProgressFn& progress) {
+  for (;;) {
+    StoreSummary state;
+    BB_RETURN_IF_ERROR(store_->Summary(&state));
+    json reply;
+    BB_RETURN_IF_ERROR(Call("GET",
+                            "/v1/pull?cursor=" + state.cursor +
+                                "&limit=" + std::to_string(options_.pull_page_size),
+                            "", &reply));
+    std::vector<RecordState> states;
+    std::string cursor;
+    bool more = false;
+    try {
+      for (const auto& rj : reply.at("records")) {
+        RecordState s;
+        Status st = RecordState::FromJson(rj, &s);
+        if (!st.ok()) return Status::Unavailable("the server sent a bad record: " + st.message());
+        states.push_back(std::move(s));
+      }
+      cursor = reply.at("cursor").get<std::string>();
+      more = reply.at("more").get<bool>();
+    } catch (const json::exception& e) {
+      return Status::Unavailable(std::string("the server's pull reply is malformed: ") + e.what());
+    }
+    BB_RETURN_IF_ERROR(store_->ApplyPulled(states, cursor));
+    summary->pulled += static_cast<std::int64_t>(states.size());
+    if (progress) progress("pulled " + std::to_string(summary->pulled) + " records");
+    if (!more) break;
+  }
+  return Status::OK();
+}
+
+Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
+  BB_RETURN_IF_ERROR(Push(summary, progress));
+  BB_RETURN_IF_ERROR(Pull(summary, progress));
+  BB_RETURN_IF_ERROR(store_->RecordSync(options_.clock->NowMs()));
+  StoreSummary after;
+  BB_RETURN_IF_ERROR(store_->Summary(&after));
+  summary->pending = after.pending_changes;
+  return Status::OK();
+}
+
+Status Enrol(Transport* transport, const std::string& token, const std::string& device_name,
+             const Clock* clock, Enrolment* out) {
+  json body = {{"token", token}, {"device_name", device_name}};
+  json reply;
+  std::int64_t offset = 0;
+  BB_RETURN_IF_ERROR(Exchange(transport, {"POST", "/v1/enrol", body.dump(), ""}, OrSystem(clock),
+                              &reply, &offset));
+  try {
+    out->identity.device_id = reply.at("device_id").get<std::string>();
+    out->identity.secret = reply.at("secret").get<std::string>();
+    out->identity.user = reply.at("user").get<std::string>();
+    out->identity.org = reply.at("org").get<std::string>();
+    out->identity.role = reply.at("role").get<std::string>();
+    out->forms = reply.at("forms");
+  } catch (const json::exception& e) {
+    return Status::Unavailable(std::string("the server's enrolment reply is malformed: ") +
+                               e.what());
+  }
+  out->clock_offset_ms = offset;
+  return Status::OK();
+}
+
+}  // namespace beatbook::sync

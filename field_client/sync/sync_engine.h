@@ -1,0 +1,76 @@
+// SyncEngine: runs the device side of docs/protocol.md over a Transport.
+//
+//   CurlTransport transport(store->identity().server_url, {});
+//   SyncEngine engine(store.get(), &transport);
+//   SyncSummary summary;
+//   Status s = engine.Sync(&summary, [](const std::string& p) { std::cerr << p; });
+//
+// Guarantees: a change leaves the outbox only after the server has committed it; a pulled page and
+// its cursor are committed together. So Sync() may be interrupted at any point (network lost,
+// process killed) and simply run again. Errors: Unavailable (no response: retry later),
+// Unauthenticated / PermissionDenied (the server refused this device), InvalidArgument (the server
+// rejected a request as malformed, with its message).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "beatbook/clock.h"
+#include "beatbook/local_store.h"
+#include "sync/transport.h"
+
+namespace beatbook::sync {
+
+struct SyncSummary {
+  std::int64_t pushed = 0;     // changes the server applied
+  std::int64_t rejected = 0;   // changes the server rejected (kept in the store with reasons)
+  std::int64_t pulled = 0;     // record states received
+  std::int64_t conflicts = 0;  // concurrent writes the server recorded for review
+  std::int64_t pending = 0;    // changes still waiting afterwards
+};
+
+struct SyncOptions {
+  std::size_t push_batch_size = 0;  // 0: tunables::kPushBatchSize
+  std::size_t pull_page_size = 0;   // 0: tunables::kPullPageSize
+  const Clock* clock = nullptr;     // for the clock-offset measurement; nullptr: system clock
+};
+
+// Called with a short progress line ("pushed 500 of 1200 changes").
+using ProgressFn = std::function<void(const std::string&)>;
+
+class SyncEngine {
+ public:
+  SyncEngine(LocalStore* store, Transport* transport, SyncOptions options = {});
+
+  // Push, then pull. Stops at the first error; what was committed before it stays committed.
+  Status Sync(SyncSummary* summary, const ProgressFn& progress = nullptr);
+  Status Push(SyncSummary* summary, const ProgressFn& progress = nullptr);
+  Status Pull(SyncSummary* summary, const ProgressFn& progress = nullptr);
+
+ private:
+  // Sends a request with this device's credential and parses the JSON reply, mapping HTTP errors
+  // to Status. Learns the server's clock offset from every reply.
+  Status Call(const std::string& method, const std::string& target, const std::string& body,
+              nlohmann::json* reply);
+
+  LocalStore* store_;
+  Transport* transport_;
+  SyncOptions options_;
+};
+
+// Enrolment result: the identity and credential the server issued, and its forms.
+struct Enrolment {
+  Identity identity;
+  nlohmann::json forms;
+  std::int64_t clock_offset_ms = 0;
+};
+
+// POST /v1/enrol with a one-time token.
+Status Enrol(Transport* transport, const std::string& token, const std::string& device_name,
+             const Clock* clock, Enrolment* out);
+
+// Maps a non-2xx HTTP response to a Status carrying the server's message.
+Status StatusFromHttp(const HttpResponse& response);
+
+}  // namespace beatbook::sync

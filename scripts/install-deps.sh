@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Beatbook needs to build and test, and only those missing.
+# Idempotent and non-interactive: used by both README commands and by .ci/run.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  libsqlite3-dev sqlite3                         # local and central store
+  libcurl4-openssl-dev                           # field_client HTTP
+  nlohmann-json3-dev                             # JSON: forms, wire format, CLI output
+  libboost-dev                                   # Asio + Beast: sync_server
+  libssl-dev                                     # hashing of credentials, derived ids, TLS
+  libcli11-dev                                   # command-line parsing
+  doctest-dev                                    # unit and end-to-end tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
