@@ -45,16 +45,6 @@ Identity IdentityFromJson(const json& j) {
   return id;
 }
 
-// A form whose record id is derived from a natural key of its fields (data dictionary): the same
-// return entered twice, on two tablets, is one record.
-std::optional<std::string> NaturalKeyId(const RecordInput& in, const std::string& org) {
-  if (in.form != "indicator_return") return std::nullopt;
-  const json& f = in.fields;
-  if (!f.contains("indicator") || !f.contains("fy") || !f.contains("quarter")) return std::nullopt;
-  return DerivedUuid("indicator_return|" + f["indicator"].dump() + "|" + f["fy"].dump() + "|" +
-                     f["quarter"].dump() + "|" + org);
-}
-
 std::string Summarise(const std::vector<std::string>& errors) {
   std::string msg;
   const size_t kShown = 5;
@@ -265,7 +255,7 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   auto errors = ValidateFields(*form, in.fields, occurred_ms);
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
 
-  std::optional<std::string> derived = NaturalKeyId(in, identity_.org);
+  std::optional<std::string> derived = NaturalKeyId(in.form, in.fields, identity_.org);
   if (in.id && !IsValidId(*in.id)) {
     return Status::InvalidArgument("id '" + *in.id + "' is not a valid record id (use a UUID)");
   }

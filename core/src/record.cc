@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "beatbook/crypto.h"
+
 namespace beatbook {
 
 namespace {
@@ -143,6 +145,14 @@ json RecordState::ToRecordJson() const {
   return {{"id", id},         {"form", form},         {"form_version", form_version},
           {"org", org},       {"author", author},     {"device", device},
           {"occurred_at", OccurredAt()}, {"fields", FieldValues()}};
+}
+
+std::optional<std::string> NaturalKeyId(const std::string& form, const json& f,
+                                        const std::string& org) {
+  if (form != "indicator_return") return std::nullopt;
+  if (!f.contains("indicator") || !f.contains("fy") || !f.contains("quarter")) return std::nullopt;
+  return DerivedUuid("indicator_return|" + f["indicator"].dump() + "|" + f["fy"].dump() + "|" +
+                     f["quarter"].dump() + "|" + org);
 }
 
 MergeResult Merge(RecordState* target, const RecordState& incoming) {

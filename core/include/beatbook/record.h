@@ -59,6 +59,12 @@ struct RecordState {
   json ToRecordJson() const;
 };
 
+// The id of a record whose id derives from a natural key of its fields (data dictionary): for an
+// indicator_return, (indicator, fy, quarter, org), so the same return entered on two tablets is one
+// record. nullopt for other forms, or when a key field is missing.
+std::optional<std::string> NaturalKeyId(const std::string& form, const json& fields,
+                                        const std::string& org);
+
 // A concurrent write that lost a merge: kept for the coordinator to review.
 struct Conflict {
   std::string record_id;

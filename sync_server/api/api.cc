@@ -1,0 +1,201 @@
+#include "api/api.h"
+
+#include "api/push.h"
+#include "beatbook/crypto.h"
+#include "beatbook/fault.h"
+#include "beatbook/tunables.h"
+
+namespace beatbook::server {
+
+using nlohmann::json;
+
+namespace {
+
+// "a=1&b=2" -> value of `key`, or nullopt.
+std::optional<std::string> QueryParam(const std::string& query, const std::string& key) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    size_t eq = part.find('=');
+    if (part.substr(0, eq) == key) return eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return std::nullopt;
+}
+
+const char* CodeFor(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "too_large";
+    case 503: return "unavailable";
+    default: return status >= 500 ? "internal" : "error";
+  }
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: return 200;
+    case Status::Code::kInvalidArgument: return 400;
+    case Status::Code::kUnauthenticated: return 401;
+    case Status::Code::kPermissionDenied: return 403;
+    case Status::Code::kNotFound: return 404;
+    case Status::Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+Api::Api(CentralStore* store, const FormSet* forms, const Clock* clock)
+    : store_(store), forms_(forms), clock_(clock) {}
+
+ApiResponse Api::Error(int status, const std::string& message) {
+  return {status, {{"error", {{"code", CodeFor(status)}, {"message", message}}}}};
+}
+
+ApiResponse Api::Handle(const ApiRequest& request) {
+  ApiResponse response;
+  try {
+    response = Route(request);
+  } catch (const std::exception& e) {
+    response = Error(500, std::string("internal error: ") + e.what());
+  }
+  if (response.status < 300) response.body["server_time_ms"] = clock_->NowMs();
+  return response;
+}
+
+ApiResponse Api::Route(const ApiRequest& request) {
+  std::string path = request.target.substr(0, request.target.find('?'));
+  std::string query = path.size() < request.target.size() ? request.target.substr(path.size() + 1)
+                                                           : std::string();
+  auto expect = [&](const char* method) { return request.method == method; };
+  if (path == "/v1/health") {
+    if (!expect("GET")) return Error(405, "use GET for /v1/health");
+    return {200, {{"status", "ok"}, {"protocol", 1}}};
+  }
+  if (path == "/v1/enrol") {
+    if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
+    return Enrol(request);
+  }
+  if (path != "/v1/forms" && path != "/v1/push" && path != "/v1/pull") {
+    return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
+  }
+  bool is_push = path == "/v1/push";
+  if (!expect(is_push ? "POST" : "GET")) {
+    return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
+  }
+  DeviceInfo device;
+  ApiResponse denied;
+  if (!Authenticate(request, &device, &denied)) return denied;
+  if (path == "/v1/forms") return Forms(device);
+  if (device.role == "admin") return Error(403, "an admin device does not sync records");
+  if (is_push) return Push(device, request);
+  return Pull(device, query);
+}
+
+bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied) {
+  const std::string prefix = "Bearer ";
+  const std::string& h = request.authorization;
+  if (h.compare(0, prefix.size(), prefix) != 0) {
+    *denied = Error(401, "missing credential: send 'Authorization: Bearer DEVICE_ID.SECRET'");
+    return false;
+  }
+  std::string cred = h.substr(prefix.size());
+  size_t dot = cred.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == cred.size()) {
+    *denied = Error(401, "malformed credential: expected DEVICE_ID.SECRET");
+    return false;
+  }
+  Status s = store_->Authenticate(cred.substr(0, dot), cred.substr(dot + 1), device);
+  if (!s.ok()) {
+    *denied = Error(HttpStatusFor(s), s.message());
+    return false;
+  }
+  if (device->revoked) {
+    *denied = Error(403, "this device has been revoked");
+    return false;
+  }
+  return true;
+}
+
+ApiResponse Api::Enrol(const ApiRequest& request) {
+  json body;
+  try {
+    body = json::parse(request.body);
+  } catch (const json::parse_error& e) {
+    return Error(400, std::string("the enrolment body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+    return Error(400, "the enrolment body needs a \"token\" string");
+  }
+  std::string name = body.contains("device_name") && body["device_name"].is_string()
+                         ? body["device_name"].get<std::string>()
+                         : "";
+  std::string device_id = "dev-" + NewUuid();
+  std::string secret = RandomSecret(32);
+  DeviceInfo device;
+  Status s = store_->Enrol(body["token"].get<std::string>(), device_id, name.substr(0, 100),
+                           secret, clock_->NowMs(), &device);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  return {200,
+          {{"device_id", device.id},
+           {"secret", secret},
+           {"user", device.user},
+           {"org", device.org},
+           {"role", device.role},
+           {"forms", forms_->ToJson()}}};
+}
+
+ApiResponse Api::Forms(const DeviceInfo&) { return {200, {{"forms", forms_->ToJson()}}}; }
+
+ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
+  json body;
+  try {
+    body = json::parse(request.body);
+  } catch (const json::parse_error& e) {
+    return Error(400, std::string("the push body is not valid JSON: ") + e.what());
+  }
+  json response;
+  Status s = ApplyPush(store_, *forms_, device, body, clock_->NowMs(), &response);
+  if (!s.ok()) {
+    if (s.IsUnavailable()) {
+      return Error(503, "the store could not commit the batch (" + s.message() +
+                            "); nothing was applied, retry later");
+    }
+    return Error(HttpStatusFor(s), s.message());
+  }
+  BB_FAULT_POINT("server.push.after_commit");
+  return {200, response};
+}
+
+ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
+  std::string cursor = QueryParam(query, "cursor").value_or("0");
+  std::size_t limit = tunables::kMaxPullLimit;
+  if (auto l = QueryParam(query, "limit")) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(*l, &used);
+      if (used != l->size() || v <= 0) throw std::invalid_argument("limit");
+      limit = std::min<std::size_t>(static_cast<std::size_t>(v), tunables::kMaxPullLimit);
+    } catch (const std::exception&) {
+      return Error(400, "limit '" + *l + "' is not a positive whole number");
+    }
+  }
+  // Who sees what: a coordinator pulls every org, everyone else their own org.
+  std::string org = device.role == "coordinator" ? "" : device.org;
+  ChangePage page;
+  Status s = store_->ReadChanges(cursor, org, limit, &page);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  store_->NotePull(device.id, clock_->NowMs());
+  json records = json::array();
+  for (const auto& r : page.records) records.push_back(r.ToJson());
+  return {200, {{"records", records}, {"cursor", page.cursor}, {"more", page.more}}};
+}
+
+}  // namespace beatbook::server

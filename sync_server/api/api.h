@@ -1,0 +1,58 @@
+// Api: the sync protocol's HTTP endpoints (docs/protocol.md), independent of any transport.
+//
+//   Api api(store.get(), &forms, SystemClock::Default());
+//   ApiResponse r = api.Handle({"POST", "/v1/push", body, "Bearer dev-1.secret"});
+//
+// The Beast server (http/) feeds it parsed requests; tests may call it directly. Handle() is
+// thread-safe (the store serialises writes) and never throws.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/clock.h"
+#include "beatbook/form.h"
+#include "store/central_store.h"
+
+namespace beatbook::server {
+
+struct ApiRequest {
+  std::string method;
+  std::string target;         // path and query
+  std::string body;
+  std::string authorization;  // the Authorization header, as sent
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body;
+};
+
+class Api {
+ public:
+  // `store`, `forms` and `clock` must outlive the Api.
+  Api(CentralStore* store, const FormSet* forms, const Clock* clock);
+  ApiResponse Handle(const ApiRequest& request);
+
+  // An error response: {"error": {"code": ..., "message": ...}}.
+  static ApiResponse Error(int status, const std::string& message);
+
+ private:
+  ApiResponse Route(const ApiRequest& request);
+  ApiResponse Enrol(const ApiRequest& request);
+  ApiResponse Forms(const DeviceInfo& device);
+  ApiResponse Push(const DeviceInfo& device, const ApiRequest& request);
+  ApiResponse Pull(const DeviceInfo& device, const std::string& query);
+  // Resolves the Bearer credential to a device; an error response in *denied otherwise.
+  bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
+
+  CentralStore* store_;
+  const FormSet* forms_;
+  const Clock* clock_;
+};
+
+// Maps a Status to the HTTP status the protocol uses for it.
+int HttpStatusFor(const Status& s);
+
+}  // namespace beatbook::server

@@ -1,0 +1,168 @@
+#include "api/push.h"
+
+#include "beatbook/datetime.h"
+#include "beatbook/fault.h"
+#include "beatbook/tunables.h"
+#include "beatbook/validation.h"
+
+namespace beatbook::server {
+
+using nlohmann::json;
+
+namespace {
+
+struct ParsedChange {
+  std::string change_id;
+  RecordState state;
+};
+
+// Checks the request's shape; every change must parse and name a known form version.
+Status ParseBatch(const FormSet& forms, const json& body, std::string* batch_id,
+                  std::int64_t* pending_after, std::vector<ParsedChange>* changes) {
+  if (!body.is_object()) return Status::InvalidArgument("the push body must be a JSON object");
+  auto bid = body.find("batch_id");
+  if (bid == body.end() || !bid->is_string() || bid->get<std::string>().empty() ||
+      bid->get<std::string>().size() > 200) {
+    return Status::InvalidArgument("\"batch_id\" must be a non-empty string of at most 200 chars");
+  }
+  *batch_id = bid->get<std::string>();
+  auto pa = body.find("pending_after");
+  *pending_after = pa != body.end() && pa->is_number_integer() ? pa->get<std::int64_t>() : 0;
+  auto list = body.find("changes");
+  if (list == body.end() || !list->is_array()) {
+    return Status::InvalidArgument("\"changes\" must be an array");
+  }
+  if (list->size() > tunables::kMaxChangesPerPush) {
+    return Status::InvalidArgument("a push may hold at most " +
+                                   std::to_string(tunables::kMaxChangesPerPush) + " changes");
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& cj = (*list)[i];
+    std::string where = "change " + std::to_string(i + 1);
+    ParsedChange pc;
+    if (!cj.is_object() || !cj.contains("change_id") || !cj["change_id"].is_string()) {
+      return Status::InvalidArgument(where + ": \"change_id\" must be a string");
+    }
+    pc.change_id = cj["change_id"].get<std::string>();
+    Status s = RecordState::FromJson(cj, &pc.state);
+    if (!s.ok()) return Status::InvalidArgument(where + ": " + s.message());
+    if (forms.Find(pc.state.form, pc.state.form_version) == nullptr) {
+      return Status::InvalidArgument(where + " (record " + pc.state.id + "): form '" +
+                                     pc.state.form + "' version " +
+                                     std::to_string(pc.state.form_version) +
+                                     " is not known to this server");
+    }
+    changes->push_back(std::move(pc));
+  }
+  return Status::OK();
+}
+
+// Who may write what (docs/protocol.md, section 4). Returns a reason, or "" if allowed.
+std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
+                            const RecordState* stored) {
+  auto check_register = [&](const Register& r) { return r.d == dev.id; };
+  bool own_stamps = (!change.occurred_at || check_register(*change.occurred_at)) &&
+                    (!change.deleted || check_register(*change.deleted));
+  for (const auto& [name, r] : change.fields) own_stamps = own_stamps && check_register(r);
+  if (!own_stamps) return "the change carries writes stamped by another device";
+  if (stored == nullptr) {
+    if (change.org != dev.org) {
+      return "the record claims org '" + change.org + "' but this device belongs to '" + dev.org +
+             "'";
+    }
+    if (change.author != dev.user) {
+      return "the record claims author '" + change.author + "' but this device's user is '" +
+             dev.user + "'";
+    }
+    if (change.device != dev.id) return "the record claims to come from another device";
+    if (!change.occurred_at) return "a new record must carry occurred_at";
+  } else {
+    if (stored->form != change.form || stored->form_version != change.form_version ||
+        stored->org != change.org || stored->author != change.author ||
+        stored->device != change.device) {
+      return "the change's envelope (form, org, author, device) differs from the stored record";
+    }
+    if (change.org != dev.org && dev.role != "coordinator") {
+      return "this device may not change records of org '" + change.org + "'";
+    }
+  }
+  if (change.form == "indicator_return" && dev.role != "partner_lead" &&
+      dev.role != "coordinator") {
+    return "only a partner lead or coordinator may enter indicator returns";
+  }
+  return "";
+}
+
+// Validates the merged record against its form version. Returns a reason, or "".
+std::string CheckValid(const FormSet& forms, const RecordState& merged) {
+  if (merged.IsDeleted()) return "";  // deleting is always allowed
+  const FormDef* form = forms.Find(merged.form, merged.form_version);
+  std::int64_t occurred_ms = 0;
+  Status s = ParseIsoDateTime(merged.OccurredAt(), &occurred_ms);
+  if (!s.ok()) return "occurred_at: " + s.message();
+  json values = merged.FieldValues();
+  auto errors = ValidateFields(*form, values, occurred_ms);
+  if (!errors.empty()) return JoinErrors(errors);
+  auto key = NaturalKeyId(merged.form, values, merged.org);
+  if (key && *key != merged.id) {
+    return "the record id does not match its natural key (indicator, fy, quarter, org)";
+  }
+  return "";
+}
+
+}  // namespace
+
+Status ApplyPush(CentralStore* store, const FormSet& forms, const DeviceInfo& device,
+                 const json& body, std::int64_t now_ms, json* response) {
+  std::string batch_id;
+  std::int64_t pending_after = 0;
+  std::vector<ParsedChange> changes;
+  BB_RETURN_IF_ERROR(ParseBatch(forms, body, &batch_id, &pending_after, &changes));
+
+  bool seen = false;
+  std::string stored_response;
+  BB_RETURN_IF_ERROR(store->FindBatch(device.id, batch_id, &stored_response, &seen));
+  if (seen) {
+    // A retried batch: its first answer, unchanged; nothing is applied again.
+    *response = json::parse(stored_response);
+    return Status::OK();
+  }
+
+  return store->Write([&](WriteTxn& txn) {
+    json results = json::array();
+    std::int64_t applied = 0, rejected = 0, conflicts = 0;
+    for (const auto& pc : changes) {
+      RecordState stored;
+      bool found = false;
+      BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
+      std::string reason = CheckPermission(device, pc.state, found ? &stored : nullptr);
+      RecordState merged = stored;
+      MergeResult merge;
+      if (reason.empty()) {
+        merge = Merge(&merged, pc.state);
+        reason = CheckValid(forms, merged);
+      }
+      if (!reason.empty()) {
+        ++rejected;
+        results.push_back({{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
+        BB_RETURN_IF_ERROR(txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms}));
+        continue;
+      }
+      if (merge.changed) BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
+      for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
+      conflicts += static_cast<std::int64_t>(merge.conflicts.size());
+      ++applied;
+      results.push_back({{"change_id", pc.change_id}, {"status", "applied"}});
+    }
+    *response = {{"results", results},
+                 {"applied", applied},
+                 {"rejected", rejected},
+                 {"conflicts", conflicts}};
+    BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, response->dump(), now_ms));
+    BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, pending_after));
+    BB_FAULT_POINT("server.push.before_commit");
+    return Status::OK();
+  });
+}
+
+}  // namespace beatbook::server

@@ -1,0 +1,138 @@
+#include "commands.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <set>
+
+#include "api/api.h"
+#include "beatbook/crypto.h"
+#include "beatbook/datetime.h"
+#include "beatbook/tunables.h"
+#include "http/http_server.h"
+#include "store/sqlite_central_store.h"
+
+namespace beatbook::server {
+
+using nlohmann::json;
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "sync_server: " << message << "\n";
+  return 1;
+}
+
+std::string SchemaDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("BEATBOOK_SCHEMA"); env && *env) return env;
+  return BEATBOOK_SCHEMA_DIR;
+}
+
+// "127.0.0.1:8080" or "[::1]:0" -> host and port.
+bool SplitListen(const std::string& listen, std::string* host, std::uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  try {
+    size_t used = 0;
+    int p = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || p < 0 || p > 65535) return false;
+    *port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& o) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!SplitListen(o.listen, &host, &port)) {
+    return Fail("--listen '" + o.listen + "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
+  }
+  if (!IsLoopback(host) && !o.allow_insecure_http) {
+    return Fail("refusing plain HTTP on " + host + ": the data is sensitive; serve on loopback " +
+                "behind TLS, or pass --allow-insecure-http");
+  }
+  FormSet forms;
+  if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  Api api(store.get(), &forms, SystemClock::Default());
+  HttpServer server(&api, o.threads);
+  std::string bound;
+  if (Status s = server.Listen(host == "localhost" ? "127.0.0.1" : host, port, &bound); !s.ok()) {
+    return Fail(s.message());
+  }
+  std::cout << "listening on " << bound << std::endl;
+  server.Run();
+  std::cerr << "sync_server: stopped\n";
+  return 0;
+}
+
+int RunToken(const TokenOptions& o) {
+  static const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator",
+                                               "admin"};
+  if (!kRoles.count(o.role)) {
+    return Fail("role '" + o.role + "' is not one of field_worker, partner_lead, coordinator, admin");
+  }
+  FormSet forms;
+  if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
+  if (const auto* orgs = forms.List("org")) {
+    bool known = false;
+    for (const auto& c : *orgs) known |= c.code == o.org;
+    if (!known) return Fail("org '" + o.org + "' is not a partner organisation code");
+  }
+  if (o.user.empty() || o.user.size() > 100) return Fail("--user must be 1 to 100 characters");
+  if (o.ttl_hours <= 0) return Fail("--ttl-hours must be positive");
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::string token = RandomSecret(24);
+  std::int64_t now = SystemClock::Default()->NowMs();
+  TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
+  if (Status s = store->CreateToken(token, grant, now); !s.ok()) return Fail(s.message());
+  std::cout << token << std::endl;
+  return 0;
+}
+
+int RunDevices(const std::string& data, bool as_json) {
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  std::vector<DeviceInfo> devices;
+  if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
+  auto when = [](std::int64_t ms) { return ms ? json(FormatIsoUtc(ms)) : json(nullptr); };
+  if (as_json) {
+    json out = {{"devices", json::array()}};
+    for (const auto& d : devices) {
+      out["devices"].push_back({{"id", d.id},
+                                {"name", d.name},
+                                {"user", d.user},
+                                {"org", d.org},
+                                {"role", d.role},
+                                {"enrolled", when(d.enrolled_ms)},
+                                {"last_sync", when(d.last_sync_ms)},
+                                {"pending_at_last_sync", d.pending_at_last_sync},
+                                {"revoked", d.revoked}});
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  for (const auto& d : devices) {
+    std::cout << d.id << "  " << d.user << "  " << d.org << "  " << d.role << "  last sync "
+              << (d.last_sync_ms ? FormatIsoUtc(d.last_sync_ms) : "never") << "  pending "
+              << d.pending_at_last_sync << (d.revoked ? "  REVOKED" : "") << "\n";
+  }
+  std::cout << devices.size() << " device" << (devices.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+}  // namespace beatbook::server

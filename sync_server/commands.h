@@ -1,0 +1,25 @@
+// sync_server's commands. Each returns the process exit code and reports its own errors.
+#pragma once
+
+#include <string>
+
+namespace beatbook::server {
+
+struct ServeOptions {
+  std::string data;
+  std::string listen;
+  std::string schema;
+  int threads = 0;
+  bool allow_insecure_http = false;
+};
+int RunServe(const ServeOptions& o);
+
+struct TokenOptions {
+  std::string data, user, org, role, schema;
+  int ttl_hours = 168;
+};
+int RunToken(const TokenOptions& o);
+
+int RunDevices(const std::string& data, bool as_json);
+
+}  // namespace beatbook::server

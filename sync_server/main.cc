@@ -1,0 +1,51 @@
+// sync_server: merges what field devices push into the central store and serves it back.
+// Command-line contract: ../shared/spec/interfaces.md (and README.md).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace beatbook::server;
+  CLI::App app{"Beatbook sync server: the central indicator store and the sync API"};
+  app.require_subcommand(1);
+  int rc = 0;
+
+  ServeOptions serve;
+  auto* c_serve = app.add_subcommand("serve", "serve the sync API");
+  c_serve->add_option("--data", serve.data, "central store directory")->required();
+  c_serve->add_option("--listen", serve.listen, "HOST:PORT (port 0 picks a free one)")
+      ->default_val("127.0.0.1:8080");
+  c_serve->add_option("--schema", serve.schema, "forms directory");
+  c_serve->add_option("--threads", serve.threads, "I/O threads");
+  c_serve->add_flag("--allow-insecure-http", serve.allow_insecure_http,
+                    "serve plain HTTP on a non-loopback address (insecure)");
+  c_serve->callback([&] { rc = RunServe(serve); });
+
+  TokenOptions token;
+  auto* c_token = app.add_subcommand("token", "print a one-time enrolment token");
+  c_token->add_option("--data", token.data, "central store directory")->required();
+  c_token->add_option("--user", token.user, "user name")->required();
+  c_token->add_option("--org", token.org, "partner organisation code")->required();
+  c_token->add_option("--role", token.role, "field_worker, partner_lead, coordinator or admin")
+      ->required();
+  c_token->add_option("--ttl-hours", token.ttl_hours, "hours until the token expires")
+      ->default_val(168);
+  c_token->add_option("--schema", token.schema, "forms directory (for the org codes)");
+  c_token->callback([&] { rc = RunToken(token); });
+
+  std::string data;
+  bool as_json = false;
+  auto* c_devices = app.add_subcommand("devices", "enrolled devices and their last sync");
+  c_devices->add_option("--data", data, "central store directory")->required();
+  c_devices->add_flag("--json", as_json, "machine-readable output");
+  c_devices->callback([&] { rc = RunDevices(data, as_json); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return rc;
+}

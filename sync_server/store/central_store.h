@@ -1,0 +1,112 @@
+// CentralStore: the server's store, behind an interface narrow enough for a second implementation
+// (PostgreSQL) without touching the protocol code in api/.
+//
+// The protocol logic (permissions, merge, validation) lives in api/; a store only keeps things and
+// runs a write transaction. Every method is thread-safe. Errors: Unavailable when the store could
+// not commit (disk full, locked: retry later, nothing was applied), IoError/Corruption otherwise.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "beatbook/record.h"
+#include "beatbook/status.h"
+
+namespace beatbook::server {
+
+struct TokenGrant {
+  std::string user;
+  std::string org;
+  std::string role;
+  std::int64_t expires_ms = 0;
+};
+
+struct DeviceInfo {
+  std::string id;
+  std::string name;
+  std::string user;
+  std::string org;
+  std::string role;
+  std::int64_t enrolled_ms = 0;
+  std::int64_t last_sync_ms = 0;          // 0 = never
+  std::int64_t pending_at_last_sync = 0;  // changes the device still held then
+  bool revoked = false;
+};
+
+struct StoredConflict {
+  Conflict conflict;
+  std::int64_t at_ms = 0;
+};
+
+struct StoredRejection {
+  std::string device_id;
+  std::string change_id;
+  std::string record_id;
+  std::string reason;
+  std::int64_t at_ms = 0;
+};
+
+// The operations allowed inside one write transaction (CentralStore::Write).
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+  virtual Status LoadRecord(const std::string& id, RecordState* out, bool* found) = 0;
+  // Stores the state and gives the record a new sequence number, after every earlier one.
+  virtual Status SaveRecord(const RecordState& state) = 0;
+  // Keeps a conflict once: a second call for the same losing write does nothing.
+  virtual Status AddConflict(const Conflict& conflict, std::int64_t at_ms) = 0;
+  virtual Status AddRejection(const StoredRejection& rejection) = 0;
+  virtual Status SaveBatch(const std::string& device_id, const std::string& batch_id,
+                           const std::string& response, std::int64_t at_ms) = 0;
+  virtual Status NoteSync(const std::string& device_id, std::int64_t at_ms,
+                          std::int64_t pending) = 0;
+};
+
+// One page of the change feed.
+struct ChangePage {
+  std::vector<RecordState> records;
+  std::string cursor;  // resume after this
+  bool more = false;
+};
+
+class CentralStore {
+ public:
+  virtual ~CentralStore() = default;
+
+  // --- Enrolment and devices ---
+  // Stores a token (only its hash is kept).
+  virtual Status CreateToken(const std::string& token, const TokenGrant& grant,
+                             std::int64_t now_ms) = 0;
+  // Uses a token once: checks it is known, unused and unexpired, marks it used and creates the
+  // device with the hash of `secret`, all in one transaction. Unauthenticated if the token is bad.
+  virtual Status Enrol(const std::string& token, const std::string& device_id,
+                       const std::string& device_name, const std::string& secret,
+                       std::int64_t now_ms, DeviceInfo* device) = 0;
+  // Checks a device credential. Unauthenticated if unknown or wrong.
+  virtual Status Authenticate(const std::string& device_id, const std::string& secret,
+                              DeviceInfo* device) = 0;
+  virtual Status ListDevices(std::vector<DeviceInfo>* out) = 0;
+
+  // --- Sync ---
+  // The stored response of a batch already committed, if any.
+  virtual Status FindBatch(const std::string& device_id, const std::string& batch_id,
+                           std::string* response, bool* found) = 0;
+  // Runs `fn` in one write transaction: committed if it returns OK, rolled back otherwise.
+  virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
+  // Records changed after `cursor` ("0" at first), oldest change first; `org` empty for all orgs.
+  virtual Status ReadChanges(const std::string& cursor, const std::string& org, std::size_t limit,
+                             ChangePage* out) = 0;
+  // Notes a pull by a device (its last contact).
+  virtual Status NotePull(const std::string& device_id, std::int64_t at_ms) = 0;
+
+  // --- Review ---
+  virtual Status AllRecords(std::vector<RecordState>* out) = 0;
+  virtual Status Conflicts(std::vector<StoredConflict>* out) = 0;
+  virtual Status Rejections(std::vector<StoredRejection>* out) = 0;
+  // PRAGMA integrity_check or equivalent.
+  virtual Status CheckIntegrity() = 0;
+};
+
+}  // namespace beatbook::server

@@ -1,0 +1,441 @@
+#include "store/sqlite_central_store.h"
+
+#include <filesystem>
+
+#include "beatbook/crypto.h"
+#include "beatbook/migrations.h"
+
+namespace beatbook::server {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string>& CentralMigrations() {
+  static const std::vector<std::string> kMigrations = {
+      R"sql(
+        CREATE TABLE records(
+          id TEXT PRIMARY KEY,
+          form TEXT NOT NULL,
+          form_version INTEGER NOT NULL,
+          org TEXT NOT NULL,
+          author TEXT NOT NULL,
+          device TEXT NOT NULL,
+          occurred_at TEXT NOT NULL,
+          deleted INTEGER NOT NULL,
+          seq INTEGER NOT NULL UNIQUE,
+          state TEXT NOT NULL);
+        CREATE INDEX records_by_org_seq ON records(org, seq);
+        CREATE TABLE tokens(
+          hash TEXT PRIMARY KEY,
+          user TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL,
+          created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+          used_ms INTEGER, used_by TEXT);
+        CREATE TABLE devices(
+          id TEXT PRIMARY KEY,
+          secret_hash TEXT NOT NULL,
+          name TEXT NOT NULL,
+          user TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL,
+          enrolled_ms INTEGER NOT NULL,
+          last_sync_ms INTEGER NOT NULL DEFAULT 0,
+          pending_at_last_sync INTEGER NOT NULL DEFAULT 0,
+          revoked INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE batches(
+          device TEXT NOT NULL, batch_id TEXT NOT NULL, response TEXT NOT NULL,
+          at_ms INTEGER NOT NULL, PRIMARY KEY(device, batch_id));
+        CREATE TABLE conflicts(
+          id INTEGER PRIMARY KEY,
+          record_id TEXT NOT NULL, field TEXT NOT NULL,
+          winner TEXT NOT NULL, loser TEXT NOT NULL,
+          loser_t INTEGER NOT NULL, loser_d TEXT NOT NULL,
+          at_ms INTEGER NOT NULL,
+          UNIQUE(record_id, field, loser_t, loser_d));
+        CREATE TABLE rejections(
+          device TEXT NOT NULL, change_id TEXT NOT NULL, record_id TEXT NOT NULL,
+          reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
+          PRIMARY KEY(device, change_id));
+      )sql",
+  };
+  return kMigrations;
+}
+
+json RegisterJson(const Register& r) { return {{"v", r.v}, {"t", r.t}, {"d", r.d}}; }
+
+Register RegisterFrom(const std::string& text) {
+  json j = json::parse(text);
+  return Register{j["v"], j["t"].get<std::int64_t>(), j["d"].get<std::string>(), 0};
+}
+
+Status ParseState(const std::string& text, RecordState* out) {
+  try {
+    return RecordState::FromJson(json::parse(text), out);
+  } catch (const json::exception& e) {
+    return Status::Corruption(std::string("a stored record is unreadable: ") + e.what());
+  }
+}
+
+}  // namespace
+
+class SqliteCentralStore::Txn final : public WriteTxn {
+ public:
+  explicit Txn(SqliteDb* db) : db_(db) {}
+
+  Status Begin() {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached("SELECT coalesce(max(seq), 0) FROM records", &st));
+    if (st->Step() != SqliteStmt::kRow) return st->LastError();
+    next_seq_ = st->ColumnInt(0) + 1;
+    st->Reset();
+    return Status::OK();
+  }
+
+  Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached("SELECT state FROM records WHERE id = ?", &st));
+    st->Bind(1, id);
+    auto r = st->Step();
+    if (r == SqliteStmt::kError) return st->LastError();
+    *found = r == SqliteStmt::kRow;
+    if (!*found) return Status::OK();
+    std::string text = st->ColumnText(0);
+    st->Reset();
+    return ParseState(text, out);
+  }
+
+  Status SaveRecord(const RecordState& s) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT OR REPLACE INTO records(id, form, form_version, org, author, device, occurred_at, "
+        "deleted, seq, state) VALUES(?,?,?,?,?,?,?,?,?,?)",
+        &st));
+    st->Bind(1, s.id);
+    st->Bind(2, s.form);
+    st->Bind(3, std::int64_t{s.form_version});
+    st->Bind(4, s.org);
+    st->Bind(5, s.author);
+    st->Bind(6, s.device);
+    st->Bind(7, s.OccurredAt());
+    st->Bind(8, std::int64_t{s.IsDeleted() ? 1 : 0});
+    st->Bind(9, next_seq_++);
+    st->Bind(10, s.ToJson().dump());
+    return st->Run();
+  }
+
+  Status AddConflict(const Conflict& c, std::int64_t at_ms) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT OR IGNORE INTO conflicts(record_id, field, winner, loser, loser_t, loser_d, at_ms) "
+        "VALUES(?,?,?,?,?,?,?)",
+        &st));
+    st->Bind(1, c.record_id);
+    st->Bind(2, c.field);
+    st->Bind(3, RegisterJson(c.winner).dump());
+    st->Bind(4, RegisterJson(c.loser).dump());
+    st->Bind(5, c.loser.t);
+    st->Bind(6, c.loser.d);
+    st->Bind(7, at_ms);
+    return st->Run();
+  }
+
+  Status AddRejection(const StoredRejection& r) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT OR REPLACE INTO rejections(device, change_id, record_id, reason, at_ms) "
+        "VALUES(?,?,?,?,?)",
+        &st));
+    st->Bind(1, r.device_id);
+    st->Bind(2, r.change_id);
+    st->Bind(3, r.record_id);
+    st->Bind(4, r.reason);
+    st->Bind(5, r.at_ms);
+    return st->Run();
+  }
+
+  Status SaveBatch(const std::string& device_id, const std::string& batch_id,
+                   const std::string& response, std::int64_t at_ms) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT OR REPLACE INTO batches(device, batch_id, response, at_ms) VALUES(?,?,?,?)", &st));
+    st->Bind(1, device_id);
+    st->Bind(2, batch_id);
+    st->Bind(3, response);
+    st->Bind(4, at_ms);
+    return st->Run();
+  }
+
+  Status NoteSync(const std::string& device_id, std::int64_t at_ms, std::int64_t pending) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "UPDATE devices SET last_sync_ms = ?, pending_at_last_sync = ? WHERE id = ?", &st));
+    st->Bind(1, at_ms);
+    st->Bind(2, pending);
+    st->Bind(3, device_id);
+    return st->Run();
+  }
+
+ private:
+  SqliteDb* db_;
+  std::int64_t next_seq_ = 1;
+};
+
+Status SqliteCentralStore::Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create data directory " + dir + ": " + ec.message());
+  std::unique_ptr<SqliteCentralStore> store(new SqliteCentralStore);
+  store->dir_ = dir;
+  BB_RETURN_IF_ERROR(store->db_.Open((fs::path(dir) / "central.db").string(), /*create=*/true));
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(store->db_.Prepare("PRAGMA user_version", &st));
+  st.Step();
+  int current = static_cast<int>(st.ColumnInt(0));
+  BB_RETURN_IF_ERROR(ApplyMigrations(&store->db_, CentralMigrations(), current, kSchemaVersion,
+                                     "central store " + dir));
+  *out = std::move(store);
+  return Status::OK();
+}
+
+Status SqliteCentralStore::CreateToken(const std::string& token, const TokenGrant& grant,
+                                       std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "INSERT INTO tokens(hash, user, org, role, created_ms, expires_ms) VALUES(?,?,?,?,?,?)", &st));
+  st.Bind(1, Sha256Hex(token));
+  st.Bind(2, grant.user);
+  st.Bind(3, grant.org);
+  st.Bind(4, grant.role);
+  st.Bind(5, now_ms);
+  st.Bind(6, grant.expires_ms);
+  return st.Run();
+}
+
+Status SqliteCentralStore::Enrol(const std::string& token, const std::string& device_id,
+                                 const std::string& device_name, const std::string& secret,
+                                 std::int64_t now_ms, DeviceInfo* device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT user, org, role, expires_ms, used_ms IS NOT NULL FROM tokens WHERE hash = ?", &st));
+  std::string hash = Sha256Hex(token);
+  st.Bind(1, hash);
+  auto r = st.Step();
+  if (r == SqliteStmt::kError) return st.LastError();
+  if (r != SqliteStmt::kRow) return Status::Unauthenticated("the enrolment token is not known");
+  if (st.ColumnInt(4)) return Status::Unauthenticated("the enrolment token has already been used");
+  if (st.ColumnInt(3) <= now_ms) return Status::Unauthenticated("the enrolment token has expired");
+  DeviceInfo d;
+  d.id = device_id;
+  d.name = device_name;
+  d.user = st.ColumnText(0);
+  d.org = st.ColumnText(1);
+  d.role = st.ColumnText(2);
+  d.enrolled_ms = now_ms;
+  SqliteStmt use;
+  BB_RETURN_IF_ERROR(db_.Prepare("UPDATE tokens SET used_ms = ?, used_by = ? WHERE hash = ?", &use));
+  use.Bind(1, now_ms);
+  use.Bind(2, device_id);
+  use.Bind(3, hash);
+  BB_RETURN_IF_ERROR(use.Run());
+  SqliteStmt ins;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "INSERT INTO devices(id, secret_hash, name, user, org, role, enrolled_ms) "
+      "VALUES(?,?,?,?,?,?,?)",
+      &ins));
+  ins.Bind(1, d.id);
+  ins.Bind(2, Sha256Hex(secret));
+  ins.Bind(3, d.name);
+  ins.Bind(4, d.user);
+  ins.Bind(5, d.org);
+  ins.Bind(6, d.role);
+  ins.Bind(7, now_ms);
+  BB_RETURN_IF_ERROR(ins.Run());
+  BB_RETURN_IF_ERROR(txn.Commit());
+  *device = d;
+  return Status::OK();
+}
+
+Status SqliteCentralStore::LoadDevice(const std::string& device_id, DeviceInfo* d,
+                                      std::string* secret_hash, bool* found) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "SELECT id, name, user, org, role, enrolled_ms, last_sync_ms, pending_at_last_sync, revoked, "
+      "secret_hash FROM devices WHERE id = ?",
+      &st));
+  st->Bind(1, device_id);
+  auto r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  *found = r == SqliteStmt::kRow;
+  if (!*found) return Status::OK();
+  d->id = st->ColumnText(0);
+  d->name = st->ColumnText(1);
+  d->user = st->ColumnText(2);
+  d->org = st->ColumnText(3);
+  d->role = st->ColumnText(4);
+  d->enrolled_ms = st->ColumnInt(5);
+  d->last_sync_ms = st->ColumnInt(6);
+  d->pending_at_last_sync = st->ColumnInt(7);
+  d->revoked = st->ColumnInt(8) != 0;
+  *secret_hash = st->ColumnText(9);
+  st->Reset();
+  return Status::OK();
+}
+
+Status SqliteCentralStore::Authenticate(const std::string& device_id, const std::string& secret,
+                                        DeviceInfo* device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string hash;
+  bool found = false;
+  BB_RETURN_IF_ERROR(LoadDevice(device_id, device, &hash, &found));
+  if (!found || !ConstantTimeEquals(hash, Sha256Hex(secret))) {
+    return Status::Unauthenticated("the device credential is not valid");
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::ListDevices(std::vector<DeviceInfo>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT id FROM devices ORDER BY enrolled_ms, id", &st));
+  std::vector<std::string> ids;
+  while (st.Step() == SqliteStmt::kRow) ids.push_back(st.ColumnText(0));
+  for (const auto& id : ids) {
+    DeviceInfo d;
+    std::string hash;
+    bool found;
+    BB_RETURN_IF_ERROR(LoadDevice(id, &d, &hash, &found));
+    out->push_back(d);
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::FindBatch(const std::string& device_id, const std::string& batch_id,
+                                     std::string* response, bool* found) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(
+      db_.Cached("SELECT response FROM batches WHERE device = ? AND batch_id = ?", &st));
+  st->Bind(1, device_id);
+  st->Bind(2, batch_id);
+  auto r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  *found = r == SqliteStmt::kRow;
+  if (*found) *response = st->ColumnText(0);
+  st->Reset();
+  return Status::OK();
+}
+
+Status SqliteCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  Txn t(&db_);
+  BB_RETURN_IF_ERROR(t.Begin());
+  BB_RETURN_IF_ERROR(fn(t));
+  return txn.Commit();
+}
+
+Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::string& org,
+                                       std::size_t limit, ChangePage* out) {
+  std::int64_t after = 0;
+  try {
+    size_t used = 0;
+    after = std::stoll(cursor, &used);
+    if (used != cursor.size() || after < 0) throw std::invalid_argument("cursor");
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("cursor '" + cursor + "' is not a cursor this server issued");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "SELECT seq, state FROM records WHERE seq > ?1 AND (?2 = '' OR org = ?2) "
+      "ORDER BY seq LIMIT ?3",
+      &st));
+  st->Bind(1, after);
+  st->Bind(2, org);
+  st->Bind(3, static_cast<std::int64_t>(limit + 1));  // one extra tells whether there is more
+  out->records.clear();
+  out->more = false;
+  std::int64_t last = after;
+  SqliteStmt::StepResult r;
+  while ((r = st->Step()) == SqliteStmt::kRow) {
+    if (out->records.size() == limit) {
+      out->more = true;
+      break;
+    }
+    last = st->ColumnInt(0);
+    RecordState s;
+    BB_RETURN_IF_ERROR(ParseState(st->ColumnText(1), &s));
+    out->records.push_back(std::move(s));
+  }
+  if (r == SqliteStmt::kError) return st->LastError();
+  st->Reset();
+  out->cursor = std::to_string(last);
+  return Status::OK();
+}
+
+Status SqliteCentralStore::NotePull(const std::string& device_id, std::int64_t at_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("UPDATE devices SET last_sync_ms = ? WHERE id = ?", &st));
+  st->Bind(1, at_ms);
+  st->Bind(2, device_id);
+  return st->Run();
+}
+
+Status SqliteCentralStore::AllRecords(std::vector<RecordState>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records ORDER BY id", &st));
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
+    RecordState s;
+    BB_RETURN_IF_ERROR(ParseState(st.ColumnText(0), &s));
+    out->push_back(std::move(s));
+  }
+  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
+}
+
+Status SqliteCentralStore::Conflicts(std::vector<StoredConflict>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT record_id, field, winner, loser, at_ms FROM conflicts ORDER BY id", &st));
+  while (st.Step() == SqliteStmt::kRow) {
+    StoredConflict c;
+    c.conflict.record_id = st.ColumnText(0);
+    c.conflict.field = st.ColumnText(1);
+    c.conflict.winner = RegisterFrom(st.ColumnText(2));
+    c.conflict.loser = RegisterFrom(st.ColumnText(3));
+    c.at_ms = st.ColumnInt(4);
+    out->push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::Rejections(std::vector<StoredRejection>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT device, change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms", &st));
+  while (st.Step() == SqliteStmt::kRow) {
+    out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
+                    st.ColumnInt(4)});
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::CheckIntegrity() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("PRAGMA integrity_check", &st));
+  if (st.Step() != SqliteStmt::kRow) return st.LastError();
+  std::string result = st.ColumnText(0);
+  if (result != "ok") return Status::Corruption("integrity check of " + dir_ + ": " + result);
+  return Status::OK();
+}
+
+}  // namespace beatbook::server

@@ -1,0 +1,51 @@
+// SqliteCentralStore: the embedded default CentralStore, one SQLite file (WAL) in a directory.
+//
+// One connection behind a mutex: SQLite has one writer at a time anyway, and the server's
+// transactions are short. Open() creates the directory and store if needed and migrates old ones.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "beatbook/sqlite_db.h"
+#include "store/central_store.h"
+
+namespace beatbook::server {
+
+class SqliteCentralStore final : public CentralStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
+
+  Status CreateToken(const std::string& token, const TokenGrant& grant,
+                     std::int64_t now_ms) override;
+  Status Enrol(const std::string& token, const std::string& device_id,
+               const std::string& device_name, const std::string& secret, std::int64_t now_ms,
+               DeviceInfo* device) override;
+  Status Authenticate(const std::string& device_id, const std::string& secret,
+                      DeviceInfo* device) override;
+  Status ListDevices(std::vector<DeviceInfo>* out) override;
+  Status FindBatch(const std::string& device_id, const std::string& batch_id,
+                   std::string* response, bool* found) override;
+  Status Write(const std::function<Status(WriteTxn&)>& fn) override;
+  Status ReadChanges(const std::string& cursor, const std::string& org, std::size_t limit,
+                     ChangePage* out) override;
+  Status NotePull(const std::string& device_id, std::int64_t at_ms) override;
+  Status AllRecords(std::vector<RecordState>* out) override;
+  Status Conflicts(std::vector<StoredConflict>* out) override;
+  Status Rejections(std::vector<StoredRejection>* out) override;
+  Status CheckIntegrity() override;
+
+ private:
+  class Txn;
+  SqliteCentralStore() = default;
+  Status LoadDevice(const std::string& device_id, DeviceInfo* device, std::string* secret_hash,
+                    bool* found);
+
+  std::mutex mu_;
+  SqliteDb db_;
+  std::string dir_;
+};
+
+}  // namespace beatbook::server
