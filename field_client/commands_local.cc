@@ -45,12 +45,16 @@ Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& 
 
 Status ReadAll(const std::string& path, std::string* text) {
   if (path == "-") {
-    text->assign(std::istreambuf_iterator<char>(std::cin), {});
+    std::ostringstream buf;
+    buf << std::cin.rdbuf();
+    *text = buf.str();
     return Status::OK();
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError("cannot read " + path);
-  text->assign(std::istreambuf_iterator<char>(in), {});
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  *text = buf.str();
   return Status::OK();
 }
 
@@ -169,7 +173,10 @@ int RunLog(const LogOptions& o) {
     }
     std::vector<std::string> ids;
     if (Status s = store->LogAll(inputs, &ids); !s.ok()) return Fail(s);
-    for (const auto& id : ids) std::cout << id << "\n";
+    std::string out;
+    out.reserve(ids.size() * 37);
+    for (const auto& id : ids) out.append(id).push_back('\n');
+    std::cout << out;
     return kExitOk;
   }
   if (o.form.empty()) return Fail("log needs a FORM (or --json FILE)");

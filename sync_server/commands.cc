@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <set>
@@ -126,11 +127,15 @@ int RunDevices(const std::string& data, bool as_json) {
     std::cout << out.dump() << "\n";
     return 0;
   }
+  std::printf("%-40s %-12s %-15s %-13s %-21s %s\n", "DEVICE", "USER", "ORG", "ROLE",
+              "LAST SYNC", "PENDING");
   for (const auto& d : devices) {
-    std::cout << d.id << "  " << d.user << "  " << d.org << "  " << d.role << "  last sync "
-              << (d.last_sync_ms ? FormatIsoUtc(d.last_sync_ms) : "never") << "  pending "
-              << d.pending_at_last_sync << (d.revoked ? "  REVOKED" : "") << "\n";
+    std::printf("%-40s %-12s %-15s %-13s %-21s %lld%s\n", d.id.c_str(), d.user.c_str(),
+                d.org.c_str(), d.role.c_str(),
+                d.last_sync_ms ? FormatIsoUtc(d.last_sync_ms).c_str() : "never",
+                static_cast<long long>(d.pending_at_last_sync), d.revoked ? "  REVOKED" : "");
   }
+  std::fflush(stdout);
   std::cout << devices.size() << " device" << (devices.size() == 1 ? "" : "s") << "\n";
   return 0;
 }

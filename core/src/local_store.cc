@@ -204,6 +204,10 @@ Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* foun
 }
 
 Status LocalStore::WriteState(const RecordState& state) {
+  return WriteState(state, state.ToJson().dump());
+}
+
+Status LocalStore::WriteState(const RecordState& state, const std::string& state_json) {
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(db_.Cached(
       "INSERT OR REPLACE INTO records(id, form, deleted, occurred_at, occurred_ms, state) "
@@ -216,17 +220,21 @@ Status LocalStore::WriteState(const RecordState& state) {
   st->Bind(3, std::int64_t{state.IsDeleted() ? 1 : 0});
   st->Bind(4, state.OccurredAt());
   st->Bind(5, occurred_ms);
-  st->Bind(6, state.ToJson().dump());
+  st->Bind(6, state_json);
   return st->Run();
 }
 
 Status LocalStore::AppendOutbox(const RecordState& change) {
+  return AppendOutbox(change.id, change.ToJson(/*with_base=*/true).dump());
+}
+
+Status LocalStore::AppendOutbox(const std::string& record_id, const std::string& change_json) {
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(
       db_.Cached("INSERT INTO outbox(change_id, record_id, change) VALUES(?, ?, ?)", &st));
   st->Bind(1, NewUuid());
-  st->Bind(2, change.id);
-  st->Bind(3, change.ToJson(/*with_base=*/true).dump());
+  st->Bind(2, record_id);
+  st->Bind(3, change_json);
   return st->Run();
 }
 
@@ -266,7 +274,8 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   std::string id = derived ? *derived : in.id ? *in.id : NewUuid();
   RecordState existing;
   bool found = false;
-  BB_RETURN_IF_ERROR(LoadState(id, &existing, &found));
+  // A fresh random id cannot be taken yet: only given and derived ids need looking up.
+  if (in.id || derived) BB_RETURN_IF_ERROR(LoadState(id, &existing, &found));
   if (found && !derived) return Status::AlreadyExists("record " + id + " is already on this device");
   if (found && existing.IsDeleted()) {
     return Status::AlreadyExists("this return (record " + id + ") was deleted on this device");
@@ -292,16 +301,16 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
     if (v.is_null() && !had) continue;  // nothing to say about a field that was never set
     change.fields[f.name] = Register{v, t, d, had ? old->second.t : 0};
   }
+  std::string change_json = change.ToJson(/*with_base=*/true).dump();
   if (found) {
     // A second entry of the same partner return: it merges into the first.
     Merge(&existing, change);
-    BB_RETURN_IF_ERROR(WriteState(existing));
+    BB_RETURN_IF_ERROR(WriteState(existing, existing.ToJson().dump()));
   } else {
-    RecordState fresh = change;
-    for (auto& [name, reg] : fresh.fields) reg.b = 0;
-    BB_RETURN_IF_ERROR(WriteState(fresh));
+    // A new record's state is its first change (every base is 0), so one serialisation serves both.
+    BB_RETURN_IF_ERROR(WriteState(change, change_json));
   }
-  BB_RETURN_IF_ERROR(AppendOutbox(change));
+  BB_RETURN_IF_ERROR(AppendOutbox(change.id, change_json));
   *state = std::move(change);
   return Status::OK();
 }

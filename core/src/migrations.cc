@@ -39,7 +39,7 @@ const std::vector<std::string>& DeviceMigrations() {
         CREATE INDEX records_by_form ON records(form, deleted);
         CREATE TABLE outbox(
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          change_id TEXT NOT NULL UNIQUE,
+          change_id TEXT NOT NULL,
           record_id TEXT NOT NULL,
           change TEXT NOT NULL);
       )sql",

@@ -108,6 +108,8 @@ Status SqliteDb::Open(const std::string& path, bool create) {
   BB_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
   BB_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
   BB_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+  // A bulk transaction that outgrows the page cache spills pages to the WAL and reads them back.
+  BB_RETURN_IF_ERROR(Exec("PRAGMA cache_size=" + std::to_string(-tunables::kSqliteCacheKiB)));
   return Status::OK();
 }
 

@@ -143,7 +143,9 @@ class LocalStore {
   Status PutMeta(const std::string& key, const std::string& value);
   Status LoadState(const std::string& id, RecordState* out, bool* found);
   Status WriteState(const RecordState& state);
+  Status WriteState(const RecordState& state, const std::string& state_json);
   Status AppendOutbox(const RecordState& change);
+  Status AppendOutbox(const std::string& record_id, const std::string& change_json);
   Status PrepareNewRecord(const RecordInput& input, HybridClock* hlc, RecordState* state);
   Status ReadHlc(HlcStamp* last);
 

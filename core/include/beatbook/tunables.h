@@ -14,6 +14,10 @@ inline constexpr std::size_t kBulkLogMaxRecords = 1'000'000;
 // SQLite busy timeout: how long a writer waits for another connection's lock before failing.
 inline constexpr int kSqliteBusyTimeoutMs = 5'000;
 
+// SQLite page cache per connection, in KiB. Large enough that a 100,000-record bulk log does not
+// spill to the WAL mid-transaction, small enough for a tablet (the client's budget is 64 MB).
+inline constexpr int kSqliteCacheKiB = 24 * 1024;
+
 // --- Sync (device side) ---
 // Changes per push request. A few hundred keeps a request well under the body limit (a change is
 // ~0.5-2 KiB) and makes a lost response cheap to redo.

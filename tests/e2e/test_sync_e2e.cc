@@ -1,0 +1,162 @@
+// The real sync_server on 127.0.0.1 (port 0) and several real field_client stores.
+#include <chrono>
+#include <csignal>
+#include <set>
+
+#include "cli.h"
+#include "store/sqlite_central_store.h"
+#include "support/temp_dir.h"
+
+using namespace beatbook;
+using namespace beatbook::test;
+using nlohmann::json;
+
+namespace {
+
+struct Deployment {
+  Deployment() : server(dir / "central") { REQUIRE(server.Start()); }
+
+  std::string Enrol(const std::string& name, const std::string& org, const std::string& role) {
+    CommandResult t = SyncServer({"token", "--data", dir / "central", "--user", name, "--org", org,
+                                  "--role", role});
+    REQUIRE(t.exit_code == 0);
+    std::string token = t.out.substr(0, t.out.find('\n'));
+    std::string data = dir / name;
+    Ok({"init", "--data", data, "--server", server.url(), "--token", token});
+    return data;
+  }
+
+  // Every record state on the server, by id (read from its store while it runs).
+  std::map<std::string, json> ServerRecords() {
+    std::unique_ptr<server::SqliteCentralStore> store;
+    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
+    std::vector<RecordState> states;
+    REQUIRE(store->AllRecords(&states).ok());
+    std::map<std::string, json> out;
+    for (const auto& s : states) out[s.id] = s.ToRecordJson();
+    return out;
+  }
+
+  TempDir dir;
+  ServerProcess server;
+};
+
+std::map<std::string, json> Listed(const std::string& data) {
+  std::map<std::string, json> out;
+  const json listed = OkJson({"list", "--data", data, "--json"});
+  for (const auto& r : listed["records"]) out[r["id"].get<std::string>()] = r;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("three devices log offline, sync, and every record is on the server exactly once") {
+  Deployment d;
+  std::string amy = d.Enrol("amy", "street_pastors", "field_worker");
+  std::string ben = d.Enrol("ben", "street_pastors", "field_worker");
+  std::string pat = d.Enrol("pat", "police", "field_worker");
+  std::string cat = d.Enrol("cat", "csp", "coordinator");
+  std::set<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.insert(Ok({"log", "--data", amy, "outreach_contact", "--set", "place=Jewry St", "--set",
+                   "age_band=18_24", "--set", "safeguarding_concern=no"}));
+    ids.insert(Ok({"log", "--data", ben, "street_brief", "--set", "place=Market", "--set",
+                   "attendees=" + std::to_string(i)}));
+    ids.insert(Ok({"log", "--data", pat, "patrol", "--set", "place=Station", "--set",
+                   "patrol_type=op_fortress"}));
+  }
+  json s = OkJson({"sync", "--data", amy, "--json"});
+  CHECK(s["pushed"] == 5);
+  CHECK(s["rejected"] == 0);
+  OkJson({"sync", "--data", ben, "--json"});
+  OkJson({"sync", "--data", pat, "--json"});
+  s = OkJson({"sync", "--data", amy, "--json"});
+  CHECK(s["pushed"] == 0);
+  auto server = d.ServerRecords();
+  CHECK(server.size() == 15);
+  std::set<std::string> server_ids;
+  for (const auto& [id, r] : server) server_ids.insert(id);
+  CHECK(server_ids == ids);
+  // Back on the other devices of the org, and only there.
+  CHECK(Listed(amy).size() == 10);
+  CHECK(Listed(amy) == Listed(ben));
+  CHECK(Listed(pat).size() == 5);
+  OkJson({"sync", "--data", cat, "--json"});
+  CHECK(Listed(cat).size() == 15);
+  // A rerun is a no-op.
+  s = OkJson({"sync", "--data", ben, "--json"});
+  CHECK(s == json({{"pushed", 0}, {"pulled", 0}, {"rejected", 0}, {"conflicts", 0},
+                   {"pending", 0}}));
+  CHECK(d.ServerRecords() == server);
+  json status = OkJson({"status", "--data", ben, "--json"});
+  CHECK(status["pending_changes"] == 0);
+  CHECK(!status["last_sync"].is_null());
+  json devices = json::parse(SyncServer({"devices", "--data", d.dir / "central", "--json"}).out);
+  CHECK(devices["devices"].size() == 4);
+}
+
+TEST_CASE("edits and deletes on two devices converge through the server") {
+  Deployment d;
+  std::string amy = d.Enrol("amy", "police", "field_worker");
+  std::string ben = d.Enrol("ben", "police", "field_worker");
+  std::string keep = Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set",
+                         "attendees=1"});
+  std::string drop = Ok({"log", "--data", amy, "street_brief", "--set", "place=B", "--set",
+                         "attendees=2"});
+  Ok({"sync", "--data", amy});
+  Ok({"sync", "--data", ben});
+  Ok({"edit", keep, "--data", amy, "--set", "attendees=10"});
+  Ok({"edit", keep, "--data", ben, "--set", "place=Moved"});
+  Ok({"delete", drop, "--data", ben});
+  Ok({"edit", drop, "--data", amy, "--set", "attendees=3"});
+  Ok({"sync", "--data", amy});
+  Ok({"sync", "--data", ben});
+  Ok({"sync", "--data", amy});
+  CHECK(Listed(amy) == Listed(ben));
+  json rec = OkJson({"show", keep, "--data", amy, "--json"});
+  CHECK(rec["fields"]["attendees"] == 10);
+  CHECK(rec["fields"]["place"] == "Moved");
+  CHECK(Listed(amy).count(drop) == 0);
+  CHECK(d.ServerRecords().at(keep)["fields"] == rec["fields"]);
+}
+
+TEST_CASE("with the server down, sync says so in one line within seconds and keeps everything") {
+  Deployment d;
+  std::string amy = d.Enrol("amy", "police", "field_worker");
+  Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set", "attendees=1"});
+  REQUIRE(d.server.Stop() == 0);  // SIGTERM: a clean stop
+  auto start = std::chrono::steady_clock::now();
+  CommandResult r = FieldClient({"sync", "--data", amy});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(r.exit_code == 3);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find("cannot reach the server") != std::string::npos);
+  CHECK(r.err.find("1 changes kept") != std::string::npos);
+  CHECK(secs < 10);
+  CHECK(OkJson({"status", "--data", amy, "--json"})["pending_changes"] == 1);
+  // Logging never waits for the network.
+  Ok({"log", "--data", amy, "street_brief", "--set", "place=B", "--set", "attendees=2"});
+  // When the server is back, the next sync delivers both.
+  REQUIRE(d.server.Start(d.server.port()));
+  json s = OkJson({"sync", "--data", amy, "--json"});
+  CHECK(s["pushed"] == 2);
+  CHECK(d.ServerRecords().size() == 2);
+}
+
+TEST_CASE("enrolment tokens are one-time, and a wrong credential is refused") {
+  Deployment d;
+  CommandResult t = SyncServer({"token", "--data", d.dir / "central", "--user", "amy", "--org",
+                                "police", "--role", "field_worker"});
+  std::string token = t.out.substr(0, t.out.find('\n'));
+  Ok({"init", "--data", d.dir / "a", "--server", d.server.url(), "--token", token});
+  CommandResult again = FieldClient({"init", "--data", d.dir / "b", "--server", d.server.url(),
+                                     "--token", token});
+  CHECK(again.exit_code != 0);
+  CHECK(again.err.find("already been used") != std::string::npos);
+  CommandResult bogus = FieldClient({"init", "--data", d.dir / "c", "--server", d.server.url(),
+                                     "--token", "not-a-token"});
+  CHECK(bogus.err.find("not known") != std::string::npos);
+  CHECK(SyncServer({"token", "--data", d.dir / "central", "--user", "x", "--org", "police",
+                    "--role", "king"})
+            .err.find("role 'king'") != std::string::npos);
+}

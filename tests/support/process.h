@@ -1,0 +1,60 @@
+// Running the real binaries from tests: a command with its output and exit code, and a
+// sync_server started on 127.0.0.1 with a free port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace beatbook::test {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal if killed
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] is the program path) to completion, feeding `input` on stdin, with extra
+// environment variables `env`. Gives up (and kills it) after `timeout_sec`.
+CommandResult Run(const std::vector<std::string>& argv, const std::string& input = "",
+                  const std::map<std::string, std::string>& env = {}, int timeout_sec = 120);
+
+// Starts a program in the background with stdout to a pipe; returns its pid.
+pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
+            const std::map<std::string, std::string>& env = {});
+
+// A real sync_server serving `data_dir` on 127.0.0.1 with a port the OS picked.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string data_dir, std::map<std::string, std::string> env = {});
+  ~ServerProcess();  // stops it (SIGTERM, then SIGKILL)
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Starts it and waits (bounded) for "listening on HOST:PORT". False if it did not come up.
+  bool Start(int port = 0);
+  // SIGTERM and wait; returns the exit status (0 for a clean stop).
+  int Stop();
+  // SIGKILL and wait: a crash.
+  void Kill();
+  bool running() const { return pid_ > 0; }
+  const std::string& url() const { return url_; }
+  int port() const { return port_; }
+
+ private:
+  std::string data_dir_;
+  std::map<std::string, std::string> env_;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string url_;
+  int port_ = 0;
+};
+
+// Paths of the built programs (set by CMake).
+std::string FieldClientBin();
+std::string SyncServerBin();
+std::string SchemaDir();
+
+}  // namespace beatbook::test
