@@ -10,10 +10,13 @@ namespace field_client {
 int Fail(const beatbook::Status& s) {
   std::cerr << "field_client: " << s.message() << "\n";
   switch (s.code()) {
-    case beatbook::Status::Code::kUnavailable: return kExitUnavailable;
+    case beatbook::Status::Code::kUnavailable:
+      return kExitUnavailable;
     case beatbook::Status::Code::kUnauthenticated:
-    case beatbook::Status::Code::kPermissionDenied: return kExitRefused;
-    default: return kExitError;
+    case beatbook::Status::Code::kPermissionDenied:
+      return kExitRefused;
+    default:
+      return kExitError;
   }
 }
 

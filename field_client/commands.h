@@ -44,4 +44,13 @@ struct SyncOptions {
 };
 int RunSync(const SyncOptions& o);
 
+struct ReportOptions {
+  std::string data;
+  int fy = 0;
+  std::string quarter;
+  std::string format = "table";
+  std::string ca;
+};
+int RunReport(const ReportOptions& o);
+
 }  // namespace field_client

@@ -78,7 +78,8 @@ int RunInit(const InitOptions& o) {
     return Fail("init needs --user, --org and --role (stand-alone) or --server and --token");
   }
   if (!kRoles.count(o.role)) {
-    return Fail("role '" + o.role + "' is not one of field_worker, partner_lead, coordinator, admin");
+    return Fail("role '" + o.role +
+                "' is not one of field_worker, partner_lead, coordinator, admin");
   }
   beatbook::FormSet forms;
   Status s = beatbook::FormSet::LoadDir(SchemaDir(o.schema), &forms);
@@ -126,8 +127,8 @@ int RunForms(const std::string& data, bool as_json) {
     return kExitOk;
   }
   for (const auto& fj : out["forms"]) {
-    std::cout << fj["form"].get<std::string>() << " (version " << fj["version"] << "): "
-              << fj.value("label", "") << "\n";
+    std::cout << fj["form"].get<std::string>() << " (version " << fj["version"]
+              << "): " << fj.value("label", "") << "\n";
     for (const auto& field : fj["fields"]) {
       std::cout << "  " << field["name"].get<std::string>() << "  "
                 << field["type"].get<std::string>()
@@ -138,8 +139,8 @@ int RunForms(const std::string& data, bool as_json) {
       if (field.value("sensitive", false)) std::cout << ", sensitive";
       if (field.contains("choices")) {
         std::string codes;
-        for (const auto& c : field["choices"]) codes += (codes.empty() ? "" : " ") +
-                                                        c["code"].get<std::string>();
+        for (const auto& c : field["choices"])
+          codes += (codes.empty() ? "" : " ") + c["code"].get<std::string>();
         std::cout << ": " << codes;
       }
       std::cout << "\n";
@@ -167,8 +168,8 @@ int RunLog(const LogOptions& o) {
     if (!doc.is_array()) doc = json::array({doc});
     std::vector<beatbook::RecordInput> inputs(doc.size());
     for (size_t i = 0; i < doc.size(); ++i) {
-      Status s = beatbook::RecordInput::FromJson(doc[i], "record " + std::to_string(i + 1),
-                                                 &inputs[i]);
+      Status s =
+          beatbook::RecordInput::FromJson(doc[i], "record " + std::to_string(i + 1), &inputs[i]);
       if (!s.ok()) return Fail(s);
     }
     std::vector<std::string> ids;

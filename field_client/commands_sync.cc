@@ -50,7 +50,8 @@ int RunSync(const SyncOptions& o) {
   bsync::SyncEngine engine(store.get(), &transport);
   bool tty = !o.as_json && ::isatty(STDERR_FILENO);
   bsync::ProgressFn progress;
-  if (tty) progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
+  if (tty)
+    progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
   bsync::SyncSummary summary;
   Status s = engine.Sync(&summary, progress);
   if (tty) std::cerr << "\r\033[K" << std::flush;
@@ -64,8 +65,10 @@ int RunSync(const SyncOptions& o) {
     return Fail(s);
   }
   if (o.as_json) {
-    std::cout << json{{"pushed", summary.pushed},       {"pulled", summary.pulled},
-                      {"rejected", summary.rejected},   {"conflicts", summary.conflicts},
+    std::cout << json{{"pushed", summary.pushed},
+                      {"pulled", summary.pulled},
+                      {"rejected", summary.rejected},
+                      {"conflicts", summary.conflicts},
                       {"pending", summary.pending}}
                      .dump()
               << "\n";
@@ -74,6 +77,33 @@ int RunSync(const SyncOptions& o) {
               << summary.pulled << ", rejected " << summary.rejected << ", conflicts "
               << summary.conflicts << "\n";
     if (summary.rejected > 0) std::cout << "see 'field_client status' for the rejection reasons\n";
+  }
+  return kExitOk;
+}
+
+int RunReport(const ReportOptions& o) {
+  if (o.format != "table" && o.format != "csv" && o.format != "json") {
+    return Fail("--format '" + o.format + "' is not table, csv or json");
+  }
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
+  const auto& id = store->identity();
+  if (id.server_url.empty())
+    return Fail("the report comes from the server; this device is stand-alone");
+  bsync::CurlTransport transport(id.server_url, {o.ca.empty() ? id.ca_file : o.ca, -1});
+  std::string target = "/v1/report?fy=" + std::to_string(o.fy) + "&format=" + o.format;
+  if (!o.quarter.empty()) target += "&quarter=" + o.quarter;
+  bsync::HttpResponse response;
+  Status s = transport.Send({"GET", target, "", id.device_id + "." + id.secret}, &response);
+  if (s.ok() && response.status != 200) s = bsync::StatusFromHttp(response);
+  if (!s.ok()) return Fail(s);
+  json reply = json::parse(response.body, nullptr, false);
+  if (!reply.is_object() || !reply.contains("report"))
+    return Fail("the server's report is malformed");
+  if (o.format == "json") {
+    std::cout << reply["report"].dump() << "\n";
+  } else {
+    std::cout << reply["text"].get<std::string>();
   }
   return kExitOk;
 }

@@ -79,6 +79,16 @@ int main(int argc, char** argv) {
   c_sync->add_option("--ca", sync.ca, "CA certificate file to trust for the server");
   c_sync->callback([&] { rc = RunSync(sync); });
 
+  ReportOptions report;
+  auto* c_report =
+      app.add_subcommand("report", "the quarterly return from the server (coordinator)");
+  c_report->add_option("--data", report.data, "device store directory")->required();
+  c_report->add_option("--fy", report.fy, "financial year, e.g. 2023 for 2023/24")->required();
+  c_report->add_option("--quarter", report.quarter, "Q1, Q2, Q3 or Q4");
+  c_report->add_option("--format", report.format, "table, csv or json")->default_val("table");
+  c_report->add_option("--ca", report.ca, "CA certificate file to trust for the server");
+  c_report->callback([&] { rc = RunReport(report); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

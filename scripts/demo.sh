@@ -46,12 +46,14 @@ dates=(2023-05-12T23:10:00+01:00 2023-08-19T22:40:00+01:00 2023-11-25T01:15:00Z 
 for d in "${dates[@]}"; do
   "$fc" log --data "$work/amy" outreach_contact --occurred-at "$d" --set place="Jewry Street" \
     --set age_band=18_24 --set issues=vulnerable_nte --set support_given=water,safe_escort \
+    --set subject_key=k-7f3a \
     --set safeguarding_concern=no >/dev/null
   "$fc" log --data "$work/amy" outreach_contact --occurred-at "$d" --set place="The Broadway" \
     --set age_band=under_18 --set issues=substance_misuse --set referrals=drug_alcohol_service \
     --set safeguarding_concern=yes >/dev/null
   "$fc" log --data "$work/omar" outreach_contact --occurred-at "$d" --set place="Station Hill" \
     --set age_band=35_49 --set issues=domestic_abuse,rough_sleeping --set referrals=stop,wcc_housing \
+    --set subject_key="k-${d:5:2}" \
     --set support_given=signposting --set safeguarding_concern=yes >/dev/null
   "$fc" log --data "$work/pc_jones" patrol --occurred-at "$d" --set place="High Street" \
     --set patrol_type=op_fortress --set engagements=12 >/dev/null
@@ -69,8 +71,13 @@ rows = [{"form": "satisfaction_survey", "occurred_at": "2023-07-%02dT1%d:00:00+0
 json.dump(rows, open(sys.argv[1], "w"))
 PY
 "$fc" log --data "$work/sam" --json "$work/surveys.json" | wc -l | xargs echo "surveys imported:"
-"$fc" log --data "$work/hana" indicator_return --set indicator=pc_housing_drug_interventions \
-  --set fy=2023 --set quarter=Q1 --set value=3 >/dev/null
+for qv in Q1:3 Q2:5 Q3:2; do
+  q=${qv%:*}
+  "$fc" log --data "$work/hana" indicator_return --set indicator=pc_housing_drug_interventions \
+    --set fy=2023 --set quarter=$q --set value=${qv#*:} >/dev/null
+  "$fc" log --data "$work/hana" indicator_return --set indicator=ql_implementation_plan \
+    --set fy=2023 --set quarter=$q --set status=in_progress >/dev/null
+done
 "$fc" status --data "$work/amy"
 
 say "syncing every device"
@@ -91,5 +98,15 @@ recs = json.load(sys.stdin)["records"]
 for form, n in sorted(collections.Counter(r["form"] for r in recs).items()):
     print(f"  {form:22} {n:4}")
 print("  %-22s %4d" % ("total", len(recs)))'
-echo
-echo "(the quarterly return arrives with the indicator issue; files are in demo/)"
+
+say "the coordinator approves Q1, then a late Q1 record arrives"
+"$ss" approve --data "$work/central" --fy 2023 --quarter Q1 --user cleo
+"$fc" log --data "$work/pc_jones" enforcement_action --occurred-at 2023-06-30T22:00:00+01:00 \
+  --set action=closure_order >/dev/null
+"$fc" sync --data "$work/pc_jones"
+
+say "the quarterly return 2023/24 (sync_server report; also: field_client report on cleo's device)"
+"$fc" report --data "$work/cleo" --fy 2023
+"$fc" report --data "$work/cleo" --fy 2023 --format csv >"$work/return-2023.csv"
+"$ss" report --data "$work/central" --fy 2023 --format xlsx --out "$work/return-2023.xlsx"
+echo "CSV and Excel copies: demo/return-2023.csv, demo/return-2023.xlsx"

@@ -11,6 +11,7 @@ packages=(
   libboost-dev                                   # Asio + Beast: sync_server
   libssl-dev                                     # hashing of credentials, derived ids, TLS
   libcli11-dev                                   # command-line parsing
+  libxlsxwriter-dev                              # the quarterly return as an Excel workbook
   doctest-dev                                    # unit and end-to-end tests
 )
 

@@ -8,8 +8,11 @@
 #include "api/api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
+#include "beatbook/report.h"
 #include "beatbook/tunables.h"
 #include "http/http_server.h"
+#include "report/quarterly_return.h"
 #include "store/sqlite_central_store.h"
 
 namespace beatbook::server {
@@ -54,6 +57,18 @@ bool IsLoopback(const std::string& host) {
 
 }  // namespace
 
+// Loads the catalogue and brings the stored contributions up to its version.
+Status LoadCatalogue(const std::string& schema_dir, CentralStore* store, Catalogue* out) {
+  BB_RETURN_IF_ERROR(Catalogue::LoadFile(schema_dir + "/indicators.json", out));
+  int version = 0;
+  BB_RETURN_IF_ERROR(store->ContributionsVersion(&version));
+  if (version == out->version()) return Status::OK();
+  // A new catalogue version: recompute what every record contributes. Approved quarters keep the
+  // figures (and catalogue version) they were approved with.
+  return store->RebuildContributions(
+      out->version(), [out](const RecordState& s) { return ContributionsOf(*out, s); });
+}
+
 int RunServe(const ServeOptions& o) {
   std::string host;
   std::uint16_t port = 0;
@@ -68,7 +83,11 @@ int RunServe(const ServeOptions& o) {
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
   std::unique_ptr<SqliteCentralStore> store;
   if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
-  Api api(store.get(), &forms, SystemClock::Default());
+  Catalogue catalogue;
+  if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
+    return Fail(s.message());
+  }
+  Api api(store.get(), &forms, &catalogue, SystemClock::Default());
   HttpServer server(&api, o.threads);
   std::string bound;
   if (Status s = server.Listen(host == "localhost" ? "127.0.0.1" : host, port, &bound); !s.ok()) {
@@ -84,7 +103,8 @@ int RunToken(const TokenOptions& o) {
   static const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator",
                                                "admin"};
   if (!kRoles.count(o.role)) {
-    return Fail("role '" + o.role + "' is not one of field_worker, partner_lead, coordinator, admin");
+    return Fail("role '" + o.role +
+                "' is not one of field_worker, partner_lead, coordinator, admin");
   }
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
@@ -127,8 +147,8 @@ int RunDevices(const std::string& data, bool as_json) {
     std::cout << out.dump() << "\n";
     return 0;
   }
-  std::printf("%-40s %-12s %-15s %-13s %-21s %s\n", "DEVICE", "USER", "ORG", "ROLE",
-              "LAST SYNC", "PENDING");
+  std::printf("%-40s %-12s %-15s %-13s %-21s %s\n", "DEVICE", "USER", "ORG", "ROLE", "LAST SYNC",
+              "PENDING");
   for (const auto& d : devices) {
     std::printf("%-40s %-12s %-15s %-13s %-21s %lld%s\n", d.id.c_str(), d.user.c_str(),
                 d.org.c_str(), d.role.c_str(),
@@ -137,6 +157,57 @@ int RunDevices(const std::string& data, bool as_json) {
   }
   std::fflush(stdout);
   std::cout << devices.size() << " device" << (devices.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+int RunReport(const ReportOptions& o) {
+  std::optional<int> quarter;
+  if (!o.quarter.empty()) {
+    quarter = QuarterNumber(o.quarter);
+    if (*quarter == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
+  }
+  static const std::set<std::string> kFormats = {"table", "csv", "json", "xlsx"};
+  if (!kFormats.count(o.format)) {
+    return Fail("--format '" + o.format + "' is not table, csv, json or xlsx");
+  }
+  if (o.format == "xlsx" && o.out.empty()) return Fail("--format xlsx needs --out FILE.xlsx");
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  Catalogue catalogue;
+  if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
+    return Fail(s.message());
+  }
+  json report;
+  Status s = AssembleReturn(store.get(), catalogue, o.fy, quarter, SystemClock::Default()->NowMs(),
+                            &report);
+  if (!s.ok()) return Fail(s.message());
+  if (o.format == "xlsx") {
+    if (Status w = WriteXlsx(catalogue, report, o.out); !w.ok()) return Fail(w.message());
+    std::cout << "wrote " << o.out << "\n";
+    return 0;
+  }
+  std::string text = o.format == "json"  ? report.dump() + "\n"
+                     : o.format == "csv" ? RenderCsv(report)
+                                         : RenderTable(catalogue, report);
+  std::cout << text;
+  return 0;
+}
+
+int RunApprove(const ApproveOptions& o) {
+  int quarter = QuarterNumber(o.quarter);
+  if (quarter == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  Catalogue catalogue;
+  if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
+    return Fail(s.message());
+  }
+  std::string kind;
+  Status s = ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user,
+                            SystemClock::Default()->NowMs(), &kind);
+  if (!s.ok()) return Fail(s.message());
+  std::cout << kind << " of " << o.fy << "/" << (o.fy + 1) % 100 << " " << o.quarter << " by "
+            << o.user << " recorded\n";
   return 0;
 }
 

@@ -8,7 +8,7 @@ namespace beatbook::server {
 struct ServeOptions {
   std::string data;
   std::string listen;
-  std::string schema;
+  std::string schema;  // forms and indicators.json directory
   int threads = 0;
   bool allow_insecure_http = false;
 };
@@ -21,5 +21,18 @@ struct TokenOptions {
 int RunToken(const TokenOptions& o);
 
 int RunDevices(const std::string& data, bool as_json);
+
+struct ReportOptions {
+  std::string data, schema, format = "table", out;
+  int fy = 0;
+  std::string quarter;
+};
+int RunReport(const ReportOptions& o);
+
+struct ApproveOptions {
+  std::string data, schema, user, quarter;
+  int fy = 0;
+};
+int RunApprove(const ApproveOptions& o);
 
 }  // namespace beatbook::server

@@ -42,6 +42,25 @@ int main(int argc, char** argv) {
   c_devices->add_flag("--json", as_json, "machine-readable output");
   c_devices->callback([&] { rc = RunDevices(data, as_json); });
 
+  ReportOptions report;
+  auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
+  c_report->add_option("--data", report.data, "central store directory")->required();
+  c_report->add_option("--fy", report.fy, "financial year, e.g. 2023 for 2023/24")->required();
+  c_report->add_option("--quarter", report.quarter, "Q1, Q2, Q3 or Q4");
+  c_report->add_option("--format", report.format, "table, csv, json or xlsx")->default_val("table");
+  c_report->add_option("--out", report.out, "output file (xlsx)");
+  c_report->add_option("--schema", report.schema, "forms and indicators directory");
+  c_report->callback([&] { rc = RunReport(report); });
+
+  ApproveOptions approve;
+  auto* c_approve = app.add_subcommand("approve", "freeze a quarter's return (or restate it)");
+  c_approve->add_option("--data", approve.data, "central store directory")->required();
+  c_approve->add_option("--fy", approve.fy, "financial year")->required();
+  c_approve->add_option("--quarter", approve.quarter, "Q1, Q2, Q3 or Q4")->required();
+  c_approve->add_option("--user", approve.user, "the coordinator approving")->required();
+  c_approve->add_option("--schema", approve.schema, "forms and indicators directory");
+  c_approve->callback([&] { rc = RunApprove(approve); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -44,8 +44,7 @@ std::string DerivedUuid(const std::string& key) {
 }
 
 std::string RandomSecret(int bytes) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string raw(static_cast<size_t>(bytes), '\0');
   RandomBytes(reinterpret_cast<unsigned char*>(raw.data()), bytes);
   std::string out;

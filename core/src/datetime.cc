@@ -66,8 +66,9 @@ std::int64_t DaysFromCivil(int y, int m, int d) {
 
 Status ParseIsoDateTime(const std::string& text, std::int64_t* epoch_ms) {
   auto bad = [&](const char* why) {
-    return Status::InvalidArgument("'" + text + "' is not an ISO 8601 date-time with a UTC offset (" +
-                                   why + "; e.g. 2023-06-01T22:15:00+01:00)");
+    return Status::InvalidArgument("'" + text +
+                                   "' is not an ISO 8601 date-time with a UTC offset (" + why +
+                                   "; e.g. 2023-06-01T22:15:00+01:00)");
   };
   size_t pos = 0;
   int year, month, day, hour, minute, second = 0, millis = 0;
@@ -76,7 +77,8 @@ Status ParseIsoDateTime(const std::string& text, std::int64_t* epoch_ms) {
     return bad("expected YYYY-MM-DD");
   }
   if (!Expect(text, &pos, 'T') && !Expect(text, &pos, ' ')) return bad("expected 'T' and a time");
-  if (!Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &minute)) {
+  if (!Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') ||
+      !Digits(text, &pos, 2, &minute)) {
     return bad("expected HH:MM");
   }
   if (Expect(text, &pos, ':')) {

@@ -1,10 +1,10 @@
 #include "beatbook/fault.h"
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <unistd.h>
 
 namespace beatbook {
 
@@ -22,7 +22,8 @@ FaultConfig* Config() {
     std::string spec(env);
     auto colon = spec.find(':');
     c->name = spec.substr(0, colon);
-    c->hits_left = colon == std::string::npos ? 1 : std::strtol(spec.c_str() + colon + 1, nullptr, 10);
+    c->hits_left =
+        colon == std::string::npos ? 1 : std::strtol(spec.c_str() + colon + 1, nullptr, 10);
     return c;
   }();
   return config;

@@ -11,24 +11,36 @@ namespace fs = std::filesystem;
 
 const char* FieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kText: return "text";
-    case FieldType::kInteger: return "integer";
-    case FieldType::kNumber: return "number";
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kDateTime: return "datetime";
-    case FieldType::kSelectOne: return "select_one";
-    case FieldType::kSelectMultiple: return "select_multiple";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kInteger:
+      return "integer";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kDateTime:
+      return "datetime";
+    case FieldType::kSelectOne:
+      return "select_one";
+    case FieldType::kSelectMultiple:
+      return "select_multiple";
   }
   return "?";
 }
 
 std::string Relevance::Describe() const {
   switch (op) {
-    case Op::kEquals: return "when '" + field + "' is " + operand.dump();
-    case Op::kIn: return "when '" + field + "' is one of " + operand.dump();
-    case Op::kInList: return "when '" + field + "' is one of the list " + operand.get<std::string>();
-    case Op::kIncludes: return "when '" + field + "' includes " + operand.dump();
-    case Op::kPresent: return "when '" + field + "' has a value";
+    case Op::kEquals:
+      return "when '" + field + "' is " + operand.dump();
+    case Op::kIn:
+      return "when '" + field + "' is one of " + operand.dump();
+    case Op::kInList:
+      return "when '" + field + "' is one of the list " + operand.get<std::string>();
+    case Op::kIncludes:
+      return "when '" + field + "' includes " + operand.dump();
+    case Op::kPresent:
+      return "when '" + field + "' has a value";
   }
   return "";
 }
@@ -44,9 +56,12 @@ namespace {
 
 bool ParseType(const std::string& s, FieldType* t) {
   static const std::pair<const char*, FieldType> kTypes[] = {
-      {"text", FieldType::kText},           {"integer", FieldType::kInteger},
-      {"number", FieldType::kNumber},       {"boolean", FieldType::kBoolean},
-      {"datetime", FieldType::kDateTime},   {"select_one", FieldType::kSelectOne},
+      {"text", FieldType::kText},
+      {"integer", FieldType::kInteger},
+      {"number", FieldType::kNumber},
+      {"boolean", FieldType::kBoolean},
+      {"datetime", FieldType::kDateTime},
+      {"select_one", FieldType::kSelectOne},
       {"select_multiple", FieldType::kSelectMultiple}};
   for (const auto& [name, type] : kTypes) {
     if (s == name) {
@@ -84,7 +99,8 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
   form.source = fj;
   form.name = Str(fj, "form");
   if (form.name.empty()) return bad("missing \"form\" name");
-  if (!fj.contains("version") || !fj["version"].is_number_integer() || fj["version"].get<int>() < 1) {
+  if (!fj.contains("version") || !fj["version"].is_number_integer() ||
+      fj["version"].get<int>() < 1) {
     return bad("form '" + form.name + "' needs an integer \"version\" >= 1");
   }
   form.version = fj["version"].get<int>();
@@ -96,8 +112,10 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
     f.name = Str(jf, "name");
     std::string at = "form '" + form.name + "' field '" + f.name + "': ";
     if (f.name.empty()) return bad("form '" + form.name + "': a field has no \"name\"");
-    if (form.Find(f.name) || f.name == "occurred_at") return bad(at + "name used twice or reserved");
-    if (!ParseType(Str(jf, "type"), &f.type)) return bad(at + "unknown type '" + Str(jf, "type") + "'");
+    if (form.Find(f.name) || f.name == "occurred_at")
+      return bad(at + "name used twice or reserved");
+    if (!ParseType(Str(jf, "type"), &f.type))
+      return bad(at + "unknown type '" + Str(jf, "type") + "'");
     f.label = Str(jf, "label");
     f.help = Str(jf, "help");
     f.required = jf.value("required", false);
@@ -160,7 +178,8 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
   }
   auto key = std::make_pair(form.name, form.version);
   if (forms_.count(key)) {
-    return bad("form '" + form.name + "' version " + std::to_string(form.version) + " defined twice");
+    return bad("form '" + form.name + "' version " + std::to_string(form.version) +
+               " defined twice");
   }
   forms_.emplace(key, std::move(form));
   return Status::OK();
@@ -187,7 +206,8 @@ Status FormSet::FromJson(const json& doc, FormSet* out) {
       BB_RETURN_IF_ERROR(set.AddForm(fj, "form set"));
     }
   } catch (const json::exception& e) {
-    return Status::InvalidArgument(std::string("form set has a value of the wrong type: ") + e.what());
+    return Status::InvalidArgument(std::string("form set has a value of the wrong type: ") +
+                                   e.what());
   }
   *out = std::move(set);
   return Status::OK();
@@ -206,7 +226,8 @@ Status FormSet::LoadDir(const std::string& dir, FormSet* out) {
   std::sort(files.begin(), files.end());
   FormSet set;
   Status s = FromJson({{"choices", doc["choices"]}, {"forms", json::array()}}, &set);
-  if (!s.ok()) return Status::InvalidArgument((root / "choices.json").string() + ": " + s.message());
+  if (!s.ok())
+    return Status::InvalidArgument((root / "choices.json").string() + ": " + s.message());
   for (const auto& path : files) {
     json fj;
     BB_RETURN_IF_ERROR(ReadJsonFile(path, &fj));
@@ -234,7 +255,8 @@ const FormDef* FormSet::Find(const std::string& name, int version) const {
 
 const FormDef* FormSet::Latest(const std::string& name) const {
   const FormDef* best = nullptr;
-  for (auto it = forms_.lower_bound({name, 0}); it != forms_.end() && it->first.first == name; ++it) {
+  for (auto it = forms_.lower_bound({name, 0}); it != forms_.end() && it->first.first == name;
+       ++it) {
     best = &it->second;
   }
   return best;

@@ -5,9 +5,9 @@
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
+#include "beatbook/migrations.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
-#include "beatbook/migrations.h"
 
 namespace beatbook {
 
@@ -27,9 +27,12 @@ bool IsValidId(const std::string& id) {
 }
 
 json IdentityToJson(const Identity& id) {
-  return {{"user", id.user},           {"org", id.org},
-          {"role", id.role},           {"device_id", id.device_id},
-          {"server_url", id.server_url}, {"secret", id.secret},
+  return {{"user", id.user},
+          {"org", id.org},
+          {"role", id.role},
+          {"device_id", id.device_id},
+          {"server_url", id.server_url},
+          {"secret", id.secret},
           {"ca_file", id.ca_file}};
 }
 
@@ -62,7 +65,8 @@ Status RecordInput::FromJson(const json& j, const std::string& where, RecordInpu
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return Status::OK();
     if (!it->is_string()) {
-      return Status::InvalidArgument(where + ": \"" + key + "\" must be a string, not " + it->dump());
+      return Status::InvalidArgument(where + ": \"" + key + "\" must be a string, not " +
+                                     it->dump());
     }
     *dst = it->get<std::string>();
     return Status::OK();
@@ -85,7 +89,8 @@ Status RecordInput::FromJson(const json& j, const std::string& where, RecordInpu
   static const std::set<std::string> kKnown = {"id",     "form",   "form_version", "org",
                                                "author", "device", "occurred_at",  "fields"};
   for (const auto& [key, value] : j.items()) {
-    if (!kKnown.count(key)) return Status::InvalidArgument(where + ": unknown member \"" + key + "\"");
+    if (!kKnown.count(key))
+      return Status::InvalidArgument(where + ": unknown member \"" + key + "\"");
   }
   *out = std::move(in);
   return Status::OK();
@@ -165,7 +170,8 @@ Status LocalStore::GetMeta(const std::string& key, std::string* value) {
   st->Bind(1, key);
   auto r = st->Step();
   if (r == SqliteStmt::kError) return st->LastError();
-  if (r != SqliteStmt::kRow) return Status::Corruption("device store " + dir_ + " lacks '" + key + "'");
+  if (r != SqliteStmt::kRow)
+    return Status::Corruption("device store " + dir_ + " lacks '" + key + "'");
   *value = st->ColumnText(0);
   st->Reset();
   return Status::OK();
@@ -243,9 +249,11 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   if (form == nullptr) {
     std::string known;
     for (const auto& n : forms_.FormNames()) known += (known.empty() ? "" : ", ") + n;
-    return Status::InvalidArgument("unknown form '" + in.form + "' (this device has: " + known + ")");
+    return Status::InvalidArgument("unknown form '" + in.form + "' (this device has: " + known +
+                                   ")");
   }
-  auto own = [&](const std::optional<std::string>& given, const std::string& mine, const char* what) {
+  auto own = [&](const std::optional<std::string>& given, const std::string& mine,
+                 const char* what) {
     if (given && *given != mine) {
       return Status::InvalidArgument(std::string("\"") + what + "\" is '" + *given +
                                      "' but this device's is '" + mine + "'");
@@ -276,7 +284,8 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   bool found = false;
   // A fresh random id cannot be taken yet: only given and derived ids need looking up.
   if (in.id || derived) BB_RETURN_IF_ERROR(LoadState(id, &existing, &found));
-  if (found && !derived) return Status::AlreadyExists("record " + id + " is already on this device");
+  if (found && !derived)
+    return Status::AlreadyExists("record " + id + " is already on this device");
   if (found && existing.IsDeleted()) {
     return Status::AlreadyExists("this return (record " + id + ") was deleted on this device");
   }
@@ -354,9 +363,9 @@ Status LocalStore::LogAll(const std::vector<RecordInput>& inputs, std::vector<st
   }
   if (!errors.empty()) {
     std::string msg = Summarise(errors);
-    if (inputs.size() > 1) msg = std::to_string(errors.size()) + " of " +
-                                 std::to_string(inputs.size()) + " records are invalid, none " +
-                                 "stored: " + msg;
+    if (inputs.size() > 1)
+      msg = std::to_string(errors.size()) + " of " + std::to_string(inputs.size()) +
+            " records are invalid, none " + "stored: " + msg;
     return errors.size() == 1 && inputs.size() == 1 && msg.find("already") != std::string::npos
                ? Status::AlreadyExists(msg)
                : Status::InvalidArgument(msg);
@@ -406,8 +415,8 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   auto errors = ValidateFields(*form, values, occurred_ms);
   for (const auto& [name, v] : set_fields.items()) {
     if (!form->Find(name) && v.is_null()) {
-      errors.push_back({name, "", "unknown_field", "field '" + name + "' is not a field of form '" +
-                                                       form->name + "'"});
+      errors.push_back({name, "", "unknown_field",
+                        "field '" + name + "' is not a field of form '" + form->name + "'"});
     }
   }
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
@@ -479,10 +488,10 @@ Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) {
 
 Status LocalStore::List(const std::string& form, std::vector<RecordState>* out) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare(
-      "SELECT state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
-      "ORDER BY occurred_ms, id",
-      &st));
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("SELECT state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
+                  "ORDER BY occurred_ms, id",
+                  &st));
   st.Bind(1, form);
   return ReadStates(&st, out);
 }

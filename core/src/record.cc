@@ -29,7 +29,8 @@ Status RegisterFromJson(const json& j, const std::string& where, Register* out) 
   out->d = j["d"].get<std::string>();
   out->b = 0;
   if (j.contains("b")) {
-    if (!j["b"].is_number_integer()) return Status::InvalidArgument(where + ".b must be an integer");
+    if (!j["b"].is_number_integer())
+      return Status::InvalidArgument(where + ".b must be an integer");
     out->b = j["b"].get<std::int64_t>();
   }
   return Status::OK();
@@ -85,8 +86,8 @@ HlcStamp RecordState::MaxStamp() const {
 }
 
 json RecordState::ToJson(bool with_base) const {
-  json j = {{"id", id},         {"form", form},     {"form_version", form_version},
-            {"org", org},       {"author", author}, {"device", device}};
+  json j = {{"id", id},   {"form", form},     {"form_version", form_version},
+            {"org", org}, {"author", author}, {"device", device}};
   if (occurred_at) j["occurred_at"] = RegisterToJson(*occurred_at, with_base);
   if (deleted) j["deleted"] = RegisterToJson(*deleted, with_base);
   json f = json::object();
@@ -120,7 +121,8 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
   if (j.contains("occurred_at")) {
     Register r;
     BB_RETURN_IF_ERROR(RegisterFromJson(j["occurred_at"], where + ": occurred_at", &r));
-    if (!r.v.is_string()) return Status::InvalidArgument(where + ": occurred_at.v must be a string");
+    if (!r.v.is_string())
+      return Status::InvalidArgument(where + ": occurred_at.v must be a string");
     s.occurred_at = r;
   }
   if (j.contains("deleted")) {
@@ -130,7 +132,8 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
     s.deleted = r;
   }
   if (j.contains("fields")) {
-    if (!j["fields"].is_object()) return Status::InvalidArgument(where + ": fields must be an object");
+    if (!j["fields"].is_object())
+      return Status::InvalidArgument(where + ": fields must be an object");
     for (const auto& [name, rj] : j["fields"].items()) {
       Register r;
       BB_RETURN_IF_ERROR(RegisterFromJson(rj, where + ": field '" + name + "'", &r));
@@ -142,9 +145,14 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
 }
 
 json RecordState::ToRecordJson() const {
-  return {{"id", id},         {"form", form},         {"form_version", form_version},
-          {"org", org},       {"author", author},     {"device", device},
-          {"occurred_at", OccurredAt()}, {"fields", FieldValues()}};
+  return {{"id", id},
+          {"form", form},
+          {"form_version", form_version},
+          {"org", org},
+          {"author", author},
+          {"device", device},
+          {"occurred_at", OccurredAt()},
+          {"fields", FieldValues()}};
 }
 
 std::optional<std::string> NaturalKeyId(const std::string& form, const json& f,
@@ -164,6 +172,14 @@ MergeResult Merge(RecordState* target, const RecordState& incoming) {
     target->org = incoming.org;
     target->author = incoming.author;
     target->device = incoming.device;
+    result.changed = true;
+  } else if (incoming.device < target->device) {
+    // Only a record with a natural-key id can be created on two devices (a partner return entered
+    // on two tablets). Its envelope names one creator, the same on every replica: the one with the
+    // smaller device id, a choice that does not depend on the order of merging.
+    target->author = incoming.author;
+    target->device = incoming.device;
+    result.changed = true;
   }
   if (incoming.occurred_at) {
     result.changed |= MergeRegister(target->id, "occurred_at", &target->occurred_at,

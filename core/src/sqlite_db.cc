@@ -39,6 +39,7 @@ void SqliteStmt::Bind(int index, const std::string& text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 void SqliteStmt::Bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+void SqliteStmt::Bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
 void SqliteStmt::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
 
 SqliteStmt::StepResult SqliteStmt::Step() {
@@ -68,6 +69,7 @@ std::string SqliteStmt::ColumnText(int col) const {
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 std::int64_t SqliteStmt::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+double SqliteStmt::ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
 bool SqliteStmt::ColumnIsNull(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }

@@ -31,14 +31,17 @@ bool IsRelevant(const FieldDef& field, const json& fields) {
   if (it == fields.end() || IsEmpty(*it)) return false;
   const json& v = *it;
   switch (r.op) {
-    case Relevance::Op::kPresent: return true;
-    case Relevance::Op::kEquals: return v == r.operand;
+    case Relevance::Op::kPresent:
+      return true;
+    case Relevance::Op::kEquals:
+      return v == r.operand;
     case Relevance::Op::kIn:
       for (const auto& o : r.operand) {
         if (v == o) return true;
       }
       return false;
-    case Relevance::Op::kInList: return v.is_string() && r.list_codes.count(v.get<std::string>()) > 0;
+    case Relevance::Op::kInList:
+      return v.is_string() && r.list_codes.count(v.get<std::string>()) > 0;
     case Relevance::Op::kIncludes:
       if (!v.is_array()) return false;
       for (const auto& item : v) {
@@ -80,7 +83,8 @@ class Checker {
         return CheckRange(f, v, v.get<double>());
       case FieldType::kNumber:
         if (!v.is_number()) return Add(f.name, &v, "type", "is not a number");
-        if (!std::isfinite(v.get<double>())) return Add(f.name, &v, "type", "is not a finite number");
+        if (!std::isfinite(v.get<double>()))
+          return Add(f.name, &v, "type", "is not a finite number");
         return CheckRange(f, v, v.get<double>());
       case FieldType::kBoolean:
         if (!v.is_boolean()) Add(f.name, &v, "type", "is not true or false");
@@ -160,9 +164,9 @@ std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fie
   }
   for (const auto& [name, value] : fields.items()) {
     if (!form.Find(name)) {
-      check.Add(name, nullptr, "unknown_field",
-                "is not a field of form '" + form.name + "' version " +
-                    std::to_string(form.version));
+      check.Add(
+          name, nullptr, "unknown_field",
+          "is not a field of form '" + form.name + "' version " + std::to_string(form.version));
     }
   }
   for (const auto& f : form.fields) {

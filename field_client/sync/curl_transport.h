@@ -13,7 +13,7 @@
 namespace beatbook::sync {
 
 struct CurlOptions {
-  std::string ca_file;  // trust this CA bundle for HTTPS (empty: the system's)
+  std::string ca_file;      // trust this CA bundle for HTTPS (empty: the system's)
   int retry_attempts = -1;  // -1: tunables::kRetryAttempts
 };
 

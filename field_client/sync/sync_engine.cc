@@ -31,9 +31,8 @@ Status Exchange(Transport* transport, const HttpRequest& request, const Clock* c
   if (response.status < 200 || response.status > 299) return StatusFromHttp(response);
   BB_RETURN_IF_ERROR(ParseReply(response, reply));
   auto it = reply->find("server_time_ms");
-  *offset_ms = it != reply->end() && it->is_number_integer()
-                   ? it->get<std::int64_t>() - (t0 + t1) / 2
-                   : 0;
+  *offset_ms =
+      it != reply->end() && it->is_number_integer() ? it->get<std::int64_t>() - (t0 + t1) / 2 : 0;
   return Status::OK();
 }
 
@@ -48,9 +47,12 @@ Status StatusFromHttp(const HttpResponse& response) {
   }
   message = "the server refused the request: " + message;
   switch (response.status) {
-    case 401: return Status::Unauthenticated(message);
-    case 403: return Status::PermissionDenied(message);
-    case 404: return Status::NotFound(message);
+    case 401:
+      return Status::Unauthenticated(message);
+    case 403:
+      return Status::PermissionDenied(message);
+    case 404:
+      return Status::NotFound(message);
     default:
       return response.status >= 500 ? Status::Unavailable(message)
                                     : Status::InvalidArgument(message);
@@ -140,10 +142,10 @@ Status SyncEngine::Pull(SyncSummary* summary, const ProgressFn& progress) {
     StoreSummary state;
     BB_RETURN_IF_ERROR(store_->Summary(&state));
     json reply;
-    BB_RETURN_IF_ERROR(Call("GET",
-                            "/v1/pull?cursor=" + state.cursor +
-                                "&limit=" + std::to_string(options_.pull_page_size),
-                            "", &reply));
+    BB_RETURN_IF_ERROR(Call(
+        "GET",
+        "/v1/pull?cursor=" + state.cursor + "&limit=" + std::to_string(options_.pull_page_size), "",
+        &reply));
     std::vector<RecordState> states;
     std::string cursor;
     bool more = false;

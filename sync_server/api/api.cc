@@ -1,9 +1,15 @@
 #include "api/api.h"
 
+#include <set>
+
 #include "api/push.h"
 #include "beatbook/crypto.h"
+#include "beatbook/datetime.h"
 #include "beatbook/fault.h"
+#include "beatbook/indicators.h"
+#include "beatbook/report.h"
 #include "beatbook/tunables.h"
+#include "report/quarterly_return.h"
 
 namespace beatbook::server {
 
@@ -27,14 +33,22 @@ std::optional<std::string> QueryParam(const std::string& query, const std::strin
 
 const char* CodeFor(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "too_large";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal" : "error";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "too_large";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "error";
   }
 }
 
@@ -42,18 +56,25 @@ const char* CodeFor(int status) {
 
 int HttpStatusFor(const Status& s) {
   switch (s.code()) {
-    case Status::Code::kOk: return 200;
-    case Status::Code::kInvalidArgument: return 400;
-    case Status::Code::kUnauthenticated: return 401;
-    case Status::Code::kPermissionDenied: return 403;
-    case Status::Code::kNotFound: return 404;
-    case Status::Code::kUnavailable: return 503;
-    default: return 500;
+    case Status::Code::kOk:
+      return 200;
+    case Status::Code::kInvalidArgument:
+      return 400;
+    case Status::Code::kUnauthenticated:
+      return 401;
+    case Status::Code::kPermissionDenied:
+      return 403;
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
-Api::Api(CentralStore* store, const FormSet* forms, const Clock* clock)
-    : store_(store), forms_(forms), clock_(clock) {}
+Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock)
+    : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {}
 
 ApiResponse Api::Error(int status, const std::string& message) {
   return {status, {{"error", {{"code", CodeFor(status)}, {"message", message}}}}};
@@ -72,8 +93,8 @@ ApiResponse Api::Handle(const ApiRequest& request) {
 
 ApiResponse Api::Route(const ApiRequest& request) {
   std::string path = request.target.substr(0, request.target.find('?'));
-  std::string query = path.size() < request.target.size() ? request.target.substr(path.size() + 1)
-                                                           : std::string();
+  std::string query =
+      path.size() < request.target.size() ? request.target.substr(path.size() + 1) : std::string();
   auto expect = [&](const char* method) { return request.method == method; };
   if (path == "/v1/health") {
     if (!expect("GET")) return Error(405, "use GET for /v1/health");
@@ -83,10 +104,10 @@ ApiResponse Api::Route(const ApiRequest& request) {
     if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
     return Enrol(request);
   }
-  if (path != "/v1/forms" && path != "/v1/push" && path != "/v1/pull") {
-    return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
-  }
-  bool is_push = path == "/v1/push";
+  static const std::set<std::string> kAuthed = {"/v1/forms",  "/v1/push",    "/v1/pull",
+                                                "/v1/report", "/v1/approve", "/v1/explain"};
+  if (!kAuthed.count(path)) return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
+  bool is_push = path == "/v1/push" || path == "/v1/approve";
   if (!expect(is_push ? "POST" : "GET")) {
     return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
   }
@@ -94,9 +115,16 @@ ApiResponse Api::Route(const ApiRequest& request) {
   ApiResponse denied;
   if (!Authenticate(request, &device, &denied)) return denied;
   if (path == "/v1/forms") return Forms(device);
-  if (device.role == "admin") return Error(403, "an admin device does not sync records");
-  if (is_push) return Push(device, request);
-  return Pull(device, query);
+  if (device.role == "admin") return Error(403, "an admin device reads no record content");
+  if (path == "/v1/push") return Push(device, request);
+  if (path == "/v1/pull") return Pull(device, query);
+  // The return, approvals and drill-downs are the coordinator's.
+  if (device.role != "coordinator") {
+    return Error(403, "only a coordinator may use " + path);
+  }
+  if (path == "/v1/report") return Report(device, query);
+  if (path == "/v1/approve") return Approve(device, request);
+  return Explain(device, query);
 }
 
 bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied) {
@@ -140,8 +168,8 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   std::string device_id = "dev-" + NewUuid();
   std::string secret = RandomSecret(32);
   DeviceInfo device;
-  Status s = store_->Enrol(body["token"].get<std::string>(), device_id, name.substr(0, 100),
-                           secret, clock_->NowMs(), &device);
+  Status s = store_->Enrol(body["token"].get<std::string>(), device_id, name.substr(0, 100), secret,
+                           clock_->NowMs(), &device);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   return {200,
           {{"device_id", device.id},
@@ -162,7 +190,7 @@ ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
     return Error(400, std::string("the push body is not valid JSON: ") + e.what());
   }
   json response;
-  Status s = ApplyPush(store_, *forms_, device, body, clock_->NowMs(), &response);
+  Status s = ApplyPush(store_, *forms_, *catalogue_, device, body, clock_->NowMs(), &response);
   if (!s.ok()) {
     if (s.IsUnavailable()) {
       return Error(503, "the store could not commit the batch (" + s.message() +
@@ -196,6 +224,105 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   json records = json::array();
   for (const auto& r : page.records) records.push_back(r.ToJson());
   return {200, {{"records", records}, {"cursor", page.cursor}, {"more", page.more}}};
+}
+
+namespace {
+
+// Reads "fy" (required) and "quarter" (optional, "Q1".."Q4") from a query or a JSON body.
+bool ReadPeriod(const std::optional<std::string>& fy_text, const std::optional<std::string>& q_text,
+                int* fy, std::optional<int>* quarter, std::string* error) {
+  if (!fy_text) {
+    *error = "fy is required, e.g. fy=2023 for 2023/24";
+    return false;
+  }
+  try {
+    size_t used = 0;
+    *fy = std::stoi(*fy_text, &used);
+    if (used != fy_text->size()) throw std::invalid_argument("fy");
+  } catch (const std::exception&) {
+    *error = "fy '" + *fy_text + "' is not a year";
+    return false;
+  }
+  if (q_text) {
+    int q = QuarterNumber(*q_text);
+    if (q == 0) {
+      *error = "quarter '" + *q_text + "' is not one of Q1, Q2, Q3, Q4";
+      return false;
+    }
+    *quarter = q;
+  }
+  return true;
+}
+
+}  // namespace
+
+ApiResponse Api::Report(const DeviceInfo&, const std::string& query) {
+  int fy = 0;
+  std::optional<int> quarter;
+  std::string error;
+  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &error)) {
+    return Error(400, error);
+  }
+  json report;
+  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  std::string format = QueryParam(query, "format").value_or("json");
+  if (format == "csv") return {200, {{"text", RenderCsv(report)}, {"report", report}}};
+  if (format == "table") {
+    return {200, {{"text", RenderTable(*catalogue_, report)}, {"report", report}}};
+  }
+  if (format != "json") return Error(400, "format '" + format + "' is not json, csv or table");
+  return {200, {{"report", report}}};
+}
+
+ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return Error(400, "the approval body must be a JSON object");
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (!body.contains(key)) return std::nullopt;
+    return body[key].is_string() ? body[key].get<std::string>() : body[key].dump();
+  };
+  int fy = 0;
+  std::optional<int> quarter;
+  std::string error;
+  if (!ReadPeriod(text("fy"), text("quarter"), &fy, &quarter, &error)) return Error(400, error);
+  if (!quarter) return Error(400, "quarter is required to approve");
+  std::string kind;
+  Status s = ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), &kind);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  return {200, {{"kind", kind}, {"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}}};
+}
+
+ApiResponse Api::Explain(const DeviceInfo&, const std::string& query) {
+  int fy = 0;
+  std::optional<int> quarter;
+  std::string error;
+  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &error)) {
+    return Error(400, error);
+  }
+  std::string id = QueryParam(query, "indicator").value_or("");
+  const Indicator* ind = catalogue_->Find(id);
+  if (ind == nullptr) return Error(400, "indicator '" + id + "' is not in the catalogue");
+  std::vector<FigureSource> sources;
+  Status s = store_->ExplainFigure(id, fy, quarter.value_or(0), &sources);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  bool is_return = ind->kind == IndicatorKind::kReturn || ind->kind == IndicatorKind::kMilestone;
+  json rows = json::array();
+  for (const auto& src : sources) {
+    json row = {{"record_id", src.record_id}, {"org", src.org}};
+    if (is_return) {
+      // For a partner's return: who entered it and when.
+      row["entered_by"] = src.author;
+      row["at"] = FormatIsoUtc(src.at_ms);
+      if (src.status.empty()) {
+        row["value"] = src.value;
+      } else {
+        row["status"] = src.status;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return {200, {{"indicator", id}, {"kind", IndicatorKindName(ind->kind)}, {"records", rows}}};
 }
 
 }  // namespace beatbook::server

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "beatbook/catalogue.h"
 #include "beatbook/clock.h"
 #include "beatbook/form.h"
 #include "store/central_store.h"
@@ -19,7 +20,7 @@ namespace beatbook::server {
 
 struct ApiRequest {
   std::string method;
-  std::string target;         // path and query
+  std::string target;  // path and query
   std::string body;
   std::string authorization;  // the Authorization header, as sent
 };
@@ -31,8 +32,8 @@ struct ApiResponse {
 
 class Api {
  public:
-  // `store`, `forms` and `clock` must outlive the Api.
-  Api(CentralStore* store, const FormSet* forms, const Clock* clock);
+  // `store`, `forms`, `catalogue` and `clock` must outlive the Api.
+  Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock);
   ApiResponse Handle(const ApiRequest& request);
 
   // An error response: {"error": {"code": ..., "message": ...}}.
@@ -44,11 +45,15 @@ class Api {
   ApiResponse Forms(const DeviceInfo& device);
   ApiResponse Push(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Pull(const DeviceInfo& device, const std::string& query);
+  ApiResponse Report(const DeviceInfo& device, const std::string& query);
+  ApiResponse Approve(const DeviceInfo& device, const ApiRequest& request);
+  ApiResponse Explain(const DeviceInfo& device, const std::string& query);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
 
   CentralStore* store_;
   const FormSet* forms_;
+  const Catalogue* catalogue_;
   const Clock* clock_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
+#include "beatbook/indicators.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 
@@ -47,10 +48,9 @@ Status ParseBatch(const FormSet& forms, const json& body, std::string* batch_id,
     Status s = RecordState::FromJson(cj, &pc.state);
     if (!s.ok()) return Status::InvalidArgument(where + ": " + s.message());
     if (forms.Find(pc.state.form, pc.state.form_version) == nullptr) {
-      return Status::InvalidArgument(where + " (record " + pc.state.id + "): form '" +
-                                     pc.state.form + "' version " +
-                                     std::to_string(pc.state.form_version) +
-                                     " is not known to this server");
+      return Status::InvalidArgument(
+          where + " (record " + pc.state.id + "): form '" + pc.state.form + "' version " +
+          std::to_string(pc.state.form_version) + " is not known to this server");
     }
     changes->push_back(std::move(pc));
   }
@@ -78,9 +78,16 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
     if (!change.occurred_at) return "a new record must carry occurred_at";
   } else {
     if (stored->form != change.form || stored->form_version != change.form_version ||
-        stored->org != change.org || stored->author != change.author ||
-        stored->device != change.device) {
-      return "the change's envelope (form, org, author, device) differs from the stored record";
+        stored->org != change.org) {
+      return "the change's envelope (form, version, org) differs from the stored record";
+    }
+    if (stored->author != change.author || stored->device != change.device) {
+      // Only a natural-key record (a partner return) may be created again on another device, and
+      // then only as this device's own.
+      bool natural = NaturalKeyId(change.form, stored->FieldValues(), change.org).has_value();
+      if (!natural || change.author != dev.user || change.device != dev.id) {
+        return "the change claims another author or device than the stored record";
+      }
     }
     if (change.org != dev.org && dev.role != "coordinator") {
       return "this device may not change records of org '" + change.org + "'";
@@ -112,8 +119,8 @@ std::string CheckValid(const FormSet& forms, const RecordState& merged) {
 
 }  // namespace
 
-Status ApplyPush(CentralStore* store, const FormSet& forms, const DeviceInfo& device,
-                 const json& body, std::int64_t now_ms, json* response) {
+Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
+                 const DeviceInfo& device, const json& body, std::int64_t now_ms, json* response) {
   std::string batch_id;
   std::int64_t pending_after = 0;
   std::vector<ParsedChange> changes;
@@ -144,11 +151,17 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const DeviceInfo& de
       }
       if (!reason.empty()) {
         ++rejected;
-        results.push_back({{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
-        BB_RETURN_IF_ERROR(txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms}));
+        results.push_back(
+            {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
+        BB_RETURN_IF_ERROR(
+            txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms}));
         continue;
       }
-      if (merge.changed) BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
+      if (merge.changed) {
+        BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
+        BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
+                                                merged.MaxStamp(), now_ms));
+      }
       for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
       conflicts += static_cast<std::int64_t>(merge.conflicts.size());
       ++applied;

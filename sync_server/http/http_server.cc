@@ -28,8 +28,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, Api* api) : stream_(std::move(socket)), api_(api) {}
 
   void Start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read,
-                                                                    shared_from_this()));
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
  private:
@@ -67,9 +67,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = r.body.dump();
     res->prepare_payload();
     response_ = res;
-    http::async_write(stream_, *res,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
-                                                res->need_eof()));
+    http::async_write(
+        stream_, *res,
+        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res->need_eof()));
   }
 
   void OnWrite(bool close, beast::error_code ec, std::size_t) {
@@ -94,8 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(int threads) : ioc(threads), acceptor(ioc), signals(ioc, SIGINT, SIGTERM),
-                               thread_count(threads) {}
+  explicit Impl(int threads)
+      : ioc(threads), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), thread_count(threads) {}
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {

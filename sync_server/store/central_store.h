@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "beatbook/indicators.h"
 #include "beatbook/record.h"
+#include "beatbook/report.h"
 #include "beatbook/status.h"
 
 namespace beatbook::server {
@@ -62,6 +64,21 @@ class WriteTxn {
                            const std::string& response, std::int64_t at_ms) = 0;
   virtual Status NoteSync(const std::string& device_id, std::int64_t at_ms,
                           std::int64_t pending) = 0;
+  // Replaces what record `record_id` contributes to the indicators and updates the running totals
+  // by the difference (docs/indicators.md). `stamp` orders milestone statuses.
+  virtual Status SetContributions(const std::string& record_id,
+                                  const std::vector<Contribution>& contributions, HlcStamp stamp,
+                                  std::int64_t at_ms) = 0;
+};
+
+// A record behind a figure (for drill-down), and who entered it.
+struct FigureSource {
+  std::string record_id;
+  std::string org;
+  std::string author;
+  double value = 0;
+  std::string status;
+  std::int64_t at_ms = 0;  // when its contribution was last written
 };
 
 // One page of the change feed.
@@ -100,6 +117,20 @@ class CentralStore {
                              ChangePage* out) = 0;
   // Notes a pull by a device (its last contact).
   virtual Status NotePull(const std::string& device_id, std::int64_t at_ms) = 0;
+
+  // --- Indicators ---
+  // The running totals of financial year `fy` (docs/indicators.md).
+  virtual Status ReadFigures(int fy, std::vector<RawFigure>* out) = 0;
+  // The records behind one indicator's figure in a quarter.
+  virtual Status ExplainFigure(const std::string& indicator, int fy, int quarter,
+                               std::vector<FigureSource>* out) = 0;
+  virtual Status AddApproval(const Approval& approval) = 0;
+  virtual Status Approvals(int fy, std::vector<Approval>* out) = 0;
+  // The catalogue version the stored contributions were computed with (0 if none).
+  virtual Status ContributionsVersion(int* version) = 0;
+  // Recomputes every record's contributions with `fn`, and records `version`, in one transaction.
+  virtual Status RebuildContributions(
+      int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) = 0;
 
   // --- Review ---
   virtual Status AllRecords(std::vector<RecordState>* out) = 0;

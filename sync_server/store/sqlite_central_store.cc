@@ -1,7 +1,9 @@
 #include "store/sqlite_central_store.h"
 
 #include <filesystem>
+#include <map>
 
+#include "beatbook/clock.h"
 #include "beatbook/crypto.h"
 #include "beatbook/migrations.h"
 
@@ -56,6 +58,32 @@ const std::vector<std::string>& CentralMigrations() {
           reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
           PRIMARY KEY(device, change_id));
       )sql",
+      // 2: indicators kept current as records merge, and approved quarters.
+      R"sql(
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE contributions(
+          record_id TEXT NOT NULL, indicator TEXT NOT NULL,
+          fy INTEGER NOT NULL, quarter INTEGER NOT NULL,
+          value REAL NOT NULL, n REAL NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL,
+          stamp INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+          PRIMARY KEY(record_id, indicator));
+        CREATE INDEX contributions_by_period ON contributions(indicator, fy, quarter);
+        -- Milestone statuses are few: a partial index keeps the report from scanning the rest.
+        CREATE INDEX contributions_milestones ON contributions(fy, stamp) WHERE status <> '';
+        CREATE TABLE totals(
+          indicator TEXT NOT NULL, fy INTEGER NOT NULL, quarter INTEGER NOT NULL,
+          value REAL NOT NULL DEFAULT 0, n REAL NOT NULL DEFAULT 0,
+          records INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY(indicator, fy, quarter));
+        CREATE TABLE distinct_keys(
+          indicator TEXT NOT NULL, fy INTEGER NOT NULL, quarter INTEGER NOT NULL,
+          key TEXT NOT NULL, refs INTEGER NOT NULL,
+          PRIMARY KEY(indicator, fy, quarter, key));
+        CREATE TABLE approvals(
+          id INTEGER PRIMARY KEY, fy INTEGER NOT NULL, quarter INTEGER NOT NULL,
+          kind TEXT NOT NULL, user TEXT NOT NULL, at_ms INTEGER NOT NULL,
+          catalogue_version INTEGER NOT NULL, report TEXT NOT NULL);
+      )sql",
   };
   return kMigrations;
 }
@@ -77,9 +105,132 @@ Status ParseState(const std::string& text, RecordState* out) {
 
 }  // namespace
 
+// Keeps the totals table and distinct keys in step with the contributions table.
+class ContributionLedger {
+ public:
+  explicit ContributionLedger(SqliteDb* db) : db_(db) {}
+
+  Status Set(const std::string& record_id, const std::vector<Contribution>& contributions,
+             HlcStamp stamp, std::int64_t at_ms) {
+    SqliteStmt* old;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "SELECT indicator, fy, quarter, value, n, key FROM contributions WHERE record_id = ?",
+        &old));
+    old->Bind(1, record_id);
+    std::vector<Contribution> previous;
+    while (old->Step() == SqliteStmt::kRow) {
+      Contribution c;
+      c.indicator = old->ColumnText(0);
+      c.fy = static_cast<int>(old->ColumnInt(1));
+      c.quarter = static_cast<int>(old->ColumnInt(2));
+      c.value = old->ColumnDouble(3);
+      c.n = old->ColumnDouble(4);
+      c.key = old->ColumnText(5);
+      previous.push_back(std::move(c));
+    }
+    old->Reset();
+    for (const auto& c : previous) BB_RETURN_IF_ERROR(Apply(c, -1));
+    SqliteStmt* del;
+    BB_RETURN_IF_ERROR(db_->Cached("DELETE FROM contributions WHERE record_id = ?", &del));
+    del->Bind(1, record_id);
+    BB_RETURN_IF_ERROR(del->Run());
+    SqliteStmt* ins;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, key, status, "
+        "stamp, at_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
+        &ins));
+    for (const auto& c : contributions) {
+      ins->Bind(1, record_id);
+      ins->Bind(2, c.indicator);
+      ins->Bind(3, std::int64_t{c.fy});
+      ins->Bind(4, std::int64_t{c.quarter});
+      ins->Bind(5, c.value);
+      ins->Bind(6, c.n);
+      ins->Bind(7, c.key);
+      ins->Bind(8, c.status);
+      ins->Bind(9, stamp);
+      ins->Bind(10, at_ms);
+      BB_RETURN_IF_ERROR(ins->Run());
+      BB_RETURN_IF_ERROR(Apply(c, +1));
+    }
+    return Status::OK();
+  }
+
+ private:
+  // Adds (sign +1) or removes (-1) one contribution from the totals.
+  Status Apply(const Contribution& c, int sign) {
+    if (!c.key.empty()) {
+      // Distinct: a key counts once per quarter and once in the year (quarter 0).
+      for (int q : {c.quarter, 0}) {
+        std::int64_t refs = 0;
+        BB_RETURN_IF_ERROR(AddRef(c.indicator, c.fy, q, c.key, sign, &refs));
+        bool appeared = sign > 0 && refs == 1, vanished = sign < 0 && refs == 0;
+        if (appeared || vanished) BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, sign, 0, 0));
+      }
+      return Status::OK();
+    }
+    return AddTotal(c.indicator, c.fy, c.quarter, sign * c.value, sign * c.n, sign);
+  }
+
+  Status AddRef(const std::string& ind, int fy, int q, const std::string& key, int sign,
+                std::int64_t* refs) {
+    SqliteStmt* up;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES(?1,?2,?3,?4,?5) "
+        "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = refs + ?5 "
+        "RETURNING refs",
+        &up));
+    up->Bind(1, ind);
+    up->Bind(2, std::int64_t{fy});
+    up->Bind(3, std::int64_t{q});
+    up->Bind(4, key);
+    up->Bind(5, std::int64_t{sign});
+    if (up->Step() != SqliteStmt::kRow) return up->LastError();
+    *refs = up->ColumnInt(0);
+    up->Run();
+    if (*refs <= 0) {
+      SqliteStmt* del;
+      BB_RETURN_IF_ERROR(db_->Cached(
+          "DELETE FROM distinct_keys WHERE indicator = ? AND fy = ? AND quarter = ? AND key = ?",
+          &del));
+      del->Bind(1, ind);
+      del->Bind(2, std::int64_t{fy});
+      del->Bind(3, std::int64_t{q});
+      del->Bind(4, key);
+      BB_RETURN_IF_ERROR(del->Run());
+    }
+    return Status::OK();
+  }
+
+  Status AddTotal(const std::string& ind, int fy, int q, double value, double n,
+                  std::int64_t records) {
+    SqliteStmt* up;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "INSERT INTO totals(indicator, fy, quarter, value, n, records) VALUES(?1,?2,?3,?4,?5,?6) "
+        "ON CONFLICT(indicator, fy, quarter) DO UPDATE SET value = value + ?4, n = n + ?5, "
+        "records = records + ?6",
+        &up));
+    up->Bind(1, ind);
+    up->Bind(2, std::int64_t{fy});
+    up->Bind(3, std::int64_t{q});
+    up->Bind(4, value);
+    up->Bind(5, n);
+    up->Bind(6, records);
+    return up->Run();
+  }
+
+  SqliteDb* db_;
+};
+
 class SqliteCentralStore::Txn final : public WriteTxn {
  public:
   explicit Txn(SqliteDb* db) : db_(db) {}
+
+  Status SetContributions(const std::string& record_id,
+                          const std::vector<Contribution>& contributions, HlcStamp stamp,
+                          std::int64_t at_ms) override {
+    return ContributionLedger(db_).Set(record_id, contributions, stamp, at_ms);
+  }
 
   Status Begin() {
     SqliteStmt* st;
@@ -201,7 +352,8 @@ Status SqliteCentralStore::CreateToken(const std::string& token, const TokenGran
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
-      "INSERT INTO tokens(hash, user, org, role, created_ms, expires_ms) VALUES(?,?,?,?,?,?)", &st));
+      "INSERT INTO tokens(hash, user, org, role, created_ms, expires_ms) VALUES(?,?,?,?,?,?)",
+      &st));
   st.Bind(1, Sha256Hex(token));
   st.Bind(2, grant.user);
   st.Bind(3, grant.org);
@@ -235,16 +387,17 @@ Status SqliteCentralStore::Enrol(const std::string& token, const std::string& de
   d.role = st.ColumnText(2);
   d.enrolled_ms = now_ms;
   SqliteStmt use;
-  BB_RETURN_IF_ERROR(db_.Prepare("UPDATE tokens SET used_ms = ?, used_by = ? WHERE hash = ?", &use));
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("UPDATE tokens SET used_ms = ?, used_by = ? WHERE hash = ?", &use));
   use.Bind(1, now_ms);
   use.Bind(2, device_id);
   use.Bind(3, hash);
   BB_RETURN_IF_ERROR(use.Run());
   SqliteStmt ins;
-  BB_RETURN_IF_ERROR(db_.Prepare(
-      "INSERT INTO devices(id, secret_hash, name, user, org, role, enrolled_ms) "
-      "VALUES(?,?,?,?,?,?,?)",
-      &ins));
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("INSERT INTO devices(id, secret_hash, name, user, org, role, enrolled_ms) "
+                  "VALUES(?,?,?,?,?,?,?)",
+                  &ins));
   ins.Bind(1, d.id);
   ins.Bind(2, Sha256Hex(secret));
   ins.Bind(3, d.name);
@@ -350,10 +503,10 @@ Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::str
   }
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached(
-      "SELECT seq, state FROM records WHERE seq > ?1 AND (?2 = '' OR org = ?2) "
-      "ORDER BY seq LIMIT ?3",
-      &st));
+  BB_RETURN_IF_ERROR(
+      db_.Cached("SELECT seq, state FROM records WHERE seq > ?1 AND (?2 = '' OR org = ?2) "
+                 "ORDER BY seq LIMIT ?3",
+                 &st));
   st->Bind(1, after);
   st->Bind(2, org);
   st->Bind(3, static_cast<std::int64_t>(limit + 1));  // one extra tells whether there is more
@@ -386,6 +539,144 @@ Status SqliteCentralStore::NotePull(const std::string& device_id, std::int64_t a
   return st->Run();
 }
 
+Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(
+      db_.Cached("SELECT indicator, quarter, value, n, records FROM totals WHERE fy = ?", &st));
+  st->Bind(1, std::int64_t{fy});
+  while (st->Step() == SqliteStmt::kRow) {
+    RawFigure f;
+    f.indicator = st->ColumnText(0);
+    f.fy = fy;
+    f.quarter = static_cast<int>(st->ColumnInt(1));
+    f.value = st->ColumnDouble(2);
+    f.n = st->ColumnDouble(3);
+    f.records = st->ColumnInt(4);
+    out->push_back(std::move(f));
+  }
+  st->Reset();
+  // Milestones: the most recent status written for each quarter.
+  SqliteStmt* ms;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "SELECT indicator, quarter, status FROM contributions WHERE fy = ? AND status <> '' "
+      "ORDER BY stamp",
+      &ms));
+  ms->Bind(1, std::int64_t{fy});
+  std::map<std::pair<std::string, int>, std::string> latest;
+  while (ms->Step() == SqliteStmt::kRow) {
+    latest[{ms->ColumnText(0), static_cast<int>(ms->ColumnInt(1))}] = ms->ColumnText(2);
+  }
+  ms->Reset();
+  for (const auto& [key, status] : latest) {
+    RawFigure f;
+    f.indicator = key.first;
+    f.fy = fy;
+    f.quarter = key.second;
+    f.records = 1;
+    f.status = status;
+    out->push_back(std::move(f));
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::ExplainFigure(const std::string& indicator, int fy, int quarter,
+                                         std::vector<FigureSource>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT c.record_id, r.org, r.author, c.value, c.status, c.at_ms FROM contributions c "
+      "JOIN records r ON r.id = c.record_id "
+      "WHERE c.indicator = ? AND c.fy = ? AND (? = 0 OR c.quarter = ?) ORDER BY c.at_ms, "
+      "c.record_id",
+      &st));
+  st.Bind(1, indicator);
+  st.Bind(2, std::int64_t{fy});
+  st.Bind(3, std::int64_t{quarter});
+  st.Bind(4, std::int64_t{quarter});
+  while (st.Step() == SqliteStmt::kRow) {
+    out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnDouble(3),
+                    st.ColumnText(4), st.ColumnInt(5)});
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::AddApproval(const Approval& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "INSERT INTO approvals(fy, quarter, kind, user, at_ms, catalogue_version, report) "
+      "VALUES(?,?,?,?,?,?,?)",
+      &st));
+  st.Bind(1, std::int64_t{a.fy});
+  st.Bind(2, std::int64_t{a.quarter});
+  st.Bind(3, a.kind);
+  st.Bind(4, a.user);
+  st.Bind(5, a.at_ms);
+  st.Bind(6, std::int64_t{a.catalogue_version});
+  st.Bind(7, a.report.dump());
+  return st.Run();
+}
+
+Status SqliteCentralStore::Approvals(int fy, std::vector<Approval>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT quarter, kind, user, at_ms, catalogue_version, report FROM approvals WHERE fy = ? "
+      "ORDER BY id",
+      &st));
+  st.Bind(1, std::int64_t{fy});
+  while (st.Step() == SqliteStmt::kRow) {
+    Approval a;
+    a.fy = fy;
+    a.quarter = static_cast<int>(st.ColumnInt(0));
+    a.kind = st.ColumnText(1);
+    a.user = st.ColumnText(2);
+    a.at_ms = st.ColumnInt(3);
+    a.catalogue_version = static_cast<int>(st.ColumnInt(4));
+    try {
+      a.report = json::parse(st.ColumnText(5));
+    } catch (const json::exception& e) {
+      return Status::Corruption(std::string("an approved return is unreadable: ") + e.what());
+    }
+    out->push_back(std::move(a));
+  }
+  return Status::OK();
+}
+
+Status SqliteCentralStore::ContributionsVersion(int* version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT value FROM meta WHERE key = 'catalogue_version'", &st));
+  *version = st.Step() == SqliteStmt::kRow ? std::stoi(st.ColumnText(0)) : 0;
+  return Status::OK();
+}
+
+Status SqliteCentralStore::RebuildContributions(
+    int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  BB_RETURN_IF_ERROR(
+      db_.Exec("DELETE FROM contributions; DELETE FROM totals; "
+               "DELETE FROM distinct_keys;"));
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records", &st));
+  ContributionLedger ledger(&db_);
+  std::int64_t now = SystemClock::Default()->NowMs();
+  while (st.Step() == SqliteStmt::kRow) {
+    RecordState s;
+    BB_RETURN_IF_ERROR(ParseState(st.ColumnText(0), &s));
+    BB_RETURN_IF_ERROR(ledger.Set(s.id, fn(s), s.MaxStamp(), now));
+  }
+  SqliteStmt meta;
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('catalogue_version', ?)", &meta));
+  meta.Bind(1, std::to_string(version));
+  BB_RETURN_IF_ERROR(meta.Run());
+  return txn.Commit();
+}
+
 Status SqliteCentralStore::AllRecords(std::vector<RecordState>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;
@@ -402,8 +693,8 @@ Status SqliteCentralStore::AllRecords(std::vector<RecordState>* out) {
 Status SqliteCentralStore::Conflicts(std::vector<StoredConflict>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare(
-      "SELECT record_id, field, winner, loser, at_ms FROM conflicts ORDER BY id", &st));
+  BB_RETURN_IF_ERROR(
+      db_.Prepare("SELECT record_id, field, winner, loser, at_ms FROM conflicts ORDER BY id", &st));
   while (st.Step() == SqliteStmt::kRow) {
     StoredConflict c;
     c.conflict.record_id = st.ColumnText(0);
@@ -422,8 +713,8 @@ Status SqliteCentralStore::Rejections(std::vector<StoredRejection>* out) {
   BB_RETURN_IF_ERROR(db_.Prepare(
       "SELECT device, change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms", &st));
   while (st.Step() == SqliteStmt::kRow) {
-    out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
-                    st.ColumnInt(4)});
+    out->push_back(
+        {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4)});
   }
   return Status::OK();
 }

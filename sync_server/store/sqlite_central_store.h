@@ -15,7 +15,7 @@ namespace beatbook::server {
 
 class SqliteCentralStore final : public CentralStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
 
   Status CreateToken(const std::string& token, const TokenGrant& grant,
@@ -26,12 +26,20 @@ class SqliteCentralStore final : public CentralStore {
   Status Authenticate(const std::string& device_id, const std::string& secret,
                       DeviceInfo* device) override;
   Status ListDevices(std::vector<DeviceInfo>* out) override;
-  Status FindBatch(const std::string& device_id, const std::string& batch_id,
-                   std::string* response, bool* found) override;
+  Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,
+                   bool* found) override;
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
   Status ReadChanges(const std::string& cursor, const std::string& org, std::size_t limit,
                      ChangePage* out) override;
   Status NotePull(const std::string& device_id, std::int64_t at_ms) override;
+  Status ReadFigures(int fy, std::vector<RawFigure>* out) override;
+  Status ExplainFigure(const std::string& indicator, int fy, int quarter,
+                       std::vector<FigureSource>* out) override;
+  Status AddApproval(const Approval& approval) override;
+  Status Approvals(int fy, std::vector<Approval>* out) override;
+  Status ContributionsVersion(int* version) override;
+  Status RebuildContributions(
+      int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) override;
   Status AllRecords(std::vector<RecordState>* out) override;
   Status Conflicts(std::vector<StoredConflict>* out) override;
   Status Rejections(std::vector<StoredRejection>* out) override;

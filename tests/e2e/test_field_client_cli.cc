@@ -60,8 +60,9 @@ TEST_CASE("a field worker logs, lists, shows, edits and deletes records offline"
   json list = OkJson({"list", "--data", t.data(), "--json"});
   REQUIRE(list["records"].size() == 2);
   CHECK(list["records"][0]["id"] == brief);  // oldest first
-  CHECK(OkJson({"list", "--data", t.data(), "--form", "street_brief", "--json"})["records"].size() ==
-        1);
+  CHECK(
+      OkJson({"list", "--data", t.data(), "--form", "street_brief", "--json"})["records"].size() ==
+      1);
   CHECK(Ok({"list", "--data", t.data()}).find("2 records") != std::string::npos);
 
   Ok({"edit", brief, "--data", t.data(), "--set", "attendees=20", "--set", "topics=asb,nte"});
@@ -107,23 +108,24 @@ TEST_CASE("forms lists every form with fields, types, constraints and choices") 
 
 TEST_CASE("every bad input is refused with a clear one-line error and changes nothing") {
   Tablet t;
-  std::string id = Ok({"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set",
-                       "attendees=3"});
+  std::string id =
+      Ok({"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set", "attendees=3"});
   ExpectRefused(t, {"log", "--data", t.data(), "street_bref", "--set", "place=A"},
                 "unknown form 'street_bref'");
-  ExpectRefused(t, {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set",
-                    "colour=red"},
-                "field 'colour' is not a field of form 'street_brief'");
-  ExpectRefused(t, {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set",
-                    "attendees=lots"},
-                "field 'attendees': value 'lots' is not a whole number");
-  ExpectRefused(t, {"log", "--data", t.data(), "patrol", "--set", "place=A", "--set",
-                    "patrol_type=stroll"},
-                "field 'patrol_type': value \"stroll\" is not one of the choices");
+  ExpectRefused(
+      t, {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set", "colour=red"},
+      "field 'colour' is not a field of form 'street_brief'");
+  ExpectRefused(
+      t, {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set", "attendees=lots"},
+      "field 'attendees': value 'lots' is not a whole number");
+  ExpectRefused(
+      t, {"log", "--data", t.data(), "patrol", "--set", "place=A", "--set", "patrol_type=stroll"},
+      "field 'patrol_type': value \"stroll\" is not one of the choices");
   ExpectRefused(t, {"log", "--data", t.data(), "street_brief", "--set", "place=A"},
                 "field 'attendees' is required");
-  ExpectRefused(t, {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set",
-                    "attendees=2", "--occurred-at", "last tuesday"},
+  ExpectRefused(t,
+                {"log", "--data", t.data(), "street_brief", "--set", "place=A", "--set",
+                 "attendees=2", "--occurred-at", "last tuesday"},
                 "'last tuesday' is not an ISO 8601 date-time");
   ExpectRefused(t, {"log", "--data", t.data(), "--json", "-"}, "malformed", "[{\"form\": ");
   ExpectRefused(t, {"log", "--data", t.data(), "--json", "-"}, "record 2: field 'attendees'",
@@ -150,12 +152,12 @@ TEST_CASE("every bad input is refused with a clear one-line error and changes no
                    "--role", "field_worker"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("broken") != std::string::npos);
-  r = FieldClient({"init", "--data", t.data(), "--user", "a", "--org", "police", "--role",
-                   "field_worker"});
+  r = FieldClient(
+      {"init", "--data", t.data(), "--user", "a", "--org", "police", "--role", "field_worker"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("already exists") != std::string::npos);
-  r = FieldClient({"init", "--data", t.dir / "x", "--user", "a", "--org", "mi5", "--role",
-                   "field_worker"});
+  r = FieldClient(
+      {"init", "--data", t.dir / "x", "--user", "a", "--org", "mi5", "--role", "field_worker"});
   CHECK(r.err.find("org 'mi5'") != std::string::npos);
 }
 

@@ -69,8 +69,8 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
                           .out;
   token.pop_back();
   Ok({"init", "--data", dir / "amy", "--server", server.url(), "--token", token});
-  std::string id = Ok({"log", "--data", dir / "amy", "street_brief", "--set", "place=A", "--set",
-                       "attendees=1"});
+  std::string id = Ok(
+      {"log", "--data", dir / "amy", "street_brief", "--set", "place=A", "--set", "attendees=1"});
   Ok({"sync", "--data", dir / "amy"});
   std::string bearer = Bearer(dir / "amy");
   const std::string push = server.url() + "/v1/push";
@@ -95,8 +95,9 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   expect(Request(push, "POST", R"({"batch_id": 7, "changes": []})", bearer), 400, "batch_id");
   expect(Request(push, "POST", R"({"batch_id": "b", "changes": {}})", bearer), 400,
          "\"changes\" must be an array");
-  json change = {{"change_id", "c"}, {"id", "r"}, {"form", "street_brief"}, {"form_version", 99},
-                 {"org", "police"}, {"author", "amy"}, {"device", "d"}, {"fields", json::object()}};
+  json change = {
+      {"change_id", "c"}, {"id", "r"},       {"form", "street_brief"}, {"form_version", 99},
+      {"org", "police"},  {"author", "amy"}, {"device", "d"},          {"fields", json::object()}};
   expect(Request(push, "POST", json({{"batch_id", "b"}, {"changes", {change}}}).dump(), bearer),
          400, "form 'street_brief' version 99 is not known");
   change["form_version"] = "one";
@@ -106,8 +107,7 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   expect(Request(push, "POST", "{}", ""), 401, "missing credential");
   expect(Request(push, "POST", "{}", "nodot"), 401, "malformed credential");
   expect(Request(push, "POST", "{}", bearer + "x"), 401, "not valid");
-  expect(Request(server.url() + "/v1/pull?cursor=abc", "GET", "", bearer), 400,
-         "cursor 'abc'");
+  expect(Request(server.url() + "/v1/pull?cursor=abc", "GET", "", bearer), 400, "cursor 'abc'");
   expect(Request(server.url() + "/v1/pull?limit=-5", "GET", "", bearer), 400, "limit '-5'");
   expect(Request(server.url() + "/v1/push", "GET", "", bearer), 405, "use POST");
   expect(Request(server.url() + "/v2/anything", "GET", "", bearer), 404, "no endpoint");

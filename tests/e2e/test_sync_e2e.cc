@@ -1,6 +1,7 @@
 // The real sync_server on 127.0.0.1 (port 0) and several real field_client stores.
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <set>
 
 #include "cli.h"
@@ -17,8 +18,8 @@ struct Deployment {
   Deployment() : server(dir / "central") { REQUIRE(server.Start()); }
 
   std::string Enrol(const std::string& name, const std::string& org, const std::string& role) {
-    CommandResult t = SyncServer({"token", "--data", dir / "central", "--user", name, "--org", org,
-                                  "--role", role});
+    CommandResult t = SyncServer(
+        {"token", "--data", dir / "central", "--user", name, "--org", org, "--role", role});
     REQUIRE(t.exit_code == 0);
     std::string token = t.out.substr(0, t.out.find('\n'));
     std::string data = dir / name;
@@ -85,8 +86,8 @@ TEST_CASE("three devices log offline, sync, and every record is on the server ex
   CHECK(Listed(cat).size() == 15);
   // A rerun is a no-op.
   s = OkJson({"sync", "--data", ben, "--json"});
-  CHECK(s == json({{"pushed", 0}, {"pulled", 0}, {"rejected", 0}, {"conflicts", 0},
-                   {"pending", 0}}));
+  CHECK(s ==
+        json({{"pushed", 0}, {"pulled", 0}, {"rejected", 0}, {"conflicts", 0}, {"pending", 0}}));
   CHECK(d.ServerRecords() == server);
   json status = OkJson({"status", "--data", ben, "--json"});
   CHECK(status["pending_changes"] == 0);
@@ -99,10 +100,10 @@ TEST_CASE("edits and deletes on two devices converge through the server") {
   Deployment d;
   std::string amy = d.Enrol("amy", "police", "field_worker");
   std::string ben = d.Enrol("ben", "police", "field_worker");
-  std::string keep = Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set",
-                         "attendees=1"});
-  std::string drop = Ok({"log", "--data", amy, "street_brief", "--set", "place=B", "--set",
-                         "attendees=2"});
+  std::string keep =
+      Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set", "attendees=1"});
+  std::string drop =
+      Ok({"log", "--data", amy, "street_brief", "--set", "place=B", "--set", "attendees=2"});
   Ok({"sync", "--data", amy});
   Ok({"sync", "--data", ben});
   Ok({"edit", keep, "--data", amy, "--set", "attendees=10"});
@@ -149,14 +150,68 @@ TEST_CASE("enrolment tokens are one-time, and a wrong credential is refused") {
                                 "police", "--role", "field_worker"});
   std::string token = t.out.substr(0, t.out.find('\n'));
   Ok({"init", "--data", d.dir / "a", "--server", d.server.url(), "--token", token});
-  CommandResult again = FieldClient({"init", "--data", d.dir / "b", "--server", d.server.url(),
-                                     "--token", token});
+  CommandResult again =
+      FieldClient({"init", "--data", d.dir / "b", "--server", d.server.url(), "--token", token});
   CHECK(again.exit_code != 0);
   CHECK(again.err.find("already been used") != std::string::npos);
-  CommandResult bogus = FieldClient({"init", "--data", d.dir / "c", "--server", d.server.url(),
-                                     "--token", "not-a-token"});
+  CommandResult bogus = FieldClient(
+      {"init", "--data", d.dir / "c", "--server", d.server.url(), "--token", "not-a-token"});
   CHECK(bogus.err.find("not known") != std::string::npos);
   CHECK(SyncServer({"token", "--data", d.dir / "central", "--user", "x", "--org", "police",
                     "--role", "king"})
             .err.find("role 'king'") != std::string::npos);
+}
+
+TEST_CASE("the quarterly return: from the server's store and on a coordinator's device") {
+  Deployment d;
+  std::string pat = d.Enrol("pat", "police", "field_worker");
+  std::string cleo = d.Enrol("cleo", "csp", "coordinator");
+  for (const char* when :
+       {"2023-04-10T10:00:00+01:00", "2023-05-10T10:00:00+01:00", "2023-11-10T10:00:00Z"}) {
+    Ok({"log", "--data", pat, "enforcement_action", "--set", "action=closure_order",
+        "--occurred-at", when});
+  }
+  Ok({"sync", "--data", pat});
+  CommandResult json_report =
+      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "json"});
+  REQUIRE(json_report.exit_code == 0);
+  json report = json::parse(json_report.out);
+  CHECK(report["fy"] == 2023);
+  REQUIRE(report["indicators"].size() == 45);
+  json closure;
+  for (const auto& r : report["indicators"]) {
+    if (r["id"] == "pc_closure_orders") closure = r;
+  }
+  CHECK(closure["values"] ==
+        json({{"Q1", 2.0}, {"Q2", 0.0}, {"Q3", 1.0}, {"Q4", 0.0}, {"year", 3.0}}));
+  CHECK(closure["kind"] == "count");
+  CommandResult csv =
+      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "csv"});
+  CHECK(csv.out.find("pc_closure_orders,pc,pc_drug_offending,Number of closure orders,count,"
+                     "increase,2,0,1,0,3") != std::string::npos);
+  CommandResult xlsx = SyncServer({"report", "--data", d.dir / "central", "--fy", "2023",
+                                   "--format", "xlsx", "--out", d.dir / "return.xlsx"});
+  CHECK(xlsx.exit_code == 0);
+  CHECK(std::filesystem::file_size(d.dir / "return.xlsx") > 1000);
+  // The same figures on the coordinator's device, through the API.
+  json remote = OkJson({"report", "--data", cleo, "--fy", "2023", "--format", "json"});
+  CHECK(remote["indicators"] == report["indicators"]);
+  CHECK(Ok({"report", "--data", cleo, "--fy", "2023", "--quarter", "Q1"})
+            .find("Number of closure orders") != std::string::npos);
+  // A field worker may not read it; bad arguments are named.
+  CommandResult denied = FieldClient({"report", "--data", pat, "--fy", "2023"});
+  CHECK(denied.exit_code == 4);
+  CHECK(denied.err.find("only a coordinator") != std::string::npos);
+  CHECK(SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--quarter", "Q7"})
+            .err.find("'Q7'") != std::string::npos);
+  CHECK(SyncServer({"report", "--data", d.dir / "central", "--fy", "1066"}).err.find("fy 1066") !=
+        std::string::npos);
+  // Approval from the command line is recorded with who approved.
+  CommandResult approved = SyncServer({"approve", "--data", d.dir / "central", "--fy", "2023",
+                                       "--quarter", "Q1", "--user", "cleo"});
+  CHECK(approved.exit_code == 0);
+  CHECK(approved.out.find("approval of 2023/24 Q1 by cleo") != std::string::npos);
+  json after = json::parse(
+      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "json"}).out);
+  CHECK(after["approvals"][0]["user"] == "cleo");
 }

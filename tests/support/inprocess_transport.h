@@ -16,9 +16,9 @@ class InProcessTransport : public sync::Transport {
  public:
   explicit InProcessTransport(server::Api* api) : api_(api) {}
   Status Send(const sync::HttpRequest& request, sync::HttpResponse* response) override {
-    server::ApiResponse r = api_->Handle(
-        {request.method, request.target, request.body,
-         request.bearer.empty() ? "" : "Bearer " + request.bearer});
+    server::ApiResponse r =
+        api_->Handle({request.method, request.target, request.body,
+                      request.bearer.empty() ? "" : "Bearer " + request.bearer});
     response->status = r.status;
     response->body = r.body.dump();
     return Status::OK();

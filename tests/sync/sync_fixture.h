@@ -51,17 +51,18 @@ struct SyncFixture {
   SyncFixture() {
     REQUIRE(FormSet::LoadDir(SchemaDir(), &forms).ok());
     REQUIRE(server::SqliteCentralStore::Open(dir / "server", &central).ok());
-    api = std::make_unique<server::Api>(central.get(), &forms, SystemClock::Default());
+    REQUIRE(Catalogue::LoadFile(SchemaDir() + "/indicators.json", &catalogue).ok());
+    api = std::make_unique<server::Api>(central.get(), &forms, &catalogue, SystemClock::Default());
     inprocess = std::make_unique<InProcessTransport>(api.get());
   }
 
   // Enrols a device through the real /v1/enrol; `transport` defaults to the in-process one.
   Device Enrol(const std::string& user, const std::string& org, const std::string& role,
-               std::unique_ptr<sync::Transport> transport = nullptr,
-               const Clock* clock = nullptr) {
+               std::unique_ptr<sync::Transport> transport = nullptr, const Clock* clock = nullptr) {
     std::string token = RandomSecret(16);
-    REQUIRE(central->CreateToken(token, {user, org, role, SystemClock::Default()->NowMs() + 60000},
-                                 SystemClock::Default()->NowMs())
+    REQUIRE(central
+                ->CreateToken(token, {user, org, role, SystemClock::Default()->NowMs() + 60000},
+                              SystemClock::Default()->NowMs())
                 .ok());
     sync::Enrolment e;
     Status s = sync::Enrol(inprocess.get(), token, user + "-tablet", clock, &e);
@@ -77,7 +78,8 @@ struct SyncFixture {
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     REQUIRE(d.store->SetClockOffset(e.clock_offset_ms).ok());
     d.clock = clock;
-    d.transport = transport ? std::move(transport) : std::make_unique<InProcessTransport>(api.get());
+    d.transport =
+        transport ? std::move(transport) : std::make_unique<InProcessTransport>(api.get());
     return d;
   }
 
@@ -93,6 +95,7 @@ struct SyncFixture {
 
   TempDir dir;
   FormSet forms;
+  Catalogue catalogue;
   std::unique_ptr<server::SqliteCentralStore> central;
   std::unique_ptr<server::Api> api;
   std::unique_ptr<InProcessTransport> inprocess;

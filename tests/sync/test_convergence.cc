@@ -43,9 +43,9 @@ void RunSimulation(std::uint64_t seed, int steps) {
     sims.push_back(std::move(s));
   };
   add("amy", "police", "field_worker", 0);
-  add("bob", "police", "field_worker", 3LL * 86'400'000);   // three days fast
-  add("cal", "police", "field_worker", -5LL * 3'600'000);   // five hours slow
-  add("dee", "stop", "field_worker", -2LL * 86'400'000);    // two days slow
+  add("bob", "police", "field_worker", 3LL * 86'400'000);  // three days fast
+  add("cal", "police", "field_worker", -5LL * 3'600'000);  // five hours slow
+  add("dee", "stop", "field_worker", -2LL * 86'400'000);   // two days slow
   add("eve", "csp", "coordinator", 0);
 
   std::set<std::string> logged;
@@ -57,8 +57,8 @@ void RunSimulation(std::uint64_t seed, int steps) {
                                   : static_cast<std::int64_t>(rng() % 60'000));
     int op = pct(rng);
     if (op < 35 && !s.org.empty()) {
-      logged.insert(s.device.Log("street_brief", {{"place", "p" + std::to_string(rng() % 5)},
-                                                  {"attendees", rng() % 50}}));
+      logged.insert(s.device.Log(
+          "street_brief", {{"place", "p" + std::to_string(rng() % 5)}, {"attendees", rng() % 50}}));
     } else if (op < 70) {
       std::vector<RecordState> visible;
       REQUIRE(s.device.store->List("", &visible).ok());

@@ -58,7 +58,7 @@ TEST_CASE("edits and deletes on two devices converge, and concurrent edits are k
   RecordState r;
   REQUIRE(a.store->Get(id, &r).ok());
   CHECK(r.FieldValues()["topics"] == json({"asb"}));  // non-conflicting edits both survive
-  CHECK(a.store->Get(gone, &r).IsNotFound());          // the delete holds
+  CHECK(a.store->Get(gone, &r).IsNotFound());         // the delete holds
   std::vector<server::StoredConflict> conflicts;
   REQUIRE(f.central->Conflicts(&conflicts).ok());
   REQUIRE(conflicts.size() == 1);
@@ -73,10 +73,9 @@ TEST_CASE("a record the server finds invalid is rejected with a reason; the rest
   Device a = f.Enrol("amy", "police", "field_worker");
   std::string good = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
   // A return from a field worker: valid on the device, but only leads may enter returns.
-  std::string ret = a.Log("indicator_return", {{"indicator", "da_op_foundation"},
-                                               {"fy", 2023},
-                                               {"quarter", "Q1"},
-                                               {"value", 3}});
+  std::string ret =
+      a.Log("indicator_return",
+            {{"indicator", "da_op_foundation"}, {"fy", 2023}, {"quarter", "Q1"}, {"value", 3}});
   sync::SyncSummary s;
   REQUIRE(a.Sync(&s).ok());
   CHECK(s.pushed == 1);
@@ -153,4 +152,35 @@ TEST_CASE("a batch replayed days later adds nothing and gets its first answer") 
   auto pull = f.api->Handle({"GET", "/v1/pull?cursor=0", "", auth});
   CHECK(pull.body["records"].size() == 1);
   CHECK(pull.body["cursor"] == "1");
+}
+
+TEST_CASE("a device whose clock is days fast neither loses its writes nor wins later conflicts") {
+  SyncFixture f;
+  const std::int64_t now = SystemClock::Default()->NowMs();
+  ManualClock fast(now + 3LL * 86'400'000);  // three days ahead
+  ManualClock slow(now - 2LL * 86'400'000);  // two days behind
+  Device a = f.Enrol("amy", "police", "field_worker", nullptr, &fast);
+  Device b = f.Enrol("bob", "police", "field_worker", nullptr, &slow);
+  std::string id = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
+  REQUIRE(a.Sync().ok());
+  REQUIRE(b.Sync().ok());
+  // amy edits first; bob, two minutes later in real time, edits the same field.
+  fast.Advance(1'000);
+  slow.Advance(1'000);
+  REQUIRE(a.store->Edit(id, {{"attendees", 5}}, std::nullopt).ok());
+  fast.Advance(120'000);
+  slow.Advance(120'000);
+  REQUIRE(b.store->Edit(id, {{"attendees", 9}}, std::nullopt).ok());
+  REQUIRE(a.Sync().ok());
+  REQUIRE(b.Sync().ok());
+  REQUIRE(a.Sync().ok());
+  RecordState ra, rb;
+  REQUIRE(a.store->Get(id, &ra).ok());
+  REQUIRE(b.store->Get(id, &rb).ok());
+  // The later edit wins: the fast clock was corrected by the server's time at enrolment.
+  CHECK(ra.FieldValues()["attendees"] == 9);
+  CHECK(rb.FieldValues()["attendees"] == 9);
+  // And the slow device's stamps are near real time, not two days back.
+  CHECK(HybridClock::PhysicalMs(rb.fields.at("attendees").t) > now);
+  CHECK(HybridClock::PhysicalMs(rb.fields.at("attendees").t) < now + 3'600'000);
 }

@@ -75,8 +75,8 @@ TEST_CASE("SIGKILL at random moments during bulk logging leaves whole records on
       for (int batch = 0; batch < 100'000; ++batch) {
         std::vector<RecordInput> inputs;
         for (int i = 0; i < 200; ++i) {
-          inputs.push_back({"street_brief", {{"place", "p"}, {"attendees", i}}, {}, {}, {}, {},
-                            {}});
+          inputs.push_back(
+              {"street_brief", {{"place", "p"}, {"attendees", i}}, {}, {}, {}, {}, {}});
         }
         std::vector<std::string> ids;
         if (!store->LogAll(inputs, &ids).ok()) ::_exit(3);

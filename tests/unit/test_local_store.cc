@@ -168,7 +168,11 @@ TEST_CASE("a partner return's id comes from its natural key, so re-entry updates
   Fixture f;
   RecordInput in{"indicator_return",
                  {{"indicator", "da_op_foundation"}, {"fy", 2023}, {"quarter", "Q1"}, {"value", 4}},
-                 {}, {}, {}, {}, {}};
+                 {},
+                 {},
+                 {},
+                 {},
+                 {}};
   std::string a, b;
   REQUIRE(f.store->Log(in, &a).ok());
   in.fields["value"] = 6;
@@ -216,8 +220,9 @@ TEST_CASE("acknowledging removes changes and keeps rejection reasons") {
   REQUIRE(f.store->Log(Brief("a", 1), &a).ok());
   REQUIRE(f.store->Log(Brief("b", 2), &b).ok());
   auto outbox = f.Outbox();
-  REQUIRE(f.store->Acknowledge({outbox[0].seq, outbox[1].seq},
-                               {{outbox[1].change_id, b, "field 'x' is wrong", 5}})
+  REQUIRE(f.store
+              ->Acknowledge({outbox[0].seq, outbox[1].seq},
+                            {{outbox[1].change_id, b, "field 'x' is wrong", 5}})
               .ok());
   CHECK(f.Outbox().empty());
   std::vector<Rejection> rejections;

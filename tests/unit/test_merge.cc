@@ -25,6 +25,9 @@ RecordState RandomChange(std::mt19937_64& rng) {
   RecordState c = Envelope();
   std::uniform_int_distribution<int> stamp(1, 6), dev(0, 2), val(0, 3), coin(0, 1);
   const char* devices[] = {"dev-a", "dev-b", "dev-c"};
+  // As when a natural-key record is created on several devices.
+  c.device = devices[dev(rng)];
+  c.author = "user-" + c.device;
   auto reg = [&] {
     std::string d = devices[dev(rng)];
     HlcStamp t = stamp(rng);

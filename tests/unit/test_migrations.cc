@@ -39,18 +39,23 @@ TEST_CASE("a store from schema version 1 is migrated and keeps its records") {
     REQUIRE(db.Open(dir / "beatbook.db", false).ok());
     SqliteStmt st;
     REQUIRE(db.Prepare("SELECT count(*) FROM pragma_table_info('records') WHERE name = "
-                       "'occurred_ms'", &st).ok());
+                       "'occurred_ms'",
+                       &st)
+                .ok());
     REQUIRE(st.Step() == SqliteStmt::kRow);
     CHECK(st.ColumnInt(0) == 0);  // really the old layout
     SqliteStmt ins;
     REQUIRE(db.Prepare("INSERT INTO records(id, form, deleted, occurred_at, state) "
-                       "VALUES(?, 'street_brief', 0, ?, ?)", &ins).ok());
+                       "VALUES(?, 'street_brief', 0, ?, ?)",
+                       &ins)
+                .ok());
     ins.Bind(1, r.id);
     ins.Bind(2, r.OccurredAt());
     ins.Bind(3, r.ToJson().dump());
     REQUIRE(ins.Run().ok());
     REQUIRE(db.Exec("INSERT INTO outbox(change_id, record_id, change) VALUES('c1', 'rec-1', '" +
-                    r.ToJson(true).dump() + "')").ok());
+                    r.ToJson(true).dump() + "')")
+                .ok());
   }
   std::unique_ptr<LocalStore> store;
   Status s = LocalStore::Open(dir.path(), {}, &store);

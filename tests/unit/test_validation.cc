@@ -74,9 +74,9 @@ TEST_CASE("each rule is enforced and named") {
   CHECK(Has(Check({{"name", "a"}, {"ratio", "x"}}), "ratio", "type"));
   CHECK(Has(Check({{"name", "a"}, {"flag", "yes"}}), "flag", "type"));
   CHECK(Has(Check({{"name", "a"}, {"start", "2023-01-01"}}), "start", "type"));
-  CHECK(Has(Check({{"name", "a"}, {"start", "2023-01-01T10:00:00Z"},
-                   {"end", "2023-01-01T09:59:00Z"}}),
-            "end", "not_before"));
+  CHECK(Has(
+      Check({{"name", "a"}, {"start", "2023-01-01T10:00:00Z"}, {"end", "2023-01-01T09:59:00Z"}}),
+      "end", "not_before"));
   CHECK(Has(Check({{"name", "a"}, {"after", "1990-01-01T00:00:00Z"}}), "after", "not_before"));
   CHECK(Has(Check({{"name", "a"}, {"colour", "green"}}), "colour", "choices"));
   CHECK(Has(Check({{"name", "a"}, {"colour", {"red"}}}), "colour", "type"));
@@ -90,8 +90,8 @@ TEST_CASE("relevance: required only when relevant, and empty when not") {
   CHECK(Has(Check({{"name", "a"}, {"colour", "red"}}), "why_red", "required"));
   CHECK(Check({{"name", "a"}, {"colour", "red"}, {"why_red", "because"}}).empty());
   CHECK(Check({{"name", "a"}, {"colour", "blue"}}).empty());
-  CHECK(Has(Check({{"name", "a"}, {"colour", "blue"}, {"why_red", "x"}}), "why_red",
-            "not_relevant"));
+  CHECK(
+      Has(Check({{"name", "a"}, {"colour", "blue"}, {"why_red", "x"}}), "why_red", "not_relevant"));
   CHECK(Has(Check({{"name", "a"}, {"colours", {"red"}}, {"blue_note", "x"}}), "blue_note",
             "not_relevant"));
 }
@@ -127,11 +127,15 @@ TEST_CASE("the real forms: the data dictionary's rules hold") {
   FormSet forms;
   REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
   const FormDef& oc = *forms.Latest("outreach_contact");
-  CHECK(ValidateFields(oc, {{"place", "Jewry St"}, {"age_band", "18_24"},
-                            {"safeguarding_concern", true}, {"referrals", {"stop", "gp"}}}, 0)
+  CHECK(ValidateFields(oc,
+                       {{"place", "Jewry St"},
+                        {"age_band", "18_24"},
+                        {"safeguarding_concern", true},
+                        {"referrals", {"stop", "gp"}}},
+                       0)
             .empty());
-  CHECK(Has(ValidateFields(oc, {{"place", "x"}, {"age_band", "18_24"}}, 0),
-            "safeguarding_concern", "required"));
+  CHECK(Has(ValidateFields(oc, {{"place", "x"}, {"age_band", "18_24"}}, 0), "safeguarding_concern",
+            "required"));
   const FormDef& ss = *forms.Latest("satisfaction_survey");
   CHECK(Has(ValidateFields(ss, {{"respondent_type", "resident"}, {"satisfaction", 6}}, 0),
             "satisfaction", "max"));

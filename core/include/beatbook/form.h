@@ -34,9 +34,9 @@ struct Relevance {
   enum class Op { kEquals, kIn, kInList, kIncludes, kPresent };
   std::string field;  // the field the condition reads
   Op op = Op::kPresent;
-  json operand;                        // the value, values or code for kEquals/kIn/kIncludes
-  std::set<std::string> list_codes;    // resolved codes for kInList
-  std::string Describe() const;        // "when 'indicator' is one of return_indicators"
+  json operand;                      // the value, values or code for kEquals/kIn/kIncludes
+  std::set<std::string> list_codes;  // resolved codes for kInList
+  std::string Describe() const;      // "when 'indicator' is one of return_indicators"
 };
 
 struct Choice {
@@ -54,10 +54,10 @@ struct FieldDef {
   std::optional<double> max;
   std::size_t max_length = 0;  // text only; 0 means tunables::kDefaultMaxTextLength
   std::vector<std::string> choice_lists;
-  std::vector<Choice> choices;       // resolved from choice_lists, in order
+  std::vector<Choice> choices;  // resolved from choice_lists, in order
   std::set<std::string> choice_codes;
-  bool sensitive = false;            // excluded from exports unless asked for
-  std::string not_before;            // a date-time field (or "occurred_at") this must not precede
+  bool sensitive = false;  // excluded from exports unless asked for
+  std::string not_before;  // a date-time field (or "occurred_at") this must not precede
   std::optional<Relevance> relevant;
 };
 

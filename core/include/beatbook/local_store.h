@@ -41,8 +41,8 @@ struct Identity {
   std::string role;  // field_worker, partner_lead, coordinator or admin
   std::string device_id;
   std::string server_url;
-  std::string secret;  // device credential from enrolment; empty when stand-alone
-  std::string ca_file; // CA certificate trusted for the server (init --ca), empty for the system's
+  std::string secret;   // device credential from enrolment; empty when stand-alone
+  std::string ca_file;  // CA certificate trusted for the server (init --ca), empty for the system's
 };
 
 struct LocalStoreOptions {
@@ -51,8 +51,8 @@ struct LocalStoreOptions {
   int max_schema_version = 0;
 };
 
-// What a user logs. `form` and `fields` are required. `id`, `occurred_at` optional; `org`, `author`,
-// `device`, where given, must be this device's own.
+// What a user logs. `form` and `fields` are required. `id`, `occurred_at` optional; `org`,
+// `author`, `device`, where given, must be this device's own.
 struct RecordInput {
   std::string form;
   json fields = json::object();
@@ -80,10 +80,10 @@ struct Rejection {
 };
 
 struct StoreSummary {
-  std::int64_t records = 0;        // not deleted
+  std::int64_t records = 0;  // not deleted
   std::int64_t pending_changes = 0;
   std::int64_t rejections = 0;
-  std::int64_t last_sync_ms = 0;   // 0 = never
+  std::int64_t last_sync_ms = 0;  // 0 = never
   std::string cursor;
 };
 

@@ -22,15 +22,13 @@ namespace beatbook {
 using json = nlohmann::json;
 
 struct Register {
-  json v;               // the value; null means empty
-  HlcStamp t = 0;       // stamp of the write
-  std::string d;        // device that wrote it
-  HlcStamp b = 0;       // in a change: stamp of the register it replaced (0 = none); else 0
+  json v;          // the value; null means empty
+  HlcStamp t = 0;  // stamp of the write
+  std::string d;   // device that wrote it
+  HlcStamp b = 0;  // in a change: stamp of the register it replaced (0 = none); else 0
 
   // True if this register orders after `other` by (t, d).
-  bool After(const Register& other) const {
-    return t != other.t ? t > other.t : d > other.d;
-  }
+  bool After(const Register& other) const { return t != other.t ? t > other.t : d > other.d; }
 };
 
 struct RecordState {
@@ -79,7 +77,8 @@ struct MergeResult {
 };
 
 // Merges `incoming` into `*target`. `target` may be empty (id == ""), in which case it takes
-// `incoming`'s envelope. Both must have the same id otherwise.
+// `incoming`'s envelope. Both must have the same id otherwise. A record created on two devices
+// (only possible with a natural-key id) keeps the creator with the smaller device id.
 MergeResult Merge(RecordState* target, const RecordState& incoming);
 
 }  // namespace beatbook

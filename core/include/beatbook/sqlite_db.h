@@ -37,6 +37,7 @@ class SqliteStmt {
   // Parameters are 1-based, as in SQLite.
   void Bind(int index, const std::string& text);
   void Bind(int index, std::int64_t value);
+  void Bind(int index, double value);
   void BindNull(int index);
   StepResult Step();
   // Runs the statement to completion, then resets it for reuse.
@@ -45,6 +46,7 @@ class SqliteStmt {
 
   std::string ColumnText(int col) const;
   std::int64_t ColumnInt(int col) const;
+  double ColumnDouble(int col) const;
   bool ColumnIsNull(int col) const;
   // The error of the last Step() that returned kError.
   Status LastError() const;

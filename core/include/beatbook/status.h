@@ -17,20 +17,22 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,   // the caller's input is wrong (bad field, value, JSON); do not retry
-    kNotFound,          // the thing named does not exist
-    kAlreadyExists,     // an id or name is already taken
-    kIoError,           // the filesystem or database failed; the operation was rolled back
-    kCorruption,        // stored data is unreadable or inconsistent
-    kUnavailable,       // a peer or resource is unreachable or busy; retrying later may work
-    kPermissionDenied,  // the caller is not allowed to do this
-    kUnauthenticated,   // the caller's credential is missing or wrong
-    kFailedPrecondition // the store is not in a state that allows this (e.g. not enrolled)
+    kInvalidArgument,    // the caller's input is wrong (bad field, value, JSON); do not retry
+    kNotFound,           // the thing named does not exist
+    kAlreadyExists,      // an id or name is already taken
+    kIoError,            // the filesystem or database failed; the operation was rolled back
+    kCorruption,         // stored data is unreadable or inconsistent
+    kUnavailable,        // a peer or resource is unreachable or busy; retrying later may work
+    kPermissionDenied,   // the caller is not allowed to do this
+    kUnauthenticated,    // the caller's credential is missing or wrong
+    kFailedPrecondition  // the store is not in a state that allows this (e.g. not enrolled)
   };
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
@@ -39,7 +41,9 @@ class Status {
   static Status PermissionDenied(std::string msg) {
     return {Code::kPermissionDenied, std::move(msg)};
   }
-  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
@@ -61,10 +65,10 @@ class Status {
 };
 
 // Returns early from the enclosing function if `expr` is not OK.
-#define BB_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::beatbook::Status _bb_s = (expr);    \
-    if (!_bb_s.ok()) return _bb_s;        \
+#define BB_RETURN_IF_ERROR(expr)       \
+  do {                                 \
+    ::beatbook::Status _bb_s = (expr); \
+    if (!_bb_s.ok()) return _bb_s;     \
   } while (0)
 
 }  // namespace beatbook

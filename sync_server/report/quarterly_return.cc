@@ -1,0 +1,92 @@
+#include "report/quarterly_return.h"
+
+#include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
+#include "beatbook/report.h"
+
+namespace beatbook::server {
+
+using nlohmann::json;
+
+namespace {
+
+// The end of a quarter: the start of the next one.
+std::int64_t QuarterEndMs(int fy, int quarter) {
+  return quarter == 4 ? QuarterStartMs(fy + 1, 1) : QuarterStartMs(fy, quarter + 1);
+}
+
+Status DeviceWarnings(CentralStore* store, int fy, std::optional<int> quarter, std::int64_t now_ms,
+                      std::vector<std::string>* out) {
+  // The quarter asked for, or else the latest quarter of the year that has ended.
+  int q = quarter.value_or(0);
+  if (q == 0) {
+    for (int i = 4; i >= 1 && q == 0; --i) {
+      if (QuarterEndMs(fy, i) <= now_ms) q = i;
+    }
+  }
+  if (q == 0 || QuarterEndMs(fy, q) > now_ms) return Status::OK();
+  std::int64_t end = QuarterEndMs(fy, q);
+  std::vector<DeviceInfo> devices;
+  BB_RETURN_IF_ERROR(store->ListDevices(&devices));
+  for (const auto& d : devices) {
+    if (d.revoked || d.role == "admin" || d.enrolled_ms >= end || d.last_sync_ms >= end) continue;
+    out->push_back("device " + d.id + " (" + d.user + ", " + d.org + ") has not synced since Q" +
+                   std::to_string(q) + " ended" +
+                   (d.last_sync_ms
+                        ? " (last sync " + FormatIsoUtc(d.last_sync_ms) + ", " +
+                              std::to_string(d.pending_at_last_sync) + " changes waiting then)"
+                        : " (never synced)"));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
+                      std::optional<int> quarter, std::int64_t now_ms, json* out) {
+  if (fy < 2000 || fy > 2100) {
+    return Status::InvalidArgument("fy " + std::to_string(fy) + " is not a financial year");
+  }
+  if (quarter && (*quarter < 1 || *quarter > 4)) {
+    return Status::InvalidArgument("quarter must be Q1, Q2, Q3 or Q4");
+  }
+  ReportInput in;
+  in.fy = fy;
+  in.quarter = quarter;
+  BB_RETURN_IF_ERROR(store->ReadFigures(fy, &in.figures));
+  BB_RETURN_IF_ERROR(store->ReadFigures(fy - 1, &in.previous));
+  BB_RETURN_IF_ERROR(store->Approvals(fy, &in.approvals));
+  BB_RETURN_IF_ERROR(DeviceWarnings(store, fy, quarter, now_ms, &in.warnings));
+  *out = BuildReport(catalogue, in);
+  return Status::OK();
+}
+
+Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
+                      const std::string& user, std::int64_t now_ms, std::string* kind) {
+  json report;
+  BB_RETURN_IF_ERROR(AssembleReturn(store, catalogue, fy, quarter, now_ms, &report));
+  std::vector<Approval> earlier;
+  BB_RETURN_IF_ERROR(store->Approvals(fy, &earlier));
+  bool approved_before = false;
+  for (const auto& a : earlier) approved_before |= a.quarter == quarter;
+  // The snapshot holds the live figures (not an earlier approval's), so a restatement takes in
+  // the late data.
+  ReportInput live;
+  live.fy = fy;
+  live.quarter = quarter;
+  BB_RETURN_IF_ERROR(store->ReadFigures(fy, &live.figures));
+  BB_RETURN_IF_ERROR(store->ReadFigures(fy - 1, &live.previous));
+  Approval a;
+  a.fy = fy;
+  a.quarter = quarter;
+  a.kind = approved_before ? "restatement" : "approval";
+  a.user = user;
+  a.at_ms = now_ms;
+  a.catalogue_version = catalogue.version();
+  a.report = BuildReport(catalogue, live);
+  BB_RETURN_IF_ERROR(store->AddApproval(a));
+  *kind = a.kind;
+  return Status::OK();
+}
+
+}  // namespace beatbook::server

@@ -1,0 +1,29 @@
+// Assembling the quarterly return from the central store, and approving a quarter. Shared by the
+// API (field_client report, the dashboard) and sync_server's own report and approve commands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "beatbook/catalogue.h"
+#include "store/central_store.h"
+
+namespace beatbook::server {
+
+// The report JSON of beatbook/report.h for financial year `fy` (and one quarter, if given), with
+// a warning for each enrolled device that has not synced since the quarter ended.
+Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
+                      std::optional<int> quarter, std::int64_t now_ms, nlohmann::json* out);
+
+// Freezes quarter `quarter` of `fy` as it stands now: an "approval" the first time, a
+// "restatement" after that. Sets *kind.
+Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
+                      const std::string& user, std::int64_t now_ms, std::string* kind);
+
+// Writes the return as an Excel workbook with a sheet per priority (libxlsxwriter).
+Status WriteXlsx(const Catalogue& catalogue, const nlohmann::json& report, const std::string& path);
+
+}  // namespace beatbook::server
