@@ -160,6 +160,39 @@ int RunDevices(const std::string& data, bool as_json) {
   return 0;
 }
 
+int RunConflicts(const std::string& data, bool as_json) {
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  std::vector<StoredConflict> conflicts;
+  if (Status s = store->Conflicts(&conflicts); !s.ok()) return Fail(s.message());
+  auto side = [](const Register& r) {
+    return json{
+        {"value", r.v}, {"device", r.d}, {"at", FormatIsoUtc(HybridClock::PhysicalMs(r.t))}};
+  };
+  json out = {{"conflicts", json::array()}};
+  for (const auto& c : conflicts) {
+    out["conflicts"].push_back({{"record_id", c.conflict.record_id},
+                                {"field", c.conflict.field},
+                                {"kept", side(c.conflict.winner)},
+                                {"lost", side(c.conflict.loser)},
+                                {"recorded", FormatIsoUtc(c.at_ms)}});
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  for (const auto& c : out["conflicts"]) {
+    std::cout << "record " << c["record_id"].get<std::string>() << " field "
+              << c["field"].get<std::string>() << ": kept " << c["kept"]["value"].dump() << " ("
+              << c["kept"]["device"].get<std::string>() << ", "
+              << c["kept"]["at"].get<std::string>() << "), lost " << c["lost"]["value"].dump()
+              << " (" << c["lost"]["device"].get<std::string>() << ", "
+              << c["lost"]["at"].get<std::string>() << ")\n";
+  }
+  std::cout << conflicts.size() << " conflict" << (conflicts.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
 int RunReport(const ReportOptions& o) {
   std::optional<int> quarter;
   if (!o.quarter.empty()) {

@@ -21,6 +21,8 @@ struct TokenOptions {
 int RunToken(const TokenOptions& o);
 
 int RunDevices(const std::string& data, bool as_json);
+// Concurrent writes that lost a merge, for the coordinator to review.
+int RunConflicts(const std::string& data, bool as_json);
 
 struct ReportOptions {
   std::string data, schema, format = "table", out;

@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
   c_devices->add_flag("--json", as_json, "machine-readable output");
   c_devices->callback([&] { rc = RunDevices(data, as_json); });
 
+  auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
+  c_conflicts->add_option("--data", data, "central store directory")->required();
+  c_conflicts->add_flag("--json", as_json, "machine-readable output");
+  c_conflicts->callback([&] { rc = RunConflicts(data, as_json); });
+
   ReportOptions report;
   auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
   c_report->add_option("--data", report.data, "central store directory")->required();

@@ -40,4 +40,9 @@ void HitFaultPoint(const char* name) {
   }
 }
 
+long FaultSetting(const char* env_name) {
+  const char* v = std::getenv(env_name);
+  return v ? std::strtol(v, nullptr, 10) : 0;
+}
+
 }  // namespace beatbook

@@ -10,25 +10,16 @@ namespace beatbook::server {
 
 using nlohmann::json;
 
-namespace {
-
-struct ParsedChange {
-  std::string change_id;
-  RecordState state;
-};
-
-// Checks the request's shape; every change must parse and name a known form version.
-Status ParseBatch(const FormSet& forms, const json& body, std::string* batch_id,
-                  std::int64_t* pending_after, std::vector<ParsedChange>* changes) {
+Status ParsePushRequest(const FormSet& forms, const json& body, PushRequest* out) {
   if (!body.is_object()) return Status::InvalidArgument("the push body must be a JSON object");
   auto bid = body.find("batch_id");
   if (bid == body.end() || !bid->is_string() || bid->get<std::string>().empty() ||
       bid->get<std::string>().size() > 200) {
     return Status::InvalidArgument("\"batch_id\" must be a non-empty string of at most 200 chars");
   }
-  *batch_id = bid->get<std::string>();
+  out->batch_id = bid->get<std::string>();
   auto pa = body.find("pending_after");
-  *pending_after = pa != body.end() && pa->is_number_integer() ? pa->get<std::int64_t>() : 0;
+  out->pending_after = pa != body.end() && pa->is_number_integer() ? pa->get<std::int64_t>() : 0;
   auto list = body.find("changes");
   if (list == body.end() || !list->is_array()) {
     return Status::InvalidArgument("\"changes\" must be an array");
@@ -40,7 +31,7 @@ Status ParseBatch(const FormSet& forms, const json& body, std::string* batch_id,
   for (size_t i = 0; i < list->size(); ++i) {
     const json& cj = (*list)[i];
     std::string where = "change " + std::to_string(i + 1);
-    ParsedChange pc;
+    PushChange pc;
     if (!cj.is_object() || !cj.contains("change_id") || !cj["change_id"].is_string()) {
       return Status::InvalidArgument(where + ": \"change_id\" must be a string");
     }
@@ -52,10 +43,12 @@ Status ParseBatch(const FormSet& forms, const json& body, std::string* batch_id,
           where + " (record " + pc.state.id + "): form '" + pc.state.form + "' version " +
           std::to_string(pc.state.form_version) + " is not known to this server");
     }
-    changes->push_back(std::move(pc));
+    out->changes.push_back(std::move(pc));
   }
   return Status::OK();
 }
+
+namespace {
 
 // Who may write what (docs/protocol.md, section 4). Returns a reason, or "" if allowed.
 std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
@@ -121,10 +114,9 @@ std::string CheckValid(const FormSet& forms, const RecordState& merged) {
 
 Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
                  const DeviceInfo& device, const json& body, std::int64_t now_ms, json* response) {
-  std::string batch_id;
-  std::int64_t pending_after = 0;
-  std::vector<ParsedChange> changes;
-  BB_RETURN_IF_ERROR(ParseBatch(forms, body, &batch_id, &pending_after, &changes));
+  PushRequest request;
+  BB_RETURN_IF_ERROR(ParsePushRequest(forms, body, &request));
+  const std::string& batch_id = request.batch_id;
 
   bool seen = false;
   std::string stored_response;
@@ -138,7 +130,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
   return store->Write([&](WriteTxn& txn) {
     json results = json::array();
     std::int64_t applied = 0, rejected = 0, conflicts = 0;
-    for (const auto& pc : changes) {
+    for (const auto& pc : request.changes) {
       RecordState stored;
       bool found = false;
       BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
@@ -172,7 +164,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                  {"rejected", rejected},
                  {"conflicts", conflicts}};
     BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, response->dump(), now_ms));
-    BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, pending_after));
+    BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, request.pending_after));
     BB_FAULT_POINT("server.push.before_commit");
     return Status::OK();
   });

@@ -12,6 +12,21 @@
 
 namespace beatbook::server {
 
+// A push request's parts, checked for shape (docs/protocol.md, POST /v1/push).
+struct PushChange {
+  std::string change_id;
+  RecordState state;
+};
+struct PushRequest {
+  std::string batch_id;
+  std::int64_t pending_after = 0;
+  std::vector<PushChange> changes;
+};
+
+// Decodes and checks a push body: InvalidArgument naming the change and member that is wrong,
+// or a form version this server does not know.
+Status ParsePushRequest(const FormSet& forms, const nlohmann::json& body, PushRequest* out);
+
 // Applies the push request `body` from `device` in one store transaction and fills `*response`
 // with per-change results. Each changed record's indicator contributions are updated in the same
 // transaction. Returns InvalidArgument (HTTP 400) when the request itself is malformed

@@ -5,6 +5,7 @@
 
 #include "beatbook/clock.h"
 #include "beatbook/crypto.h"
+#include "beatbook/fault.h"
 #include "beatbook/migrations.h"
 
 namespace beatbook::server {
@@ -343,6 +344,9 @@ Status SqliteCentralStore::Open(const std::string& dir, std::unique_ptr<SqliteCe
   int current = static_cast<int>(st.ColumnInt(0));
   BB_RETURN_IF_ERROR(ApplyMigrations(&store->db_, CentralMigrations(), current, kSchemaVersion,
                                      "central store " + dir));
+  if (long pages = FaultSetting("BEATBOOK_FAULT_STORE_MAX_PAGES"); pages > 0) {
+    BB_RETURN_IF_ERROR(store->db_.Exec("PRAGMA max_page_count = " + std::to_string(pages)));
+  }
   *out = std::move(store);
   return Status::OK();
 }

@@ -119,6 +119,23 @@ TEST_CASE("edits and deletes on two devices converge through the server") {
   CHECK(rec["fields"]["place"] == "Moved");
   CHECK(Listed(amy).count(drop) == 0);
   CHECK(d.ServerRecords().at(keep)["fields"] == rec["fields"]);
+
+  // Both change the same field offline: the later edit wins everywhere, the other is kept for
+  // the coordinator's review.
+  Ok({"edit", keep, "--data", amy, "--set", "attendees=11"});
+  Ok({"edit", keep, "--data", ben, "--set", "attendees=12"});
+  Ok({"sync", "--data", amy});
+  json s = OkJson({"sync", "--data", ben, "--json"});
+  CHECK(s["conflicts"] == 1);
+  Ok({"sync", "--data", amy});
+  CHECK(Listed(amy) == Listed(ben));
+  CHECK(OkJson({"show", keep, "--data", amy, "--json"})["fields"]["attendees"] == 12);
+  json conflicts =
+      json::parse(SyncServer({"conflicts", "--data", d.dir / "central", "--json"}).out);
+  REQUIRE(conflicts["conflicts"].size() == 1);
+  CHECK(conflicts["conflicts"][0]["field"] == "attendees");
+  CHECK(conflicts["conflicts"][0]["kept"]["value"] == 12);
+  CHECK(conflicts["conflicts"][0]["lost"]["value"] == 11);
 }
 
 TEST_CASE("with the server down, sync says so in one line within seconds and keeps everything") {

@@ -13,6 +13,11 @@ namespace beatbook {
 
 void HitFaultPoint(const char* name);
 
+// A numeric fault setting from the environment variable `env_name`, or 0 if unset. Used for
+// "BEATBOOK_FAULT_STORE_MAX_PAGES": the central store then refuses to grow past that many pages,
+// as a full disk would (SQLITE_FULL).
+long FaultSetting(const char* env_name);
+
 #define BB_FAULT_POINT(name) ::beatbook::HitFaultPoint(name)
 
 }  // namespace beatbook
