@@ -18,6 +18,31 @@ std::string NumberText(double v) {
   return out.str();
 }
 
+// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80           ? 0
+                : (c >> 5) == 0x6  ? 1
+                : (c >> 4) == 0xE  ? 2
+                : (c >> 3) == 0x1E ? 3
+                                   : -1;
+    if (extra < 0 || i + static_cast<size_t>(extra) >= s.size() + (extra == 0 ? 1 : 0))
+      return false;
+    std::uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static const std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
 bool IsEmpty(const json& v) {
   return v.is_null() || (v.is_string() && v.get<std::string>().empty()) ||
          (v.is_array() && v.empty());
@@ -69,6 +94,9 @@ class Checker {
     switch (f.type) {
       case FieldType::kText: {
         if (!v.is_string()) return Add(f.name, &v, "type", "is not text");
+        if (!IsValidUtf8(v.get_ref<const std::string&>())) {
+          return Add(f.name, nullptr, "type", "is not valid UTF-8 text");
+        }
         size_t limit = f.max_length ? f.max_length : tunables::kDefaultMaxTextLength;
         size_t len = v.get_ref<const std::string&>().size();
         if (len > limit) {

@@ -54,6 +54,10 @@ const char* CodeFor(int status) {
 
 }  // namespace
 
+std::string ApiResponse::Text() const {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 int HttpStatusFor(const Status& s) {
   switch (s.code()) {
     case Status::Code::kOk:

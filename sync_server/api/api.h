@@ -28,6 +28,9 @@ struct ApiRequest {
 struct ApiResponse {
   int status = 200;
   nlohmann::json body;
+  // The body as sent. Text from the request (a path, a field value) may not be valid UTF-8:
+  // such bytes are replaced (U+FFFD) rather than throwing.
+  std::string Text() const;
 };
 
 class Api {

@@ -64,7 +64,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::server, "beatbook-sync/1");
     res->set(http::field::content_type, "application/json");
     res->keep_alive(keep_alive);
-    res->body() = r.body.dump();
+    res->body() = r.Text();
     res->prepare_payload();
     response_ = res;
     http::async_write(

@@ -20,7 +20,7 @@ class InProcessTransport : public sync::Transport {
         api_->Handle({request.method, request.target, request.body,
                       request.bearer.empty() ? "" : "Bearer " + request.bearer});
     response->status = r.status;
-    response->body = r.body.dump();
+    response->body = r.Text();
     return Status::OK();
   }
 

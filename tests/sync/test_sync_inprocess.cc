@@ -184,3 +184,11 @@ TEST_CASE("a device whose clock is days fast neither loses its writes nor wins l
   CHECK(HybridClock::PhysicalMs(rb.fields.at("attendees").t) > now);
   CHECK(HybridClock::PhysicalMs(rb.fields.at("attendees").t) < now + 3'600'000);
 }
+
+TEST_CASE("regression (fuzz_http): a request path that is not UTF-8 gets a 404, not a crash") {
+  SyncFixture f;
+  server::ApiResponse r = f.api->Handle({"POST", "/v1/pu\x92h", "{}", ""});
+  CHECK(r.status == 404);
+  std::string text = r.Text();  // what the server sends; threw before the fix
+  CHECK(text.find("no endpoint") != std::string::npos);
+}

@@ -84,6 +84,8 @@ TEST_CASE("each rule is enforced and named") {
   CHECK(Has(Check({{"name", "a"}, {"colours", {"red", "red"}}}), "colours", "choices"));
   CHECK(Has(Check({{"name", "a"}, {"colours", "red"}}), "colours", "type"));
   CHECK(Has(Check({{"name", "a"}, {"shape", "round"}}), "shape", "unknown_field"));
+  CHECK(Has(Check({{"name", "a\x92"}}), "name", "type"));  // not UTF-8
+  CHECK(Check({{"name", "caf\xc3\xa9"}}).empty());         // UTF-8 is fine
 }
 
 TEST_CASE("relevance: required only when relevant, and empty when not") {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang and runs each for a bounded time (default 20 s) over its
+# seed corpus in fuzz/corpus/. Crashes are written to build-fuzz/crashes/; each one found should
+# become a regression test.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+secs="${1:-20}"
+"$root/scripts/install-deps.sh"
+if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q "install ok"; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+fi
+build="$root/build-fuzz"
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DBEATBOOK_FUZZ=ON -DBEATBOOK_WERROR=OFF >/dev/null
+cmake --build "$build" --target fuzz_push fuzz_validation fuzz_http
+mkdir -p "$build/crashes"
+for target in push validation http; do
+  work="$build/corpus-$target"
+  mkdir -p "$work"
+  echo "== fuzz_$target for ${secs}s =="
+  "$build/fuzz/fuzz_$target" -max_total_time="$secs" -artifact_prefix="$build/crashes/$target-" \
+    -print_final_stats=1 "$work" "$root/fuzz/corpus/$target" 2>&1 | tail -5
+done
