@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "beatbook/validation.h"
+
 namespace beatbook {
 
 const char* IndicatorKindName(IndicatorKind kind) {
@@ -24,11 +26,6 @@ const char* IndicatorKindName(IndicatorKind kind) {
 }
 
 namespace {
-
-bool IsEmpty(const json& v) {
-  return v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
-         (v.is_array() && v.empty());
-}
 
 Status ParseCondition(const json& j, const std::string& where, Condition* out) {
   if (!j.is_object() || !j.contains("field") || !j["field"].is_string()) {
@@ -87,7 +84,7 @@ bool Condition::Holds(const json& fields) const {
   const json& v = it == fields.end() ? json() : *it;
   switch (op) {
     case Op::kPresent:
-      return !IsEmpty(v) == operand.get<bool>();
+      return !IsEmptyValue(v) == operand.get<bool>();
     case Op::kEquals:
       return v == operand;
     case Op::kIn:

@@ -43,17 +43,12 @@ bool IsValidUtf8(const std::string& s) {
   return true;
 }
 
-bool IsEmpty(const json& v) {
-  return v.is_null() || (v.is_string() && v.get<std::string>().empty()) ||
-         (v.is_array() && v.empty());
-}
-
 // Whether `field` applies given the other values. A field without a condition always applies.
 bool IsRelevant(const FieldDef& field, const json& fields) {
   if (!field.relevant) return true;
   const Relevance& r = *field.relevant;
   auto it = fields.find(r.field);
-  if (it == fields.end() || IsEmpty(*it)) return false;
+  if (it == fields.end() || IsEmptyValue(*it)) return false;
   const json& v = *it;
   switch (r.op) {
     case Relevance::Op::kPresent:
@@ -199,7 +194,7 @@ std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fie
   }
   for (const auto& f : form.fields) {
     auto it = fields.find(f.name);
-    bool present = it != fields.end() && !IsEmpty(*it);
+    bool present = it != fields.end() && !IsEmptyValue(*it);
     bool relevant = IsRelevant(f, fields);
     if (!present) {
       if (f.required && relevant) {
@@ -216,6 +211,11 @@ std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fie
     check.CheckValue(f, *it, occurred_ms, fields);
   }
   return errors;
+}
+
+bool IsEmptyValue(const json& v) {
+  return v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
+         (v.is_array() && v.empty());
 }
 
 std::string JoinErrors(const std::vector<ValidationError>& errors) {

@@ -29,6 +29,10 @@ struct ValidationError {
 std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fields,
                                             std::int64_t occurred_ms);
 
+// Whether a field value counts as empty: null, "" or an empty list. Empty fields are "not set"
+// for `required`, relevance and indicator definitions alike.
+bool IsEmptyValue(const json& value);
+
 // All messages joined with "; ".
 std::string JoinErrors(const std::vector<ValidationError>& errors);
 
