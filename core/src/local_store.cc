@@ -6,6 +6,7 @@
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
 #include "beatbook/migrations.h"
+#include "beatbook/record_rows.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 
@@ -193,20 +194,7 @@ Status LocalStore::ReadHlc(HlcStamp* last) {
 }
 
 Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* found) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("SELECT state FROM records WHERE id = ?", &st));
-  st->Bind(1, id);
-  auto r = st->Step();
-  if (r == SqliteStmt::kError) return st->LastError();
-  *found = r == SqliteStmt::kRow;
-  if (!*found) return Status::OK();
-  std::string text = st->ColumnText(0);
-  st->Reset();
-  try {
-    return RecordState::FromJson(json::parse(text), out);
-  } catch (const json::exception& e) {
-    return Status::Corruption("record " + id + " is unreadable: " + e.what());
-  }
+  return LoadStoredState(&db_, id, out, found);
 }
 
 Status LocalStore::WriteState(const RecordState& state) {
@@ -475,11 +463,7 @@ Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) {
   SqliteStmt::StepResult r;
   while ((r = st->Step()) == SqliteStmt::kRow) {
     RecordState state;
-    try {
-      BB_RETURN_IF_ERROR(RecordState::FromJson(json::parse(st->ColumnText(0)), &state));
-    } catch (const json::exception& e) {
-      return Status::Corruption(std::string("a stored record is unreadable: ") + e.what());
-    }
+    BB_RETURN_IF_ERROR(ParseStoredState(st->ColumnText(0), &state));
     out->push_back(std::move(state));
   }
   return r == SqliteStmt::kDone ? Status::OK() : st->LastError();

@@ -13,6 +13,9 @@
 
 namespace beatbook::server {
 
+// InvalidArgument unless `fy` is a financial year (2000-2100) and `quarter`, if given, is 1-4.
+Status CheckPeriod(int fy, std::optional<int> quarter);
+
 // The report JSON of beatbook/report.h for financial year `fy` (and one quarter, if given), with
 // a warning for each enrolled device that has not synced since the quarter ended.
 Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,

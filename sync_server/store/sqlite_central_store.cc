@@ -7,6 +7,7 @@
 #include "beatbook/crypto.h"
 #include "beatbook/fault.h"
 #include "beatbook/migrations.h"
+#include "beatbook/record_rows.h"
 
 namespace beatbook::server {
 
@@ -94,14 +95,6 @@ json RegisterJson(const Register& r) { return {{"v", r.v}, {"t", r.t}, {"d", r.d
 Register RegisterFrom(const std::string& text) {
   json j = json::parse(text);
   return Register{j["v"], j["t"].get<std::int64_t>(), j["d"].get<std::string>(), 0};
-}
-
-Status ParseState(const std::string& text, RecordState* out) {
-  try {
-    return RecordState::FromJson(json::parse(text), out);
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("a stored record is unreadable: ") + e.what());
-  }
 }
 
 }  // namespace
@@ -243,16 +236,7 @@ class SqliteCentralStore::Txn final : public WriteTxn {
   }
 
   Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
-    SqliteStmt* st;
-    BB_RETURN_IF_ERROR(db_->Cached("SELECT state FROM records WHERE id = ?", &st));
-    st->Bind(1, id);
-    auto r = st->Step();
-    if (r == SqliteStmt::kError) return st->LastError();
-    *found = r == SqliteStmt::kRow;
-    if (!*found) return Status::OK();
-    std::string text = st->ColumnText(0);
-    st->Reset();
-    return ParseState(text, out);
+    return LoadStoredState(db_, id, out, found);
   }
 
   Status SaveRecord(const RecordState& s) override {
@@ -525,7 +509,7 @@ Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::str
     }
     last = st->ColumnInt(0);
     RecordState s;
-    BB_RETURN_IF_ERROR(ParseState(st->ColumnText(1), &s));
+    BB_RETURN_IF_ERROR(ParseStoredState(st->ColumnText(1), &s));
     out->records.push_back(std::move(s));
   }
   if (r == SqliteStmt::kError) return st->LastError();
@@ -670,7 +654,7 @@ Status SqliteCentralStore::RebuildContributions(
   std::int64_t now = SystemClock::Default()->NowMs();
   while (st.Step() == SqliteStmt::kRow) {
     RecordState s;
-    BB_RETURN_IF_ERROR(ParseState(st.ColumnText(0), &s));
+    BB_RETURN_IF_ERROR(ParseStoredState(st.ColumnText(0), &s));
     BB_RETURN_IF_ERROR(ledger.Set(s.id, fn(s), s.MaxStamp(), now));
   }
   SqliteStmt meta;
@@ -688,7 +672,7 @@ Status SqliteCentralStore::AllRecords(std::vector<RecordState>* out) {
   SqliteStmt::StepResult r;
   while ((r = st.Step()) == SqliteStmt::kRow) {
     RecordState s;
-    BB_RETURN_IF_ERROR(ParseState(st.ColumnText(0), &s));
+    BB_RETURN_IF_ERROR(ParseStoredState(st.ColumnText(0), &s));
     out->push_back(std::move(s));
   }
   return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
