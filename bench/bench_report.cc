@@ -7,12 +7,13 @@
 #include <cstdlib>
 
 #include "beatbook/indicators.h"
+#include "bench_util.h"
 #include "record_generator.h"
 #include "report/quarterly_return.h"
 #include "store/sqlite_central_store.h"
 
 using namespace beatbook;
-using Steady = std::chrono::steady_clock;
+using bench::Steady;
 
 int main(int argc, char** argv) {
   std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 1'000'000;
@@ -23,8 +24,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
-  char pattern[] = "/tmp/beatbook-bench-XXXXXX";
-  std::string dir = ::mkdtemp(pattern);
+  std::string dir = bench::TempDir();
   std::unique_ptr<server::SqliteCentralStore> store;
   if (!server::SqliteCentralStore::Open(dir, &store).ok()) return 1;
 
@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - start).count());
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("%-58s %12s %10s\n", "figure", "measured", "target");
-  std::printf("%-58s %9.0f/s %10s\n", "merging records with their contributions (load)",
-              static_cast<double>(n) / load_s, "-");
-  std::printf("%-58s %9.2f ms %10s\n",
-              ("quarterly return over " + std::to_string(n) + " records (median of 21)").c_str(),
-              ms[ms.size() / 2], "<= 50 ms");
-  std::string cleanup = "rm -rf " + dir;
-  return std::system(cleanup.c_str()) == 0 ? 0 : 1;
+  bench::PrintHeader();
+  bench::PrintRate("merging records with their indicator contributions (bench load)",
+                   static_cast<double>(n) / load_s, "-", 0);
+  bench::PrintRow("quarterly return over " + std::to_string(n) + " records (median of 21)",
+                  bench::Format("%.2f ms", ms[ms.size() / 2]), "<= 50 ms");
+  store.reset();
+  bench::RemoveDir(dir);
+  return 0;
 }

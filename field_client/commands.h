@@ -41,6 +41,8 @@ struct SyncOptions {
   std::string data;
   bool as_json = false;
   std::string ca;
+  int timeout_sec = 0;  // per request; 0: tunables::kTransferTimeoutMs
+  int retries = -1;     // per request after a network error or 5xx; -1: tunables::kRetryAttempts
 };
 int RunSync(const SyncOptions& o);
 

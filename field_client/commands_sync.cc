@@ -46,7 +46,8 @@ int RunSync(const SyncOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   const auto& id = store->identity();
-  bsync::CurlTransport transport(id.server_url, {o.ca.empty() ? id.ca_file : o.ca, -1});
+  bsync::CurlOptions curl{o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L};
+  bsync::CurlTransport transport(id.server_url, curl);
   bsync::SyncEngine engine(store.get(), &transport);
   bool tty = !o.as_json && ::isatty(STDERR_FILENO);
   bsync::ProgressFn progress;

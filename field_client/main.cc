@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
   c_sync->add_option("--data", sync.data, "device store directory")->required();
   c_sync->add_flag("--json", sync.as_json, "machine-readable output");
   c_sync->add_option("--ca", sync.ca, "CA certificate file to trust for the server");
+  c_sync->add_option("--timeout", sync.timeout_sec, "seconds one request may take (default 60)")
+      ->check(CLI::Range(1, 3600));
+  c_sync->add_option("--retries", sync.retries, "retries of a request that failed (default 3)")
+      ->check(CLI::Range(0, 20));
   c_sync->callback([&] { rc = RunSync(sync); });
 
   ReportOptions report;

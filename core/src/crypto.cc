@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -32,6 +33,16 @@ std::string NewUuid() {
   RandomBytes(b, 16);
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  return FormatUuid(b);
+}
+
+std::string NewTimeOrderedUuid(std::int64_t unix_ms) {
+  unsigned char b[16];
+  RandomBytes(b, 16);
+  auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(unix_ms, 0));
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = (b[6] & 0x0f) | 0x70;  // version 7
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 9562 variant
   return FormatUuid(b);
 }
 

@@ -267,7 +267,7 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
     return Status::InvalidArgument("id '" + *in.id + "' does not match the id derived from the " +
                                    "return's indicator, fy, quarter and org (" + *derived + ")");
   }
-  std::string id = derived ? *derived : in.id ? *in.id : NewUuid();
+  std::string id = derived ? *derived : in.id ? *in.id : NewTimeOrderedUuid(now_ms);
   RecordState existing;
   bool found = false;
   // A fresh random id cannot be taken yet: only given and derived ids need looking up.
@@ -513,24 +513,39 @@ Status LocalStore::Rejections(std::vector<Rejection>* out) {
   return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
 }
 
-Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out) {
-  SqliteStmt st;
+Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse) {
+  SqliteStmt* st;
   BB_RETURN_IF_ERROR(
-      db_.Prepare("SELECT seq, change_id, change FROM outbox ORDER BY seq LIMIT ?", &st));
-  st.Bind(1, static_cast<std::int64_t>(max));
+      db_.Cached("SELECT seq, change_id, record_id, change FROM outbox ORDER BY seq LIMIT ?", &st));
+  st->Bind(1, static_cast<std::int64_t>(max));
   SqliteStmt::StepResult r;
-  while ((r = st.Step()) == SqliteStmt::kRow) {
+  while ((r = st->Step()) == SqliteStmt::kRow) {
     OutboxEntry e;
-    e.seq = st.ColumnInt(0);
-    e.change_id = st.ColumnText(1);
-    try {
-      BB_RETURN_IF_ERROR(RecordState::FromJson(json::parse(st.ColumnText(2)), &e.change));
-    } catch (const json::exception& ex) {
-      return Status::Corruption(std::string("an outbox change is unreadable: ") + ex.what());
+    e.seq = st->ColumnInt(0);
+    e.change_id = st->ColumnText(1);
+    e.record_id = st->ColumnText(2);
+    e.change_json = st->ColumnText(3);
+    if (e.change_json.size() < 2 || e.change_json.front() != '{' || e.change_json.back() != '}') {
+      st->Reset();
+      return Status::Corruption("outbox change " + std::to_string(e.seq) + " is unreadable");
+    }
+    if (parse) {
+      try {
+        Status s = RecordState::FromJson(json::parse(e.change_json), &e.change);
+        if (!s.ok()) {
+          st->Reset();
+          return s;
+        }
+      } catch (const json::exception& ex) {
+        st->Reset();
+        return Status::Corruption(std::string("an outbox change is unreadable: ") + ex.what());
+      }
     }
     out->push_back(std::move(e));
   }
-  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
+  if (r != SqliteStmt::kDone) return st->LastError();
+  st->Reset();
+  return Status::OK();
 }
 
 Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,

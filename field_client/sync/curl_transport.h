@@ -15,6 +15,7 @@ namespace beatbook::sync {
 struct CurlOptions {
   std::string ca_file;      // trust this CA bundle for HTTPS (empty: the system's)
   int retry_attempts = -1;  // -1: tunables::kRetryAttempts
+  long timeout_ms = -1;     // whole request, connect to last byte; -1: tunables::kTransferTimeoutMs
 };
 
 class CurlTransport final : public Transport {

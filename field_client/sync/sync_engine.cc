@@ -8,6 +8,25 @@ using nlohmann::json;
 
 namespace {
 
+// The push request, written as text: each change is spliced in as the outbox stored it, with its
+// change_id added, instead of being parsed and re-serialised (push is JSON-bound).
+std::string PushRequestBody(const std::string& batch_id, std::int64_t pending_after,
+                            const std::vector<OutboxEntry>& batch) {
+  std::size_t size = 128;
+  for (const auto& e : batch) size += e.change_json.size() + e.change_id.size() + 20;
+  std::string body;
+  body.reserve(size);
+  body += "{\"batch_id\":" + json(batch_id).dump();
+  body += ",\"pending_after\":" + std::to_string(pending_after) + ",\"changes\":[";
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i > 0) body += ',';
+    body += "{\"change_id\":" + json(batch[i].change_id).dump() + ',';
+    body.append(batch[i].change_json, 1, std::string::npos);  // ReadOutbox checked it is {...}
+  }
+  body += "]}";
+  return body;
+}
+
 const Clock* OrSystem(const Clock* c) { return c ? c : SystemClock::Default(); }
 
 Status ParseReply(const HttpResponse& response, json* reply) {
@@ -85,24 +104,17 @@ Status SyncEngine::Push(SyncSummary* summary, const ProgressFn& progress) {
   std::int64_t total = before.pending_changes, sent = 0;
   for (;;) {
     std::vector<OutboxEntry> batch;
-    BB_RETURN_IF_ERROR(store_->ReadOutbox(options_.push_batch_size, &batch));
+    BB_RETURN_IF_ERROR(store_->ReadOutbox(options_.push_batch_size, &batch, /*parse=*/false));
     if (batch.empty()) break;
-    json changes = json::array();
-    for (const auto& e : batch) {
-      json c = e.change.ToJson(/*with_base=*/true);
-      c["change_id"] = e.change_id;
-      changes.push_back(std::move(c));
-    }
     // The id covers the outbox positions, so a retry of this batch (after a lost reply or a crash)
     // carries the same id and gets the server's stored answer.
     std::string batch_id = store_->identity().device_id + ":" + std::to_string(batch.front().seq) +
                            "-" + std::to_string(batch.back().seq);
     std::int64_t pending_after = total - sent - static_cast<std::int64_t>(batch.size());
-    json request = {{"batch_id", batch_id},
-                    {"pending_after", std::max<std::int64_t>(pending_after, 0)},
-                    {"changes", changes}};
     json reply;
-    BB_RETURN_IF_ERROR(Call("POST", "/v1/push", request.dump(), &reply));
+    BB_RETURN_IF_ERROR(
+        Call("POST", "/v1/push",
+             PushRequestBody(batch_id, std::max<std::int64_t>(pending_after, 0), batch), &reply));
 
     std::vector<std::int64_t> acked;
     std::vector<Rejection> rejected;
@@ -114,7 +126,7 @@ Status SyncEngine::Push(SyncSummary* summary, const ProgressFn& progress) {
         if (it == by_change.end()) continue;
         acked.push_back(it->second->seq);
         if (r.at("status") == "rejected") {
-          rejected.push_back({it->first, it->second->change.id, r.value("reason", "rejected"),
+          rejected.push_back({it->first, it->second->record_id, r.value("reason", "rejected"),
                               reply.value("server_time_ms", std::int64_t{0})});
         }
       }

@@ -26,11 +26,20 @@ struct ApiRequest {
 };
 
 struct ApiResponse {
+  ApiResponse() = default;
+  ApiResponse(int status_code, nlohmann::json json_body)
+      : status(status_code), body(std::move(json_body)) {}
+
   int status = 200;
   nlohmann::json body;
+  // A body already serialised (valid UTF-8 JSON), sent instead of `body` when not empty: a pull
+  // page is assembled from the stored record texts without a DOM.
+  std::string raw;
   // The body as sent. Text from the request (a path, a field value) may not be valid UTF-8:
   // such bytes are replaced (U+FFFD) rather than throwing.
   std::string Text() const;
+  // The body as JSON, whichever way it was built (parses `raw`).
+  nlohmann::json Json() const { return raw.empty() ? body : nlohmann::json::parse(raw); }
 };
 
 class Api {

@@ -83,7 +83,9 @@ struct FigureSource {
 
 // One page of the change feed.
 struct ChangePage {
-  std::vector<RecordState> records;
+  // Each record's state as stored: the JSON text of a RECORD in docs/protocol.md, so a pull page
+  // is sent without parsing and re-serialising every record.
+  std::vector<std::string> states;
   std::string cursor;  // resume after this
   bool more = false;
 };

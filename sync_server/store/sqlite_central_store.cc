@@ -498,19 +498,17 @@ Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::str
   st->Bind(1, after);
   st->Bind(2, org);
   st->Bind(3, static_cast<std::int64_t>(limit + 1));  // one extra tells whether there is more
-  out->records.clear();
+  out->states.clear();
   out->more = false;
   std::int64_t last = after;
   SqliteStmt::StepResult r;
   while ((r = st->Step()) == SqliteStmt::kRow) {
-    if (out->records.size() == limit) {
+    if (out->states.size() == limit) {
       out->more = true;
       break;
     }
     last = st->ColumnInt(0);
-    RecordState s;
-    BB_RETURN_IF_ERROR(ParseStoredState(st->ColumnText(1), &s));
-    out->records.push_back(std::move(s));
+    out->states.push_back(st->ColumnText(1));
   }
   if (r == SqliteStmt::kError) return st->LastError();
   st->Reset();

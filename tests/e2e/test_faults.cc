@@ -9,83 +9,11 @@
 #include <sstream>
 #include <thread>
 
-#include "cli.h"
-#include "store/sqlite_central_store.h"
-#include "support/temp_dir.h"
+#include "fault_site.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
 using nlohmann::json;
-
-namespace {
-
-std::uint64_t Seed() {
-  if (const char* s = std::getenv("BEATBOOK_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-
-struct Site {
-  explicit Site(std::map<std::string, std::string> env = {})
-      : server(std::make_unique<ServerProcess>(dir / "central", std::move(env))) {
-    REQUIRE(server->Start());
-    url = server->url();
-    port = server->port();
-  }
-
-  // Restarts the server on the same port, with `env` (e.g. a fault setting) or none.
-  void Restart(std::map<std::string, std::string> env = {}) {
-    server = std::make_unique<ServerProcess>(dir / "central", std::move(env));
-    REQUIRE(server->Start(port));
-  }
-
-  std::string Enrol(const std::string& name, const std::string& org) {
-    CommandResult t = SyncServer({"token", "--data", dir / "central", "--user", name, "--org", org,
-                                  "--role", "field_worker"});
-    REQUIRE(t.exit_code == 0);
-    std::string data = dir / name;
-    Ok({"init", "--data", data, "--server", url, "--token", t.out.substr(0, t.out.find('\n'))});
-    return data;
-  }
-
-  // Logs `n` street briefs in one bulk import; returns their ids.
-  std::set<std::string> LogMany(const std::string& device, int n) {
-    std::string body = "[";
-    for (int i = 0; i < n; ++i) {
-      body += std::string(i ? "," : "") +
-              R"({"form": "street_brief", "fields": {"place": "p", "attendees": )" +
-              std::to_string(i % 40) + "}}";
-    }
-    body += "]";
-    std::string out = Ok({"log", "--data", device, "--json", "-"}, body);
-    std::set<std::string> ids;
-    std::istringstream lines(out);
-    for (std::string id; std::getline(lines, id);) ids.insert(id);
-    return ids;
-  }
-
-  // Every record on the server, after checking the store's integrity.
-  std::multiset<std::string> ServerIds() {
-    std::unique_ptr<server::SqliteCentralStore> store;
-    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
-    REQUIRE(store->CheckIntegrity().ok());
-    std::vector<RecordState> states;
-    REQUIRE(store->AllRecords(&states).ok());
-    std::multiset<std::string> ids;
-    for (const auto& s : states) ids.insert(s.id);
-    return ids;
-  }
-
-  TempDir dir;
-  std::unique_ptr<ServerProcess> server;
-  std::string url;
-  int port = 0;
-};
-
-std::int64_t Pending(const std::string& device) {
-  return OkJson({"status", "--data", device, "--json"})["pending_changes"].get<std::int64_t>();
-}
-
-}  // namespace
 
 TEST_CASE("the server killed with SIGKILL at random moments during pushes loses and doubles none") {
   std::uint64_t seed = Seed();

@@ -40,6 +40,7 @@ class ServerProcess {
   // SIGKILL and wait: a crash.
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& url() const { return url_; }
   int port() const { return port_; }
 

@@ -69,7 +69,9 @@ struct RecordInput {
 struct OutboxEntry {
   std::int64_t seq = 0;  // position in the outbox, increasing
   std::string change_id;
-  RecordState change;
+  std::string record_id;
+  std::string change_json;  // the change as stored: a CHANGE of docs/protocol.md without change_id
+  RecordState change;       // parsed, unless ReadOutbox was asked for the text only
 };
 
 struct Rejection {
@@ -121,8 +123,9 @@ class LocalStore {
   Status Rejections(std::vector<Rejection>* out);
 
   // --- Sync support ---
-  // The oldest `max` outbox entries.
-  Status ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out);
+  // The oldest `max` outbox entries. With `parse` false, `change` is left empty: a push sends the
+  // stored text as it is.
+  Status ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse = true);
   // After the server committed a batch: removes the entries `seqs` from the outbox and records
   // `rejected`, in one transaction.
   Status Acknowledge(const std::vector<std::int64_t>& seqs, const std::vector<Rejection>& rejected);

@@ -1,0 +1,306 @@
+// Sync over loopback against the real sync_server binary:
+//   1. one device pushing RECORDS records (the device's sync engine in this process, libcurl);
+//   2. a second device of the same org pulling them;
+//   3. `field_client sync` as a separate process on a device holding RECORDS new records (it
+//      pushes them and pulls the org's records back): its wall time and peak memory;
+//   4. DEVICES devices at once, each pushing PER_DEVICE records and pulling its org's records:
+//   every
+//      request's latency (p50/p99/max), no record lost, and the server's peak memory.
+//   bench_sync [RECORDS] [DEVICES] [PER_DEVICE]      (defaults 100000 500 200)
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "beatbook/crypto.h"
+#include "bench_util.h"
+#include "record_generator.h"
+#include "store/sqlite_central_store.h"
+#include "support/process.h"
+#include "sync/curl_transport.h"
+#include "sync/sync_engine.h"
+
+using namespace beatbook;
+using namespace beatbook::bench;
+
+namespace {
+
+// A Transport that records how long each request took (including its retries).
+class TimedTransport final : public sync::Transport {
+ public:
+  explicit TimedTransport(sync::Transport* inner) : inner_(inner) {}
+  Status Send(const sync::HttpRequest& request, sync::HttpResponse* response) override {
+    auto start = Steady::now();
+    Status s = inner_->Send(request, response);
+    ms_.push_back(Seconds(start) * 1000);
+    return s;
+  }
+  const std::vector<double>& ms() const { return ms_; }
+
+ private:
+  sync::Transport* inner_;
+  std::vector<double> ms_;
+};
+
+// A server data directory with its process; tokens are written straight into its store.
+struct Server {
+  std::string dir = TempDir();
+  test::ServerProcess process{dir + "/central"};
+
+  std::string Token(const std::string& user, const std::string& org) {
+    std::unique_ptr<server::SqliteCentralStore> store;
+    std::string token = RandomSecret(24);
+    std::int64_t now = SystemClock::Default()->NowMs();
+    Status s = server::SqliteCentralStore::Open(dir + "/central", &store);
+    if (s.ok()) s = store->CreateToken(token, {user, org, "field_worker", now + 3600'000}, now);
+    if (!s.ok()) std::fprintf(stderr, "token: %s\n", s.ToString().c_str());
+    return token;
+  }
+  ~Server() {
+    process.Stop();
+    RemoveDir(dir);
+  }
+};
+
+Status EnrolDevice(const std::string& url, const std::string& token, const std::string& dir,
+                   std::unique_ptr<LocalStore>* out) {
+  sync::CurlTransport transport(url, {});
+  sync::Enrolment enrolment;
+  BB_RETURN_IF_ERROR(sync::Enrol(&transport, token, "bench", nullptr, &enrolment));
+  FormSet forms;
+  BB_RETURN_IF_ERROR(FormSet::FromJson(enrolment.forms, &forms));
+  enrolment.identity.server_url = url;
+  BB_RETURN_IF_ERROR(LocalStore::Create(dir, enrolment.identity, forms, {}, out));
+  return (*out)->SetClockOffset(enrolment.clock_offset_ms);
+}
+
+// Peak resident memory of a process still running, from /proc (VmHWM), in MiB.
+double PeakMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// CPU time (user + system) a process has used so far, from /proc, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Where a phase's time went: this process's CPU, the server's CPU, and the wall time.
+struct CpuSplit {
+  pid_t server;
+  double client0 = CpuSeconds(::getpid()), server0 = CpuSeconds(server);
+  Steady::time_point start = Steady::now();
+  std::string Report() const {
+    return Format("wall %.2f s", Seconds(start)) +
+           Format(", device CPU %.2f s", CpuSeconds(::getpid()) - client0) +
+           Format(", server CPU %.2f s", CpuSeconds(server) - server0);
+  }
+};
+
+// Runs a program to completion; returns its exit code, wall seconds and peak memory (MiB). The peak
+// is VmHWM polled from exec on: getrusage's ru_maxrss (and VmHWM before exec) would also count the
+// pages the child inherited from this large process.
+int RunMeasured(const std::vector<std::string>& argv, double* seconds, double* peak_mib) {
+  auto start = Steady::now();
+  int exec_pipe[2];  // closed by exec (O_CLOEXEC): tells the parent the program has started
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(exec_pipe[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(exec_pipe[1]);
+  char byte;
+  while (::read(exec_pipe[0], &byte, 1) > 0) {
+  }
+  ::close(exec_pipe[0]);
+  int status = 0;
+  *peak_mib = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    *peak_mib = std::max(*peak_mib, PeakMiB(pid));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  *seconds = Seconds(start);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+bool Fail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), s.ToString().c_str());
+  return false;
+}
+
+// 1-3: one device pushing, one pulling, field_client syncing as a process.
+bool OneDevice(std::size_t n, double raw) {
+  Server server;
+  if (!server.process.Start()) return Fail("server", Status::Unavailable("did not start"));
+  const std::string url = server.process.url();
+  auto records = GenerateRecords(n, 7);
+
+  std::unique_ptr<LocalStore> pusher, puller, child;
+  Status s = EnrolDevice(url, server.Token("amy", "police"), server.dir + "/pusher", &pusher);
+  if (s.ok()) s = EnrolDevice(url, server.Token("bob", "police"), server.dir + "/puller", &puller);
+  if (s.ok()) s = EnrolDevice(url, server.Token("cat", "police"), server.dir + "/child", &child);
+  std::vector<std::string> ids;
+  if (s.ok()) s = pusher->LogAll(records, &ids);
+  if (s.ok()) s = child->LogAll(GenerateRecords(n, 8), &ids);
+  if (!s.ok()) return Fail("setting up devices", s);
+  child.reset();  // the field_client process opens it
+
+  sync::CurlTransport transport(url, {});
+  sync::SyncSummary pushed, pulled;
+  CpuSplit push_split{server.process.pid()};
+  s = sync::SyncEngine(pusher.get(), &transport).Push(&pushed);
+  double push_rate = static_cast<double>(pushed.pushed) / Seconds(push_split.start);
+  std::fprintf(stderr, "push: %s\n", push_split.Report().c_str());
+  if (!s.ok() || pushed.pushed != static_cast<std::int64_t>(n)) return Fail("push", s);
+
+  CpuSplit pull_split{server.process.pid()};
+  s = sync::SyncEngine(puller.get(), &transport).Pull(&pulled);
+  double pull_rate = static_cast<double>(pulled.pulled) / Seconds(pull_split.start);
+  std::fprintf(stderr, "pull: %s\n", pull_split.Report().c_str());
+  if (!s.ok() || pulled.pulled != static_cast<std::int64_t>(n)) return Fail("pull", s);
+
+  double child_s = 0, child_mib = 0;
+  int rc = RunMeasured({test::FieldClientBin(), "sync", "--data", server.dir + "/child", "--json"},
+                       &child_s, &child_mib);
+  if (rc != 0) return Fail("field_client sync", Status::IoError("exit " + std::to_string(rc)));
+  std::string count = std::to_string(n);
+  PrintRate("one device pushing " + count + " records over loopback", push_rate, ">= 100,000/s",
+            raw);
+  PrintRate("one device pulling " + count + " records", pull_rate, ">= 100,000/s", raw);
+  PrintRow("`field_client sync`: push " + count + ", pull " + std::to_string(2 * n) + " (wall)",
+           Format("%.1f s", child_s), "-");
+  PrintRow("peak memory of that `field_client sync`", Format("%.0f MiB", child_mib), "<= 64 MB");
+  return true;
+}
+
+// 4: many devices at once.
+bool ManyDevices(int devices, std::size_t per_device) {
+  Server server;
+  if (!server.process.Start()) return Fail("server", Status::Unavailable("did not start"));
+  const std::string url = server.process.url();
+  FormSet schema;
+  if (Status s = FormSet::LoadDir(BEATBOOK_SCHEMA_DIR, &schema); !s.ok()) return Fail("forms", s);
+  const auto& orgs = *schema.List("org");
+
+  std::vector<std::unique_ptr<LocalStore>> stores(static_cast<std::size_t>(devices));
+  for (int d = 0; d < devices; ++d) {
+    auto i = static_cast<std::size_t>(d);
+    std::string token = server.Token("w" + std::to_string(d), orgs[i % orgs.size()].code);
+    std::vector<std::string> ids;
+    Status s = EnrolDevice(url, token, server.dir + "/d" + std::to_string(d), &stores[i]);
+    if (s.ok()) s = stores[i]->LogAll(GenerateRecords(per_device, 1000 + i), &ids);
+    if (!s.ok()) return Fail("device " + std::to_string(d), s);
+  }
+
+  // Every device starts its sync at the same moment.
+  std::mutex mu;
+  std::condition_variable go;
+  bool started = false;
+  std::vector<double> latencies;
+  std::atomic<std::int64_t> pushed{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (auto& store : stores) {
+    threads.emplace_back([&, store = store.get()] {
+      sync::CurlTransport curl(url, {});
+      TimedTransport timed(&curl);
+      sync::SyncSummary summary;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        go.wait(lock, [&] { return started; });
+      }
+      Status s = sync::SyncEngine(store, &timed).Sync(&summary);
+      if (!s.ok() || summary.pending != 0) {
+        ++failures;
+        std::fprintf(stderr, "sync: %s\n", s.ToString().c_str());
+      }
+      pushed += summary.pushed;
+      std::lock_guard<std::mutex> lock(mu);
+      latencies.insert(latencies.end(), timed.ms().begin(), timed.ms().end());
+    });
+  }
+  auto start = Steady::now();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    started = true;
+  }
+  go.notify_all();
+  for (auto& t : threads) t.join();
+  double wall = Seconds(start);
+  double server_mib = PeakMiB(server.process.pid());
+  server.process.Stop();
+
+  // No loss: the central store holds every record once.
+  std::unique_ptr<server::SqliteCentralStore> central;
+  std::vector<RecordState> all;
+  Status s = server::SqliteCentralStore::Open(server.dir + "/central", &central);
+  if (s.ok()) s = central->AllRecords(&all);
+  if (!s.ok()) return Fail("reading the central store", s);
+  std::size_t expected = per_device * static_cast<std::size_t>(devices);
+  std::string what = std::to_string(devices) + " devices at once, " + std::to_string(per_device) +
+                     " records each, push + pull";
+  PrintRow(what + ": records on the server / failed syncs",
+           std::to_string(all.size()) + " of " + std::to_string(expected) + " / " +
+               std::to_string(failures.load()),
+           "no loss");
+  PrintRow(what + ": request latency p50 / p99 / max (" + std::to_string(latencies.size()) +
+               " requests, " + Format("%.1f s", wall) + " wall)",
+           Format("%.0f", Percentile(latencies, 0.5)) + " / " +
+               Format("%.0f", Percentile(latencies, 0.99)) + " / " +
+               Format("%.0f ms", Percentile(latencies, 1.0)),
+           "p99 <= 500 ms");
+  PrintRow("peak memory of sync_server under that load", Format("%.0f MiB", server_mib),
+           "<= 300 MB");
+  return all.size() == expected && failures == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100'000;
+  int devices = argc > 2 ? std::atoi(argv[2]) : 500;
+  std::size_t per_device = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 200;
+  // Each simulated device holds a SQLite store (3 files) and a socket.
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+
+  double raw = RawSqliteInsertRate(GenerateRecords(n, 7));
+  PrintHeader();
+  PrintRate("raw SQLite insert of " + std::to_string(n) + " rows (reference)", raw, "-", raw);
+  bool ok = OneDevice(n, raw);
+  ok = ManyDevices(devices, per_device) && ok;
+  return ok ? 0 : 1;
+}

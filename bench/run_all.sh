@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every benchmark against the plain (RelWithDebInfo) build and prints one table.
+#   bench/run_all.sh [BUILD_DIR]        (default: build/; built first if needed)
+# Figures are for this machine at this moment: compare the "vs raw SQLite insert" ratios, which
+# each benchmark measures in the same run, rather than absolute rates across machines.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+"$root/scripts/build.sh" "$build" >/dev/null
+echo "Beatbook benchmarks on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| figure | measured | target | vs raw SQLite insert |"
+echo "|---|---|---|---|"
+for bench in bench_log bench_sync bench_report; do
+  # Each prints its own table; keep the rows, drop the repeated headers and the server's chatter.
+  "$build/bench/$bench" 2>/dev/null | grep '^| ' | grep -v '^| figure '
+done

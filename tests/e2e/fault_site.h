@@ -1,0 +1,84 @@
+// A site for fault tests: a real sync_server on 127.0.0.1 with a data dir, enrolled devices that
+// bulk-log street briefs, and a way to read back (after an integrity check) every record the
+// central store holds. Seeded tests take their seed from BEATBOOK_SEED, or draw one and print it.
+#pragma once
+
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "cli.h"
+#include "store/sqlite_central_store.h"
+#include "support/temp_dir.h"
+
+namespace beatbook::test {
+
+inline std::uint64_t Seed() {
+  if (const char* s = std::getenv("BEATBOOK_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+
+struct Site {
+  explicit Site(std::map<std::string, std::string> env = {})
+      : server(std::make_unique<ServerProcess>(dir / "central", std::move(env))) {
+    REQUIRE(server->Start());
+    url = server->url();
+    port = server->port();
+  }
+
+  // Restarts the server on the same port, with `env` (e.g. a fault setting) or none.
+  void Restart(std::map<std::string, std::string> env = {}) {
+    server = std::make_unique<ServerProcess>(dir / "central", std::move(env));
+    REQUIRE(server->Start(port));
+  }
+
+  // Enrols a field worker's device with the server at `via` (default: the server itself).
+  std::string Enrol(const std::string& name, const std::string& org, std::string via = "") {
+    CommandResult t = SyncServer({"token", "--data", dir / "central", "--user", name, "--org", org,
+                                  "--role", "field_worker"});
+    REQUIRE(t.exit_code == 0);
+    std::string data = dir / name;
+    Ok({"init", "--data", data, "--server", via.empty() ? url : via, "--token",
+        t.out.substr(0, t.out.find('\n'))});
+    return data;
+  }
+
+  // Logs `n` street briefs in one bulk import; returns their ids.
+  std::set<std::string> LogMany(const std::string& device, int n) {
+    std::string body = "[";
+    for (int i = 0; i < n; ++i) {
+      body += std::string(i ? "," : "") +
+              R"({"form": "street_brief", "fields": {"place": "p", "attendees": )" +
+              std::to_string(i % 40) + "}}";
+    }
+    body += "]";
+    std::string out = Ok({"log", "--data", device, "--json", "-"}, body);
+    std::set<std::string> ids;
+    std::istringstream lines(out);
+    for (std::string id; std::getline(lines, id);) ids.insert(id);
+    return ids;
+  }
+
+  // Every record on the server, after checking the store's integrity.
+  std::multiset<std::string> ServerIds() {
+    std::unique_ptr<server::SqliteCentralStore> store;
+    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
+    REQUIRE(store->CheckIntegrity().ok());
+    std::vector<RecordState> states;
+    REQUIRE(store->AllRecords(&states).ok());
+    std::multiset<std::string> ids;
+    for (const auto& s : states) ids.insert(s.id);
+    return ids;
+  }
+
+  TempDir dir;
+  std::unique_ptr<ServerProcess> server;
+  std::string url;
+  int port = 0;
+};
+
+inline std::int64_t Pending(const std::string& device) {
+  return OkJson({"status", "--data", device, "--json"})["pending_changes"].get<std::int64_t>();
+}
+
+}  // namespace beatbook::test
