@@ -12,13 +12,25 @@ if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q
 fi
 build="$root/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBEATBOOK_FUZZ=ON -DBEATBOOK_WERROR=OFF >/dev/null
+  -DBEATBOOK_FUZZ=ON -DBEATBOOK_WERROR=OFF -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build "$build" --target fuzz_push fuzz_validation fuzz_http
 mkdir -p "$build/crashes"
 for target in push validation http; do
+  fuzzer="$build/fuzz/fuzz_$target"
+  # Inputs that once crashed a target are replayed first: each must now pass.
+  for input in "$root"/fuzz/regressions/"$target"-*; do
+    [ -e "$input" ] || continue
+    "$fuzzer" "$input" >"$build/replay.log" 2>&1 || { cat "$build/replay.log"; exit 1; }
+    echo "replayed $(basename "$input"): passes"
+  done
   work="$build/corpus-$target"
   mkdir -p "$work"
   echo "== fuzz_$target for ${secs}s =="
-  "$build/fuzz/fuzz_$target" -max_total_time="$secs" -artifact_prefix="$build/crashes/$target-" \
-    -print_final_stats=1 "$work" "$root/fuzz/corpus/$target" 2>&1 | tail -5
+  if ! "$fuzzer" -max_total_time="$secs" -artifact_prefix="$build/crashes/$target-" \
+    -print_final_stats=1 "$work" "$root/fuzz/corpus/$target" >"$build/fuzz-$target.log" 2>&1; then
+    tail -60 "$build/fuzz-$target.log"
+    echo "fuzz_$target found a crash: $build/crashes/" >&2
+    exit 1
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$build/fuzz-$target.log"
 done

@@ -160,6 +160,16 @@ int RunDevices(const std::string& data, bool as_json) {
   return 0;
 }
 
+int RunRevoke(const std::string& data, const std::string& device_id) {
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  DeviceInfo device;
+  if (Status s = store->RevokeDevice(device_id, &device); !s.ok()) return Fail(s.message());
+  std::cout << "revoked device " << device.id << " (" << device.user << ", " << device.org
+            << "): its next sync is refused and it wipes its local data\n";
+  return 0;
+}
+
 int RunConflicts(const std::string& data, bool as_json) {
   std::unique_ptr<SqliteCentralStore> store;
   if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());

@@ -21,6 +21,8 @@ struct TokenOptions {
 int RunToken(const TokenOptions& o);
 
 int RunDevices(const std::string& data, bool as_json);
+// Revokes a device: its next request is refused and it wipes its local data.
+int RunRevoke(const std::string& data, const std::string& device_id);
 // Concurrent writes that lost a merge, for the coordinator to review.
 int RunConflicts(const std::string& data, bool as_json);
 

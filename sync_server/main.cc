@@ -42,6 +42,12 @@ int main(int argc, char** argv) {
   c_devices->add_flag("--json", as_json, "machine-readable output");
   c_devices->callback([&] { rc = RunDevices(data, as_json); });
 
+  std::string device_id;
+  auto* c_revoke = app.add_subcommand("revoke", "revoke a device (lost, stolen, or its user left)");
+  c_revoke->add_option("--data", data, "central store directory")->required();
+  c_revoke->add_option("--device", device_id, "device id, as `devices` lists it")->required();
+  c_revoke->callback([&] { rc = RunRevoke(data, device_id); });
+
   auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
   c_conflicts->add_option("--data", data, "central store directory")->required();
   c_conflicts->add_flag("--json", as_json, "machine-readable output");

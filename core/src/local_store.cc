@@ -19,6 +19,22 @@ namespace {
 constexpr char kDbFile[] = "beatbook.db";
 
 // Ids are UUIDs in practice; anything else a user passes must at least be a safe token.
+// What opening a wiped store says: whose device it was, when it was wiped, and what to do.
+Status WipedStoreError(const std::string& dir, const std::string& wiped_json) {
+  std::string who, when;
+  try {
+    json w = json::parse(wiped_json);
+    who = w.value("user", "") + "'s device " + w.value("device_id", "");
+    when = FormatIsoUtc(w.value("at_ms", std::int64_t{0}));
+  } catch (const json::exception&) {
+    who = "this device";
+  }
+  return Status::PermissionDenied("the device store in " + dir + " (" + who + ") was wiped on " +
+                                  when +
+                                  " because the partnership revoked the device; enrol again "
+                                  "with a new token into a new --data directory");
+}
+
 bool IsValidId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -129,6 +145,8 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
   }
   std::unique_ptr<LocalStore> store(new LocalStore);
   BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/false));
+  std::string wiped;
+  if (store->GetMeta("wiped", &wiped).ok()) return WipedStoreError(dir, wiped);
   BB_RETURN_IF_ERROR(store->LoadMeta());
   *out = std::move(store);
   return Status::OK();
@@ -511,6 +529,29 @@ Status LocalStore::Rejections(std::vector<Rejection>* out) {
     out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnInt(3)});
   }
   return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
+}
+
+Status LocalStore::Wipe() {
+  json marker = {{"device_id", identity_.device_id},
+                 {"user", identity_.user},
+                 {"at_ms", base_clock_->NowMs()}};
+  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete = ON"));
+  {
+    SqliteTransaction txn(&db_);
+    BB_RETURN_IF_ERROR(txn.Begin());
+    BB_RETURN_IF_ERROR(
+        db_.Exec("DELETE FROM records; DELETE FROM outbox; DELETE FROM rejections; "
+                 "DELETE FROM meta;"));
+    BB_RETURN_IF_ERROR(PutMeta("wiped", marker.dump()));
+    BB_FAULT_POINT("store.wipe.before_commit");
+    BB_RETURN_IF_ERROR(txn.Commit());
+  }
+  identity_.secret.clear();
+  // The deleted rows' old pages may still sit in the WAL: copy back, empty it, then rewrite the
+  // database file without free pages.
+  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  BB_RETURN_IF_ERROR(db_.Exec("VACUUM"));
+  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse) {

@@ -41,12 +41,20 @@ Status ParseReply(const HttpResponse& response, json* reply) {
 }
 
 // Sends and returns the server's clock offset measured around the request.
+// The error code of a JSON error reply ({"error": {"code": ...}}), or "".
+std::string ErrorCode(const HttpResponse& response) {
+  json j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
+  return j["error"].value("code", "");
+}
+
 Status Exchange(Transport* transport, const HttpRequest& request, const Clock* clock, json* reply,
-                std::int64_t* offset_ms) {
+                std::int64_t* offset_ms, bool* revoked) {
   HttpResponse response;
   std::int64_t t0 = clock->NowMs();
   BB_RETURN_IF_ERROR(transport->Send(request, &response));
   std::int64_t t1 = clock->NowMs();
+  *revoked = response.status == 403 && ErrorCode(response) == "device_revoked";
   if (response.status < 200 || response.status > 299) return StatusFromHttp(response);
   BB_RETURN_IF_ERROR(ParseReply(response, reply));
   auto it = reply->find("server_time_ms");
@@ -94,7 +102,21 @@ Status SyncEngine::Call(const std::string& method, const std::string& target,
   }
   HttpRequest request{method, target, body, id.device_id + "." + id.secret};
   std::int64_t offset = 0;
-  BB_RETURN_IF_ERROR(Exchange(transport_, request, options_.clock, reply, &offset));
+  bool revoked = false;
+  Status s = Exchange(transport_, request, options_.clock, reply, &offset, &revoked);
+  if (revoked) {
+    // Remote wipe. The server refused this request, so nothing of it was applied.
+    Status wiped = store_->Wipe();
+    if (!wiped.ok()) {
+      return Status::PermissionDenied("the partnership has revoked this device, but wiping its " +
+                                      std::string("data failed (") + wiped.message() +
+                                      "); run sync again to finish the wipe");
+    }
+    return Status::PermissionDenied(
+        "the partnership has revoked this device: its records were wiped from it and nothing "
+        "more was sent; enrol again with a new token to keep working");
+  }
+  BB_RETURN_IF_ERROR(s);
   return store_->SetClockOffset(offset);
 }
 
@@ -196,8 +218,9 @@ Status Enrol(Transport* transport, const std::string& token, const std::string& 
   json body = {{"token", token}, {"device_name", device_name}};
   json reply;
   std::int64_t offset = 0;
+  bool revoked = false;  // a device not yet enrolled cannot be revoked
   BB_RETURN_IF_ERROR(Exchange(transport, {"POST", "/v1/enrol", body.dump(), ""}, OrSystem(clock),
-                              &reply, &offset));
+                              &reply, &offset, &revoked));
   try {
     out->identity.device_id = reply.at("device_id").get<std::string>();
     out->identity.secret = reply.at("secret").get<std::string>();

@@ -81,8 +81,9 @@ int HttpStatusFor(const Status& s) {
 Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock)
     : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {}
 
-ApiResponse Api::Error(int status, const std::string& message) {
-  return {status, {{"error", {{"code", CodeFor(status)}, {"message", message}}}}};
+ApiResponse Api::Error(int status, const std::string& message, const std::string& code) {
+  return {status,
+          {{"error", {{"code", code.empty() ? CodeFor(status) : code}, {"message", message}}}}};
 }
 
 ApiResponse Api::Handle(const ApiRequest& request) {
@@ -159,7 +160,11 @@ bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiRespons
     return false;
   }
   if (device->revoked) {
-    *denied = Error(403, "this device has been revoked");
+    // A distinct code: the device wipes its data on it (a plain 403 means "not for your role").
+    *denied = Error(403,
+                    "this device has been revoked by the partnership; its local data must be "
+                    "wiped",
+                    "device_revoked");
     return false;
   }
   return true;

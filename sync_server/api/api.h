@@ -48,8 +48,9 @@ class Api {
   Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock);
   ApiResponse Handle(const ApiRequest& request);
 
-  // An error response: {"error": {"code": ..., "message": ...}}.
-  static ApiResponse Error(int status, const std::string& message);
+  // An error response: {"error": {"code": ..., "message": ...}}; `code` defaults to the status's
+  // (docs/protocol.md, section 3).
+  static ApiResponse Error(int status, const std::string& message, const std::string& code = "");
 
  private:
   ApiResponse Route(const ApiRequest& request);

@@ -107,6 +107,9 @@ class CentralStore {
   virtual Status Authenticate(const std::string& device_id, const std::string& secret,
                               DeviceInfo* device) = 0;
   virtual Status ListDevices(std::vector<DeviceInfo>* out) = 0;
+  // Marks a device revoked: every later request with its credential is refused (403
+  // device_revoked), which tells the device to wipe its data. NotFound if there is no such device.
+  virtual Status RevokeDevice(const std::string& device_id, DeviceInfo* device) = 0;
 
   // --- Sync ---
   // The stored response of a batch already committed, if any.

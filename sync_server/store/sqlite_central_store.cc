@@ -437,6 +437,20 @@ Status SqliteCentralStore::Authenticate(const std::string& device_id, const std:
   return Status::OK();
 }
 
+Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo* device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string hash;
+  bool found = false;
+  BB_RETURN_IF_ERROR(LoadDevice(device_id, device, &hash, &found));
+  if (!found) return Status::NotFound("no device '" + device_id + "' is enrolled");
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("UPDATE devices SET revoked = 1 WHERE id = ?", &st));
+  st->Bind(1, device_id);
+  BB_RETURN_IF_ERROR(st->Run());
+  device->revoked = true;
+  return Status::OK();
+}
+
 Status SqliteCentralStore::ListDevices(std::vector<DeviceInfo>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;

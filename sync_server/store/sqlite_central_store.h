@@ -25,6 +25,7 @@ class SqliteCentralStore final : public CentralStore {
                DeviceInfo* device) override;
   Status Authenticate(const std::string& device_id, const std::string& secret,
                       DeviceInfo* device) override;
+  Status RevokeDevice(const std::string& device_id, DeviceInfo* device) override;
   Status ListDevices(std::vector<DeviceInfo>* out) override;
   Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,
                    bool* found) override;

@@ -96,7 +96,8 @@ class LocalStore {
   // Creates a new store in `dir` (made if missing; must not already hold a store).
   static Status Create(const std::string& dir, const Identity& identity, const FormSet& forms,
                        const LocalStoreOptions& options, std::unique_ptr<LocalStore>* out);
-  // Opens an existing store, migrating its schema to the current version.
+  // Opens an existing store, migrating its schema to the current version. PermissionDenied if the
+  // store was wiped because the server revoked the device (see Wipe).
   static Status Open(const std::string& dir, const LocalStoreOptions& options,
                      std::unique_ptr<LocalStore>* out);
 
@@ -136,6 +137,13 @@ class LocalStore {
   Status SetClockOffset(std::int64_t offset_ms);
   Status ReplaceForms(const FormSet& forms);
   Status SetIdentity(const Identity& identity);
+
+  // Remote wipe, when the server says this device is revoked: deletes every record, outbox change
+  // (unsynced ones included: they are never uploaded), rejection and the device credential, with
+  // the freed pages overwritten (secure_delete), then empties the WAL and compacts the file so
+  // no record content stays on disk. Only the device id, user and time of the wipe are kept, to
+  // tell whoever opens the store next. The store is unusable afterwards: close it.
+  Status Wipe();
 
  private:
   LocalStore() = default;
