@@ -9,10 +9,11 @@ packages=(
   libcurl4-openssl-dev                           # field_client HTTP
   nlohmann-json3-dev                             # JSON: forms, wire format, CLI output
   libboost-dev                                   # Asio + Beast: sync_server
-  libssl-dev                                     # hashing of credentials, derived ids, TLS
+  libssl-dev                                     # TLS (Asio SSL), credential hashes, ids
   libcli11-dev                                   # command-line parsing
   libxlsxwriter-dev                              # the quarterly return as an Excel workbook
   doctest-dev                                    # unit and end-to-end tests
+  openssl                                        # tests: a CA and server certificates for TLS
 )
 
 missing=()

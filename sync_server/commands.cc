@@ -75,9 +75,13 @@ int RunServe(const ServeOptions& o) {
   if (!SplitListen(o.listen, &host, &port)) {
     return Fail("--listen '" + o.listen + "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
   }
-  if (!IsLoopback(host) && !o.allow_insecure_http) {
-    return Fail("refusing plain HTTP on " + host + ": the data is sensitive; serve on loopback " +
-                "behind TLS, or pass --allow-insecure-http");
+  bool tls = !o.tls_cert.empty() || !o.tls_key.empty();
+  if (tls && (o.tls_cert.empty() || o.tls_key.empty())) {
+    return Fail("HTTPS needs both --tls-cert and --tls-key");
+  }
+  if (!tls && !IsLoopback(host) && !o.allow_insecure_http) {
+    return Fail("refusing plain HTTP on " + host + ": the data is sensitive; give --tls-cert " +
+                "and --tls-key, serve on loopback, or pass --allow-insecure-http");
   }
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
@@ -87,8 +91,16 @@ int RunServe(const ServeOptions& o) {
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
   }
-  Api api(store.get(), &forms, &catalogue, SystemClock::Default());
+  ApiOptions limits;
+  if (o.rate_limit >= 0) {
+    limits.requests_per_second = o.rate_limit;
+    limits.burst = o.rate_limit * 10;
+  }
+  Api api(store.get(), &forms, &catalogue, SystemClock::Default(), limits);
   HttpServer server(&api, o.threads);
+  if (tls) {
+    if (Status s = server.UseTls(o.tls_cert, o.tls_key); !s.ok()) return Fail(s.message());
+  }
   std::string bound;
   if (Status s = server.Listen(host == "localhost" ? "127.0.0.1" : host, port, &bound); !s.ok()) {
     return Fail(s.message());
@@ -121,6 +133,12 @@ int RunToken(const TokenOptions& o) {
   std::int64_t now = SystemClock::Default()->NowMs();
   TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
   if (Status s = store->CreateToken(token, grant, now); !s.ok()) return Fail(s.message());
+  Status a = AuditOperator(store.get(), "token",
+                           {{"user", o.user},
+                            {"org", o.org},
+                            {"role", o.role},
+                            {"expires", FormatIsoUtc(grant.expires_ms)}});
+  if (!a.ok()) return Fail(a.message());
   std::cout << token << std::endl;
   return 0;
 }
@@ -165,6 +183,9 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
   if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
   DeviceInfo device;
   if (Status s = store->RevokeDevice(device_id, &device); !s.ok()) return Fail(s.message());
+  Status a = AuditOperator(store.get(), "revoke",
+                           {{"device", device.id}, {"user", device.user}, {"org", device.org}});
+  if (!a.ok()) return Fail(a.message());
   std::cout << "revoked device " << device.id << " (" << device.user << ", " << device.org
             << "): its next sync is refused and it wipes its local data\n";
   return 0;
@@ -224,6 +245,10 @@ int RunReport(const ReportOptions& o) {
   Status s = AssembleReturn(store.get(), catalogue, o.fy, quarter, SystemClock::Default()->NowMs(),
                             &report);
   if (!s.ok()) return Fail(s.message());
+  json exported = {{"fy", o.fy}, {"format", o.format}};
+  if (quarter) exported["quarter"] = o.quarter;
+  if (!o.out.empty()) exported["out"] = o.out;
+  if (Status a = AuditOperator(store.get(), "export", exported); !a.ok()) return Fail(a.message());
   if (o.format == "xlsx") {
     if (Status w = WriteXlsx(catalogue, report, o.out); !w.ok()) return Fail(w.message());
     std::cout << "wrote " << o.out << "\n";
@@ -249,6 +274,10 @@ int RunApprove(const ApproveOptions& o) {
   Status s = ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user,
                             SystemClock::Default()->NowMs(), &kind);
   if (!s.ok()) return Fail(s.message());
+  Status a = AuditOperator(
+      store.get(), "approve",
+      {{"fy", o.fy}, {"quarter", o.quarter}, {"kind", kind}, {"on_behalf_of", o.user}});
+  if (!a.ok()) return Fail(a.message());
   std::cout << kind << " of " << o.fy << "/" << (o.fy + 1) % 100 << " " << o.quarter << " by "
             << o.user << " recorded\n";
   return 0;

@@ -3,6 +3,10 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "beatbook/status.h"
+
 namespace beatbook::server {
 
 struct ServeOptions {
@@ -11,6 +15,8 @@ struct ServeOptions {
   std::string schema;  // forms and indicators.json directory
   int threads = 0;
   bool allow_insecure_http = false;
+  std::string tls_cert, tls_key;  // PEM files: serve HTTPS
+  double rate_limit = -1;  // requests/s per device (burst 10x); 0 = none; -1 = tunables' default
 };
 int RunServe(const ServeOptions& o);
 
@@ -38,5 +44,19 @@ struct ApproveOptions {
   int fy = 0;
 };
 int RunApprove(const ApproveOptions& o);
+
+struct AuditOptions {
+  std::string data, since, user, device, action;
+  int limit = 1000;
+  bool as_json = false;
+};
+// The audit log, oldest first (the most recent --limit entries that match).
+int RunAudit(const AuditOptions& o);
+
+class CentralStore;
+// Who runs a command on the server machine (the login name; under sudo, the invoking user).
+std::string OperatorName();
+// Appends an operator's action (role "operator", no device) to the audit log.
+Status AuditOperator(CentralStore* store, const std::string& action, nlohmann::json detail);
 
 }  // namespace beatbook::server

@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
       ->default_val("127.0.0.1:8080");
   c_serve->add_option("--schema", serve.schema, "forms directory");
   c_serve->add_option("--threads", serve.threads, "I/O threads");
+  c_serve
+      ->add_option("--rate-limit", serve.rate_limit,
+                   "requests per second per device, bursts of 10x (default 50; 0: none)")
+      ->check(CLI::Range(0.0, 1e6));
+  c_serve->add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: serve HTTPS");
+  c_serve->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
   c_serve->add_flag("--allow-insecure-http", serve.allow_insecure_http,
                     "serve plain HTTP on a non-loopback address (insecure)");
   c_serve->callback([&] { rc = RunServe(serve); });
@@ -71,6 +77,21 @@ int main(int argc, char** argv) {
   c_approve->add_option("--user", approve.user, "the coordinator approving")->required();
   c_approve->add_option("--schema", approve.schema, "forms and indicators directory");
   c_approve->callback([&] { rc = RunApprove(approve); });
+
+  AuditOptions audit;
+  auto* c_audit = app.add_subcommand("audit", "who did what: the append-only audit log");
+  c_audit->add_option("--data", audit.data, "central store directory")->required();
+  c_audit->add_option("--since", audit.since, "from this date or ISO 8601 date-time");
+  c_audit->add_option("--user", audit.user, "only this actor");
+  c_audit->add_option("--device", audit.device, "only this device");
+  c_audit->add_option("--action", audit.action,
+                      "only this action (enrol, token, revoke, push, correct, pull, report, "
+                      "explain, export, approve)");
+  c_audit->add_option("--limit", audit.limit, "the most recent N entries")
+      ->default_val(1000)
+      ->check(CLI::Range(1, 1'000'000));
+  c_audit->add_flag("--json", audit.as_json, "machine-readable output");
+  c_audit->callback([&] { rc = RunAudit(audit); });
 
   try {
     app.parse(argc, argv);

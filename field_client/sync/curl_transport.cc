@@ -76,6 +76,9 @@ Status CurlTransport::SendOnce(const HttpRequest& request, HttpResponse* respons
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   response->status = static_cast<int>(code);
   response->body = std::move(body);
+  curl_off_t retry_after = 0;
+  curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
+  response->retry_after_sec = static_cast<long>(retry_after);
   return Status::OK();
 }
 
@@ -85,12 +88,18 @@ Status CurlTransport::Send(const HttpRequest& request, HttpResponse* response) {
   Status last;
   for (int attempt = 0;; ++attempt) {
     last = SendOnce(request, response);
-    bool retryable = !last.ok() || response->status >= 500;
+    // 429: the server's per-device rate limit; waiting and retrying is what it asks for.
+    bool retryable = !last.ok() || response->status >= 500 || response->status == 429;
     if (!retryable || attempt >= attempts) break;
     // Full jitter: spreads the retries of many devices after an outage.
     long cap = std::min(tunables::kRetryCapMs, tunables::kRetryBaseMs << attempt);
     std::uniform_int_distribution<long> wait(0, cap);
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait(rng)));
+    long wait_ms = wait(rng);
+    if (last.ok() && response->retry_after_sec > 0) {
+      // The server said how long: wait that (bounded), plus the jitter.
+      wait_ms += std::min(tunables::kRetryAfterCapMs, response->retry_after_sec * 1000);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
   }
   return last;
 }

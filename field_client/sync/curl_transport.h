@@ -1,8 +1,9 @@
 // CurlTransport: the Transport over HTTP(S) with libcurl, as field_client uses it.
 //
 // Connect and transfer timeouts and retries with exponential backoff and full jitter come from
-// beatbook/tunables.h. Network errors and 5xx responses are retried; other responses are returned
-// as they are. Not thread-safe: one per thread.
+// beatbook/tunables.h. Network errors, 5xx and 429 responses are retried, after the server's
+// Retry-After if it sent one; other responses are returned as they are. Not thread-safe: one per
+// thread.
 #pragma once
 
 #include <memory>

@@ -19,6 +19,7 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 0;
   std::string body;
+  long retry_after_sec = 0;  // the server's Retry-After, if it sent one (429, 503)
 };
 
 class Transport {

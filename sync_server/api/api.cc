@@ -45,6 +45,8 @@ const char* CodeFor(int status) {
       return "method_not_allowed";
     case 413:
       return "too_large";
+    case 429:
+      return "too_many_requests";
     case 503:
       return "unavailable";
     default:
@@ -78,8 +80,28 @@ int HttpStatusFor(const Status& s) {
   }
 }
 
-Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock)
-    : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {}
+Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock,
+         ApiOptions options)
+    : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {
+  if (options.requests_per_second > 0) {
+    limiter_ = std::make_unique<DeviceRateLimiter>(options.requests_per_second,
+                                                   std::max(options.burst, 1.0));
+  }
+}
+
+Status Api::Audit(const DeviceInfo& device, const std::string& action, json detail) {
+  return store_->Audit({0, clock_->NowMs(), device.user, device.role, device.org, device.id, action,
+                        std::move(detail)});
+}
+
+namespace {
+
+ApiResponse AuditFailed(const Status& s) {
+  return Api::Error(503, "the audit log could not be written (" + s.message() +
+                             "); nothing is shown without it, retry later");
+}
+
+}  // namespace
 
 ApiResponse Api::Error(int status, const std::string& message, const std::string& code) {
   return {status,
@@ -110,6 +132,10 @@ ApiResponse Api::Route(const ApiRequest& request) {
   std::string query =
       path.size() < request.target.size() ? request.target.substr(path.size() + 1) : std::string();
   auto expect = [&](const char* method) { return request.method == method; };
+  if (!request.body.empty() && JsonDepth(request.body) > tunables::kMaxJsonDepth) {
+    return Error(400, "the request body nests arrays and objects deeper than " +
+                          std::to_string(tunables::kMaxJsonDepth) + " levels");
+  }
   if (path == "/v1/health") {
     if (!expect("GET")) return Error(405, "use GET for /v1/health");
     return {200, {{"status", "ok"}, {"protocol", 1}}};
@@ -128,6 +154,16 @@ ApiResponse Api::Route(const ApiRequest& request) {
   DeviceInfo device;
   ApiResponse denied;
   if (!Authenticate(request, &device, &denied)) return denied;
+  std::int64_t retry_ms = 0;
+  if (limiter_ && !limiter_->Allow(device.id, clock_->NowMs(), &retry_ms)) {
+    int wait_sec = static_cast<int>((retry_ms + 999) / 1000);
+    ApiResponse r = Error(429,
+                          "device " + device.id + " made too many requests; retry in " +
+                              std::to_string(wait_sec) + " s",
+                          "too_many_requests");
+    r.retry_after_sec = wait_sec;
+    return r;
+  }
   if (path == "/v1/forms") return Forms(device);
   if (device.role == "admin") return Error(403, "an admin device reads no record content");
   if (path == "/v1/push") return Push(device, request);
@@ -189,6 +225,9 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   Status s = store_->Enrol(body["token"].get<std::string>(), device_id, name.substr(0, 100), secret,
                            clock_->NowMs(), &device);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  if (Status a = Audit(device, "enrol", {{"device_name", name.substr(0, 100)}}); !a.ok()) {
+    return AuditFailed(a);
+  }
   return {200,
           {{"device_id", device.id},
            {"secret", secret},
@@ -239,6 +278,11 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   Status s = store_->ReadChanges(cursor, org, limit, &page);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   store_->NotePull(device.id, clock_->NowMs());
+  if (!page.states.empty()) {
+    Status a = Audit(device, "pull",
+                     {{"after", cursor}, {"to", page.cursor}, {"records", page.states.size()}});
+    if (!a.ok()) return AuditFailed(a);
+  }
   // Stored states were validated (UTF-8 included) when merged: they are spliced in as they are.
   std::size_t size = 64;
   for (const auto& state : page.states) size += state.size() + 1;
@@ -284,7 +328,7 @@ bool ReadPeriod(const std::optional<std::string>& fy_text, const std::optional<s
 
 }  // namespace
 
-ApiResponse Api::Report(const DeviceInfo&, const std::string& query) {
+ApiResponse Api::Report(const DeviceInfo& device, const std::string& query) {
   int fy = 0;
   std::optional<int> quarter;
   std::string error;
@@ -295,6 +339,9 @@ ApiResponse Api::Report(const DeviceInfo&, const std::string& query) {
   Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   std::string format = QueryParam(query, "format").value_or("json");
+  json period = {{"fy", fy}, {"format", format}};
+  if (quarter) period["quarter"] = "Q" + std::to_string(*quarter);
+  if (Status a = Audit(device, "report", period); !a.ok()) return AuditFailed(a);
   if (format == "csv") return {200, {{"text", RenderCsv(report)}, {"report", report}}};
   if (format == "table") {
     return {200, {{"text", RenderTable(*catalogue_, report)}, {"report", report}}};
@@ -318,10 +365,13 @@ ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
   std::string kind;
   Status s = ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), &kind);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  Status a = Audit(device, "approve",
+                   {{"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}, {"kind", kind}});
+  if (!a.ok()) return AuditFailed(a);
   return {200, {{"kind", kind}, {"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}}};
 }
 
-ApiResponse Api::Explain(const DeviceInfo&, const std::string& query) {
+ApiResponse Api::Explain(const DeviceInfo& device, const std::string& query) {
   int fy = 0;
   std::optional<int> quarter;
   std::string error;
@@ -350,6 +400,9 @@ ApiResponse Api::Explain(const DeviceInfo&, const std::string& query) {
     }
     rows.push_back(std::move(row));
   }
+  json seen = {{"indicator", id}, {"fy", fy}, {"records", rows.size()}};
+  if (quarter) seen["quarter"] = "Q" + std::to_string(*quarter);
+  if (Status a = Audit(device, "explain", seen); !a.ok()) return AuditFailed(a);
   return {200, {{"indicator", id}, {"kind", IndicatorKindName(ind->kind)}, {"records", rows}}};
 }
 

@@ -11,9 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/limits.h"
 #include "beatbook/catalogue.h"
 #include "beatbook/clock.h"
 #include "beatbook/form.h"
+#include "beatbook/tunables.h"
 #include "store/central_store.h"
 
 namespace beatbook::server {
@@ -35,6 +37,8 @@ struct ApiResponse {
   // A body already serialised (valid UTF-8 JSON), sent instead of `body` when not empty: a pull
   // page is assembled from the stored record texts without a DOM.
   std::string raw;
+  // Sent as Retry-After (seconds) when not 0: how long a 429'd device should wait.
+  int retry_after_sec = 0;
   // The body as sent. Text from the request (a path, a field value) may not be valid UTF-8:
   // such bytes are replaced (U+FFFD) rather than throwing.
   std::string Text() const;
@@ -42,10 +46,18 @@ struct ApiResponse {
   nlohmann::json Json() const { return raw.empty() ? body : nlohmann::json::parse(raw); }
 };
 
+struct ApiOptions {
+  // Per-device request rate limit (429 beyond it); 0 turns it off (in-process simulations that
+  // pack days of syncing into seconds).
+  double requests_per_second = tunables::kDeviceRequestsPerSecond;
+  double burst = tunables::kDeviceRequestBurst;
+};
+
 class Api {
  public:
   // `store`, `forms`, `catalogue` and `clock` must outlive the Api.
-  Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock);
+  Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock,
+      ApiOptions options = {});
   ApiResponse Handle(const ApiRequest& request);
 
   // An error response: {"error": {"code": ..., "message": ...}}; `code` defaults to the status's
@@ -63,11 +75,15 @@ class Api {
   ApiResponse Explain(const DeviceInfo& device, const std::string& query);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
+  // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot
+  // show was seen is not shown (503 instead).
+  Status Audit(const DeviceInfo& device, const std::string& action, nlohmann::json detail);
 
   CentralStore* store_;
   const FormSet* forms_;
   const Catalogue* catalogue_;
   const Clock* clock_;
+  std::unique_ptr<DeviceRateLimiter> limiter_;  // null: no limit
 };
 
 // Maps a Status to the HTTP status the protocol uses for it.

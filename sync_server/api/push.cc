@@ -130,6 +130,8 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
   return store->Write([&](WriteTxn& txn) {
     json results = json::array();
     std::int64_t applied = 0, rejected = 0, conflicts = 0;
+    json changed = json::array();    // records this batch changed, for the audit log
+    json corrected = json::array();  // ... of them, records someone else had entered
     for (const auto& pc : request.changes) {
       RecordState stored;
       bool found = false;
@@ -150,6 +152,8 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
         continue;
       }
       if (merge.changed) {
+        changed.push_back(merged.id);
+        if (found && stored.author != device.user) corrected.push_back(merged.id);
         BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
         BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
                                                 merged.MaxStamp(), now_ms));
@@ -165,6 +169,24 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                  {"conflicts", conflicts}};
     BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, response->dump(), now_ms));
     BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, request.pending_after));
+    AuditEvent event{0,
+                     now_ms,
+                     device.user,
+                     device.role,
+                     device.org,
+                     device.id,
+                     "push",
+                     {{"batch_id", batch_id},
+                      {"applied", applied},
+                      {"rejected", rejected},
+                      {"conflicts", conflicts},
+                      {"records", changed}}};
+    BB_RETURN_IF_ERROR(txn.Audit(event));
+    if (!corrected.empty()) {
+      event.action = "correct";
+      event.detail = {{"records", corrected}};
+      BB_RETURN_IF_ERROR(txn.Audit(event));
+    }
     BB_FAULT_POINT("server.push.before_commit");
     return Status::OK();
   });

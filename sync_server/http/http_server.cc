@@ -2,13 +2,16 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
 #include <iostream>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "beatbook/tunables.h"
@@ -18,27 +21,56 @@ namespace beatbook::server {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 namespace {
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 // One connection: read a request, answer it, repeat while the client keeps the connection alive.
-class Session : public std::enable_shared_from_this<Session> {
+// `Stream` is beast::tcp_stream (plain HTTP, loopback) or an ssl_stream over one (TLS).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
+  // Plain HTTP.
   Session(tcp::socket&& socket, Api* api) : stream_(std::move(socket)), api_(api) {}
+  // TLS.
+  Session(tcp::socket&& socket, ssl::context& tls, Api* api)
+      : stream_(std::move(socket), tls), api_(api) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::Read, shared_from_this()));
+                  beast::bind_front_handler(&Session::Handshake, this->shared_from_this()));
   }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void Handshake() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(tunables::kRequestReadTimeoutSec));
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+    } else {
+      Read();
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return;  // not TLS, or a certificate the client refused: drop the connection
+    Read();
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(tunables::kMaxRequestBodyBytes);
-    stream_.expires_after(std::chrono::seconds(tunables::kRequestReadTimeoutSec));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(tunables::kRequestReadTimeoutSec));
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -63,13 +95,15 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "beatbook-sync/1");
     res->set(http::field::content_type, "application/json");
+    if (r.retry_after_sec > 0)
+      res->set(http::field::retry_after, std::to_string(r.retry_after_sec));
     res->keep_alive(keep_alive);
     res->body() = r.Text();
     res->prepare_payload();
     response_ = res;
     http::async_write(
         stream_, *res,
-        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res->need_eof()));
+        beast::bind_front_handler(&Session::OnWrite, this->shared_from_this(), res->need_eof()));
   }
 
   void OnWrite(bool close, beast::error_code ec, std::size_t) {
@@ -80,11 +114,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(tunables::kRequestReadTimeoutSec));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<void> response_;
@@ -100,7 +140,13 @@ struct HttpServer::Impl {
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), api)->Start();
+      if (!ec) {
+        if (tls) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), *tls, api)->Start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), api)->Start();
+        }
+      }
       Accept();
     });
   }
@@ -110,6 +156,7 @@ struct HttpServer::Impl {
   net::signal_set signals;
   int thread_count;
   Api* api = nullptr;
+  std::unique_ptr<ssl::context> tls;  // null: plain HTTP
 };
 
 HttpServer::HttpServer(Api* api, int threads)
@@ -118,6 +165,27 @@ HttpServer::HttpServer(Api* api, int threads)
 }
 
 HttpServer::~HttpServer() = default;
+
+Status HttpServer::UseTls(const std::string& cert_file, const std::string& key_file) {
+  auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+  // TLS 1.2 and later only.
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return Status::InvalidArgument("cannot use the TLS certificate " + cert_file + ": " +
+                                   ec.message() + " (a PEM certificate chain is expected)");
+  }
+  tls->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec) {
+    return Status::InvalidArgument("cannot use the TLS private key " + key_file + ": " +
+                                   ec.message() + " (a PEM key matching the certificate)");
+  }
+  impl_->tls = std::move(tls);
+  return Status::OK();
+}
 
 Status HttpServer::Listen(const std::string& host, std::uint16_t port, std::string* bound) {
   beast::error_code ec;

@@ -3,6 +3,7 @@
 // reads requests, asks the Api, and writes responses (keep-alive).
 //
 //   HttpServer server(&api);
+//   server.UseTls("server.pem", "server.key");          // optional: HTTPS (TLS 1.2+)
 //   std::string bound;
 //   Status s = server.Listen("127.0.0.1", 0, &bound);   // bound = "127.0.0.1:43127"
 //   server.Run();        // returns after Stop(), SIGINT or SIGTERM
@@ -26,6 +27,9 @@ class HttpServer {
   explicit HttpServer(Api* api, int threads = 0);
   ~HttpServer();
 
+  // Serves HTTPS with this PEM certificate chain and private key. Call before Run().
+  // InvalidArgument naming the file if either cannot be used.
+  Status UseTls(const std::string& cert_file, const std::string& key_file);
   // Binds and starts listening. `port` 0 picks a free port; *bound gets "HOST:PORT".
   Status Listen(const std::string& host, std::uint16_t port, std::string* bound);
   // Serves until Stop() or a SIGINT/SIGTERM.

@@ -50,6 +50,28 @@ struct StoredRejection {
   std::int64_t at_ms = 0;
 };
 
+// One entry of the append-only audit log: who did what, from which device, when.
+struct AuditEvent {
+  std::int64_t seq = 0;  // position in the log (set when read)
+  std::int64_t at_ms = 0;
+  std::string actor;  // the device's user, or who ran a sync_server command on the server
+  std::string role;   // the actor's role; "operator" for sync_server commands
+  std::string org;
+  std::string device_id;  // empty for sync_server commands
+  std::string action;     // enrol, token, revoke, push, correct, pull, report, explain, export,
+                          // approve (docs/security.md)
+  nlohmann::json detail = nlohmann::json::object();  // what: counts, ids, period, format
+};
+
+// Which audit entries to read; empty members match everything.
+struct AuditQuery {
+  std::int64_t since_ms = 0;
+  std::string actor;
+  std::string device_id;
+  std::string action;
+  std::size_t limit = 1000;  // the most recent `limit` matching entries, oldest first
+};
+
 // The operations allowed inside one write transaction (CentralStore::Write).
 class WriteTxn {
  public:
@@ -69,6 +91,8 @@ class WriteTxn {
   virtual Status SetContributions(const std::string& record_id,
                                   const std::vector<Contribution>& contributions, HlcStamp stamp,
                                   std::int64_t at_ms) = 0;
+  // Appends to the audit log in this transaction: the entry exists if and only if the write did.
+  virtual Status Audit(const AuditEvent& event) = 0;
 };
 
 // A record behind a figure (for drill-down), and who entered it.
@@ -136,6 +160,12 @@ class CentralStore {
   // Recomputes every record's contributions with `fn`, and records `version`, in one transaction.
   virtual Status RebuildContributions(
       int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) = 0;
+
+  // --- Accountability ---
+  // Appends one entry to the audit log (its own transaction). The log cannot be changed or
+  // shortened through the store: updates and deletes of its rows are refused.
+  virtual Status Audit(const AuditEvent& event) = 0;
+  virtual Status ReadAudit(const AuditQuery& query, std::vector<AuditEvent>* out) = 0;
 
   // --- Review ---
   virtual Status AllRecords(std::vector<RecordState>* out) = 0;

@@ -86,6 +86,19 @@ const std::vector<std::string>& CentralMigrations() {
           kind TEXT NOT NULL, user TEXT NOT NULL, at_ms INTEGER NOT NULL,
           catalogue_version INTEGER NOT NULL, report TEXT NOT NULL);
       )sql",
+      // 3: the append-only audit log.
+      R"sql(
+        CREATE TABLE audit(
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          at_ms INTEGER NOT NULL,
+          actor TEXT NOT NULL, role TEXT NOT NULL, org TEXT NOT NULL, device TEXT NOT NULL,
+          action TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE INDEX audit_by_time ON audit(at_ms);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      )sql",
   };
   return kMigrations;
 }
@@ -98,6 +111,22 @@ Register RegisterFrom(const std::string& text) {
 }
 
 }  // namespace
+
+Status InsertAudit(SqliteDb* db, const AuditEvent& e) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(
+      db->Cached("INSERT INTO audit(at_ms, actor, role, org, device, action, detail) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                 &st));
+  st->Bind(1, e.at_ms);
+  st->Bind(2, e.actor);
+  st->Bind(3, e.role);
+  st->Bind(4, e.org);
+  st->Bind(5, e.device_id);
+  st->Bind(6, e.action);
+  st->Bind(7, e.detail.dump(-1, ' ', false, json::error_handler_t::replace));
+  return st->Run();
+}
 
 // Keeps the totals table and distinct keys in step with the contributions table.
 class ContributionLedger {
@@ -225,6 +254,8 @@ class SqliteCentralStore::Txn final : public WriteTxn {
                           std::int64_t at_ms) override {
     return ContributionLedger(db_).Set(record_id, contributions, stamp, at_ms);
   }
+
+  Status Audit(const AuditEvent& event) override { return InsertAudit(db_, event); }
 
   Status Begin() {
     SqliteStmt* st;
@@ -449,6 +480,41 @@ Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo
   BB_RETURN_IF_ERROR(st->Run());
   device->revoked = true;
   return Status::OK();
+}
+
+Status SqliteCentralStore::Audit(const AuditEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertAudit(&db_, event);
+}
+
+Status SqliteCentralStore::ReadAudit(const AuditQuery& q, std::vector<AuditEvent>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT seq, at_ms, actor, role, org, device, action, detail FROM ("
+      "  SELECT * FROM audit WHERE at_ms >= ?1 AND (?2 = '' OR actor = ?2) "
+      "  AND (?3 = '' OR device = ?3) AND (?4 = '' OR action = ?4) ORDER BY seq DESC LIMIT ?5"
+      ") ORDER BY seq",
+      &st));
+  st.Bind(1, q.since_ms);
+  st.Bind(2, q.actor);
+  st.Bind(3, q.device_id);
+  st.Bind(4, q.action);
+  st.Bind(5, static_cast<std::int64_t>(q.limit));
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
+    AuditEvent e;
+    e.seq = st.ColumnInt(0);
+    e.at_ms = st.ColumnInt(1);
+    e.actor = st.ColumnText(2);
+    e.role = st.ColumnText(3);
+    e.org = st.ColumnText(4);
+    e.device_id = st.ColumnText(5);
+    e.action = st.ColumnText(6);
+    e.detail = json::parse(st.ColumnText(7), nullptr, /*allow_exceptions=*/false);
+    out->push_back(std::move(e));
+  }
+  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
 }
 
 Status SqliteCentralStore::ListDevices(std::vector<DeviceInfo>* out) {

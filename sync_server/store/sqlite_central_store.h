@@ -15,7 +15,7 @@ namespace beatbook::server {
 
 class SqliteCentralStore final : public CentralStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
 
   Status CreateToken(const std::string& token, const TokenGrant& grant,
@@ -44,6 +44,8 @@ class SqliteCentralStore final : public CentralStore {
   Status AllRecords(std::vector<RecordState>* out) override;
   Status Conflicts(std::vector<StoredConflict>* out) override;
   Status Rejections(std::vector<StoredRejection>* out) override;
+  Status Audit(const AuditEvent& event) override;
+  Status ReadAudit(const AuditQuery& query, std::vector<AuditEvent>* out) override;
   Status CheckIntegrity() override;
 
  private:

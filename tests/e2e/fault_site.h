@@ -1,5 +1,5 @@
-// A site for fault tests: a real sync_server on 127.0.0.1 with a data dir, enrolled devices that
-// bulk-log street briefs, and a way to read back (after an integrity check) every record the
+// A site for end-to-end tests: a real sync_server on 127.0.0.1 with a data dir, enrolled devices
+// that bulk-log street briefs, and a way to read back (after an integrity check) every record the
 // central store holds. Seeded tests take their seed from BEATBOOK_SEED, or draw one and print it.
 #pragma once
 
@@ -32,10 +32,11 @@ struct Site {
     REQUIRE(server->Start(port));
   }
 
-  // Enrols a field worker's device with the server at `via` (default: the server itself).
-  std::string Enrol(const std::string& name, const std::string& org, std::string via = "") {
-    CommandResult t = SyncServer({"token", "--data", dir / "central", "--user", name, "--org", org,
-                                  "--role", "field_worker"});
+  // Enrols a device for `name` with the server at `via` (default: the server itself).
+  std::string Enrol(const std::string& name, const std::string& org, std::string via = "",
+                    const std::string& role = "field_worker") {
+    CommandResult t = SyncServer(
+        {"token", "--data", dir / "central", "--user", name, "--org", org, "--role", role});
     REQUIRE(t.exit_code == 0);
     std::string data = dir / name;
     Ok({"init", "--data", data, "--server", via.empty() ? url : via, "--token",

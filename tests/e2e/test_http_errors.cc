@@ -104,6 +104,10 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   expect(Request(push, "POST", json({{"batch_id", "b"}, {"changes", {change}}}).dump(), bearer),
          400, "form_version");
   expect(Request(push, "POST", std::string(17u << 20, ' '), bearer), 413, "over the limit");
+  std::string deep = std::string(40, '[') + std::string(40, ']');
+  expect(Request(push, "POST", deep, bearer), 400, "deeper than 32 levels");
+  expect(Request(server.url() + "/v1/enrol", "POST", "{\"token\": " + deep + "}"), 400,
+         "deeper than 32 levels");
   expect(Request(push, "POST", "{}", ""), 401, "missing credential");
   expect(Request(push, "POST", "{}", "nodot"), 401, "malformed credential");
   expect(Request(push, "POST", "{}", bearer + "x"), 401, "not valid");
@@ -118,5 +122,41 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   // The device still syncs fine afterwards, and its record is unchanged.
   Ok({"sync", "--data", dir / "amy"});
   CHECK(OkJson({"show", id, "--data", dir / "amy", "--json"})["fields"]["attendees"] == 1);
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("a device that makes too many requests gets 429, and other devices carry on") {
+  TempDir dir;
+  ServerProcess server(dir / "central", {}, {"--rate-limit", "1"});  // bursts of 10
+  REQUIRE(server.Start());
+  std::vector<std::string> bearers;
+  for (const char* user : {"amy", "bob"}) {
+    std::string token = SyncServer({"token", "--data", dir / "central", "--user", user, "--org",
+                                    "police", "--role", "field_worker"})
+                            .out;
+    token.pop_back();
+    Ok({"init", "--data", dir / user, "--server", server.url(), "--token", token});
+    bearers.push_back(Bearer(dir / user));
+  }
+  int ok = 0;
+  Reply refused;
+  for (int i = 0; i < 14 && refused.status == 0; ++i) {
+    Reply r = Request(server.url() + "/v1/forms", "GET", "", bearers[0]);
+    if (r.status == 200) {
+      ++ok;
+    } else {
+      refused = r;
+    }
+  }
+  CHECK(ok >= 10);  // the burst (a token or so may refill while the loop runs)
+  CHECK(ok <= 12);
+  CHECK(refused.status == 429);
+  REQUIRE(refused.body.is_object());
+  CHECK(refused.body["error"]["code"] == "too_many_requests");
+  CHECK(refused.body["error"]["message"].get<std::string>().find("retry in") != std::string::npos);
+  CHECK(Request(server.url() + "/v1/forms", "GET", "", bearers[1]).status == 200);
+  // field_client waits and retries a 429 rather than failing the sync.
+  Ok({"log", "--data", dir / "amy", "street_brief", "--set", "place=A", "--set", "attendees=1"});
+  Ok({"sync", "--data", dir / "amy"});
   CHECK(server.Stop() == 0);
 }

@@ -123,17 +123,20 @@ pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
   return pid;
 }
 
-ServerProcess::ServerProcess(std::string data_dir, std::map<std::string, std::string> env)
-    : data_dir_(std::move(data_dir)), env_(std::move(env)) {}
+ServerProcess::ServerProcess(std::string data_dir, std::map<std::string, std::string> env,
+                             std::vector<std::string> args)
+    : data_dir_(std::move(data_dir)), env_(std::move(env)), args_(std::move(args)) {}
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Stop();
 }
 
 bool ServerProcess::Start(int port) {
-  pid_ = Spawn({SyncServerBin(), "serve", "--data", data_dir_, "--listen",
-                "127.0.0.1:" + std::to_string(port)},
-               &out_fd_, env_);
+  std::vector<std::string> argv = {SyncServerBin(), "serve",
+                                   "--data",        data_dir_,
+                                   "--listen",      "127.0.0.1:" + std::to_string(port)};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = Spawn(argv, &out_fd_, env_);
   if (pid_ <= 0) return false;
   std::string line;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

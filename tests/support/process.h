@@ -28,7 +28,9 @@ pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
 // A real sync_server serving `data_dir` on 127.0.0.1 with a port the OS picked.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::string data_dir, std::map<std::string, std::string> env = {});
+  // `args` are added to `serve --data DIR --listen ...`, e.g. {"--rate-limit", "1"}.
+  explicit ServerProcess(std::string data_dir, std::map<std::string, std::string> env = {},
+                         std::vector<std::string> args = {});
   ~ServerProcess();  // stops it (SIGTERM, then SIGKILL)
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -47,6 +49,7 @@ class ServerProcess {
  private:
   std::string data_dir_;
   std::map<std::string, std::string> env_;
+  std::vector<std::string> args_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string url_;

@@ -52,7 +52,9 @@ struct SyncFixture {
     REQUIRE(FormSet::LoadDir(SchemaDir(), &forms).ok());
     REQUIRE(server::SqliteCentralStore::Open(dir / "server", &central).ok());
     REQUIRE(Catalogue::LoadFile(SchemaDir() + "/indicators.json", &catalogue).ok());
-    api = std::make_unique<server::Api>(central.get(), &forms, &catalogue, SystemClock::Default());
+    // No rate limit: the simulations pack days of syncing into seconds.
+    api = std::make_unique<server::Api>(central.get(), &forms, &catalogue, SystemClock::Default(),
+                                        server::ApiOptions{0, 0});
     inprocess = std::make_unique<InProcessTransport>(api.get());
   }
 

@@ -33,6 +33,8 @@ inline constexpr long kTransferTimeoutMs = 60'000;
 inline constexpr int kRetryAttempts = 3;
 inline constexpr long kRetryBaseMs = 200;
 inline constexpr long kRetryCapMs = 2'000;
+// Longest wait a server's Retry-After may impose on one retry.
+inline constexpr long kRetryAfterCapMs = 30'000;
 
 // --- Server ---
 // Largest request body accepted (413 beyond it). 16 MiB fits kMaxChangesPerPush large changes.
@@ -45,6 +47,12 @@ inline constexpr std::size_t kMaxPullLimit = 5'000;
 inline constexpr int kRequestReadTimeoutSec = 30;
 // Lifetime of an enrolment token.
 inline constexpr std::int64_t kTokenLifetimeMs = 7LL * 24 * 3600 * 1000;
+// Nesting of arrays and objects accepted in a request body (400 beyond it); ours need 6.
+inline constexpr int kMaxJsonDepth = 32;
+// Requests one device may make per second on average, and at once (429 beyond them). A device
+// syncing 100,000 records makes about 15 a second. `sync_server serve --rate-limit` overrides.
+inline constexpr double kDeviceRequestsPerSecond = 50;
+inline constexpr double kDeviceRequestBurst = 500;
 // I/O threads of the server.
 inline constexpr int kServerThreads = 2;
 

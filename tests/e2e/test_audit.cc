@@ -1,0 +1,127 @@
+// The audit log: every enrolment, push, correction, pull, report, export, approval and revocation,
+// with who, which device, when and what; filters; and no way to change it through the store.
+#include "beatbook/sqlite_db.h"
+#include "fault_site.h"
+
+using namespace beatbook;
+using namespace beatbook::test;
+using nlohmann::json;
+
+namespace {
+
+json Audit(Site& site, std::vector<std::string> filters = {}) {
+  std::vector<std::string> args = {"audit", "--data", site.dir / "central", "--json"};
+  args.insert(args.end(), filters.begin(), filters.end());
+  CommandResult r = SyncServer(args);
+  INFO("audit stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out)["events"];
+}
+
+std::vector<std::string> Actions(const json& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e["action"]);
+  return out;
+}
+
+const json* Find(const json& events, const std::string& action, const std::string& actor) {
+  for (const auto& e : events) {
+    if (e["action"] == action && e["actor"] == actor) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the audit log says who did what, from which device, and when") {
+  Site site;
+  std::string amy = site.Enrol("amy", "police");
+  std::string cleo = site.Enrol("cleo", "csp", "", "coordinator");
+  std::string amy_device = OkJson({"status", "--data", amy, "--json"})["device"];
+  std::string cleo_device = OkJson({"status", "--data", cleo, "--json"})["device"];
+  std::string id = Ok({"log", "--data", amy, "street_brief", "--set", "place=Jewry Street", "--set",
+                       "attendees=4"});
+  Ok({"log", "--data", amy, "street_brief", "--set", "place=The Broadway", "--set", "attendees=2"});
+  Ok({"sync", "--data", amy});
+  Ok({"sync", "--data", cleo});                              // pulls amy's two records
+  Ok({"edit", id, "--data", cleo, "--set", "attendees=5"});  // a correction
+  Ok({"sync", "--data", cleo});
+  Ok({"report", "--data", cleo, "--fy", "2023"});
+  REQUIRE(SyncServer({"report", "--data", site.dir / "central", "--fy", "2023", "--format", "csv"})
+              .exit_code == 0);
+  REQUIRE(SyncServer({"approve", "--data", site.dir / "central", "--fy", "2023", "--quarter", "Q1",
+                      "--user", "cleo"})
+              .exit_code == 0);
+  REQUIRE(
+      SyncServer({"revoke", "--data", site.dir / "central", "--device", amy_device}).exit_code ==
+      0);
+
+  json events = Audit(site);
+  std::vector<std::string> expected = {"token",  "enrol",   "token",   "enrol", "push",
+                                       "pull",   "push",    "correct", "pull",  "report",
+                                       "export", "approve", "revoke"};
+  std::vector<std::string> actions = Actions(events);
+  // amy's own pull returns her records too; compare the sequence without her pulls.
+  std::vector<std::string> without_amy_pulls;
+  for (const auto& e : events) {
+    if (!(e["action"] == "pull" && e["actor"] == "amy")) without_amy_pulls.push_back(e["action"]);
+  }
+  CHECK(without_amy_pulls == expected);
+
+  const json* push = Find(events, "push", "amy");
+  REQUIRE(push != nullptr);
+  CHECK((*push)["device"] == amy_device);
+  CHECK((*push)["org"] == "police");
+  CHECK((*push)["role"] == "field_worker");
+  CHECK((*push)["detail"]["applied"] == 2);
+  CHECK((*push)["detail"]["records"].size() == 2);
+  const json* correct = Find(events, "correct", "cleo");
+  REQUIRE(correct != nullptr);
+  CHECK((*correct)["device"] == cleo_device);
+  CHECK((*correct)["detail"]["records"] == json::array({id}));
+  const json* pull = Find(events, "pull", "cleo");
+  REQUIRE(pull != nullptr);
+  CHECK((*pull)["detail"]["records"] == 2);
+  for (const char* op : {"token", "export", "approve", "revoke"}) {
+    CAPTURE(op);
+    bool found = false;
+    for (const auto& e : events) {
+      if (e["action"] != op) continue;
+      found = true;
+      CHECK(e["role"] == "operator");
+      CHECK(!e["actor"].get<std::string>().empty());
+      CHECK(e["device"] == "");
+    }
+    CHECK(found);
+  }
+  for (const auto& e : events) CHECK(e["at"].get<std::string>().size() == 20);  // ISO, UTC
+
+  // Filters.
+  for (const auto& e : Audit(site, {"--user", "amy"})) CHECK(e["actor"] == "amy");
+  for (const auto& e : Audit(site, {"--action", "push"})) CHECK(e["action"] == "push");
+  CHECK(Audit(site, {"--device", cleo_device}).size() >= 3);
+  CHECK(Audit(site, {"--since", "2999-01-01"}).empty());
+  CHECK(Audit(site, {"--limit", "2"}) ==
+        json::array({events[events.size() - 2], events[events.size() - 1]}));
+  CommandResult bad = SyncServer({"audit", "--data", site.dir / "central", "--since", "yesterday"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("--since 'yesterday'") != std::string::npos);
+}
+
+TEST_CASE("the audit log cannot be changed or shortened through the store") {
+  Site site;
+  site.Enrol("amy", "police");
+  std::size_t before = Audit(site).size();
+  REQUIRE(before == 2);  // token, enrol
+  SqliteDb db;
+  REQUIRE(db.Open(std::string(site.dir / "central") + "/central.db", false).ok());
+  Status update = db.Exec("UPDATE audit SET actor = 'someone else'");
+  CHECK(!update.ok());
+  CHECK(update.message().find("append-only") != std::string::npos);
+  Status remove = db.Exec("DELETE FROM audit");
+  CHECK(!remove.ok());
+  CHECK(remove.message().find("append-only") != std::string::npos);
+  json after = Audit(site);
+  CHECK(after.size() == before);
+  CHECK(after[1]["actor"] == "amy");
+}

@@ -1,0 +1,38 @@
+// Limits against abuse: JSON nesting depth counted without parsing, and the per-device token
+// bucket.
+#include <doctest/doctest.h>
+
+#include "api/limits.h"
+
+using beatbook::server::DeviceRateLimiter;
+using beatbook::server::JsonDepth;
+
+TEST_CASE("JSON depth counts arrays and objects, not brackets inside strings") {
+  CHECK(JsonDepth("42") == 0);
+  CHECK(JsonDepth(R"("[[[")") == 0);
+  CHECK(JsonDepth("[]") == 1);
+  CHECK(JsonDepth(R"({"a": [1, {"b": [2]}], "c": {}})") == 4);
+  CHECK(JsonDepth(R"({"a": "}}}]]] \" [[[[ {{{{"})") == 1);  // an escaped quote stays in the string
+  CHECK(JsonDepth(R"(["\\", [[]]])") == 3);                  // an escaped backslash ends
+  CHECK(JsonDepth(std::string(1000, '[')) == 1000);          // unclosed: still counted
+  CHECK(JsonDepth("]]]]][") == 1);                           // never negative
+}
+
+TEST_CASE("each device gets its burst, then its rate, independently of other devices") {
+  DeviceRateLimiter limiter(/*per_second=*/2, /*burst=*/5);
+  std::int64_t retry = 0;
+  for (int i = 0; i < 5; ++i) CHECK(limiter.Allow("a", 1'000, &retry));
+  CHECK_FALSE(limiter.Allow("a", 1'000, &retry));
+  CHECK(retry == 500);                       // one token at 2 per second
+  CHECK(limiter.Allow("b", 1'000, &retry));  // another device is not affected
+  CHECK_FALSE(limiter.Allow("a", 1'400, &retry));
+  CHECK(retry >= 100);  // 0.8 of a token held: 0.1 s more (rounded up)
+  CHECK(retry <= 101);
+  CHECK(limiter.Allow("a", 1'500, &retry));
+  CHECK_FALSE(limiter.Allow("a", 1'500, &retry));
+  // A long pause refills to the burst, not beyond it.
+  for (int i = 0; i < 5; ++i) CHECK(limiter.Allow("a", 100'000, &retry));
+  CHECK_FALSE(limiter.Allow("a", 100'000, &retry));
+  // A clock that steps backwards neither refills nor breaks the bucket.
+  CHECK_FALSE(limiter.Allow("a", 50'000, &retry));
+}
