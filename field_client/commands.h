@@ -45,6 +45,8 @@ struct SyncOptions {
   int retries = -1;     // per request after a network error or 5xx; -1: tunables::kRetryAttempts
 };
 int RunSync(const SyncOptions& o);
+// Replaces the device's credential now (sync also does it every 30 days).
+int RunRotate(const SyncOptions& o);
 
 struct ReportOptions {
   std::string data;

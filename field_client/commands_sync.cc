@@ -82,6 +82,19 @@ int RunSync(const SyncOptions& o) {
   return kExitOk;
 }
 
+int RunRotate(const SyncOptions& o) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
+  const auto& id = store->identity();
+  bsync::CurlOptions curl{o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L};
+  bsync::CurlTransport transport(id.server_url, curl);
+  if (Status s = bsync::SyncEngine(store.get(), &transport).RotateCredential(); !s.ok()) {
+    return Fail(s);
+  }
+  std::cout << "device " << id.device_id << " has a new credential; the old one no longer works\n";
+  return kExitOk;
+}
+
 int RunReport(const ReportOptions& o) {
   if (o.format != "table" && o.format != "csv" && o.format != "json") {
     return Fail("--format '" + o.format + "' is not table, csv or json");

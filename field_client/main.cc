@@ -83,6 +83,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 20));
   c_sync->callback([&] { rc = RunSync(sync); });
 
+  SyncOptions rotate;
+  auto* c_rotate = app.add_subcommand("rotate", "replace this device's credential with a new one");
+  c_rotate->add_option("--data", rotate.data, "device store directory")->required();
+  c_rotate->add_option("--ca", rotate.ca, "CA certificate file to trust for the server");
+  c_rotate->callback([&] { rc = RunRotate(rotate); });
+
   ReportOptions report;
   auto* c_report =
       app.add_subcommand("report", "the quarterly return from the server (coordinator)");

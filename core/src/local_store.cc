@@ -131,6 +131,7 @@ Status LocalStore::Create(const std::string& dir, const Identity& identity, cons
   BB_RETURN_IF_ERROR(store->PutMeta("clock_offset_ms", "0"));
   BB_RETURN_IF_ERROR(store->PutMeta("cursor", "0"));
   BB_RETURN_IF_ERROR(store->PutMeta("last_sync_ms", "0"));
+  BB_RETURN_IF_ERROR(store->PutMeta("credential_ms", std::to_string(store->base_clock_->NowMs())));
   BB_RETURN_IF_ERROR(txn.Commit());
   BB_RETURN_IF_ERROR(store->LoadMeta());
   *out = std::move(store);
@@ -650,6 +651,25 @@ Status LocalStore::SetClockOffset(std::int64_t offset_ms) {
 Status LocalStore::ReplaceForms(const FormSet& forms) {
   BB_RETURN_IF_ERROR(PutMeta("forms", forms.ToJson().dump()));
   forms_ = forms;
+  return Status::OK();
+}
+
+Status LocalStore::SetSecret(const std::string& secret) {
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  Identity updated = identity_;
+  updated.secret = secret;
+  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(updated).dump()));
+  BB_RETURN_IF_ERROR(PutMeta("credential_ms", std::to_string(base_clock_->NowMs())));
+  BB_RETURN_IF_ERROR(txn.Commit());
+  identity_ = std::move(updated);
+  return Status::OK();
+}
+
+Status LocalStore::CredentialSince(std::int64_t* at_ms) {
+  std::string text;
+  // Stores made before rotation existed have no date: their credential counts as old.
+  *at_ms = GetMeta("credential_ms", &text).ok() ? std::stoll(text) : 0;
   return Status::OK();
 }
 

@@ -1,5 +1,6 @@
 #include "sync/sync_engine.h"
 
+#include "beatbook/fault.h"
 #include "beatbook/tunables.h"
 
 namespace beatbook::sync {
@@ -120,6 +121,19 @@ Status SyncEngine::Call(const std::string& method, const std::string& target,
   return store_->SetClockOffset(offset);
 }
 
+Status SyncEngine::RotateCredential() {
+  json reply;
+  BB_RETURN_IF_ERROR(Call("POST", "/v1/rotate", "{}", &reply));
+  auto secret = reply.find("secret");
+  if (secret == reply.end() || !secret->is_string() || secret->get<std::string>().empty()) {
+    return Status::Unavailable("the server's reply to a credential rotation has no secret");
+  }
+  BB_RETURN_IF_ERROR(store_->SetSecret(secret->get<std::string>()));
+  BB_FAULT_POINT("sync.rotate.before_first_use");
+  json forms;
+  return Call("GET", "/v1/forms", "", &forms);  // first use: the old secret stops working
+}
+
 Status SyncEngine::Push(SyncSummary* summary, const ProgressFn& progress) {
   StoreSummary before;
   BB_RETURN_IF_ERROR(store_->Summary(&before));
@@ -204,6 +218,11 @@ Status SyncEngine::Pull(SyncSummary* summary, const ProgressFn& progress) {
 }
 
 Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
+  std::int64_t since = 0;
+  BB_RETURN_IF_ERROR(store_->CredentialSince(&since));
+  if (options_.clock->NowMs() - since > tunables::kCredentialMaxAgeMs) {
+    BB_RETURN_IF_ERROR(RotateCredential());
+  }
   BB_RETURN_IF_ERROR(Push(summary, progress));
   BB_RETURN_IF_ERROR(Pull(summary, progress));
   BB_RETURN_IF_ERROR(store_->RecordSync(options_.clock->NowMs()));

@@ -47,6 +47,11 @@ class SyncEngine {
   Status Sync(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Push(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Pull(SyncSummary* summary, const ProgressFn& progress = nullptr);
+  // Replaces this device's credential: the server issues a new secret, the device keeps it, then
+  // uses it once, which retires the old one on the server. Safe to interrupt anywhere: until the
+  // new secret is first used, the old one still works. Sync() does it by itself when the
+  // credential is older than tunables::kCredentialMaxAgeMs.
+  Status RotateCredential();
 
  private:
   // Sends a request with this device's credential and parses the JSON reply, mapping HTTP errors

@@ -145,9 +145,10 @@ ApiResponse Api::Route(const ApiRequest& request) {
     return Enrol(request);
   }
   static const std::set<std::string> kAuthed = {"/v1/forms",  "/v1/push",    "/v1/pull",
-                                                "/v1/report", "/v1/approve", "/v1/explain"};
+                                                "/v1/report", "/v1/approve", "/v1/explain",
+                                                "/v1/rotate"};
   if (!kAuthed.count(path)) return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
-  bool is_push = path == "/v1/push" || path == "/v1/approve";
+  bool is_push = path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate";
   if (!expect(is_push ? "POST" : "GET")) {
     return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
   }
@@ -165,6 +166,7 @@ ApiResponse Api::Route(const ApiRequest& request) {
     return r;
   }
   if (path == "/v1/forms") return Forms(device);
+  if (path == "/v1/rotate") return Rotate(device);
   if (device.role == "admin") return Error(403, "an admin device reads no record content");
   if (path == "/v1/push") return Push(device, request);
   if (path == "/v1/pull") return Pull(device, query);
@@ -235,6 +237,14 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
            {"org", device.org},
            {"role", device.role},
            {"forms", forms_->ToJson()}}};
+}
+
+ApiResponse Api::Rotate(const DeviceInfo& device) {
+  std::string secret = RandomSecret(32);
+  Status s = store_->StartRotation(device.id, secret, clock_->NowMs());
+  if (s.ok()) s = Audit(device, "rotate", json::object());
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  return {200, {{"secret", secret}}};
 }
 
 ApiResponse Api::Forms(const DeviceInfo&) { return {200, {{"forms", forms_->ToJson()}}}; }

@@ -68,6 +68,7 @@ class Api {
   ApiResponse Route(const ApiRequest& request);
   ApiResponse Enrol(const ApiRequest& request);
   ApiResponse Forms(const DeviceInfo& device);
+  ApiResponse Rotate(const DeviceInfo& device);
   ApiResponse Push(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Pull(const DeviceInfo& device, const std::string& query);
   ApiResponse Report(const DeviceInfo& device, const std::string& query);

@@ -127,13 +127,19 @@ class CentralStore {
   virtual Status Enrol(const std::string& token, const std::string& device_id,
                        const std::string& device_name, const std::string& secret,
                        std::int64_t now_ms, DeviceInfo* device) = 0;
-  // Checks a device credential. Unauthenticated if unknown or wrong.
+  // Checks a device credential. Unauthenticated if unknown or wrong. A secret given by
+  // StartRotation is accepted too, and its first use makes it the only one (the old one stops
+  // working): a device that never heard the new secret keeps working with the old.
   virtual Status Authenticate(const std::string& device_id, const std::string& secret,
                               DeviceInfo* device) = 0;
   virtual Status ListDevices(std::vector<DeviceInfo>* out) = 0;
   // Marks a device revoked: every later request with its credential is refused (403
   // device_revoked), which tells the device to wipe its data. NotFound if there is no such device.
   virtual Status RevokeDevice(const std::string& device_id, DeviceInfo* device) = 0;
+  // Rotation, step one: `new_secret` becomes valid beside the current one until first used.
+  // Calling it again replaces a new secret never used.
+  virtual Status StartRotation(const std::string& device_id, const std::string& new_secret,
+                               std::int64_t now_ms) = 0;
 
   // --- Sync ---
   // The stored response of a batch already committed, if any.

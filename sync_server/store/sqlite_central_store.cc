@@ -99,6 +99,11 @@ const std::vector<std::string>& CentralMigrations() {
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       )sql",
+      // 4: credential rotation: the new secret's hash waits until the device first uses it.
+      R"sql(
+        ALTER TABLE devices ADD COLUMN next_secret_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE devices ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return kMigrations;
 }
@@ -462,10 +467,36 @@ Status SqliteCentralStore::Authenticate(const std::string& device_id, const std:
   std::string hash;
   bool found = false;
   BB_RETURN_IF_ERROR(LoadDevice(device_id, device, &hash, &found));
-  if (!found || !ConstantTimeEquals(hash, Sha256Hex(secret))) {
+  if (!found) return Status::Unauthenticated("the device credential is not valid");
+  std::string given = Sha256Hex(secret);
+  if (ConstantTimeEquals(hash, given)) return Status::OK();
+  // The first use of a rotated secret retires the old one.
+  SqliteStmt* next;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT next_secret_hash FROM devices WHERE id = ?", &next));
+  next->Bind(1, device_id);
+  std::string pending = next->Step() == SqliteStmt::kRow ? next->ColumnText(0) : "";
+  next->Reset();
+  if (pending.empty() || !ConstantTimeEquals(pending, given)) {
     return Status::Unauthenticated("the device credential is not valid");
   }
-  return Status::OK();
+  SqliteStmt* promote;
+  BB_RETURN_IF_ERROR(db_.Cached(
+      "UPDATE devices SET secret_hash = next_secret_hash, next_secret_hash = '' WHERE id = ?",
+      &promote));
+  promote->Bind(1, device_id);
+  return promote->Run();
+}
+
+Status SqliteCentralStore::StartRotation(const std::string& device_id,
+                                         const std::string& new_secret, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(
+      db_.Cached("UPDATE devices SET next_secret_hash = ?, rotated_ms = ? WHERE id = ?", &st));
+  st->Bind(1, Sha256Hex(new_secret));
+  st->Bind(2, now_ms);
+  st->Bind(3, device_id);
+  return st->Run();
 }
 
 Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo* device) {

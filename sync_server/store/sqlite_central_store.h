@@ -15,7 +15,7 @@ namespace beatbook::server {
 
 class SqliteCentralStore final : public CentralStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
 
   Status CreateToken(const std::string& token, const TokenGrant& grant,
@@ -25,6 +25,8 @@ class SqliteCentralStore final : public CentralStore {
                DeviceInfo* device) override;
   Status Authenticate(const std::string& device_id, const std::string& secret,
                       DeviceInfo* device) override;
+  Status StartRotation(const std::string& device_id, const std::string& new_secret,
+                       std::int64_t now_ms) override;
   Status RevokeDevice(const std::string& device_id, DeviceInfo* device) override;
   Status ListDevices(std::vector<DeviceInfo>* out) override;
   Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,

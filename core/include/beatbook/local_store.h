@@ -102,6 +102,7 @@ class LocalStore {
                      std::unique_ptr<LocalStore>* out);
 
   const Identity& identity() const { return identity_; }
+  const std::string& dir() const { return dir_; }
   const FormSet& forms() const { return forms_; }
 
   // Validates and stores one new record with its outbox change. Sets *id.
@@ -137,6 +138,10 @@ class LocalStore {
   Status SetClockOffset(std::int64_t offset_ms);
   Status ReplaceForms(const FormSet& forms);
   Status SetIdentity(const Identity& identity);
+  // Keeps a new device credential (after the server issued it) and when it was issued.
+  Status SetSecret(const std::string& secret);
+  // When the current credential was issued (device clock, ms); 0 if unknown.
+  Status CredentialSince(std::int64_t* at_ms);
 
   // Remote wipe, when the server says this device is revoked: deletes every record, outbox change
   // (unsynced ones included: they are never uploaded), rejection and the device credential, with

@@ -33,6 +33,8 @@ inline constexpr long kTransferTimeoutMs = 60'000;
 inline constexpr int kRetryAttempts = 3;
 inline constexpr long kRetryBaseMs = 200;
 inline constexpr long kRetryCapMs = 2'000;
+// A device asks for a new credential when it syncs and its current one is older than this.
+inline constexpr std::int64_t kCredentialMaxAgeMs = 30LL * 24 * 3600 * 1000;
 // Longest wait a server's Retry-After may impose on one retry.
 inline constexpr long kRetryAfterCapMs = 30'000;
 

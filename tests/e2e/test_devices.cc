@@ -1,6 +1,6 @@
-// Revoking a device (lost, stolen, or its worker left): the server refuses it from then on, its
-// unsynced changes are never uploaded, and it wipes its own store so that nothing of the records
-// is left in its files.
+// Devices from the command line: revoking one (lost, stolen, or its worker left) makes the server
+// refuse it, its unsynced changes are never uploaded, and it wipes its own store so that nothing
+// of the records is left in its files; rotating a device's credential.
 #include <filesystem>
 #include <fstream>
 
@@ -94,4 +94,24 @@ TEST_CASE("revoking a device that does not exist fails clearly and changes nothi
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("no device 'dev-nope' is enrolled") != std::string::npos);
   Ok({"sync", "--data", amy});
+}
+
+TEST_CASE("field_client rotate gives the device a new credential and retires the old one") {
+  Site site;
+  std::string amy = site.Enrol("amy", "police");
+  CommandResult r = FieldClient({"rotate", "--data", amy});
+  INFO("rotate stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("has a new credential") != std::string::npos);
+  Ok({"log", "--data", amy, "street_brief", "--set", "place=Jewry Street", "--set", "attendees=1"});
+  CHECK(OkJson({"sync", "--data", amy, "--json"})["pushed"] == 1);
+  auto audit = nlohmann::json::parse(
+      SyncServer({"audit", "--data", site.dir / "central", "--action", "rotate", "--json"}).out);
+  CHECK(audit["events"].size() == 1);
+  // A stand-alone device has nothing to rotate.
+  Ok({"init", "--data", site.dir / "solo", "--user", "sam", "--org", "police", "--role",
+      "field_worker"});
+  CommandResult solo = FieldClient({"rotate", "--data", site.dir / "solo"});
+  CHECK(solo.exit_code == 1);
+  CHECK(solo.err.find("stand-alone") != std::string::npos);
 }

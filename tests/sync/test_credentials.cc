@@ -1,0 +1,86 @@
+// Device credentials: rotation on demand and by age, with the old secret retired only once the
+// new one is in use, so no lost reply or crash can lock a device out.
+#include <random>
+
+#include "sync_fixture.h"
+
+using namespace beatbook;
+using namespace beatbook::test;
+
+namespace {
+
+std::string BearerOf(const Device& d) {
+  return "Bearer " + d.store->identity().device_id + "." + d.store->identity().secret;
+}
+
+int FormsStatus(SyncFixture& f, const std::string& bearer) {
+  return f.api->Handle({"GET", "/v1/forms", "", bearer}).status;
+}
+
+}  // namespace
+
+TEST_CASE("a rotated credential replaces the old one as soon as it is used") {
+  SyncFixture f;
+  Device d = f.Enrol("amy", "police", "field_worker");
+  std::string old_bearer = BearerOf(d);
+  REQUIRE(sync::SyncEngine(d.store.get(), d.transport.get()).RotateCredential().ok());
+  std::string new_bearer = BearerOf(d);
+  CHECK(new_bearer != old_bearer);
+  CHECK(FormsStatus(f, new_bearer) == 200);
+  CHECK(FormsStatus(f, old_bearer) == 401);
+  // It survives reopening the store.
+  std::string dir = d.store->dir();
+  d.store.reset();
+  REQUIRE(LocalStore::Open(dir, {}, &d.store).ok());
+  CHECK(BearerOf(d) == new_bearer);
+  d.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
+  CHECK(d.Sync().ok());
+  std::vector<server::AuditEvent> events;
+  REQUIRE(f.central->ReadAudit({0, "amy", "", "rotate", 10}, &events).ok());
+  CHECK(events.size() == 1);
+}
+
+TEST_CASE("a rotation whose reply is lost leaves the old credential working") {
+  SyncFixture f;
+  Device d = f.Enrol("amy", "police", "field_worker");
+  std::string old_bearer = BearerOf(d);
+  std::mt19937_64 rng(1);
+  FaultRates lose_all;
+  lose_all.lose_response = 1.0;
+  FaultyTransport lossy(std::make_unique<InProcessTransport>(f.api.get()), &rng, lose_all);
+  CHECK(sync::SyncEngine(d.store.get(), &lossy).RotateCredential().IsUnavailable());
+  CHECK(BearerOf(d) == old_bearer);  // it never heard the new secret
+  CHECK(FormsStatus(f, old_bearer) == 200);
+  CHECK(d.Sync().ok());
+  // Trying again works, and only then is the old secret retired.
+  REQUIRE(sync::SyncEngine(d.store.get(), d.transport.get()).RotateCredential().ok());
+  CHECK(FormsStatus(f, old_bearer) == 401);
+}
+
+TEST_CASE("a device stopped between keeping a new secret and using it carries on with it") {
+  SyncFixture f;
+  Device d = f.Enrol("amy", "police", "field_worker");
+  std::string old_bearer = BearerOf(d);
+  // The server issued a secret and the device kept it, then the tablet died.
+  REQUIRE(f.central->StartRotation(d.store->identity().device_id, "the-new-secret", 0).ok());
+  REQUIRE(d.store->SetSecret("the-new-secret").ok());
+  CHECK(FormsStatus(f, old_bearer) == 200);  // still valid until the new one is used
+  CHECK(d.Sync().ok());                      // the first use
+  CHECK(FormsStatus(f, old_bearer) == 401);
+  CHECK(FormsStatus(f, BearerOf(d)) == 200);
+}
+
+TEST_CASE("a credential older than 30 days is rotated by the next sync") {
+  SyncFixture f;
+  ManualClock clock(SystemClock::Default()->NowMs());
+  Device d = f.Enrol("amy", "police", "field_worker", nullptr, &clock);
+  std::string first = BearerOf(d);
+  clock.Advance(29LL * 86'400'000);
+  REQUIRE(d.Sync().ok());
+  CHECK(BearerOf(d) == first);  // not yet
+  clock.Advance(2LL * 86'400'000);
+  REQUIRE(d.Sync().ok());
+  CHECK(BearerOf(d) != first);
+  CHECK(FormsStatus(f, first) == 401);
+  CHECK(FormsStatus(f, BearerOf(d)) == 200);
+}
