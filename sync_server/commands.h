@@ -45,6 +45,14 @@ struct ApproveOptions {
 };
 int RunApprove(const ApproveOptions& o);
 
+struct ExportOptions {
+  std::string data, schema, form, quarter, org, reason, out, format = "csv";
+  int fy = 0;  // 0: every year
+  bool include_sensitive = false;
+};
+// One form's records as CSV or JSON, sensitive fields only with --include-sensitive --reason.
+int RunExport(const ExportOptions& o);
+
 struct AuditOptions {
   std::string data, since, user, device, action;
   int limit = 1000;

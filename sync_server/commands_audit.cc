@@ -1,15 +1,18 @@
-// The audit log from the command line: entries for what operators do on the server machine, and
-// `sync_server audit` to read the log.
+// Accountability from the command line: audit entries for what operators do on the server
+// machine, `sync_server audit` to read the log, and `sync_server export` of records (audited).
 #include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "beatbook/clock.h"
 #include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
 #include "commands.h"
+#include "report/record_export.h"
 #include "store/sqlite_central_store.h"
 
 namespace beatbook::server {
@@ -28,6 +31,55 @@ std::string OperatorName() {
 Status AuditOperator(CentralStore* store, const std::string& action, json detail) {
   return store->Audit({0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "",
                        action, std::move(detail)});
+}
+
+int RunExport(const ExportOptions& o) {
+  auto fail = [](const std::string& message) {
+    std::cerr << "sync_server: " << message << "\n";
+    return 1;
+  };
+  if (o.format != "csv" && o.format != "json")
+    return fail("--format '" + o.format + "' is not csv or json");
+  RecordExportRequest req;
+  req.form = o.form;
+  if (o.fy != 0) req.fy = o.fy;
+  if (!o.quarter.empty()) {
+    int q = QuarterNumber(o.quarter);
+    if (q == 0) return fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
+    req.quarter = q;
+  }
+  req.org = o.org;
+  req.include_sensitive = o.include_sensitive;
+  req.reason = o.reason;
+  if (!o.reason.empty() && !o.include_sensitive) {
+    return fail("--reason is for --include-sensitive; without it no sensitive field is exported");
+  }
+  FormSet forms;
+  std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
+  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return fail(s.message());
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return fail(s.message());
+  RecordTable table;
+  AuditEvent who{0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "", "", {}};
+  if (Status s = ExportRecords(store.get(), forms, req, who, &table); !s.ok()) {
+    return fail(s.message());
+  }
+  std::string text = o.format == "csv" ? RenderRecordsCsv(table) : RecordsJson(table).dump() + "\n";
+  if (o.out.empty()) {
+    std::cout << text;
+  } else {
+    std::ofstream file(o.out, std::ios::binary);
+    file << text;
+    if (!file.flush()) return fail("cannot write " + o.out);
+    std::cerr << "wrote " << table.rows.size() << " records to " << o.out << "\n";
+  }
+  if (!table.withheld.empty()) {
+    std::string names;
+    for (const auto& n : table.withheld) names += (names.empty() ? "" : ", ") + n;
+    std::cerr << "sensitive fields left out: " << names
+              << " (--include-sensitive --reason WHY to include them; the request is audited)\n";
+  }
+  return 0;
 }
 
 int RunAudit(const AuditOptions& o) {

@@ -78,6 +78,21 @@ int main(int argc, char** argv) {
   c_approve->add_option("--schema", approve.schema, "forms and indicators directory");
   c_approve->callback([&] { rc = RunApprove(approve); });
 
+  ExportOptions exp;
+  auto* c_export = app.add_subcommand("export", "one form's records (sensitive fields on request)");
+  c_export->add_option("--data", exp.data, "central store directory")->required();
+  c_export->add_option("--form", exp.form, "form name, e.g. outreach_contact")->required();
+  c_export->add_option("--fy", exp.fy, "only this financial year (by occurred_at)");
+  c_export->add_option("--quarter", exp.quarter, "only this quarter of --fy (Q1..Q4)");
+  c_export->add_option("--org", exp.org, "only this partner organisation");
+  c_export->add_flag("--include-sensitive", exp.include_sensitive,
+                     "include fields marked sensitive (needs --reason; audited)");
+  c_export->add_option("--reason", exp.reason, "why sensitive fields are needed (audited)");
+  c_export->add_option("--format", exp.format, "csv or json")->default_val("csv");
+  c_export->add_option("--out", exp.out, "write to this file instead of stdout");
+  c_export->add_option("--schema", exp.schema, "forms directory");
+  c_export->callback([&] { rc = RunExport(exp); });
+
   AuditOptions audit;
   auto* c_audit = app.add_subcommand("audit", "who did what: the append-only audit log");
   c_audit->add_option("--data", audit.data, "central store directory")->required();

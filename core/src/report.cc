@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "beatbook/csv.h"
 #include "beatbook/datetime.h"
 
 namespace beatbook {
@@ -110,14 +111,6 @@ std::string Text(const json& v) {
     out << std::fixed << d;
   }
   return out.str();
-}
-
-std::string CsvField(const std::string& s) {
-  // RFC 4180: quote fields holding a comma, quote or line break; double the quotes inside.
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <cctype>
 #include <set>
 
 #include "api/push.h"
@@ -10,6 +11,7 @@
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
 #include "report/quarterly_return.h"
+#include "report/record_export.h"
 
 namespace beatbook::server {
 
@@ -17,14 +19,34 @@ using nlohmann::json;
 
 namespace {
 
-// "a=1&b=2" -> value of `key`, or nullopt.
+// Decodes %XX escapes and '+' (a space) of a query value; a malformed escape stays as it is.
+std::string PercentDecode(const std::string& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+// "a=1&b=2" -> the decoded value of `key`, or nullopt.
 std::optional<std::string> QueryParam(const std::string& query, const std::string& key) {
   size_t pos = 0;
   while (pos <= query.size()) {
     size_t amp = query.find('&', pos);
     std::string part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
     size_t eq = part.find('=');
-    if (part.substr(0, eq) == key) return eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (part.substr(0, eq) == key) {
+      return eq == std::string::npos ? "" : PercentDecode(part.substr(eq + 1));
+    }
     if (amp == std::string::npos) break;
     pos = amp + 1;
   }
@@ -146,7 +168,7 @@ ApiResponse Api::Route(const ApiRequest& request) {
   }
   static const std::set<std::string> kAuthed = {"/v1/forms",  "/v1/push",    "/v1/pull",
                                                 "/v1/report", "/v1/approve", "/v1/explain",
-                                                "/v1/rotate"};
+                                                "/v1/rotate", "/v1/records"};
   if (!kAuthed.count(path)) return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
   bool is_push = path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate";
   if (!expect(is_push ? "POST" : "GET")) {
@@ -175,6 +197,7 @@ ApiResponse Api::Route(const ApiRequest& request) {
     return Error(403, "only a coordinator may use " + path);
   }
   if (path == "/v1/report") return Report(device, query);
+  if (path == "/v1/records") return Records(device, query);
   if (path == "/v1/approve") return Approve(device, request);
   return Explain(device, query);
 }
@@ -379,6 +402,31 @@ ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
                    {{"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}, {"kind", kind}});
   if (!a.ok()) return AuditFailed(a);
   return {200, {{"kind", kind}, {"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}}};
+}
+
+ApiResponse Api::Records(const DeviceInfo& device, const std::string& query) {
+  RecordExportRequest req;
+  req.form = QueryParam(query, "form").value_or("");
+  std::string error;
+  if (auto fy = QueryParam(query, "fy")) {
+    int year = 0;
+    std::optional<int> quarter;
+    if (!ReadPeriod(fy, QueryParam(query, "quarter"), &year, &quarter, &error)) {
+      return Error(400, error);
+    }
+    req.fy = year;
+    req.quarter = quarter;
+  } else if (QueryParam(query, "quarter")) {
+    return Error(400, "a quarter needs its year (fy)");
+  }
+  req.org = QueryParam(query, "org").value_or("");
+  req.include_sensitive = QueryParam(query, "include_sensitive").value_or("") == "true";
+  req.reason = QueryParam(query, "reason").value_or("");
+  RecordTable table;
+  AuditEvent who{0, clock_->NowMs(), device.user, device.role, device.org, device.id, "", {}};
+  Status s = ExportRecords(store_, *forms_, req, who, &table);
+  if (!s.ok()) return s.IsInvalidArgument() ? Error(400, s.message()) : AuditFailed(s);
+  return {200, RecordsJson(table)};
 }
 
 ApiResponse Api::Explain(const DeviceInfo& device, const std::string& query) {

@@ -74,6 +74,7 @@ class Api {
   ApiResponse Report(const DeviceInfo& device, const std::string& query);
   ApiResponse Approve(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Explain(const DeviceInfo& device, const std::string& query);
+  ApiResponse Records(const DeviceInfo& device, const std::string& query);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
   // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot

@@ -1,5 +1,8 @@
 // The audit log: every enrolment, push, correction, pull, report, export, approval and revocation,
 // with who, which device, when and what; filters; and no way to change it through the store.
+#include <algorithm>
+#include <fstream>
+
 #include "beatbook/sqlite_db.h"
 #include "fault_site.h"
 
@@ -124,4 +127,64 @@ TEST_CASE("the audit log cannot be changed or shortened through the store") {
   json after = Audit(site);
   CHECK(after.size() == before);
   CHECK(after[1]["actor"] == "amy");
+}
+
+TEST_CASE("record exports leave sensitive fields out unless asked for with a reason, audited") {
+  Site site;
+  std::string amy = site.Enrol("amy", "street_pastors");
+  for (const char* when : {"2023-05-01T23:00:00Z", "2023-11-01T23:00:00Z"}) {
+    Ok({"log", "--data", amy, "outreach_contact", "--occurred-at", when, "--set",
+        "place=Jewry Street", "--set", "age_band=18_24", "--set", "safeguarding_concern=no",
+        "--set", "notes=Private detail"});
+  }
+  Ok({"sync", "--data", amy});
+  std::string central = site.dir / "central";
+  auto exp = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"export", "--data", central, "--form", "outreach_contact"});
+    return SyncServer(args);
+  };
+  auto lines = [](const std::string& text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  };
+
+  CommandResult plain = exp({});
+  REQUIRE(plain.exit_code == 0);
+  CHECK(lines(plain.out) == 3);  // header and two records
+  CHECK(plain.out.find("Private detail") == std::string::npos);
+  CHECK(plain.out.find("notes") == std::string::npos);
+  CHECK(plain.err.find("sensitive fields left out: notes") != std::string::npos);
+  CHECK(lines(exp({"--fy", "2023", "--quarter", "Q1"}).out) == 2);
+
+  CommandResult no_reason = exp({"--include-sensitive"});
+  CHECK(no_reason.exit_code == 1);
+  CHECK(no_reason.err.find("only exported with a reason") != std::string::npos);
+  CHECK(no_reason.out.empty());
+  CommandResult asked = exp({"--include-sensitive", "--reason", "safeguarding review 12", "--out",
+                             site.dir / "contacts.csv"});
+  REQUIRE(asked.exit_code == 0);
+  std::ifstream file(site.dir / "contacts.csv");
+  std::string written((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  CHECK(written.find("Private detail") != std::string::npos);
+  CHECK(lines(written) == 3);
+
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--quarter", "Q1"},
+                                       {"--fy", "2023", "--quarter", "Q7"},
+                                       {"--format", "xml"},
+                                       {"--reason", "no flag"}}) {
+    CAPTURE(bad[0]);
+    CHECK(exp(bad).exit_code == 1);
+  }
+  CommandResult unknown = SyncServer({"export", "--data", central, "--form", "nope"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("form 'nope' is not one of") != std::string::npos);
+
+  // Exactly the exports that happened are in the log, the sensitive one with its reason.
+  json exports = Audit(site, {"--action", "export_records"});
+  REQUIRE(exports.size() == 3);
+  CHECK(exports[0]["detail"]["sensitive"] == false);
+  CHECK(exports[0]["detail"]["records"] == 2);
+  CHECK(exports[1]["detail"]["quarter"] == "Q1");
+  CHECK(exports[2]["detail"]["sensitive"] == true);
+  CHECK(exports[2]["detail"]["reason"] == "safeguarding review 12");
+  CHECK(exports[2]["role"] == "operator");
 }

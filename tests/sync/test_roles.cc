@@ -76,16 +76,36 @@ TEST_CASE("every role against every endpoint and record scope") {
   struct Expect {
     const char* role;
     const char* org;
-    int pull;                       // HTTP status
-    std::set<std::string> sees;     // orgs whose records the pull returns
-    const char* correct_own_org;    // another user's record of the device's org (police)
-    const char* correct_other_org;  // a record of another org (stop)
-    const char* enter_return;       // an indicator_return of the device's org
-    int report, approve, explain;   // HTTP statuses
+    int pull;                               // HTTP status
+    std::set<std::string> sees;             // orgs whose records the pull returns
+    const char* correct_own_org;            // another user's record of the device's org (police)
+    const char* correct_other_org;          // a record of another org (stop)
+    const char* enter_return;               // an indicator_return of the device's org
+    int report, approve, explain, records;  // HTTP statuses
   };
   const std::vector<Expect> matrix = {
-      {"field_worker", "police", 200, {"police"}, "applied", "rejected", "rejected", 403, 403, 403},
-      {"partner_lead", "police", 200, {"police"}, "applied", "rejected", "applied", 403, 403, 403},
+      {"field_worker",
+       "police",
+       200,
+       {"police"},
+       "applied",
+       "rejected",
+       "rejected",
+       403,
+       403,
+       403,
+       403},
+      {"partner_lead",
+       "police",
+       200,
+       {"police"},
+       "applied",
+       "rejected",
+       "applied",
+       403,
+       403,
+       403,
+       403},
       {"coordinator",
        "csp",
        200,
@@ -95,8 +115,9 @@ TEST_CASE("every role against every endpoint and record scope") {
        "applied",
        200,
        200,
+       200,
        200},
-      {"admin", "csp", 403, {}, "403", "403", "403", 403, 403, 403},
+      {"admin", "csp", 403, {}, "403", "403", "403", 403, 403, 403, 403},
   };
   auto text = [](const std::set<std::string>& orgs) {
     std::string out;
@@ -172,6 +193,7 @@ TEST_CASE("every role against every endpoint and record scope") {
         e.approve);
     CHECK(f.api->Handle({"GET", "/v1/explain?indicator=pc_closure_orders&fy=2023", "", bearer})
               .status == e.explain);
+    CHECK(f.api->Handle({"GET", "/v1/records?form=street_brief", "", bearer}).status == e.records);
   }
 }
 
@@ -190,7 +212,9 @@ TEST_CASE("a revoked device is refused on every endpoint, whatever its role") {
              {"POST", "/v1/push", R"({"batch_id": "b", "changes": []})"},
              {"GET", "/v1/report?fy=2023", ""},
              {"POST", "/v1/approve", R"({"fy": 2023, "quarter": "Q1"})"},
-             {"GET", "/v1/explain?indicator=pc_closure_orders&fy=2023", ""}}) {
+             {"GET", "/v1/explain?indicator=pc_closure_orders&fy=2023", ""},
+             {"GET", "/v1/records?form=street_brief", ""},
+             {"POST", "/v1/rotate", "{}"}}) {
       CAPTURE(target);
       server::ApiResponse r = f.api->Handle({method, target, body, bearer});
       CHECK(r.status == 403);
