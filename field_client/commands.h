@@ -27,6 +27,8 @@ struct LogOptions {
   std::vector<std::string> sets;  // FIELD=VALUE
   std::string occurred_at;
   std::string json_file;  // "-" for stdin
+  // A person, turned into the form's person key on the device (never stored or sent).
+  std::string subject_name, subject_dob;
 };
 int RunLog(const LogOptions& o);
 

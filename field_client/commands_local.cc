@@ -8,6 +8,7 @@
 
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
+#include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
 #include "cli_support.h"
 #include "commands.h"
@@ -149,12 +150,35 @@ int RunForms(const std::string& data, bool as_json) {
   return kExitOk;
 }
 
+// Puts the person key computed from `name` and `dob` into the form's keyed_hash field. The name
+// and date of birth are not kept anywhere.
+Status SetSubjectKey(const beatbook::LocalStore& store, const beatbook::FormDef& form,
+                     const std::string& name, const std::string& dob, json* fields) {
+  const beatbook::FieldDef* target = nullptr;
+  for (const auto& f : form.fields) {
+    if (f.format == "keyed_hash") target = &f;
+  }
+  if (target == nullptr) {
+    return Status::InvalidArgument("form '" + form.name + "' has no person-key field");
+  }
+  if (name.empty() || dob.empty()) {
+    return Status::InvalidArgument("a person needs both a name and a date of birth");
+  }
+  std::string key;
+  BB_RETURN_IF_ERROR(beatbook::SubjectKey(store.identity().subject_secret, name, dob, &key));
+  (*fields)[target->name] = key;
+  return Status::OK();
+}
+
 int RunLog(const LogOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   if (!o.json_file.empty()) {
-    if (!o.form.empty() || !o.sets.empty() || !o.occurred_at.empty()) {
-      return Fail("log --json takes no form, --set or --occurred-at: they come from the JSON");
+    if (!o.form.empty() || !o.sets.empty() || !o.occurred_at.empty() || !o.subject_name.empty() ||
+        !o.subject_dob.empty()) {
+      return Fail(
+          "log --json takes no form, --set, --occurred-at or --subject-*: they come from "
+          "the JSON");
     }
     std::string text;
     if (Status s = ReadAll(o.json_file, &text); !s.ok()) return Fail(s);
@@ -168,9 +192,24 @@ int RunLog(const LogOptions& o) {
     if (!doc.is_array()) doc = json::array({doc});
     std::vector<beatbook::RecordInput> inputs(doc.size());
     for (size_t i = 0; i < doc.size(); ++i) {
-      Status s =
-          beatbook::RecordInput::FromJson(doc[i], "record " + std::to_string(i + 1), &inputs[i]);
+      std::string where = "record " + std::to_string(i + 1);
+      // {"subject": {"name": ..., "dob": ...}} becomes the person key, and is dropped.
+      json subject;
+      if (doc[i].is_object() && doc[i].contains("subject")) {
+        subject = doc[i]["subject"];
+        doc[i].erase("subject");
+      }
+      Status s = beatbook::RecordInput::FromJson(doc[i], where, &inputs[i]);
       if (!s.ok()) return Fail(s);
+      if (!subject.is_null()) {
+        const beatbook::FormDef* form = store->forms().Latest(inputs[i].form);
+        if (!subject.is_object() || form == nullptr) {
+          return Fail(where + ": \"subject\" must be {\"name\": ..., \"dob\": \"YYYY-MM-DD\"}");
+        }
+        s = SetSubjectKey(*store, *form, subject.value("name", ""), subject.value("dob", ""),
+                          &inputs[i].fields);
+        if (!s.ok()) return Fail(where + ": " + s.message());
+      }
     }
     std::vector<std::string> ids;
     if (Status s = store->LogAll(inputs, &ids); !s.ok()) return Fail(s);
@@ -190,6 +229,10 @@ int RunLog(const LogOptions& o) {
   beatbook::RecordInput input;
   input.form = o.form;
   if (Status s = ParseSets(*form, o.sets, &input.fields); !s.ok()) return Fail(s);
+  if (!o.subject_name.empty() || !o.subject_dob.empty()) {
+    Status s = SetSubjectKey(*store, *form, o.subject_name, o.subject_dob, &input.fields);
+    if (!s.ok()) return Fail(s);
+  }
   if (!o.occurred_at.empty()) input.occurred_at = o.occurred_at;
   std::string id;
   if (Status s = store->Log(input, &id); !s.ok()) return Fail(s);

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   c_log->add_option("--set", log.sets, "FIELD=VALUE (multi-select: comma-separated)");
   c_log->add_option("--occurred-at", log.occurred_at, "ISO 8601 with offset (default: now)");
   c_log->add_option("--json", log.json_file, "bulk import from a JSON file, or - for stdin");
+  c_log->add_option("--subject-name", log.subject_name,
+                    "the person's name: hashed into subject_key here, never stored or sent");
+  c_log->add_option("--subject-dob", log.subject_dob, "the person's date of birth, YYYY-MM-DD");
   c_log->callback([&] { rc = RunLog(log); });
 
   std::string form;

@@ -46,14 +46,14 @@ dates=(2023-05-12T23:10:00+01:00 2023-08-19T22:40:00+01:00 2023-11-25T01:15:00Z 
 for d in "${dates[@]}"; do
   "$fc" log --data "$work/amy" outreach_contact --occurred-at "$d" --set place="Jewry Street" \
     --set age_band=18_24 --set issues=vulnerable_nte --set support_given=water,safe_escort \
-    --set subject_key=k-7f3a \
+    --subject-name "Alex Example" --subject-dob 2002-03-14 \
     --set safeguarding_concern=no >/dev/null
   "$fc" log --data "$work/amy" outreach_contact --occurred-at "$d" --set place="The Broadway" \
     --set age_band=under_18 --set issues=substance_misuse --set referrals=drug_alcohol_service \
     --set safeguarding_concern=yes >/dev/null
   "$fc" log --data "$work/omar" outreach_contact --occurred-at "$d" --set place="Station Hill" \
     --set age_band=35_49 --set issues=domestic_abuse,rough_sleeping --set referrals=stop,wcc_housing \
-    --set subject_key="k-${d:5:2}" \
+    --subject-name "Sam Example ${d:5:2}" --subject-dob 1981-07-01 \
     --set support_given=signposting --set safeguarding_concern=yes >/dev/null
   "$fc" log --data "$work/pc_jones" patrol --occurred-at "$d" --set place="High Street" \
     --set patrol_type=op_fortress --set engagements=12 >/dev/null

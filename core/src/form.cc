@@ -120,6 +120,11 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
     f.help = Str(jf, "help");
     f.required = jf.value("required", false);
     f.sensitive = jf.value("sensitive", false);
+    f.format = Str(jf, "format");
+    if (!f.format.empty() && f.format != "keyed_hash")
+      return bad(at + "unknown format '" + f.format + "' (known: keyed_hash)");
+    if (!f.format.empty() && f.type != FieldType::kText)
+      return bad(at + "a format applies to text fields only");
     if (jf.contains("min")) f.min = jf["min"].get<double>();
     if (jf.contains("max")) f.max = jf["max"].get<double>();
     f.max_length = jf.value("max_length", std::size_t{0});

@@ -50,7 +50,8 @@ json IdentityToJson(const Identity& id) {
           {"device_id", id.device_id},
           {"server_url", id.server_url},
           {"secret", id.secret},
-          {"ca_file", id.ca_file}};
+          {"ca_file", id.ca_file},
+          {"subject_secret", id.subject_secret}};
 }
 
 Identity IdentityFromJson(const json& j) {
@@ -62,6 +63,7 @@ Identity IdentityFromJson(const json& j) {
   id.server_url = j.value("server_url", "");
   id.secret = j.value("secret", "");
   id.ca_file = j.value("ca_file", "");
+  id.subject_secret = j.value("subject_secret", "");
   return id;
 }
 

@@ -12,6 +12,14 @@ namespace beatbook {
 
 namespace {
 
+bool IsKeyedHash(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string NumberText(double v) {
   std::ostringstream out;
   out << v;
@@ -91,6 +99,12 @@ class Checker {
         if (!v.is_string()) return Add(f.name, &v, "type", "is not text");
         if (!IsValidUtf8(v.get_ref<const std::string&>())) {
           return Add(f.name, nullptr, "type", "is not valid UTF-8 text");
+        }
+        if (f.format == "keyed_hash" && !IsKeyedHash(v.get_ref<const std::string&>())) {
+          // The value is not echoed back: it may be exactly the name that must not travel.
+          return Add(f.name, nullptr, "format",
+                     "must be a person key computed on the device from the person's details "
+                     "(64 hex digits), never a name or other identifying text");
         }
         size_t limit = f.max_length ? f.max_length : tunables::kDefaultMaxTextLength;
         size_t len = v.get_ref<const std::string&>().size();

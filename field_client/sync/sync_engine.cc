@@ -246,6 +246,7 @@ Status Enrol(Transport* transport, const std::string& token, const std::string& 
     out->identity.user = reply.at("user").get<std::string>();
     out->identity.org = reply.at("org").get<std::string>();
     out->identity.role = reply.at("role").get<std::string>();
+    out->identity.subject_secret = reply.value("subject_secret", "");
     out->forms = reply.at("forms");
   } catch (const json::exception& e) {
     return Status::Unavailable(std::string("the server's enrolment reply is malformed: ") +

@@ -253,8 +253,13 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   if (Status a = Audit(device, "enrol", {{"device_name", name.substr(0, 100)}}); !a.ok()) {
     return AuditFailed(a);
   }
+  std::string subject_secret;
+  if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {
+    return Error(HttpStatusFor(k), k.message());
+  }
   return {200,
           {{"device_id", device.id},
+           {"subject_secret", subject_secret},
            {"secret", secret},
            {"user", device.user},
            {"org", device.org},

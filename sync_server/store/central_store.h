@@ -141,6 +141,10 @@ class CentralStore {
   virtual Status StartRotation(const std::string& device_id, const std::string& new_secret,
                                std::int64_t now_ms) = 0;
 
+  // The partnership's key for person keys (beatbook/subject_key.h), made on first use and then
+  // the same for every device: given to each at enrolment.
+  virtual Status SubjectSecret(std::string* secret) = 0;
+
   // --- Sync ---
   // The stored response of a batch already committed, if any.
   virtual Status FindBatch(const std::string& device_id, const std::string& batch_id,

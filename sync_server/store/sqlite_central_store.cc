@@ -487,6 +487,22 @@ Status SqliteCentralStore::Authenticate(const std::string& device_id, const std:
   return promote->Run();
 }
 
+Status SqliteCentralStore::SubjectSecret(std::string* secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // INSERT OR IGNORE: whoever comes first makes it; everyone reads the same one.
+  SqliteStmt* make;
+  BB_RETURN_IF_ERROR(
+      db_.Cached("INSERT OR IGNORE INTO meta(key, value) VALUES('subject_secret', ?)", &make));
+  make->Bind(1, RandomSecret(32));
+  BB_RETURN_IF_ERROR(make->Run());
+  SqliteStmt* read;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT value FROM meta WHERE key = 'subject_secret'", &read));
+  if (read->Step() != SqliteStmt::kRow) return read->LastError();
+  *secret = read->ColumnText(0);
+  read->Reset();
+  return Status::OK();
+}
+
 Status SqliteCentralStore::StartRotation(const std::string& device_id,
                                          const std::string& new_secret, std::int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -27,6 +27,7 @@ class SqliteCentralStore final : public CentralStore {
                       DeviceInfo* device) override;
   Status StartRotation(const std::string& device_id, const std::string& new_secret,
                        std::int64_t now_ms) override;
+  Status SubjectSecret(std::string* secret) override;
   Status RevokeDevice(const std::string& device_id, DeviceInfo* device) override;
   Status ListDevices(std::vector<DeviceInfo>* out) override;
   Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,

@@ -1,6 +1,9 @@
-// The audit log: every enrolment, push, correction, pull, report, export, approval and revocation,
-// with who, which device, when and what; filters; and no way to change it through the store.
+// Accountability and privacy end to end: the audit log (every enrolment, push, correction, pull,
+// report, export, approval and revocation, with who, which device, when and what; filters; no way
+// to change it through the store), record exports without sensitive fields unless asked for, and
+// person keys that let partners count people without any name leaving a tablet.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "beatbook/sqlite_db.h"
@@ -187,4 +190,64 @@ TEST_CASE("record exports leave sensitive fields out unless asked for with a rea
   CHECK(exports[2]["detail"]["sensitive"] == true);
   CHECK(exports[2]["detail"]["reason"] == "safeguarding review 12");
   CHECK(exports[2]["role"] == "operator");
+}
+
+TEST_CASE("a person met on two tablets is one person in the return, and their name stays put") {
+  Site site;
+  std::string amy = site.Enrol("amy", "street_pastors");
+  std::string ben = site.Enrol("ben", "street_reach");
+  std::string cleo = site.Enrol("cleo", "csp", "", "coordinator");
+  Ok({"log", "--data", amy, "outreach_contact", "--occurred-at", "2023-05-01T23:00:00Z", "--set",
+      "place=Jewry Street", "--set", "age_band=18_24", "--set", "safeguarding_concern=no", "--set",
+      "support_given=water", "--subject-name", "Jane O'Neill", "--subject-dob", "1990-02-03"});
+  // Typed differently on another partner's tablet, in bulk.
+  std::string bulk = R"([{"form": "outreach_contact", "occurred_at": "2023-05-09T22:00:00Z",
+      "fields": {"place": "High Street", "age_band": "18_24", "safeguarding_concern": false,
+                 "referrals": ["stop"]},
+      "subject": {"name": "JANE  ONEILL", "dob": "1990-02-03"}},
+     {"form": "outreach_contact", "occurred_at": "2023-05-10T22:00:00Z",
+      "fields": {"place": "High Street", "age_band": "25_34", "safeguarding_concern": false,
+                 "support_given": ["water"]},
+      "subject": {"name": "Someone Else", "dob": "1985-07-01"}}])";
+  Ok({"log", "--data", ben, "--json", "-"}, bulk);
+  for (const auto& dev : {amy, ben, cleo}) Ok({"sync", "--data", dev});
+
+  json report = OkJson({"report", "--data", cleo, "--fy", "2023", "--format", "json"});
+  json people;
+  for (const auto& row : report["indicators"]) {
+    if (row["id"] == "ql_individuals_supported") people = row;
+  }
+  REQUIRE(people.is_object());
+  CHECK(people["values"]["Q1"] == 2);  // Jane (on both tablets) and someone else
+
+  // The names were never stored: not on the tablets, not on the server.
+  for (const auto& dir : {amy, ben, cleo, std::string(site.dir / "central")}) {
+    std::string bytes;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    CAPTURE(dir);
+    CHECK(bytes.find("Jane") == std::string::npos);
+    CHECK(bytes.find("JANE") == std::string::npos);
+    CHECK(bytes.find("Someone") == std::string::npos);
+    CHECK(bytes.find("1990-02-03") == std::string::npos);
+  }
+
+  // A name typed into the key field is refused, and not echoed.
+  CommandResult typed = FieldClient({"log", "--data", amy, "outreach_contact", "--set", "place=X",
+                                     "--set", "age_band=18_24", "--set", "safeguarding_concern=no",
+                                     "--set", "subject_key=Jane Doe"});
+  CHECK(typed.exit_code == 1);
+  CHECK(typed.err.find("never a name") != std::string::npos);
+  CHECK(typed.err.find("Jane Doe") == std::string::npos);
+  // A stand-alone tablet has no partnership key: it cannot record people.
+  Ok({"init", "--data", site.dir / "solo", "--user", "sam", "--org", "police", "--role",
+      "field_worker"});
+  CommandResult solo =
+      FieldClient({"log", "--data", site.dir / "solo", "outreach_contact", "--set", "place=X",
+                   "--set", "age_band=18_24", "--set", "safeguarding_concern=no", "--subject-name",
+                   "Jane", "--subject-dob", "1990-02-03"});
+  CHECK(solo.exit_code == 1);
+  CHECK(solo.err.find("no partnership subject key") != std::string::npos);
 }

@@ -88,7 +88,7 @@ TEST_CASE("a store from a newer program is refused, not damaged") {
   REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
   {
     std::unique_ptr<LocalStore> store;
-    REQUIRE(LocalStore::Create(dir.path(), Identity{"a", "police", "field_worker", "d", "", "", ""},
+    REQUIRE(LocalStore::Create(dir.path(), Identity{"a", "police", "field_worker", "d", "", "", "", ""},
                                forms, {}, &store)
                 .ok());
   }

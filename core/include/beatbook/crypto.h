@@ -18,6 +18,8 @@ std::string NewTimeOrderedUuid(std::int64_t unix_ms);
 std::string DerivedUuid(const std::string& key);
 // `bytes` cryptographically random bytes, base64url-encoded without padding.
 std::string RandomSecret(int bytes);
+// Lowercase hex HMAC-SHA-256 of `data` under `key`.
+std::string HmacSha256Hex(const std::string& key, const std::string& data);
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(const std::string& data);
 // Compares two strings in time that does not depend on where they differ.

@@ -57,6 +57,9 @@ struct FieldDef {
   std::vector<Choice> choices;  // resolved from choice_lists, in order
   std::set<std::string> choice_codes;
   bool sensitive = false;  // excluded from exports unless asked for
+  // "keyed_hash": text that must be a person key computed on the device (beatbook/subject_key.h),
+  // 64 lowercase hex digits, so a name typed there is refused everywhere.
+  std::string format;
   std::string not_before;  // a date-time field (or "occurred_at") this must not precede
   std::optional<Relevance> relevant;
 };

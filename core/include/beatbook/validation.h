@@ -20,7 +20,7 @@ struct ValidationError {
   std::string field;  // the field name, or "occurred_at", or "fields" for the object itself
   std::string value;  // the offending value as JSON text ("" when missing)
   std::string rule;   // "required", "type", "min", "max", "max_length", "choices", "unknown_field",
-                      // "not_relevant", "not_before"
+                      // "not_relevant", "not_before", "format"
   std::string message;  // one sentence: "field 'attendees': value -3 is below the minimum 0"
 };
 
