@@ -53,6 +53,13 @@ struct ExportOptions {
 // One form's records as CSV or JSON, sensitive fields only with --include-sensitive --reason.
 int RunExport(const ExportOptions& o);
 
+struct PurgeOptions {
+  std::string data, schema, policy;  // policy: default SCHEMA/retention.json
+  bool dry_run = false;
+};
+// Removes records older than the retention policy (server now, devices at their next sync).
+int RunPurge(const PurgeOptions& o);
+
 struct AuditOptions {
   std::string data, since, user, device, action;
   int limit = 1000;

@@ -93,6 +93,14 @@ int main(int argc, char** argv) {
   c_export->add_option("--schema", exp.schema, "forms directory");
   c_export->callback([&] { rc = RunExport(exp); });
 
+  PurgeOptions purge;
+  auto* c_purge = app.add_subcommand("purge", "remove records older than the retention policy");
+  c_purge->add_option("--data", purge.data, "central store directory")->required();
+  c_purge->add_flag("--dry-run", purge.dry_run, "only say what would be removed");
+  c_purge->add_option("--policy", purge.policy, "retention policy (default schema/retention.json)");
+  c_purge->add_option("--schema", purge.schema, "forms directory");
+  c_purge->callback([&] { rc = RunPurge(purge); });
+
   AuditOptions audit;
   auto* c_audit = app.add_subcommand("audit", "who did what: the append-only audit log");
   c_audit->add_option("--data", audit.data, "central store directory")->required();

@@ -160,6 +160,8 @@ Status LocalStore::Init(const std::string& dir, const LocalStoreOptions& options
   base_clock_ = options.clock ? options.clock : SystemClock::Default();
   clock_ = std::make_unique<OffsetClock>(base_clock_, 0);
   BB_RETURN_IF_ERROR(db_.Open((fs::path(dir) / kDbFile).string(), create));
+  // Deleted content (acknowledged changes, purged records) is overwritten, not left in free pages.
+  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete = ON"));
   return Migrate(options.max_schema_version ? options.max_schema_version : kSchemaVersion);
 }
 
@@ -538,7 +540,6 @@ Status LocalStore::Wipe() {
   json marker = {{"device_id", identity_.device_id},
                  {"user", identity_.user},
                  {"at_ms", base_clock_->NowMs()}};
-  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete = ON"));
   {
     SqliteTransaction txn(&db_);
     BB_RETURN_IF_ERROR(txn.Begin());
@@ -617,12 +618,26 @@ Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
   return txn.Commit();
 }
 
+Status LocalStore::ForgetRecord(const std::string& id) {
+  // Its unsynced changes go too: the server would refuse them, and they hold the expired content.
+  for (const char* sql :
+       {"DELETE FROM records WHERE id = ?", "DELETE FROM outbox WHERE record_id = ?",
+        "DELETE FROM rejections WHERE record_id = ?"}) {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_.Cached(sql, &st));
+    st->Bind(1, id);
+    BB_RETURN_IF_ERROR(st->Run());
+  }
+  return Status::OK();
+}
+
 Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor) {
   SqliteTransaction txn(&db_);
   BB_RETURN_IF_ERROR(txn.Begin());
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
   HybridClock hlc(clock_.get(), last);
+  bool purged_any = false;
   for (const auto& incoming : states) {
     RecordState local;
     bool found = false;
@@ -631,13 +646,18 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
       return Status::Corruption("pulled record " + incoming.id + " disagrees with the local " +
                                 "copy on its envelope");
     }
-    if (Merge(&local, incoming).changed) BB_RETURN_IF_ERROR(WriteState(local));
+    if (Merge(&local, incoming).changed) {
+      BB_RETURN_IF_ERROR(local.purged ? ForgetRecord(local.id) : WriteState(local));
+      purged_any |= local.purged;
+    }
     hlc.Observe(incoming.MaxStamp());
   }
   BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
   BB_RETURN_IF_ERROR(PutMeta("cursor", cursor));
   BB_FAULT_POINT("store.pull.before_commit");
-  return txn.Commit();
+  BB_RETURN_IF_ERROR(txn.Commit());
+  // Older copies of purged records' pages may sit in the WAL: copy back and empty it.
+  return purged_any ? db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)") : Status::OK();
 }
 
 Status LocalStore::RecordSync(std::int64_t at_ms) {

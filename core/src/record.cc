@@ -93,6 +93,7 @@ json RecordState::ToJson(bool with_base) const {
   json f = json::object();
   for (const auto& [name, reg] : fields) f[name] = RegisterToJson(reg, with_base);
   j["fields"] = std::move(f);
+  if (purged) j["purged"] = true;
   return j;
 }
 
@@ -140,6 +141,11 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
       s.fields.emplace(name, std::move(r));
     }
   }
+  if (j.contains("purged")) {
+    if (!j["purged"].is_boolean())
+      return Status::InvalidArgument(where + ": purged must be a boolean");
+    s.purged = j["purged"].get<bool>();
+  }
   *out = std::move(s);
   return Status::OK();
 }
@@ -180,6 +186,15 @@ MergeResult Merge(RecordState* target, const RecordState& incoming) {
     target->author = incoming.author;
     target->device = incoming.device;
     result.changed = true;
+  }
+  if (target->purged) return result;  // nothing writes into a purged record
+  if (incoming.purged) {
+    target->occurred_at.reset();
+    target->deleted.reset();
+    target->fields.clear();
+    target->purged = true;
+    result.changed = true;
+    return result;
   }
   if (incoming.occurred_at) {
     result.changed |= MergeRegister(target->id, "occurred_at", &target->occurred_at,

@@ -58,6 +58,10 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
                     (!change.deleted || check_register(*change.deleted));
   for (const auto& [name, r] : change.fields) own_stamps = own_stamps && check_register(r);
   if (!own_stamps) return "the change carries writes stamped by another device";
+  if (change.purged) return "only the server's retention purge removes records";
+  if (stored != nullptr && stored->purged) {
+    return "the record was removed under the retention policy; the change is not kept";
+  }
   if (stored == nullptr) {
     if (change.org != dev.org) {
       return "the record claims org '" + change.org + "' but this device belongs to '" + dev.org +

@@ -171,6 +171,16 @@ class CentralStore {
   virtual Status RebuildContributions(
       int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) = 0;
 
+  // --- Retention ---
+  // Purges records `ids` (report/retention.h) in one transaction: each keeps its envelope, loses
+  // every register and is marked purged, with a new sequence number so devices pull the removal;
+  // its conflicts and rejections (which quote values) go too, as do stored batch replies older
+  // than `batch_replies_before_ms`. Freed pages are overwritten. Indicator contributions are kept:
+  // figures already counted, approved or not, do not change. `audit` is appended in the same
+  // transaction.
+  virtual Status PurgeRecords(const std::vector<std::string>& ids,
+                              std::int64_t batch_replies_before_ms, const AuditEvent& audit) = 0;
+
   // --- Accountability ---
   // Appends one entry to the audit log (its own transaction). The log cannot be changed or
   // shortened through the store: updates and deletes of its rows are refused.

@@ -529,6 +529,51 @@ Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo
   return Status::OK();
 }
 
+Status SqliteCentralStore::PurgeRecords(const std::vector<std::string>& ids,
+                                        std::int64_t batch_replies_before_ms,
+                                        const AuditEvent& audit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete = ON"));
+  Status s = [&] {
+    SqliteTransaction txn(&db_);
+    BB_RETURN_IF_ERROR(txn.Begin());
+    Txn t(&db_);
+    BB_RETURN_IF_ERROR(t.Begin());
+    for (const auto& id : ids) {
+      RecordState stored;
+      bool found = false;
+      BB_RETURN_IF_ERROR(t.LoadRecord(id, &stored, &found));
+      if (!found || stored.purged) continue;
+      RecordState tombstone;
+      tombstone.id = stored.id;
+      tombstone.form = stored.form;
+      tombstone.form_version = stored.form_version;
+      tombstone.org = stored.org;
+      tombstone.author = stored.author;
+      tombstone.device = stored.device;
+      tombstone.purged = true;
+      BB_RETURN_IF_ERROR(t.SaveRecord(tombstone));
+      for (const char* sql : {"DELETE FROM conflicts WHERE record_id = ?",
+                              "DELETE FROM rejections WHERE record_id = ?"}) {
+        SqliteStmt* st;
+        BB_RETURN_IF_ERROR(db_.Cached(sql, &st));
+        st->Bind(1, id);
+        BB_RETURN_IF_ERROR(st->Run());
+      }
+    }
+    SqliteStmt* old;
+    BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM batches WHERE at_ms < ?", &old));
+    old->Bind(1, batch_replies_before_ms);
+    BB_RETURN_IF_ERROR(old->Run());
+    BB_RETURN_IF_ERROR(InsertAudit(&db_, audit));
+    return txn.Commit();
+  }();
+  db_.Exec("PRAGMA secure_delete = OFF").ok();
+  if (!s.ok()) return s;
+  // Old versions of the purged pages may still be in the WAL: copy back and empty it.
+  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 Status SqliteCentralStore::Audit(const AuditEvent& event) {
   std::lock_guard<std::mutex> lock(mu_);
   return InsertAudit(&db_, event);

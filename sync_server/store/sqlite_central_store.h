@@ -47,6 +47,8 @@ class SqliteCentralStore final : public CentralStore {
   Status AllRecords(std::vector<RecordState>* out) override;
   Status Conflicts(std::vector<StoredConflict>* out) override;
   Status Rejections(std::vector<StoredRejection>* out) override;
+  Status PurgeRecords(const std::vector<std::string>& ids, std::int64_t batch_replies_before_ms,
+                      const AuditEvent& audit) override;
   Status Audit(const AuditEvent& event) override;
   Status ReadAudit(const AuditQuery& query, std::vector<AuditEvent>* out) override;
   Status CheckIntegrity() override;

@@ -132,7 +132,8 @@ class LocalStore {
   // After the server committed a batch: removes the entries `seqs` from the outbox and records
   // `rejected`, in one transaction.
   Status Acknowledge(const std::vector<std::int64_t>& seqs, const std::vector<Rejection>& rejected);
-  // Merges pulled states and stores `cursor`, in one transaction.
+  // Merges pulled states and stores `cursor`, in one transaction. A record the server purged
+  // under the retention policy is removed from this device, with its unsynced changes.
   Status ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor);
   // Records a completed sync, the server's clock offset and forms.
   Status RecordSync(std::int64_t at_ms);
@@ -152,6 +153,8 @@ class LocalStore {
   Status Wipe();
 
  private:
+  // Deletes a record, its outbox changes and rejections (inside the caller's transaction).
+  Status ForgetRecord(const std::string& id);
   LocalStore() = default;
   Status Init(const std::string& dir, const LocalStoreOptions& options, bool create);
   Status Migrate(int max_version);

@@ -41,8 +41,13 @@ struct RecordState {
   std::optional<Register> occurred_at;
   std::optional<Register> deleted;
   std::map<std::string, Register> fields;
+  // Removed under the retention policy (sync_server purge): the envelope stays, every register is
+  // gone, and no later write brings any back. Only the server sets it.
+  bool purged = false;
 
-  bool IsDeleted() const { return deleted && deleted->v.is_boolean() && deleted->v.get<bool>(); }
+  bool IsDeleted() const {
+    return purged || (deleted && deleted->v.is_boolean() && deleted->v.get<bool>());
+  }
   std::string OccurredAt() const;
   // Field name -> value, without empty (null) fields.
   json FieldValues() const;
@@ -78,7 +83,8 @@ struct MergeResult {
 
 // Merges `incoming` into `*target`. `target` may be empty (id == ""), in which case it takes
 // `incoming`'s envelope. Both must have the same id otherwise. A record created on two devices
-// (only possible with a natural-key id) keeps the creator with the smaller device id.
+// (only possible with a natural-key id) keeps the creator with the smaller device id. A purged
+// side absorbs the other: the result is purged, with no registers.
 MergeResult Merge(RecordState* target, const RecordState& incoming);
 
 }  // namespace beatbook

@@ -55,6 +55,9 @@ inline constexpr int kMaxJsonDepth = 32;
 // syncing 100,000 records makes about 15 a second. `sync_server serve --rate-limit` overrides.
 inline constexpr double kDeviceRequestsPerSecond = 50;
 inline constexpr double kDeviceRequestBurst = 500;
+// How long the server keeps a batch's reply for retries under the same batch id; `purge` drops
+// older ones (a replay after that still adds nothing: merge is idempotent).
+inline constexpr std::int64_t kBatchReplyKeepMs = 90LL * 24 * 3600 * 1000;
 // I/O threads of the server.
 inline constexpr int kServerThreads = 2;
 

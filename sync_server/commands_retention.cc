@@ -1,0 +1,57 @@
+// `sync_server purge`: removes records older than the retention policy, on the server now and on
+// devices at their next sync.
+#include <iostream>
+
+#include "beatbook/clock.h"
+#include "beatbook/datetime.h"
+#include "beatbook/tunables.h"
+#include "commands.h"
+#include "report/retention.h"
+#include "store/sqlite_central_store.h"
+
+namespace beatbook::server {
+
+int RunPurge(const PurgeOptions& o) {
+  auto fail = [](const std::string& message) {
+    std::cerr << "sync_server: " << message << "\n";
+    return 1;
+  };
+  std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
+  FormSet forms;
+  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return fail(s.message());
+  std::vector<RetentionRule> rules;
+  std::string policy = o.policy.empty() ? schema + "/retention.json" : o.policy;
+  if (Status s = LoadRetention(policy, forms, &rules); !s.ok()) return fail(s.message());
+  std::unique_ptr<SqliteCentralStore> store;
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return fail(s.message());
+  std::int64_t now = SystemClock::Default()->NowMs();
+  PurgePlan plan;
+  if (Status s = PlanPurge(store.get(), rules, now, &plan); !s.ok()) return fail(s.message());
+
+  for (const auto& rule : rules) {
+    std::int64_t n = plan.by_form.count(rule.form) ? plan.by_form.at(rule.form) : 0;
+    std::cout << rule.form << ": " << n << " record" << (n == 1 ? "" : "s") << " occurred before "
+              << FormatIsoUtc(plan.cutoff_ms.at(rule.form)).substr(0, 10) << " (kept "
+              << rule.keep_years << " year" << (rule.keep_years == 1 ? "" : "s") << ")"
+              << (o.dry_run ? ", would be removed" : ", removed") << "\n";
+  }
+  if (o.dry_run) return 0;
+  nlohmann::json counts = plan.by_form;
+  AuditEvent audit{0,
+                   now,
+                   OperatorName(),
+                   "operator",
+                   "",
+                   "",
+                   "purge",
+                   {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}}};
+  if (Status s = store->PurgeRecords(plan.ids, now - tunables::kBatchReplyKeepMs, audit); !s.ok()) {
+    return fail(s.message());
+  }
+  std::size_t n = plan.ids.size();
+  std::cout << "removed " << n << " record" << (n == 1 ? "" : "s")
+            << "; devices drop them at their next sync\n";
+  return 0;
+}
+
+}  // namespace beatbook::server
