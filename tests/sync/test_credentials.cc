@@ -2,6 +2,7 @@
 // new one is in use, so no lost reply or crash can lock a device out.
 #include <random>
 
+#include "beatbook/sqlite_db.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;
@@ -83,4 +84,33 @@ TEST_CASE("a credential older than 30 days is rotated by the next sync") {
   CHECK(BearerOf(d) != first);
   CHECK(FormsStatus(f, first) == 401);
   CHECK(FormsStatus(f, BearerOf(d)) == 200);
+}
+
+TEST_CASE("an enrolment token works once, and not after it expires") {
+  SyncFixture f;
+  std::int64_t now = SystemClock::Default()->NowMs();
+  REQUIRE(
+      f.central
+          ->CreateToken("expired-token", {"amy", "police", "field_worker", now - 1}, now - 60'000)
+          .ok());
+  sync::Enrolment e;
+  Status s = sync::Enrol(f.inprocess.get(), "expired-token", "tablet", nullptr, &e);
+  CHECK(s.code() == Status::Code::kUnauthenticated);
+  CHECK(s.message().find("has expired") != std::string::npos);
+
+  REQUIRE(f.central->CreateToken("good-token", {"amy", "police", "field_worker", now + 60'000}, now)
+              .ok());
+  REQUIRE(sync::Enrol(f.inprocess.get(), "good-token", "tablet", nullptr, &e).ok());
+  s = sync::Enrol(f.inprocess.get(), "good-token", "tablet 2", nullptr, &e);
+  CHECK(s.message().find("already been used") != std::string::npos);
+  CHECK(sync::Enrol(f.inprocess.get(), "made-up", "tablet", nullptr, &e)
+            .message()
+            .find("not known") != std::string::npos);
+  // Tokens are kept only as hashes.
+  SqliteDb db;
+  REQUIRE(db.Open(f.dir / "server/central.db", false).ok());
+  SqliteStmt st;
+  REQUIRE(db.Prepare("SELECT count(*) FROM tokens WHERE hash = 'good-token'", &st).ok());
+  REQUIRE(st.Step() == SqliteStmt::kRow);
+  CHECK(st.ColumnInt(0) == 0);
 }
