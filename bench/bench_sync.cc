@@ -60,7 +60,8 @@ struct Server {
     std::string token = RandomSecret(24);
     std::int64_t now = SystemClock::Default()->NowMs();
     Status s = server::SqliteCentralStore::Open(dir + "/central", &store);
-    if (s.ok()) s = store->CreateToken(token, {user, org, "field_worker", now + 3600'000}, now);
+    if (s.ok())
+      s = store->CreateToken(token, {user, org, "field_worker", now + 3600'000}, now, nullptr);
     if (!s.ok()) std::fprintf(stderr, "token: %s\n", s.ToString().c_str());
     return token;
   }

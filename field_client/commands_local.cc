@@ -203,7 +203,8 @@ int RunLog(const LogOptions& o) {
       if (!s.ok()) return Fail(s);
       if (!subject.is_null()) {
         const beatbook::FormDef* form = store->forms().Latest(inputs[i].form);
-        if (!subject.is_object() || form == nullptr) {
+        if (!subject.is_object() || form == nullptr || !subject.value("name", json()).is_string() ||
+            !subject.value("dob", json()).is_string()) {
           return Fail(where + ": \"subject\" must be {\"name\": ..., \"dob\": \"YYYY-MM-DD\"}");
         }
         s = SetSubjectKey(*store, *form, subject.value("name", ""), subject.value("dob", ""),

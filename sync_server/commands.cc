@@ -132,13 +132,18 @@ int RunToken(const TokenOptions& o) {
   std::string token = RandomSecret(24);
   std::int64_t now = SystemClock::Default()->NowMs();
   TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
-  if (Status s = store->CreateToken(token, grant, now); !s.ok()) return Fail(s.message());
-  Status a = AuditOperator(store.get(), "token",
-                           {{"user", o.user},
-                            {"org", o.org},
-                            {"role", o.role},
-                            {"expires", FormatIsoUtc(grant.expires_ms)}});
-  if (!a.ok()) return Fail(a.message());
+  AuditEvent audit{0,
+                   now,
+                   OperatorName(),
+                   "operator",
+                   "",
+                   "",
+                   "token",
+                   {{"user", o.user},
+                    {"org", o.org},
+                    {"role", o.role},
+                    {"expires", FormatIsoUtc(grant.expires_ms)}}};
+  if (Status s = store->CreateToken(token, grant, now, &audit); !s.ok()) return Fail(s.message());
   std::cout << token << std::endl;
   return 0;
 }
@@ -182,10 +187,17 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
   std::unique_ptr<SqliteCentralStore> store;
   if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
   DeviceInfo device;
-  if (Status s = store->RevokeDevice(device_id, &device); !s.ok()) return Fail(s.message());
-  Status a = AuditOperator(store.get(), "revoke",
-                           {{"device", device.id}, {"user", device.user}, {"org", device.org}});
-  if (!a.ok()) return Fail(a.message());
+  AuditEvent audit{0,
+                   SystemClock::Default()->NowMs(),
+                   OperatorName(),
+                   "operator",
+                   "",
+                   "",
+                   "revoke",
+                   json::object()};
+  if (Status s = store->RevokeDevice(device_id, &device, &audit); !s.ok()) {
+    return Fail(s.message());
+  }
   std::cout << "revoked device " << device.id << " (" << device.user << ", " << device.org
             << "): its next sync is refused and it wipes its local data\n";
   return 0;
@@ -271,13 +283,10 @@ int RunApprove(const ApproveOptions& o) {
     return Fail(s.message());
   }
   std::string kind;
+  AuditEvent who{0, 0, OperatorName(), "operator", "", "", "", json::object()};
   Status s = ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user,
-                            SystemClock::Default()->NowMs(), &kind);
+                            SystemClock::Default()->NowMs(), who, &kind);
   if (!s.ok()) return Fail(s.message());
-  Status a = AuditOperator(
-      store.get(), "approve",
-      {{"fy", o.fy}, {"quarter", o.quarter}, {"kind", kind}, {"on_behalf_of", o.user}});
-  if (!a.ok()) return Fail(a.message());
   std::cout << kind << " of " << o.fy << "/" << (o.fy + 1) % 100 << " " << o.quarter << " by "
             << o.user << " recorded\n";
   return 0;

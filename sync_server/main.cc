@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   c_audit->add_option("--user", audit.user, "only this actor");
   c_audit->add_option("--device", audit.device, "only this device");
   c_audit->add_option("--action", audit.action,
-                      "only this action (enrol, token, revoke, push, correct, pull, report, "
-                      "explain, export, approve)");
+                      "only this action (enrol, token, revoke, rotate, push, correct, pull, "
+                      "report, explain, export, export_records, approve, purge)");
   c_audit->add_option("--limit", audit.limit, "the most recent N entries")
       ->default_val(1000)
       ->check(CLI::Range(1, 1'000'000));

@@ -10,10 +10,12 @@ std::string CsvField(const std::string& s) {
 }
 
 std::string CsvText(const std::string& s) {
-  if (!s.empty() && std::string("=+-@\t\r").find(s.front()) != std::string::npos) {
-    return CsvField("'" + s);
+  bool formula = !s.empty() && std::string("=+-@\t\r").find(s.front()) != std::string::npos;
+  // Spreadsheets also take the full-width forms (U+FF1D = U+FF0B + U+FF0D - U+FF20 @).
+  for (const char* wide : {"\xEF\xBC\x9D", "\xEF\xBC\x8B", "\xEF\xBC\x8D", "\xEF\xBC\xA0"}) {
+    formula |= s.rfind(wide, 0) == 0;
   }
-  return CsvField(s);
+  return CsvField(formula ? "'" + s : s);
 }
 
 }  // namespace beatbook

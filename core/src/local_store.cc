@@ -149,7 +149,11 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
   std::unique_ptr<LocalStore> store(new LocalStore);
   BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/false));
   std::string wiped;
-  if (store->GetMeta("wiped", &wiped).ok()) return WipedStoreError(dir, wiped);
+  if (store->GetMeta("wiped", &wiped).ok()) {
+    // A wipe interrupted after its commit finishes here: whoever opens the store next scrubs it.
+    store->ScrubFreedContent().ok();
+    return WipedStoreError(dir, wiped);
+  }
   BB_RETURN_IF_ERROR(store->LoadMeta());
   *out = std::move(store);
   return Status::OK();
@@ -180,6 +184,7 @@ Status LocalStore::LoadMeta() {
     identity_ = IdentityFromJson(json::parse(text));
     BB_RETURN_IF_ERROR(GetMeta("forms", &text));
     BB_RETURN_IF_ERROR(FormSet::FromJson(json::parse(text), &forms_));
+    previous_secret_ = GetMeta("previous_secret", &text).ok() ? text : "";
     BB_RETURN_IF_ERROR(GetMeta("clock_offset_ms", &text));
     clock_ = std::make_unique<OffsetClock>(base_clock_, std::stoll(text));
   } catch (const std::exception& e) {
@@ -551,11 +556,15 @@ Status LocalStore::Wipe() {
     BB_RETURN_IF_ERROR(txn.Commit());
   }
   identity_.secret.clear();
-  // The deleted rows' old pages may still sit in the WAL: copy back, empty it, then rewrite the
-  // database file without free pages.
-  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  return ScrubFreedContent();
+}
+
+Status LocalStore::ScrubFreedContent() {
+  // Deleted rows' old pages may still sit in the WAL: copy back, empty it, then rewrite the
+  // database file without free pages, and empty the WAL VACUUM wrote.
+  BB_RETURN_IF_ERROR(db_.CheckpointTruncate());
   BB_RETURN_IF_ERROR(db_.Exec("VACUUM"));
-  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return db_.CheckpointTruncate();
 }
 
 Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse) {
@@ -657,7 +666,9 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
   BB_FAULT_POINT("store.pull.before_commit");
   BB_RETURN_IF_ERROR(txn.Commit());
   // Older copies of purged records' pages may sit in the WAL: copy back and empty it.
-  return purged_any ? db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)") : Status::OK();
+  // Best effort (the pull is committed): the next purge or automatic checkpoint does it otherwise.
+  if (purged_any) db_.CheckpointTruncate().ok();
+  return Status::OK();
 }
 
 Status LocalStore::RecordSync(std::int64_t at_ms) {
@@ -682,9 +693,35 @@ Status LocalStore::SetSecret(const std::string& secret) {
   Identity updated = identity_;
   updated.secret = secret;
   BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(updated).dump()));
+  BB_RETURN_IF_ERROR(PutMeta("previous_secret", identity_.secret));
   BB_RETURN_IF_ERROR(PutMeta("credential_ms", std::to_string(base_clock_->NowMs())));
   BB_RETURN_IF_ERROR(txn.Commit());
+  previous_secret_ = identity_.secret;
   identity_ = std::move(updated);
+  return Status::OK();
+}
+
+Status LocalStore::ForgetPreviousSecret() {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
+  BB_RETURN_IF_ERROR(st->Run());
+  previous_secret_.clear();
+  return Status::OK();
+}
+
+Status LocalStore::RestorePreviousSecret() {
+  if (previous_secret_.empty()) return Status::FailedPrecondition("no previous credential");
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  Identity restored = identity_;
+  restored.secret = previous_secret_;
+  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(restored).dump()));
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
+  BB_RETURN_IF_ERROR(st->Run());
+  BB_RETURN_IF_ERROR(txn.Commit());
+  identity_ = std::move(restored);
+  previous_secret_.clear();
   return Status::OK();
 }
 

@@ -126,6 +126,16 @@ Status SqliteDb::Exec(const std::string& sql) {
   return Status::OK();
 }
 
+Status SqliteDb::CheckpointTruncate() {
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  if (rc == SQLITE_BUSY) {
+    return Status::Unavailable("on " + path_ + ": another reader kept the WAL from being emptied");
+  }
+  if (rc != SQLITE_OK) return SqliteError(db_, "checkpointing " + path_);
+  return Status::OK();
+}
+
 Status SqliteDb::Prepare(const std::string& sql, SqliteStmt* out) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=

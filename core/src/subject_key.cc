@@ -1,20 +1,49 @@
 #include "beatbook/subject_key.h"
 
 #include <cctype>
+#include <cstring>
+#include <utility>
 
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 
 namespace beatbook {
 
-std::string NormaliseName(const std::string& name) {
+namespace {
+
+// Tablet keyboards type these where a plain apostrophe, space or hyphen was meant.
+std::string PlainPunctuation(const std::string& name) {
+  static const std::pair<const char*, const char*> kPlain[] = {
+      {"\xE2\x80\x98", "'"}, {"\xE2\x80\x99", "'"}, {"\xC2\xA0", " "},  // ‘ ’ no-break space
+      {"\xE2\x80\x90", "-"}, {"\xE2\x80\x91", "-"}, {"\xE2\x80\x93", "-"}};  // hyphens, en dash
+  std::string out = name;
+  for (const auto& [from, to] : kPlain) {
+    for (std::size_t at; (at = out.find(from)) != std::string::npos;)
+      out.replace(at, std::strlen(from), to);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NormaliseName(const std::string& raw) {
+  std::string name = PlainPunctuation(raw);
   std::string out;
   bool gap = false;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c >= 0x80) {  // bytes of non-ASCII letters are kept as they are
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (std::isalnum(c) || c >= 0x80) {
       if (gap && !out.empty()) out += ' ';
-      out += static_cast<char>(std::tolower(c));
       gap = false;
+      // Latin-1 capitals (U+00C0-U+00DE, not the multiplication sign) to lower case: É = é.
+      if (c == 0xC3 && i + 1 < name.size()) {
+        unsigned char next = static_cast<unsigned char>(name[i + 1]);
+        out += static_cast<char>(c);
+        out += static_cast<char>(next >= 0x80 && next <= 0x9E && next != 0x97 ? next + 0x20 : next);
+        ++i;
+        continue;
+      }
+      out += static_cast<char>(std::tolower(c));  // other non-ASCII bytes are kept as they are
     } else if (std::isspace(c)) {
       gap = true;
     }

@@ -105,6 +105,16 @@ Status SyncEngine::Call(const std::string& method, const std::string& target,
   std::int64_t offset = 0;
   bool revoked = false;
   Status s = Exchange(transport_, request, options_.clock, reply, &offset, &revoked);
+  if (s.IsUnauthenticated() && !store_->previous_secret().empty()) {
+    // The server turned down a credential from a rotation (someone rotated again in between):
+    // the one it replaced still works there, so go back to it.
+    BB_RETURN_IF_ERROR(store_->RestorePreviousSecret());
+    request.bearer = id.device_id + "." + store_->identity().secret;
+    s = Exchange(transport_, request, options_.clock, reply, &offset, &revoked);
+  } else if (s.ok() && !store_->previous_secret().empty()) {
+    // The rotated credential works (and has now retired the old one on the server).
+    BB_RETURN_IF_ERROR(store_->ForgetPreviousSecret());
+  }
   if (revoked) {
     // Remote wipe. The server refused this request, so nothing of it was applied.
     Status wiped = store_->Wipe();
@@ -221,7 +231,10 @@ Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
   std::int64_t since = 0;
   BB_RETURN_IF_ERROR(store_->CredentialSince(&since));
   if (options_.clock->NowMs() - since > tunables::kCredentialMaxAgeMs) {
-    BB_RETURN_IF_ERROR(RotateCredential());
+    // Best effort: a server that cannot rotate now must not stop the records going up. A
+    // revocation (and its wipe) does stop everything.
+    Status rotated = RotateCredential();
+    if (rotated.IsPermissionDenied()) return rotated;
   }
   BB_RETURN_IF_ERROR(Push(summary, progress));
   BB_RETURN_IF_ERROR(Pull(summary, progress));

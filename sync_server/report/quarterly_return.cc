@@ -67,7 +67,8 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
 }
 
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
-                      const std::string& user, std::int64_t now_ms, std::string* kind) {
+                      const std::string& user, std::int64_t now_ms, AuditEvent audit,
+                      std::string* kind) {
   BB_RETURN_IF_ERROR(CheckPeriod(fy, quarter));
   std::vector<Approval> earlier;
   BB_RETURN_IF_ERROR(store->Approvals(fy, &earlier));
@@ -88,7 +89,13 @@ Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, i
   a.at_ms = now_ms;
   a.catalogue_version = catalogue.version();
   a.report = BuildReport(catalogue, live);
-  BB_RETURN_IF_ERROR(store->AddApproval(a));
+  audit.action = "approve";
+  audit.at_ms = now_ms;
+  audit.detail["fy"] = fy;
+  audit.detail["quarter"] = "Q" + std::to_string(quarter);
+  audit.detail["kind"] = a.kind;
+  if (user != audit.actor) audit.detail["on_behalf_of"] = user;
+  BB_RETURN_IF_ERROR(store->AddApproval(a, audit));
   *kind = a.kind;
   return Status::OK();
 }

@@ -22,9 +22,11 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
                       std::optional<int> quarter, std::int64_t now_ms, nlohmann::json* out);
 
 // Freezes quarter `quarter` of `fy` as it stands now: an "approval" the first time, a
-// "restatement" after that. Sets *kind.
+// "restatement" after that. Sets *kind. `audit` names who asked (its action and detail are
+// filled in here) and is written in the approval's transaction.
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
-                      const std::string& user, std::int64_t now_ms, std::string* kind);
+                      const std::string& user, std::int64_t now_ms, AuditEvent audit,
+                      std::string* kind);
 
 // Writes the return as an Excel workbook with a sheet per priority (libxlsxwriter).
 Status WriteXlsx(const Catalogue& catalogue, const nlohmann::json& report, const std::string& path);

@@ -58,8 +58,8 @@ struct AuditEvent {
   std::string role;   // the actor's role; "operator" for sync_server commands
   std::string org;
   std::string device_id;  // empty for sync_server commands
-  std::string action;     // enrol, token, revoke, push, correct, pull, report, explain, export,
-                          // approve (docs/security.md)
+  std::string action;     // enrol, token, revoke, rotate, push, correct, pull, report, explain,
+                          // export, export_records, approve, purge (docs/security.md)
   nlohmann::json detail = nlohmann::json::object();  // what: counts, ids, period, format
 };
 
@@ -119,11 +119,12 @@ class CentralStore {
   virtual ~CentralStore() = default;
 
   // --- Enrolment and devices ---
-  // Stores a token (only its hash is kept).
-  virtual Status CreateToken(const std::string& token, const TokenGrant& grant,
-                             std::int64_t now_ms) = 0;
-  // Uses a token once: checks it is known, unused and unexpired, marks it used and creates the
-  // device with the hash of `secret`, all in one transaction. Unauthenticated if the token is bad.
+  // Stores a token (only its hash is kept), and `audit` if given, in one transaction.
+  virtual Status CreateToken(const std::string& token, const TokenGrant& grant, std::int64_t now_ms,
+                             const AuditEvent* audit) = 0;
+  // Uses a token once: checks it is known, unused and unexpired, marks it used, creates the
+  // device with the hash of `secret` and appends the "enrol" audit entry, all in one transaction.
+  // Unauthenticated if the token is bad.
   virtual Status Enrol(const std::string& token, const std::string& device_id,
                        const std::string& device_name, const std::string& secret,
                        std::int64_t now_ms, DeviceInfo* device) = 0;
@@ -135,7 +136,10 @@ class CentralStore {
   virtual Status ListDevices(std::vector<DeviceInfo>* out) = 0;
   // Marks a device revoked: every later request with its credential is refused (403
   // device_revoked), which tells the device to wipe its data. NotFound if there is no such device.
-  virtual Status RevokeDevice(const std::string& device_id, DeviceInfo* device) = 0;
+  // `audit`, if given, gets the device's id, user and org as its detail and is written in the same
+  // transaction.
+  virtual Status RevokeDevice(const std::string& device_id, DeviceInfo* device,
+                              const AuditEvent* audit) = 0;
   // Rotation, step one: `new_secret` becomes valid beside the current one until first used.
   // Calling it again replaces a new secret never used.
   virtual Status StartRotation(const std::string& device_id, const std::string& new_secret,
@@ -163,7 +167,8 @@ class CentralStore {
   // The records behind one indicator's figure in a quarter.
   virtual Status ExplainFigure(const std::string& indicator, int fy, int quarter,
                                std::vector<FigureSource>* out) = 0;
-  virtual Status AddApproval(const Approval& approval) = 0;
+  // Stores an approval and its audit entry in one transaction.
+  virtual Status AddApproval(const Approval& approval, const AuditEvent& audit) = 0;
   virtual Status Approvals(int fy, std::vector<Approval>* out) = 0;
   // The catalogue version the stored contributions were computed with (0 if none).
   virtual Status ContributionsVersion(int* version) = 0;

@@ -372,8 +372,10 @@ Status SqliteCentralStore::Open(const std::string& dir, std::unique_ptr<SqliteCe
 }
 
 Status SqliteCentralStore::CreateToken(const std::string& token, const TokenGrant& grant,
-                                       std::int64_t now_ms) {
+                                       std::int64_t now_ms, const AuditEvent* audit) {
   std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
       "INSERT INTO tokens(hash, user, org, role, created_ms, expires_ms) VALUES(?,?,?,?,?,?)",
@@ -384,7 +386,9 @@ Status SqliteCentralStore::CreateToken(const std::string& token, const TokenGran
   st.Bind(4, grant.role);
   st.Bind(5, now_ms);
   st.Bind(6, grant.expires_ms);
-  return st.Run();
+  BB_RETURN_IF_ERROR(st.Run());
+  if (audit != nullptr) BB_RETURN_IF_ERROR(InsertAudit(&db_, *audit));
+  return txn.Commit();
 }
 
 Status SqliteCentralStore::Enrol(const std::string& token, const std::string& device_id,
@@ -430,6 +434,8 @@ Status SqliteCentralStore::Enrol(const std::string& token, const std::string& de
   ins.Bind(6, d.role);
   ins.Bind(7, now_ms);
   BB_RETURN_IF_ERROR(ins.Run());
+  BB_RETURN_IF_ERROR(InsertAudit(
+      &db_, {0, now_ms, d.user, d.role, d.org, d.id, "enrol", {{"device_name", d.name}}}));
   BB_RETURN_IF_ERROR(txn.Commit());
   *device = d;
   return Status::OK();
@@ -467,14 +473,16 @@ Status SqliteCentralStore::Authenticate(const std::string& device_id, const std:
   std::string hash;
   bool found = false;
   BB_RETURN_IF_ERROR(LoadDevice(device_id, device, &hash, &found));
+  std::string given = Sha256Hex(secret);  // hashed either way: timing tells no device ids apart
   if (!found) return Status::Unauthenticated("the device credential is not valid");
-  std::string given = Sha256Hex(secret);
   if (ConstantTimeEquals(hash, given)) return Status::OK();
   // The first use of a rotated secret retires the old one.
   SqliteStmt* next;
   BB_RETURN_IF_ERROR(db_.Cached("SELECT next_secret_hash FROM devices WHERE id = ?", &next));
   next->Bind(1, device_id);
-  std::string pending = next->Step() == SqliteStmt::kRow ? next->ColumnText(0) : "";
+  SqliteStmt::StepResult row = next->Step();
+  if (row == SqliteStmt::kError) return next->LastError();
+  std::string pending = row == SqliteStmt::kRow ? next->ColumnText(0) : "";
   next->Reset();
   if (pending.empty() || !ConstantTimeEquals(pending, given)) {
     return Status::Unauthenticated("the device credential is not valid");
@@ -515,8 +523,11 @@ Status SqliteCentralStore::StartRotation(const std::string& device_id,
   return st->Run();
 }
 
-Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo* device) {
+Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo* device,
+                                        const AuditEvent* audit) {
   std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
   std::string hash;
   bool found = false;
   BB_RETURN_IF_ERROR(LoadDevice(device_id, device, &hash, &found));
@@ -525,6 +536,12 @@ Status SqliteCentralStore::RevokeDevice(const std::string& device_id, DeviceInfo
   BB_RETURN_IF_ERROR(db_.Cached("UPDATE devices SET revoked = 1 WHERE id = ?", &st));
   st->Bind(1, device_id);
   BB_RETURN_IF_ERROR(st->Run());
+  if (audit != nullptr) {
+    AuditEvent e = *audit;
+    e.detail = {{"device", device->id}, {"user", device->user}, {"org", device->org}};
+    BB_RETURN_IF_ERROR(InsertAudit(&db_, e));
+  }
+  BB_RETURN_IF_ERROR(txn.Commit());
   device->revoked = true;
   return Status::OK();
 }
@@ -571,7 +588,12 @@ Status SqliteCentralStore::PurgeRecords(const std::vector<std::string>& ids,
   db_.Exec("PRAGMA secure_delete = OFF").ok();
   if (!s.ok()) return s;
   // Old versions of the purged pages may still be in the WAL: copy back and empty it.
-  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  Status emptied = db_.CheckpointTruncate();
+  if (!emptied.ok()) {
+    return Status::Unavailable("the records are purged, but " + emptied.message() +
+                               "; run purge again when the server is idle to empty it");
+  }
+  return Status::OK();
 }
 
 Status SqliteCentralStore::Audit(const AuditEvent& event) {
@@ -759,8 +781,10 @@ Status SqliteCentralStore::ExplainFigure(const std::string& indicator, int fy, i
   return Status::OK();
 }
 
-Status SqliteCentralStore::AddApproval(const Approval& a) {
+Status SqliteCentralStore::AddApproval(const Approval& a, const AuditEvent& audit) {
   std::lock_guard<std::mutex> lock(mu_);
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
       "INSERT INTO approvals(fy, quarter, kind, user, at_ms, catalogue_version, report) "
@@ -773,7 +797,9 @@ Status SqliteCentralStore::AddApproval(const Approval& a) {
   st.Bind(5, a.at_ms);
   st.Bind(6, std::int64_t{a.catalogue_version});
   st.Bind(7, a.report.dump());
-  return st.Run();
+  BB_RETURN_IF_ERROR(st.Run());
+  BB_RETURN_IF_ERROR(InsertAudit(&db_, audit));
+  return txn.Commit();
 }
 
 Status SqliteCentralStore::Approvals(int fy, std::vector<Approval>* out) {
@@ -815,9 +841,24 @@ Status SqliteCentralStore::RebuildContributions(
   std::lock_guard<std::mutex> lock(mu_);
   SqliteTransaction txn(&db_);
   BB_RETURN_IF_ERROR(txn.Begin());
+  // A purged record's content is gone: it keeps what it contributed when it was counted.
+  std::map<std::string, std::pair<std::vector<Contribution>, HlcStamp>> kept;
+  {
+    SqliteStmt c;
+    BB_RETURN_IF_ERROR(db_.Prepare(
+        "SELECT c.record_id, c.indicator, c.fy, c.quarter, c.value, c.n, c.key, c.status, c.stamp "
+        "FROM contributions c JOIN records r ON r.id = c.record_id WHERE r.deleted = 1",
+        &c));
+    while (c.Step() == SqliteStmt::kRow) {
+      auto& [list, stamp] = kept[c.ColumnText(0)];
+      list.push_back({c.ColumnText(1), static_cast<int>(c.ColumnInt(2)),
+                      static_cast<int>(c.ColumnInt(3)), c.ColumnDouble(4), c.ColumnDouble(5),
+                      c.ColumnText(6), c.ColumnText(7)});
+      stamp = std::max(stamp, static_cast<HlcStamp>(c.ColumnInt(8)));
+    }
+  }
   BB_RETURN_IF_ERROR(
-      db_.Exec("DELETE FROM contributions; DELETE FROM totals; "
-               "DELETE FROM distinct_keys;"));
+      db_.Exec("DELETE FROM contributions; DELETE FROM totals; DELETE FROM distinct_keys;"));
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records", &st));
   ContributionLedger ledger(&db_);
@@ -825,6 +866,13 @@ Status SqliteCentralStore::RebuildContributions(
   while (st.Step() == SqliteStmt::kRow) {
     RecordState s;
     BB_RETURN_IF_ERROR(ParseStoredState(st.ColumnText(0), &s));
+    if (s.purged) {
+      auto it = kept.find(s.id);
+      if (it != kept.end()) {
+        BB_RETURN_IF_ERROR(ledger.Set(s.id, it->second.first, it->second.second, now));
+      }
+      continue;
+    }
     BB_RETURN_IF_ERROR(ledger.Set(s.id, fn(s), s.MaxStamp(), now));
   }
   SqliteStmt meta;

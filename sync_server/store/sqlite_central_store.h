@@ -18,8 +18,8 @@ class SqliteCentralStore final : public CentralStore {
   static constexpr int kSchemaVersion = 4;
   static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
 
-  Status CreateToken(const std::string& token, const TokenGrant& grant,
-                     std::int64_t now_ms) override;
+  Status CreateToken(const std::string& token, const TokenGrant& grant, std::int64_t now_ms,
+                     const AuditEvent* audit) override;
   Status Enrol(const std::string& token, const std::string& device_id,
                const std::string& device_name, const std::string& secret, std::int64_t now_ms,
                DeviceInfo* device) override;
@@ -28,7 +28,8 @@ class SqliteCentralStore final : public CentralStore {
   Status StartRotation(const std::string& device_id, const std::string& new_secret,
                        std::int64_t now_ms) override;
   Status SubjectSecret(std::string* secret) override;
-  Status RevokeDevice(const std::string& device_id, DeviceInfo* device) override;
+  Status RevokeDevice(const std::string& device_id, DeviceInfo* device,
+                      const AuditEvent* audit) override;
   Status ListDevices(std::vector<DeviceInfo>* out) override;
   Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,
                    bool* found) override;
@@ -39,7 +40,7 @@ class SqliteCentralStore final : public CentralStore {
   Status ReadFigures(int fy, std::vector<RawFigure>* out) override;
   Status ExplainFigure(const std::string& indicator, int fy, int quarter,
                        std::vector<FigureSource>* out) override;
-  Status AddApproval(const Approval& approval) override;
+  Status AddApproval(const Approval& approval, const AuditEvent& audit) override;
   Status Approvals(int fy, std::vector<Approval>* out) override;
   Status ContributionsVersion(int* version) override;
   Status RebuildContributions(

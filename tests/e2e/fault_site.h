@@ -3,6 +3,8 @@
 // central store holds. Seeded tests take their seed from BEATBOOK_SEED, or draw one and print it.
 #pragma once
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -77,6 +79,18 @@ struct Site {
   std::string url;
   int port = 0;
 };
+
+// Every byte of every file under `dir` (a store, its WAL and shared-memory files): for checking
+// that some text is, or is no longer, anywhere on disk.
+inline std::string AllFileBytes(const std::string& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
 
 inline std::int64_t Pending(const std::string& device) {
   return OkJson({"status", "--data", device, "--json"})["pending_changes"].get<std::int64_t>();

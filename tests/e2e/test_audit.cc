@@ -222,11 +222,7 @@ TEST_CASE("a person met on two tablets is one person in the return, and their na
 
   // The names were never stored: not on the tablets, not on the server.
   for (const auto& dir : {amy, ben, cleo, std::string(site.dir / "central")}) {
-    std::string bytes;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-      std::ifstream in(e.path(), std::ios::binary);
-      bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    std::string bytes = AllFileBytes(dir);
     CAPTURE(dir);
     CHECK(bytes.find("Jane") == std::string::npos);
     CHECK(bytes.find("JANE") == std::string::npos);

@@ -8,23 +8,6 @@
 
 using namespace beatbook;
 using namespace beatbook::test;
-namespace fs = std::filesystem;
-
-namespace {
-
-// Every byte of every file in `dir` (the store, its WAL and shared-memory files).
-std::string AllBytes(const std::string& dir) {
-  std::string all;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
-}
-
-}  // namespace
-
 TEST_CASE("a revoked device is refused, uploads nothing more and wipes its records") {
   Site site;
   std::string amy = site.Enrol("amy", "police");
@@ -36,7 +19,7 @@ TEST_CASE("a revoked device is refused, uploads nothing more and wipes its recor
         "attendees=2"});
   }
   std::string amy_device = OkJson({"status", "--data", amy, "--json"})["device"];
-  REQUIRE(AllBytes(amy).find("Unsynced Alley") != std::string::npos);  // the check can fail
+  REQUIRE(AllFileBytes(amy).find("Unsynced Alley") != std::string::npos);  // the check can fail
 
   CommandResult revoke =
       SyncServer({"revoke", "--data", site.dir / "central", "--device", amy_device});
@@ -54,7 +37,7 @@ TEST_CASE("a revoked device is refused, uploads nothing more and wipes its recor
   CHECK(sync.err.find("wiped") != std::string::npos);
   CHECK(site.ServerIds().size() == 1);  // the two unsynced records never left the tablet
 
-  std::string files = AllBytes(amy);
+  std::string files = AllFileBytes(amy);
   CHECK(files.find("Unsynced Alley") == std::string::npos);
   CHECK(files.find("Synced Lane") == std::string::npos);
   CHECK(files.find("street_brief") == std::string::npos);

@@ -48,7 +48,7 @@ TEST_CASE("a field worker logs, lists, shows, edits and deletes records offline"
   json rec = OkJson({"show", id, "--data", t.data(), "--json"});
   CHECK(rec["id"] == id);
   CHECK(rec["form"] == "outreach_contact");
-  CHECK(rec["form_version"] == 1);
+  CHECK(rec["form_version"] == 2);  // the latest version of the form
   CHECK(rec["org"] == "street_pastors");
   CHECK(rec["author"] == "amy");
   CHECK(rec["occurred_at"] == "2023-06-01T22:15:00+01:00");

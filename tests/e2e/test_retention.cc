@@ -15,16 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string AllBytes(const std::string& dir) {
-  std::string all;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
-}
-
 std::set<std::string> Listed(const std::string& device) {
   json listed = OkJson({"list", "--data", device, "--json"});  // kept: members of a temporary
   std::set<std::string> ids;                                   // would dangle in the loop
@@ -80,14 +70,14 @@ TEST_CASE("purge removes expired records everywhere and leaves the figures alone
   REQUIRE(dry.exit_code == 0);
   CHECK(dry.out.find("outreach_contact: 1 record occurred before") != std::string::npos);
   CHECK(dry.out.find("would be removed") != std::string::npos);
-  CHECK(AllBytes(site.dir / "central").find("Old private note") != std::string::npos);
+  CHECK(AllFileBytes(site.dir / "central").find("Old private note") != std::string::npos);
 
   CommandResult purge = SyncServer({"purge", "--data", site.dir / "central"});
   INFO("purge: " << purge.out << purge.err);
   REQUIRE(purge.exit_code == 0);
   CHECK(purge.out.find("removed 1 record;") != std::string::npos);
   // Nothing of it is left in the server's files; the recent record is untouched.
-  std::string server_bytes = AllBytes(site.dir / "central");
+  std::string server_bytes = AllFileBytes(site.dir / "central");
   CHECK(server_bytes.find("Old private note") == std::string::npos);
   CHECK(server_bytes.find("Recent note") != std::string::npos);
   // A second purge finds nothing more.
@@ -102,7 +92,7 @@ TEST_CASE("purge removes expired records everywhere and leaves the figures alone
     CHECK(ids.count(old_id) == 0);
     CHECK(ids.count(kept_id) == 1);
     CHECK(OkJson({"status", "--data", dev, "--json"})["pending_changes"] == 0);
-    CHECK(AllBytes(dev).find("Old private note") == std::string::npos);
+    CHECK(AllFileBytes(dev).find("Old private note") == std::string::npos);
   }
   CommandResult show = FieldClient({"show", old_id, "--data", ben});
   CHECK(show.exit_code != 0);

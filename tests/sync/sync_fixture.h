@@ -38,6 +38,10 @@ struct Device {
     sync::SyncEngine engine(store.get(), transport.get(), options);
     return engine.Sync(summary ? summary : &local);
   }
+  // The Authorization header this device sends.
+  std::string Bearer() const {
+    return "Bearer " + store->identity().device_id + "." + store->identity().secret;
+  }
   std::map<std::string, json> Visible() {
     std::vector<RecordState> states;
     REQUIRE(store->ListAllStates(&states).ok());
@@ -64,7 +68,7 @@ struct SyncFixture {
     std::string token = RandomSecret(16);
     REQUIRE(central
                 ->CreateToken(token, {user, org, role, SystemClock::Default()->NowMs() + 60000},
-                              SystemClock::Default()->NowMs())
+                              SystemClock::Default()->NowMs(), nullptr)
                 .ok());
     sync::Enrolment e;
     Status s = sync::Enrol(inprocess.get(), token, user + "-tablet", clock, &e);

@@ -10,10 +10,6 @@ using namespace beatbook::test;
 
 namespace {
 
-std::string BearerOf(const Device& d) {
-  return "Bearer " + d.store->identity().device_id + "." + d.store->identity().secret;
-}
-
 int FormsStatus(SyncFixture& f, const std::string& bearer) {
   return f.api->Handle({"GET", "/v1/forms", "", bearer}).status;
 }
@@ -23,9 +19,9 @@ int FormsStatus(SyncFixture& f, const std::string& bearer) {
 TEST_CASE("a rotated credential replaces the old one as soon as it is used") {
   SyncFixture f;
   Device d = f.Enrol("amy", "police", "field_worker");
-  std::string old_bearer = BearerOf(d);
+  std::string old_bearer = d.Bearer();
   REQUIRE(sync::SyncEngine(d.store.get(), d.transport.get()).RotateCredential().ok());
-  std::string new_bearer = BearerOf(d);
+  std::string new_bearer = d.Bearer();
   CHECK(new_bearer != old_bearer);
   CHECK(FormsStatus(f, new_bearer) == 200);
   CHECK(FormsStatus(f, old_bearer) == 401);
@@ -33,7 +29,7 @@ TEST_CASE("a rotated credential replaces the old one as soon as it is used") {
   std::string dir = d.store->dir();
   d.store.reset();
   REQUIRE(LocalStore::Open(dir, {}, &d.store).ok());
-  CHECK(BearerOf(d) == new_bearer);
+  CHECK(d.Bearer() == new_bearer);
   d.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
   CHECK(d.Sync().ok());
   std::vector<server::AuditEvent> events;
@@ -44,13 +40,13 @@ TEST_CASE("a rotated credential replaces the old one as soon as it is used") {
 TEST_CASE("a rotation whose reply is lost leaves the old credential working") {
   SyncFixture f;
   Device d = f.Enrol("amy", "police", "field_worker");
-  std::string old_bearer = BearerOf(d);
+  std::string old_bearer = d.Bearer();
   std::mt19937_64 rng(1);
   FaultRates lose_all;
   lose_all.lose_response = 1.0;
   FaultyTransport lossy(std::make_unique<InProcessTransport>(f.api.get()), &rng, lose_all);
   CHECK(sync::SyncEngine(d.store.get(), &lossy).RotateCredential().IsUnavailable());
-  CHECK(BearerOf(d) == old_bearer);  // it never heard the new secret
+  CHECK(d.Bearer() == old_bearer);  // it never heard the new secret
   CHECK(FormsStatus(f, old_bearer) == 200);
   CHECK(d.Sync().ok());
   // Trying again works, and only then is the old secret retired.
@@ -61,45 +57,47 @@ TEST_CASE("a rotation whose reply is lost leaves the old credential working") {
 TEST_CASE("a device stopped between keeping a new secret and using it carries on with it") {
   SyncFixture f;
   Device d = f.Enrol("amy", "police", "field_worker");
-  std::string old_bearer = BearerOf(d);
+  std::string old_bearer = d.Bearer();
   // The server issued a secret and the device kept it, then the tablet died.
   REQUIRE(f.central->StartRotation(d.store->identity().device_id, "the-new-secret", 0).ok());
   REQUIRE(d.store->SetSecret("the-new-secret").ok());
   CHECK(FormsStatus(f, old_bearer) == 200);  // still valid until the new one is used
   CHECK(d.Sync().ok());                      // the first use
   CHECK(FormsStatus(f, old_bearer) == 401);
-  CHECK(FormsStatus(f, BearerOf(d)) == 200);
+  CHECK(FormsStatus(f, d.Bearer()) == 200);
 }
 
 TEST_CASE("a credential older than 30 days is rotated by the next sync") {
   SyncFixture f;
   ManualClock clock(SystemClock::Default()->NowMs());
   Device d = f.Enrol("amy", "police", "field_worker", nullptr, &clock);
-  std::string first = BearerOf(d);
+  std::string first = d.Bearer();
   clock.Advance(29LL * 86'400'000);
   REQUIRE(d.Sync().ok());
-  CHECK(BearerOf(d) == first);  // not yet
+  CHECK(d.Bearer() == first);  // not yet
   clock.Advance(2LL * 86'400'000);
   REQUIRE(d.Sync().ok());
-  CHECK(BearerOf(d) != first);
+  CHECK(d.Bearer() != first);
   CHECK(FormsStatus(f, first) == 401);
-  CHECK(FormsStatus(f, BearerOf(d)) == 200);
+  CHECK(FormsStatus(f, d.Bearer()) == 200);
 }
 
 TEST_CASE("an enrolment token works once, and not after it expires") {
   SyncFixture f;
   std::int64_t now = SystemClock::Default()->NowMs();
-  REQUIRE(
-      f.central
-          ->CreateToken("expired-token", {"amy", "police", "field_worker", now - 1}, now - 60'000)
-          .ok());
+  REQUIRE(f.central
+              ->CreateToken("expired-token", {"amy", "police", "field_worker", now - 1},
+                            now - 60'000, nullptr)
+              .ok());
   sync::Enrolment e;
   Status s = sync::Enrol(f.inprocess.get(), "expired-token", "tablet", nullptr, &e);
   CHECK(s.code() == Status::Code::kUnauthenticated);
   CHECK(s.message().find("has expired") != std::string::npos);
 
-  REQUIRE(f.central->CreateToken("good-token", {"amy", "police", "field_worker", now + 60'000}, now)
-              .ok());
+  REQUIRE(
+      f.central
+          ->CreateToken("good-token", {"amy", "police", "field_worker", now + 60'000}, now, nullptr)
+          .ok());
   REQUIRE(sync::Enrol(f.inprocess.get(), "good-token", "tablet", nullptr, &e).ok());
   s = sync::Enrol(f.inprocess.get(), "good-token", "tablet 2", nullptr, &e);
   CHECK(s.message().find("already been used") != std::string::npos);
@@ -113,4 +111,48 @@ TEST_CASE("an enrolment token works once, and not after it expires") {
   REQUIRE(db.Prepare("SELECT count(*) FROM tokens WHERE hash = 'good-token'", &st).ok());
   REQUIRE(st.Step() == SqliteStmt::kRow);
   CHECK(st.ColumnInt(0) == 0);
+}
+
+TEST_CASE("a device whose new secret was replaced by another rotation falls back to the old one") {
+  SyncFixture f;
+  Device d = f.Enrol("amy", "police", "field_worker");
+  std::string old_bearer = d.Bearer();
+  // The device kept a new secret, but before it used it another rotation replaced it on the
+  // server (a second tablet process, or someone holding the old secret).
+  REQUIRE(f.central->StartRotation(d.store->identity().device_id, "secret-one", 0).ok());
+  REQUIRE(d.store->SetSecret("secret-one").ok());
+  REQUIRE(f.central->StartRotation(d.store->identity().device_id, "secret-two", 0).ok());
+  d.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
+  REQUIRE(d.Sync().ok());  // refused with secret-one, then fine with the old one
+  CHECK(d.Bearer() == old_bearer);
+  CHECK(d.store->previous_secret().empty());
+  CHECK(f.ServerRecords().size() == 1);
+}
+
+TEST_CASE("a failed automatic rotation does not stop the records going up") {
+  SyncFixture f;
+  ManualClock clock(SystemClock::Default()->NowMs());
+  Device d = f.Enrol("amy", "police", "field_worker", nullptr, &clock);
+  clock.Advance(31LL * 86'400'000);
+  d.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
+  // A transport that fails only the rotation request.
+  class NoRotate : public sync::Transport {
+   public:
+    explicit NoRotate(server::Api* api) : inner_(api) {}
+    Status Send(const sync::HttpRequest& r, sync::HttpResponse* out) override {
+      if (r.target == "/v1/rotate") return Status::Unavailable("injected: rotation unreachable");
+      return inner_.Send(r, out);
+    }
+
+   private:
+    InProcessTransport inner_;
+  };
+  NoRotate transport(f.api.get());
+  std::string before = d.Bearer();
+  sync::SyncSummary summary;
+  sync::SyncOptions options;
+  options.clock = &clock;
+  REQUIRE(sync::SyncEngine(d.store.get(), &transport, options).Sync(&summary).ok());
+  CHECK(summary.pushed == 1);
+  CHECK(d.Bearer() == before);  // tried again at the next sync
 }

@@ -15,10 +15,6 @@ struct Actor {
   std::string bearer;
 };
 
-std::string BearerOf(const Device& d) {
-  return "Bearer " + d.store->identity().device_id + "." + d.store->identity().secret;
-}
-
 // A change to one field of `stored`, stamped by `device_id` after every stamp it holds.
 nlohmann::json Correction(const RecordState& stored, const std::string& device_id,
                           const std::string& field, const nlohmann::json& value) {
@@ -128,7 +124,7 @@ TEST_CASE("every role against every endpoint and record scope") {
     std::string role = e.role;
     CAPTURE(role);
     Device d = f.Enrol(std::string("user-") + e.role, e.org, e.role);
-    std::string bearer = BearerOf(d);
+    std::string bearer = d.Bearer();
     const std::string dev = d.store->identity().device_id;
 
     CHECK(f.api->Handle({"GET", "/v1/forms", "", bearer}).status == 200);  // every role
@@ -203,8 +199,8 @@ TEST_CASE("a revoked device is refused on every endpoint, whatever its role") {
     CAPTURE(role);
     Device d = f.Enrol(std::string("user-") + role, "police", role);
     server::DeviceInfo info;
-    REQUIRE(f.central->RevokeDevice(d.store->identity().device_id, &info).ok());
-    std::string bearer = BearerOf(d);
+    REQUIRE(f.central->RevokeDevice(d.store->identity().device_id, &info, nullptr).ok());
+    std::string bearer = d.Bearer();
     for (auto [method, target, body] :
          std::vector<std::tuple<std::string, std::string, std::string>>{
              {"GET", "/v1/forms", ""},

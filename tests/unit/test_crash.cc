@@ -52,7 +52,8 @@ void CreateStore(const std::string& dir) {
   FormSet forms;
   REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
   std::unique_ptr<LocalStore> store;
-  REQUIRE(LocalStore::Create(dir, Identity{"amy", "police", "field_worker", "dev-a", "", "", "", ""},
+  REQUIRE(LocalStore::Create(dir,
+                             Identity{"amy", "police", "field_worker", "dev-a", "", "", "", ""},
                              forms, {}, &store)
               .ok());
 }

@@ -88,8 +88,9 @@ TEST_CASE("a store from a newer program is refused, not damaged") {
   REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
   {
     std::unique_ptr<LocalStore> store;
-    REQUIRE(LocalStore::Create(dir.path(), Identity{"a", "police", "field_worker", "d", "", "", "", ""},
-                               forms, {}, &store)
+    REQUIRE(LocalStore::Create(dir.path(),
+                               Identity{"a", "police", "field_worker", "d", "", "", "", ""}, forms,
+                               {}, &store)
                 .ok());
   }
   {

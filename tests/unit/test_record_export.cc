@@ -2,6 +2,7 @@
 // a spreadsheet shows as text.
 #include <doctest/doctest.h>
 
+#include "beatbook/csv.h"
 #include "beatbook/record_export.h"
 #include "support/process.h"
 
@@ -52,6 +53,12 @@ TEST_CASE("a record export withholds sensitive fields unless they are asked for"
   csv = RenderRecordsCsv(shown);
   // The formula is shown as text: a leading ' and the cell quoted for its quotes.
   CHECK(csv.find("\"'=HYPERLINK(\"\"http://x\"\")\"") != std::string::npos);
+  CHECK(CsvText("\xEF\xBC\x9D"
+                "1+1") ==
+        "'\xEF\xBC\x9D"
+        "1+1");  // a full-width =
+  CHECK(CsvText("-3 degrees") == "'-3 degrees");
+  CHECK(CsvText("plain") == "plain");
   json j = RecordsJson(shown);
   CHECK(j["rows"].size() == 2);
   CHECK(j["columns"].size() == shown.columns.size());

@@ -13,6 +13,9 @@ using namespace beatbook;
 TEST_CASE("a person key depends on the person and the partnership's secret, not on typing") {
   CHECK(NormaliseName("  Jane   O'Neill-Smith ") == "jane oneillsmith");
   CHECK(NormaliseName("JANE o'neill-smith") == "jane oneillsmith");
+  // What tablet keyboards type: a curly apostrophe, a no-break space, an accented capital.
+  CHECK(NormaliseName("Jane\xC2\xA0O\xE2\x80\x99Neill") == "jane oneill");
+  CHECK(NormaliseName("\xC3\x89lodie") == NormaliseName("\xC3\xA9lodie"));
   std::string a, b, c, d;
   REQUIRE(SubjectKey("secret-1", "Jane O'Neill", "1990-02-03", &a).ok());
   REQUIRE(SubjectKey("secret-1", " jane  oneill ", "1990-02-03", &b).ok());

@@ -140,8 +140,13 @@ class LocalStore {
   Status SetClockOffset(std::int64_t offset_ms);
   Status ReplaceForms(const FormSet& forms);
   Status SetIdentity(const Identity& identity);
-  // Keeps a new device credential (after the server issued it) and when it was issued.
+  // Keeps a new device credential (after the server issued it) and when it was issued. The
+  // credential it replaces is kept too, until ForgetPreviousSecret: if the server turns the new
+  // one down (a rotation it never completed), RestorePreviousSecret goes back to it.
   Status SetSecret(const std::string& secret);
+  const std::string& previous_secret() const { return previous_secret_; }
+  Status ForgetPreviousSecret();
+  Status RestorePreviousSecret();
   // When the current credential was issued (device clock, ms); 0 if unknown.
   Status CredentialSince(std::int64_t* at_ms);
 
@@ -155,6 +160,8 @@ class LocalStore {
  private:
   // Deletes a record, its outbox changes and rejections (inside the caller's transaction).
   Status ForgetRecord(const std::string& id);
+  // Leaves no deleted content in the files: checkpoint and empty the WAL, VACUUM, and again.
+  Status ScrubFreedContent();
   LocalStore() = default;
   Status Init(const std::string& dir, const LocalStoreOptions& options, bool create);
   Status Migrate(int max_version);
@@ -175,6 +182,7 @@ class LocalStore {
   const Clock* base_clock_ = nullptr;
   std::unique_ptr<OffsetClock> clock_;
   std::string dir_;
+  std::string previous_secret_;  // see SetSecret
 };
 
 }  // namespace beatbook

@@ -68,6 +68,9 @@ class SqliteDb {
   // committed transaction survives a power cut, foreign keys on and a busy timeout.
   Status Open(const std::string& path, bool create);
   Status Exec(const std::string& sql);
+  // Copies the WAL back into the database and empties it, so no old page image stays in the
+  // -wal file. Unavailable if another connection's reader kept it from finishing.
+  Status CheckpointTruncate();
   Status Prepare(const std::string& sql, SqliteStmt* out);
   // A statement prepared once and kept for the life of the connection (reset before it is
   // returned). For hot paths such as bulk logging and merging pushes.

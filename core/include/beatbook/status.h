@@ -54,6 +54,8 @@ class Status {
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
+  bool IsPermissionDenied() const { return code_ == Code::kPermissionDenied; }
+  bool IsUnauthenticated() const { return code_ == Code::kUnauthenticated; }
 
   // "invalid argument: field 'attendees': value -3 is below the minimum 0"
   std::string ToString() const;
