@@ -42,12 +42,18 @@ int RunEnrol(const InitOptions& o) {
   return kExitOk;
 }
 
+// The device's server, with its CA (or --ca) and the command's timeout and retries.
+bsync::CurlTransport TransportFor(const beatbook::LocalStore& store, const SyncOptions& o) {
+  const auto& id = store.identity();
+  return bsync::CurlTransport(id.server_url,
+                              {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L});
+}
+
 int RunSync(const SyncOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   const auto& id = store->identity();
-  bsync::CurlOptions curl{o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L};
-  bsync::CurlTransport transport(id.server_url, curl);
+  bsync::CurlTransport transport = TransportFor(*store, o);
   bsync::SyncEngine engine(store.get(), &transport);
   bool tty = !o.as_json && ::isatty(STDERR_FILENO);
   bsync::ProgressFn progress;
@@ -86,8 +92,7 @@ int RunRotate(const SyncOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   const auto& id = store->identity();
-  bsync::CurlOptions curl{o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L};
-  bsync::CurlTransport transport(id.server_url, curl);
+  bsync::CurlTransport transport = TransportFor(*store, o);
   if (Status s = bsync::SyncEngine(store.get(), &transport).RotateCredential(); !s.ok()) {
     return Fail(s);
   }

@@ -19,12 +19,12 @@ namespace beatbook::server {
 
 using nlohmann::json;
 
-namespace {
-
 int Fail(const std::string& message) {
   std::cerr << "sync_server: " << message << "\n";
   return 1;
 }
+
+namespace {
 
 std::string SchemaDir(const std::string& flag) {
   if (!flag.empty()) return flag;

@@ -69,6 +69,8 @@ struct AuditOptions {
 int RunAudit(const AuditOptions& o);
 
 class CentralStore;
+// Prints "sync_server: MESSAGE" to stderr; returns exit code 1.
+int Fail(const std::string& message);
 // Who runs a command on the server machine (the login name; under sudo, the invoking user).
 std::string OperatorName();
 // Appends an operator's action (role "operator", no device) to the audit log.

@@ -34,35 +34,31 @@ Status AuditOperator(CentralStore* store, const std::string& action, json detail
 }
 
 int RunExport(const ExportOptions& o) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "sync_server: " << message << "\n";
-    return 1;
-  };
   if (o.format != "csv" && o.format != "json")
-    return fail("--format '" + o.format + "' is not csv or json");
+    return Fail("--format '" + o.format + "' is not csv or json");
   RecordExportRequest req;
   req.form = o.form;
   if (o.fy != 0) req.fy = o.fy;
   if (!o.quarter.empty()) {
     int q = QuarterNumber(o.quarter);
-    if (q == 0) return fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
+    if (q == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
     req.quarter = q;
   }
   req.org = o.org;
   req.include_sensitive = o.include_sensitive;
   req.reason = o.reason;
   if (!o.reason.empty() && !o.include_sensitive) {
-    return fail("--reason is for --include-sensitive; without it no sensitive field is exported");
+    return Fail("--reason is for --include-sensitive; without it no sensitive field is exported");
   }
   FormSet forms;
   std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
-  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return fail(s.message());
+  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
   std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return fail(s.message());
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
   RecordTable table;
   AuditEvent who{0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "", "", {}};
   if (Status s = ExportRecords(store.get(), forms, req, who, &table); !s.ok()) {
-    return fail(s.message());
+    return Fail(s.message());
   }
   std::string text = o.format == "csv" ? RenderRecordsCsv(table) : RecordsJson(table).dump() + "\n";
   if (o.out.empty()) {
@@ -70,7 +66,7 @@ int RunExport(const ExportOptions& o) {
   } else {
     std::ofstream file(o.out, std::ios::binary);
     file << text;
-    if (!file.flush()) return fail("cannot write " + o.out);
+    if (!file.flush()) return Fail("cannot write " + o.out);
     std::cerr << "wrote " << table.rows.size() << " records to " << o.out << "\n";
   }
   if (!table.withheld.empty()) {
@@ -91,18 +87,14 @@ int RunAudit(const AuditOptions& o) {
   if (!o.since.empty()) {
     std::string since = o.since.size() == 10 ? o.since + "T00:00:00Z" : o.since;
     if (Status s = ParseIsoDateTime(since, &query.since_ms); !s.ok()) {
-      std::cerr << "sync_server: --since '" << o.since << "': " << s.message() << "\n";
-      return 1;
+      return Fail("--since '" + o.since + "': " + s.message());
     }
   }
   std::unique_ptr<SqliteCentralStore> store;
   std::vector<AuditEvent> events;
   Status s = SqliteCentralStore::Open(o.data, &store);
   if (s.ok()) s = store->ReadAudit(query, &events);
-  if (!s.ok()) {
-    std::cerr << "sync_server: " << s.message() << "\n";
-    return 1;
-  }
+  if (!s.ok()) return Fail(s.message());
   if (o.as_json) {
     json out = {{"events", json::array()}};
     for (const auto& e : events) {

@@ -12,21 +12,17 @@
 namespace beatbook::server {
 
 int RunPurge(const PurgeOptions& o) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "sync_server: " << message << "\n";
-    return 1;
-  };
   std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
   FormSet forms;
-  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return fail(s.message());
+  if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
   std::vector<RetentionRule> rules;
   std::string policy = o.policy.empty() ? schema + "/retention.json" : o.policy;
-  if (Status s = LoadRetention(policy, forms, &rules); !s.ok()) return fail(s.message());
+  if (Status s = LoadRetention(policy, forms, &rules); !s.ok()) return Fail(s.message());
   std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return fail(s.message());
+  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
   std::int64_t now = SystemClock::Default()->NowMs();
   PurgePlan plan;
-  if (Status s = PlanPurge(store.get(), rules, now, &plan); !s.ok()) return fail(s.message());
+  if (Status s = PlanPurge(store.get(), rules, now, &plan); !s.ok()) return Fail(s.message());
 
   for (const auto& rule : rules) {
     std::int64_t n = plan.by_form.count(rule.form) ? plan.by_form.at(rule.form) : 0;
@@ -46,7 +42,7 @@ int RunPurge(const PurgeOptions& o) {
                    "purge",
                    {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}}};
   if (Status s = store->PurgeRecords(plan.ids, now - tunables::kBatchReplyKeepMs, audit); !s.ok()) {
-    return fail(s.message());
+    return Fail(s.message());
   }
   std::size_t n = plan.ids.size();
   std::cout << "removed " << n << " record" << (n == 1 ? "" : "s")
