@@ -7,6 +7,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
 "$root/scripts/build.sh" "$build" >/dev/null
+# Device stores' key files (devices without PINs) go here, not into the account's home.
+BEATBOOK_KEY_DIR="$(mktemp -d)"
+export BEATBOOK_KEY_DIR
+trap 'rm -rf "$BEATBOOK_KEY_DIR"' EXIT
 echo "Beatbook benchmarks on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| figure | measured | target | vs raw SQLite insert |"

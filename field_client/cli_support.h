@@ -23,8 +23,22 @@ enum ExitCode {
 int Fail(const beatbook::Status& s);
 int Fail(const std::string& message);
 
-// Opens the device store in `dir`.
+// Opens the device store in `dir`. On a tablet set up with PINs, signs in the worker whose PIN
+// ReadPin gives (beatbook/shared_tablet.h); a device without PINs opens unattended.
 beatbook::Status OpenStore(const std::string& dir, std::unique_ptr<beatbook::LocalStore>* out);
+
+// A worker's PIN: $FIELD_CLIENT_PIN if set, else asked on the terminal without echo (twice if
+// `confirm`). FailedPrecondition if there is neither.
+beatbook::Status ReadPin(const std::string& prompt, bool confirm, std::string* pin);
+// Whether `init` sets up a worker with a PIN: with --pin, or FIELD_CLIENT_PIN set.
+bool InitWantsPin(bool pin_flag);
+// Before `init` does anything irreversible: reads the new worker's PIN if there is to be one
+// (*pin stays empty for a device without PINs) and checks the store can be made in `dir`.
+beatbook::Status PrepareNewStore(const std::string& dir, bool pin_flag, std::string* pin);
+// Makes the store: a new worker on a PIN tablet if `pin` is set, else a device without PINs.
+beatbook::Status CreateStore(const std::string& dir, const std::string& pin,
+                             const beatbook::Identity& identity, const beatbook::FormSet& forms,
+                             std::unique_ptr<beatbook::LocalStore>* out);
 
 // The schema directory: --schema if given, else $BEATBOOK_SCHEMA, else the one built in.
 std::string SchemaDir(const std::string& flag);

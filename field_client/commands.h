@@ -14,6 +14,7 @@ struct InitOptions {
   std::string server, token;    // enrolment
   std::string ca;
   std::string device_name;
+  bool pin = false;  // sign this worker in with a PIN (also when FIELD_CLIENT_PIN is set)
 };
 int RunInit(const InitOptions& o);
 // init --server --token: enrolment (commands_sync.cc).

@@ -82,8 +82,11 @@ int RunInit(const InitOptions& o) {
     return Fail("role '" + o.role +
                 "' is not one of field_worker, partner_lead, coordinator, admin");
   }
+  std::string pin;
+  Status s = PrepareNewStore(o.data, o.pin, &pin);
+  if (!s.ok()) return Fail(s);
   beatbook::FormSet forms;
-  Status s = beatbook::FormSet::LoadDir(SchemaDir(o.schema), &forms);
+  s = beatbook::FormSet::LoadDir(SchemaDir(o.schema), &forms);
   if (!s.ok()) return Fail(s);
   const auto* orgs = forms.List("org");
   if (orgs) {
@@ -97,10 +100,11 @@ int RunInit(const InitOptions& o) {
   id.role = o.role;
   id.device_id = "dev-" + beatbook::NewUuid();
   std::unique_ptr<beatbook::LocalStore> store;
-  s = beatbook::LocalStore::Create(o.data, id, forms, {}, &store);
+  s = CreateStore(o.data, pin, id, forms, &store);
   if (!s.ok()) return Fail(s);
   std::cout << "created stand-alone store in " << o.data << " for " << o.user << " (" << o.org
-            << ", " << o.role << "), device " << id.device_id << "\n";
+            << ", " << o.role << "), device " << id.device_id
+            << (pin.empty() ? "" : ", signing in with a PIN") << "\n";
   return kExitOk;
 }
 

@@ -19,13 +19,16 @@ int RunEnrol(const InitOptions& o) {
   if (!o.user.empty() || !o.org.empty() || !o.role.empty()) {
     return Fail("with --token the identity comes from the token; drop --user, --org and --role");
   }
+  std::string pin;
+  Status s = PrepareNewStore(o.data, o.pin, &pin);
+  if (!s.ok()) return Fail(s);
   std::unique_ptr<beatbook::LocalStore> existing;
-  if (beatbook::LocalStore::Open(o.data, {}, &existing).ok()) {
+  if (pin.empty() && beatbook::LocalStore::Open(o.data, {}, &existing).ok()) {
     return Fail("a device store already exists in " + o.data);
   }
   bsync::CurlTransport transport(o.server, {o.ca, -1});
   bsync::Enrolment enrolment;
-  Status s = bsync::Enrol(&transport, o.token, o.device_name, nullptr, &enrolment);
+  s = bsync::Enrol(&transport, o.token, o.device_name, nullptr, &enrolment);
   if (!s.ok()) return Fail(s);
   beatbook::FormSet forms;
   s = beatbook::FormSet::FromJson(enrolment.forms, &forms);
@@ -33,12 +36,13 @@ int RunEnrol(const InitOptions& o) {
   enrolment.identity.server_url = o.server;
   enrolment.identity.ca_file = o.ca;
   std::unique_ptr<beatbook::LocalStore> store;
-  s = beatbook::LocalStore::Create(o.data, enrolment.identity, forms, {}, &store);
+  s = CreateStore(o.data, pin, enrolment.identity, forms, &store);
   if (s.ok()) s = store->SetClockOffset(enrolment.clock_offset_ms);
   if (!s.ok()) return Fail(s);
   const auto& id = enrolment.identity;
   std::cout << "enrolled device " << id.device_id << " for " << id.user << " (" << id.org << ", "
-            << id.role << ") with " << o.server << "\n";
+            << id.role << ") with " << o.server << (pin.empty() ? "" : ", signing in with a PIN")
+            << "\n";
   return kExitOk;
 }
 

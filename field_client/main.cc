@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   c_init->add_option("--token", init.token, "one-time enrolment token");
   c_init->add_option("--ca", init.ca, "CA certificate file to trust for the server");
   c_init->add_option("--device-name", init.device_name, "a label for this device");
+  c_init->add_flag("--pin", init.pin,
+                   "a shared tablet: this worker signs in with a PIN (from FIELD_CLIENT_PIN or "
+                   "asked); set when FIELD_CLIENT_PIN is set");
   c_init->callback([&] { rc = RunInit(init); });
 
   std::string data;

@@ -14,6 +14,9 @@ rm -rf "$work"
 mkdir -p "$work"
 
 say() { printf '\n== %s ==\n' "$*"; }
+# Devices without PINs keep their store keys outside their data (in the account's home by
+# default); the demo keeps them in its own folder.
+export BEATBOOK_KEY_DIR="$work/keys"
 
 say "starting sync_server on 127.0.0.1 (embedded SQLite store in demo/central)"
 "$ss" serve --data "$work/central" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.err" &
@@ -80,6 +83,21 @@ for qv in Q1:3 Q2:5 Q3:2; do
 done
 "$fc" status --data "$work/amy"
 
+say "a tablet shared by the night shift: two Street Pastors, each signing in with a PIN"
+for worker in pat:4821 quinn:7356; do
+  token=$("$ss" token --data "$work/central" --user "${worker%:*}" --org street_pastors \
+    --role field_worker)
+  FIELD_CLIENT_PIN=${worker#*:} "$fc" init --data "$work/night_tablet" --server "$url" \
+    --token "$token"
+  FIELD_CLIENT_PIN=${worker#*:} "$fc" log --data "$work/night_tablet" outreach_contact \
+    --occurred-at 2023-09-09T23:30:00+01:00 --set place="St George's Street" \
+    --set age_band=25_34 --set issues=vulnerable_nte --set support_given=safe_escort \
+    --set safeguarding_concern=no >/dev/null
+done
+FIELD_CLIENT_PIN=0000 "$fc" list --data "$work/night_tablet" || true  # a wrong PIN opens nothing
+echo "store files hold no record text: $(grep -rc "St George" "$work/night_tablet" | \
+  awk -F: '{n += $2} END {print n + 0}') matches"
+
 say "syncing every device"
 for dev in amy omar pc_jones sam hana cleo; do
   printf '%-9s ' "$dev"
@@ -87,6 +105,7 @@ for dev in amy omar pc_jones sam hana cleo; do
 done
 say "a second sync is a no-op"
 "$fc" sync --data "$work/amy"
+for pin in 4821 7356; do FIELD_CLIENT_PIN=$pin "$fc" sync --data "$work/night_tablet"; done
 
 say "enrolled devices (sync_server devices)"
 "$ss" devices --data "$work/central"

@@ -13,6 +13,7 @@ packages=(
   libcli11-dev                                   # command-line parsing
   libxlsxwriter-dev                              # the quarterly return as an Excel workbook
   doctest-dev                                    # unit and end-to-end tests
+  libsodium-dev                                  # device store encryption: XChaCha20-Poly1305, Argon2id PIN keys
   openssl                                        # tests: a CA and server certificates for TLS
 )
 

@@ -5,6 +5,7 @@
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
+#include "beatbook/key_files.h"
 #include "beatbook/migrations.h"
 #include "beatbook/record_rows.h"
 #include "beatbook/tunables.h"
@@ -125,9 +126,14 @@ Status LocalStore::Create(const std::string& dir, const Identity& identity, cons
   if (ec) return Status::IoError("cannot create directory " + dir + ": " + ec.message());
   std::unique_ptr<LocalStore> store(new LocalStore);
   BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/true));
+  BB_RETURN_IF_ERROR(store->SetUpKey(options, /*create=*/true));
   SqliteTransaction txn(&store->db_);
   BB_RETURN_IF_ERROR(txn.Begin());
-  BB_RETURN_IF_ERROR(store->PutMeta("identity", IdentityToJson(identity).dump()));
+  if (!store->store_id_.empty()) BB_RETURN_IF_ERROR(store->PutMeta("store_id", store->store_id_));
+  if (store->key_) {
+    BB_RETURN_IF_ERROR(store->PutSealedMeta("key_check", "beatbook"));
+  }
+  BB_RETURN_IF_ERROR(store->PutSealedMeta("identity", IdentityToJson(identity).dump()));
   BB_RETURN_IF_ERROR(store->PutMeta("forms", forms.ToJson().dump()));
   BB_RETURN_IF_ERROR(store->PutMeta("hlc_last", "0"));
   BB_RETURN_IF_ERROR(store->PutMeta("clock_offset_ms", "0"));
@@ -154,6 +160,7 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
     store->ScrubFreedContent().ok();
     return WipedStoreError(dir, wiped);
   }
+  BB_RETURN_IF_ERROR(store->SetUpKey(options, /*create=*/false));
   BB_RETURN_IF_ERROR(store->LoadMeta());
   *out = std::move(store);
   return Status::OK();
@@ -177,14 +184,123 @@ Status LocalStore::Migrate(int max_version) {
   return ApplyMigrations(&db_, DeviceMigrations(), current, max_version, "device store " + dir_);
 }
 
+Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
+  std::int64_t version = 0;
+  {
+    SqliteStmt st;  // finalised here: VACUUM, in EncryptPlainContent, needs no open statements
+    BB_RETURN_IF_ERROR(db_.Prepare("PRAGMA user_version", &st));
+    st.Step();
+    version = st.ColumnInt(0);
+  }
+  if (version < kFirstEncryptedVersion) return Status::OK();  // test hook: a plain store
+  std::string check;
+  bool encrypted = !create && GetMeta("key_check", &check).ok();
+  if (options.key) {
+    key_ = options.key;
+  } else if (encrypted) {
+    BB_RETURN_IF_ERROR(GetMeta("store_id", &store_id_));
+    auto key = std::make_shared<DataKey>();
+    BB_RETURN_IF_ERROR(LoadDeviceKey(store_id_, key.get()));
+    key_ = std::move(key);
+  } else {
+    // A new store, or one from before encryption, on a device without PINs: a new key, kept
+    // outside the directory.
+    store_id_ = NewUuid();
+    auto key = std::make_shared<DataKey>(DataKey::Generate());
+    BB_RETURN_IF_ERROR(SaveDeviceKey(store_id_, *key));
+    key_ = std::move(key);
+  }
+  if (create) return Status::OK();
+  if (!encrypted) return EncryptPlainContent();
+  std::string plain;
+  if (!key_->Open(check, "meta:key_check", &plain).ok()) {
+    return Status::PermissionDenied("the key given does not open the device store in " + dir_);
+  }
+  return Status::OK();
+}
+
+Status LocalStore::EncryptPlainContent() {
+  {
+    SqliteTransaction txn(&db_);
+    BB_RETURN_IF_ERROR(txn.Begin());
+    // Each table's rows are read first, then rewritten: SQLite must not update a table while a
+    // statement is still reading it.
+    struct Row {
+      std::string key, context_id, text;
+    };
+    auto reseal = [&](const char* select, const char* update, const char* context) -> Status {
+      std::vector<Row> rows;
+      SqliteStmt read;
+      BB_RETURN_IF_ERROR(db_.Prepare(select, &read));
+      SqliteStmt::StepResult r;
+      while ((r = read.Step()) == SqliteStmt::kRow) {
+        rows.push_back({read.ColumnText(0), read.ColumnText(1), read.ColumnText(2)});
+      }
+      if (r != SqliteStmt::kDone) return read.LastError();
+      SqliteStmt write;
+      BB_RETURN_IF_ERROR(db_.Prepare(update, &write));
+      for (const Row& row : rows) {
+        write.BindBlob(1, Seal(row.text, context + row.context_id));
+        write.Bind(2, row.key);
+        BB_RETURN_IF_ERROR(write.Run());
+      }
+      return Status::OK();
+    };
+    BB_RETURN_IF_ERROR(reseal("SELECT id, id, state FROM records",
+                              "UPDATE records SET state = ? WHERE id = ?", "record:"));
+    BB_RETURN_IF_ERROR(reseal("SELECT seq, record_id, change FROM outbox",
+                              "UPDATE outbox SET change = ? WHERE seq = ?", "change:"));
+    BB_RETURN_IF_ERROR(reseal("SELECT change_id, change_id, reason FROM rejections",
+                              "UPDATE rejections SET reason = ? WHERE change_id = ?",
+                              "rejection:"));
+    BB_RETURN_IF_ERROR(
+        reseal("SELECT key, key, value FROM meta WHERE key IN "
+               "('identity', 'previous_secret')",
+               "UPDATE meta SET value = ? WHERE key = ?", "meta:"));
+    if (!store_id_.empty()) BB_RETURN_IF_ERROR(PutMeta("store_id", store_id_));
+    BB_RETURN_IF_ERROR(PutSealedMeta("key_check", "beatbook"));
+    BB_FAULT_POINT("store.encrypt.before_commit");
+    BB_RETURN_IF_ERROR(txn.Commit());
+  }
+  // The plain copies are now free pages (overwritten: secure_delete) and WAL frames: empty it.
+  return ScrubFreedContent();
+}
+
+std::string LocalStore::Seal(std::string_view plain, const std::string& context) const {
+  return key_ ? key_->Seal(plain, context) : std::string(plain);
+}
+
+Status LocalStore::Unseal(const std::string& stored, const std::string& context,
+                          std::string* plain) const {
+  if (!key_) {
+    *plain = stored;
+    return Status::OK();
+  }
+  return key_->Open(stored, context, plain);
+}
+
+Status LocalStore::GetSealedMeta(const std::string& key, std::string* value) {
+  std::string stored;
+  BB_RETURN_IF_ERROR(GetMeta(key, &stored));
+  return Unseal(stored, "meta:" + key, value);
+}
+
+Status LocalStore::PutSealedMeta(const std::string& key, const std::string& value) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st));
+  st->Bind(1, key);
+  st->BindBlob(2, Seal(value, "meta:" + key));
+  return st->Run();
+}
+
 Status LocalStore::LoadMeta() {
   std::string text;
-  BB_RETURN_IF_ERROR(GetMeta("identity", &text));
+  BB_RETURN_IF_ERROR(GetSealedMeta("identity", &text));
   try {
     identity_ = IdentityFromJson(json::parse(text));
     BB_RETURN_IF_ERROR(GetMeta("forms", &text));
     BB_RETURN_IF_ERROR(FormSet::FromJson(json::parse(text), &forms_));
-    previous_secret_ = GetMeta("previous_secret", &text).ok() ? text : "";
+    previous_secret_ = GetSealedMeta("previous_secret", &text).ok() ? text : "";
     BB_RETURN_IF_ERROR(GetMeta("clock_offset_ms", &text));
     clock_ = std::make_unique<OffsetClock>(base_clock_, std::stoll(text));
   } catch (const std::exception& e) {
@@ -222,7 +338,17 @@ Status LocalStore::ReadHlc(HlcStamp* last) {
 }
 
 Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* found) {
-  return LoadStoredState(&db_, id, out, found);
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT state FROM records WHERE id = ?", &st));
+  st->Bind(1, id);
+  auto r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  *found = r == SqliteStmt::kRow;
+  if (!*found) return Status::OK();
+  std::string stored = st->ColumnText(0), text;
+  st->Reset();
+  BB_RETURN_IF_ERROR(Unseal(stored, "record:" + id, &text));
+  return ParseStoredState(text, out);
 }
 
 Status LocalStore::WriteState(const RecordState& state) {
@@ -242,7 +368,7 @@ Status LocalStore::WriteState(const RecordState& state, const std::string& state
   st->Bind(3, std::int64_t{state.IsDeleted() ? 1 : 0});
   st->Bind(4, state.OccurredAt());
   st->Bind(5, occurred_ms);
-  st->Bind(6, state_json);
+  st->BindBlob(6, Seal(state_json, "record:" + state.id));
   return st->Run();
 }
 
@@ -256,7 +382,7 @@ Status LocalStore::AppendOutbox(const std::string& record_id, const std::string&
       db_.Cached("INSERT INTO outbox(change_id, record_id, change) VALUES(?, ?, ?)", &st));
   st->Bind(1, NewUuid());
   st->Bind(2, record_id);
-  st->Bind(3, change_json);
+  st->BindBlob(3, Seal(change_json, "change:" + record_id));
   return st->Run();
 }
 
@@ -486,22 +612,22 @@ Status LocalStore::Get(const std::string& id, RecordState* out) {
   return Status::OK();
 }
 
-namespace {
-Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) {
+Status LocalStore::ReadStates(SqliteStmt* st, std::vector<RecordState>* out) const {
   SqliteStmt::StepResult r;
+  std::string text;
   while ((r = st->Step()) == SqliteStmt::kRow) {
     RecordState state;
-    BB_RETURN_IF_ERROR(ParseStoredState(st->ColumnText(0), &state));
+    BB_RETURN_IF_ERROR(Unseal(st->ColumnText(1), "record:" + st->ColumnText(0), &text));
+    BB_RETURN_IF_ERROR(ParseStoredState(text, &state));
     out->push_back(std::move(state));
   }
   return r == SqliteStmt::kDone ? Status::OK() : st->LastError();
 }
-}  // namespace
 
 Status LocalStore::List(const std::string& form, std::vector<RecordState>* out) {
   SqliteStmt st;
   BB_RETURN_IF_ERROR(
-      db_.Prepare("SELECT state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
+      db_.Prepare("SELECT id, state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
                   "ORDER BY occurred_ms, id",
                   &st));
   st.Bind(1, form);
@@ -510,7 +636,7 @@ Status LocalStore::List(const std::string& form, std::vector<RecordState>* out) 
 
 Status LocalStore::ListAllStates(std::vector<RecordState>* out) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records ORDER BY id", &st));
+  BB_RETURN_IF_ERROR(db_.Prepare("SELECT id, state FROM records ORDER BY id", &st));
   return ReadStates(&st, out);
 }
 
@@ -536,7 +662,10 @@ Status LocalStore::Rejections(std::vector<Rejection>* out) {
       "SELECT change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms, change_id", &st));
   SqliteStmt::StepResult r;
   while ((r = st.Step()) == SqliteStmt::kRow) {
-    out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnInt(3)});
+    Rejection rejection{st.ColumnText(0), st.ColumnText(1), "", st.ColumnInt(3)};
+    BB_RETURN_IF_ERROR(
+        Unseal(st.ColumnText(2), "rejection:" + rejection.change_id, &rejection.reason));
+    out->push_back(std::move(rejection));
   }
   return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
 }
@@ -556,6 +685,8 @@ Status LocalStore::Wipe() {
     BB_RETURN_IF_ERROR(txn.Commit());
   }
   identity_.secret.clear();
+  // Nothing is left for the key to open; without it, no copy of the old files opens either.
+  if (!store_id_.empty()) DeleteDeviceKey(store_id_);
   return ScrubFreedContent();
 }
 
@@ -578,7 +709,11 @@ Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bo
     e.seq = st->ColumnInt(0);
     e.change_id = st->ColumnText(1);
     e.record_id = st->ColumnText(2);
-    e.change_json = st->ColumnText(3);
+    Status opened = Unseal(st->ColumnText(3), "change:" + e.record_id, &e.change_json);
+    if (!opened.ok()) {
+      st->Reset();
+      return opened;
+    }
     if (e.change_json.size() < 2 || e.change_json.front() != '{' || e.change_json.back() != '}') {
       st->Reset();
       return Status::Corruption("outbox change " + std::to_string(e.seq) + " is unreadable");
@@ -619,7 +754,7 @@ Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
   for (const auto& r : rejected) {
     ins->Bind(1, r.change_id);
     ins->Bind(2, r.record_id);
-    ins->Bind(3, r.reason);
+    ins->BindBlob(3, Seal(r.reason, "rejection:" + r.change_id));
     ins->Bind(4, r.at_ms);
     BB_RETURN_IF_ERROR(ins->Run());
   }
@@ -692,8 +827,8 @@ Status LocalStore::SetSecret(const std::string& secret) {
   BB_RETURN_IF_ERROR(txn.Begin());
   Identity updated = identity_;
   updated.secret = secret;
-  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(updated).dump()));
-  BB_RETURN_IF_ERROR(PutMeta("previous_secret", identity_.secret));
+  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(updated).dump()));
+  BB_RETURN_IF_ERROR(PutSealedMeta("previous_secret", identity_.secret));
   BB_RETURN_IF_ERROR(PutMeta("credential_ms", std::to_string(base_clock_->NowMs())));
   BB_RETURN_IF_ERROR(txn.Commit());
   previous_secret_ = identity_.secret;
@@ -715,7 +850,7 @@ Status LocalStore::RestorePreviousSecret() {
   BB_RETURN_IF_ERROR(txn.Begin());
   Identity restored = identity_;
   restored.secret = previous_secret_;
-  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(restored).dump()));
+  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(restored).dump()));
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
   BB_RETURN_IF_ERROR(st->Run());
@@ -733,7 +868,7 @@ Status LocalStore::CredentialSince(std::int64_t* at_ms) {
 }
 
 Status LocalStore::SetIdentity(const Identity& identity) {
-  BB_RETURN_IF_ERROR(PutMeta("identity", IdentityToJson(identity).dump()));
+  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(identity).dump()));
   identity_ = identity;
   return Status::OK();
 }

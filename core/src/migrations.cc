@@ -56,6 +56,12 @@ const std::vector<std::string>& DeviceMigrations() {
          WHERE occurred_at <> '' AND julianday(occurred_at) IS NOT NULL;
         CREATE INDEX records_by_time ON records(deleted, occurred_ms);
       )sql",
+      // 3: content encrypted at rest. LocalStore seals the rows in C++ (EncryptPlainContent);
+      // this step only raises the version, so that older programs refuse the store instead of
+      // reading sealed bytes as JSON.
+      R"sql(
+        SELECT 1;
+      )sql",
   };
   return kMigrations;
 }

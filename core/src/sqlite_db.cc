@@ -38,6 +38,9 @@ SqliteStmt& SqliteStmt::operator=(SqliteStmt&& other) noexcept {
 void SqliteStmt::Bind(int index, const std::string& text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
+void SqliteStmt::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+}
 void SqliteStmt::Bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 void SqliteStmt::Bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
 void SqliteStmt::BindNull(int index) { sqlite3_bind_null(stmt_, index); }

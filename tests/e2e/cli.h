@@ -14,6 +14,12 @@ inline CommandResult FieldClient(std::vector<std::string> args, const std::strin
   return Run(args, input);
 }
 
+// field_client run by the worker whose PIN is `pin` on a shared tablet (FIELD_CLIENT_PIN).
+inline CommandResult FieldClientWithPin(const std::string& pin, std::vector<std::string> args) {
+  args.insert(args.begin(), FieldClientBin());
+  return Run(args, "", {{"FIELD_CLIENT_PIN", pin}});
+}
+
 inline CommandResult SyncServer(std::vector<std::string> args) {
   args.insert(args.begin(), SyncServerBin());
   return Run(args);

@@ -14,6 +14,14 @@
 // - Stamps are issued by a hybrid logical clock persisted in the store, so they increase across
 //   restarts and across processes sharing the store, even if the wall clock goes backwards.
 //
+// Encryption at rest: record states, outbox changes, rejection reasons and the device's identity
+// (its credential and the partnership's person-key secret among them) are sealed with the store's
+// DataKey (beatbook/data_key.h). Ids, form names, the deleted flag and occurred_at stay readable,
+// for queries: they are metadata, not content. The key comes from LocalStoreOptions::key (a
+// worker's PIN unwrapped it, beatbook/shared_tablet.h) or, for a device without PINs, from a key
+// file outside the directory (beatbook/key_files.h). A store made before encryption is encrypted
+// in place the first time it is opened.
+//
 // Threads: a LocalStore is not thread-safe; use one per thread. Several processes may open the same
 // directory; SQLite serialises their writes.
 #pragma once
@@ -22,11 +30,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "beatbook/clock.h"
+#include "beatbook/data_key.h"
 #include "beatbook/form.h"
 #include "beatbook/record.h"
 #include "beatbook/sqlite_db.h"
@@ -48,7 +58,11 @@ struct Identity {
 
 struct LocalStoreOptions {
   const Clock* clock = nullptr;  // nullptr: the system clock
-  // Test hook: migrate the schema only up to this version (0 = latest).
+  // The store's data key. nullptr: a device without PINs, whose key is in a key file outside the
+  // directory, made by Create and found by Open.
+  std::shared_ptr<const DataKey> key;
+  // Test hook: migrate the schema only up to this version (0 = latest). Below version 3 the store
+  // is not encrypted, as stores made before encryption were.
   int max_schema_version = 0;
 };
 
@@ -92,7 +106,8 @@ struct StoreSummary {
 
 class LocalStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
+  static constexpr int kFirstEncryptedVersion = 3;
 
   // Creates a new store in `dir` (made if missing; must not already hold a store).
   static Status Create(const std::string& dir, const Identity& identity, const FormSet& forms,
@@ -154,7 +169,8 @@ class LocalStore {
   // (unsynced ones included: they are never uploaded), rejection and the device credential, with
   // the freed pages overwritten (secure_delete), then empties the WAL and compacts the file so
   // no record content stays on disk. Only the device id, user and time of the wipe are kept, to
-  // tell whoever opens the store next. The store is unusable afterwards: close it.
+  // tell whoever opens the store next. A device without PINs also loses its key file. The store
+  // is unusable afterwards: close it.
   Status Wipe();
 
  private:
@@ -168,7 +184,21 @@ class LocalStore {
   Status LoadMeta();
   Status GetMeta(const std::string& key, std::string* value);
   Status PutMeta(const std::string& key, const std::string& value);
+  // Meta values that are secrets (the identity holds the credential), sealed like records.
+  Status GetSealedMeta(const std::string& key, std::string* value);
+  Status PutSealedMeta(const std::string& key, const std::string& value);
+
+  // Encryption (see the top of this file). Without a key (a pre-encryption schema, only through
+  // the max_schema_version test hook) texts are stored as they are.
+  std::string Seal(std::string_view plain, const std::string& context) const;
+  Status Unseal(const std::string& stored, const std::string& context, std::string* plain) const;
+  // Finds the key (Open) or makes it (Create), and checks it opens this store.
+  Status SetUpKey(const LocalStoreOptions& options, bool create);
+  // A store from before encryption: seals every content row in place, in one transaction.
+  Status EncryptPlainContent();
   Status LoadState(const std::string& id, RecordState* out, bool* found);
+  // Parses the rows (id, sealed state) `st` yields.
+  Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) const;
   Status WriteState(const RecordState& state);
   Status WriteState(const RecordState& state, const std::string& state_json);
   Status AppendOutbox(const RecordState& change);
@@ -183,6 +213,8 @@ class LocalStore {
   std::unique_ptr<OffsetClock> clock_;
   std::string dir_;
   std::string previous_secret_;  // see SetSecret
+  std::shared_ptr<const DataKey> key_;
+  std::string store_id_;  // names the key file of a device without PINs; empty otherwise
 };
 
 }  // namespace beatbook

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "beatbook/status.h"
@@ -36,6 +37,8 @@ class SqliteStmt {
 
   // Parameters are 1-based, as in SQLite.
   void Bind(int index, const std::string& text);
+  // Bytes that are not text (sealed values). ColumnText reads them back.
+  void BindBlob(int index, std::string_view bytes);
   void Bind(int index, std::int64_t value);
   void Bind(int index, double value);
   void BindNull(int index);

@@ -18,6 +18,21 @@ inline constexpr int kSqliteBusyTimeoutMs = 5'000;
 // spill to the WAL mid-transaction, small enough for a tablet (the client's budget is 64 MB).
 inline constexpr int kSqliteCacheKiB = 24 * 1024;
 
+// Encryption at rest (beatbook/key_files.h). A worker's PIN is stretched with Argon2id at
+// OWASP's recommended minimum for interactive sign-in (19 MiB, 2 passes): tens of milliseconds
+// per attempt on a tablet, and far under the client's 64 MB memory budget. A thief with the files
+// can still try every PIN offline at that cost each, so a 4-digit PIN protects for hours, not
+// years: docs/security.md says to set longer ones.
+inline constexpr unsigned long long kPinKdfOpsLimit = 2;
+inline constexpr std::size_t kPinKdfMemLimitBytes = 19u << 20;
+inline constexpr std::size_t kMinPinLength = 4;
+inline constexpr std::size_t kMaxPinLength = 128;
+// Wrong PINs on one tablet: this many are free, then each further attempt waits
+// kPinBackoffBaseMs doubled per failure beyond them, up to kPinBackoffCapMs.
+inline constexpr int kPinFreeAttempts = 5;
+inline constexpr std::int64_t kPinBackoffBaseMs = 30'000;
+inline constexpr std::int64_t kPinBackoffCapMs = 3'600'000;
+
 // --- Sync (device side) ---
 // Changes per push request. A few hundred keeps a request well under the body limit (a change is
 // ~0.5-2 KiB) and makes a lost response cheap to redo.
@@ -55,6 +70,15 @@ inline constexpr int kMaxJsonDepth = 32;
 // syncing 100,000 records makes about 15 a second. `sync_server serve --rate-limit` overrides.
 inline constexpr double kDeviceRequestsPerSecond = 50;
 inline constexpr double kDeviceRequestBurst = 500;
+// Failed sign-ins (a wrong credential, or a used, expired or unknown token) one client address
+// may make at once, and per second after that (429 beyond them). A device retrying with a stale
+// credential fails a handful of times; guessing needs millions. Every failure costs a hash and a
+// lookup, so this also caps the work an unauthenticated client can cause. Right credentials are
+// never limited by it (only by the device's own bucket above).
+inline constexpr double kAddressFailedSignInBurst = 20;
+inline constexpr double kAddressFailedSignInsPerSecond = 0.5;
+// Keys (devices, addresses) a rate limiter tracks before forgetting the ones that are idle.
+inline constexpr std::size_t kMaxRateLimitKeys = 100'000;
 // How long the server keeps a batch's reply for retries under the same batch id; `purge` drops
 // older ones (a replay after that still adds nothing: merge is idempotent).
 inline constexpr std::int64_t kBatchReplyKeepMs = 90LL * 24 * 3600 * 1000;

@@ -1,0 +1,170 @@
+#include "beatbook/shared_tablet.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "beatbook/crypto.h"
+#include "beatbook/key_files.h"
+#include "beatbook/tunables.h"
+
+namespace beatbook {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr char kWorkersDir[] = "workers";
+constexpr char kKeyFile[] = "key.json";
+constexpr char kSignInFile[] = "signin.json";
+constexpr char kSingleStoreFile[] = "beatbook.db";  // a device without PINs (LocalStore's file)
+
+Status ReadJsonFile(const fs::path& path, json* out) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read " + path.string());
+  try {
+    *out = json::parse(in);
+  } catch (const json::exception& e) {
+    return Status::Corruption(path.string() + " is unreadable: " + e.what());
+  }
+  return Status::OK();
+}
+
+// The workers' store directories, each with its key file, in a stable order.
+std::vector<fs::path> WorkerDirs(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(dir) / kWorkersDir, ec)) {
+    if (fs::exists(entry.path() / kKeyFile, ec)) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Which worker `pin` belongs to, and their data key; NotFound if nobody's.
+Status FindWorker(const std::string& dir, const std::string& pin, fs::path* worker_dir,
+                  DataKey* key) {
+  for (const fs::path& w : WorkerDirs(dir)) {
+    json key_file;
+    BB_RETURN_IF_ERROR(ReadJsonFile(w / kKeyFile, &key_file));
+    Status s = UnwrapKeyWithPin(key_file, pin, key);
+    if (s.ok()) {
+      *worker_dir = w;
+      return Status::OK();
+    }
+    if (s.code() != Status::Code::kPermissionDenied) return s;
+  }
+  return Status::NotFound("no worker on this tablet has that PIN");
+}
+
+// Wrong-PIN bookkeeping (DIR/signin.json).
+struct SignInState {
+  int failures = 0;
+  std::int64_t last_failure_ms = 0;
+};
+
+SignInState ReadSignInState(const std::string& dir) {
+  json j;
+  SignInState st;
+  if (ReadJsonFile(fs::path(dir) / kSignInFile, &j).ok() && j.is_object()) {
+    st.failures = j.value("failures", 0);
+    st.last_failure_ms = j.value("last_failure_ms", std::int64_t{0});
+  }
+  return st;
+}
+
+Status WriteSignInState(const std::string& dir, const SignInState& st) {
+  json j = {{"failures", st.failures}, {"last_failure_ms", st.last_failure_ms}};
+  return WritePrivateFile((fs::path(dir) / kSignInFile).string(), j.dump() + "\n");
+}
+
+// How long from now the tablet still refuses attempts, in ms (0: an attempt may be made).
+std::int64_t WaitBeforeAttempt(const SignInState& st, std::int64_t now_ms) {
+  int over = st.failures - tunables::kPinFreeAttempts;
+  if (over < 0) return 0;
+  std::int64_t wait = tunables::kPinBackoffBaseMs;
+  for (int i = 0; i < over && wait < tunables::kPinBackoffCapMs; ++i) wait *= 2;
+  wait = std::min(wait, tunables::kPinBackoffCapMs);
+  return std::max<std::int64_t>(0, st.last_failure_ms + wait - now_ms);
+}
+
+}  // namespace
+
+bool UsesPins(const std::string& dir) { return !WorkerDirs(dir).empty(); }
+
+Status CheckNewWorker(const std::string& dir, const std::string& pin,
+                      const LocalStoreOptions& /*options*/) {
+  BB_RETURN_IF_ERROR(CheckPin(pin));
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / kSingleStoreFile, ec)) {
+    return Status::AlreadyExists("the device in " + dir +
+                                 " was set up without PINs and holds one worker's store; a "
+                                 "shared tablet needs a new --data directory");
+  }
+  fs::path existing;
+  DataKey key;
+  Status s = FindWorker(dir, pin, &existing, &key);
+  if (s.ok()) {
+    return Status::AlreadyExists(
+        "another worker on this tablet already uses that PIN; choose "
+        "a different one");
+  }
+  return s.code() == Status::Code::kNotFound ? Status::OK() : s;
+}
+
+Status AddWorker(const std::string& dir, const std::string& pin, const Identity& identity,
+                 const FormSet& forms, const LocalStoreOptions& options,
+                 std::unique_ptr<LocalStore>* out) {
+  BB_RETURN_IF_ERROR(CheckNewWorker(dir, pin, options));
+  fs::path worker = fs::path(dir) / kWorkersDir / ("w-" + RandomSecret(9));
+  std::error_code ec;
+  fs::create_directories(worker, ec);
+  if (ec) return Status::IoError("cannot create " + worker.string() + ": " + ec.message());
+  ::chmod(worker.c_str(), 0700);
+
+  auto key = std::make_shared<DataKey>(DataKey::Generate());
+  json key_file;
+  Status s = WrapKeyWithPin(*key, pin, &key_file);
+  if (s.ok()) s = WritePrivateFile((worker / kKeyFile).string(), key_file.dump(2) + "\n");
+  LocalStoreOptions with_key = options;
+  with_key.key = key;
+  if (s.ok()) s = LocalStore::Create(worker.string(), identity, forms, with_key, out);
+  if (!s.ok()) fs::remove_all(worker, ec);  // no half-made worker that a PIN would open
+  return s;
+}
+
+Status SignInWorker(const std::string& dir, const std::string& pin,
+                    const LocalStoreOptions& options, std::unique_ptr<LocalStore>* out) {
+  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
+  SignInState st = ReadSignInState(dir);
+  if (std::int64_t wait = WaitBeforeAttempt(st, clock->NowMs()); wait > 0) {
+    return Status::PermissionDenied("too many wrong PINs on this tablet: try again in " +
+                                    std::to_string((wait + 999) / 1000) + " s");
+  }
+  fs::path worker;
+  auto key = std::make_shared<DataKey>();
+  Status s = FindWorker(dir, pin, &worker, key.get());
+  if (s.code() == Status::Code::kNotFound) {
+    st.failures += 1;
+    st.last_failure_ms = clock->NowMs();
+    BB_RETURN_IF_ERROR(WriteSignInState(dir, st));
+    int left = tunables::kPinFreeAttempts - st.failures;
+    return Status::PermissionDenied(
+        "wrong PIN: no worker on this tablet has it" +
+        (left > 0 ? " (" + std::to_string(left) + (left == 1 ? " more try" : " more tries") +
+                        " before the tablet makes you wait)"
+                  : std::string(" (the tablet now makes you wait before the next try)")));
+  }
+  BB_RETURN_IF_ERROR(s);
+  if (st.failures != 0) BB_RETURN_IF_ERROR(WriteSignInState(dir, SignInState{}));
+  LocalStoreOptions with_key = options;
+  with_key.key = std::move(key);
+  return LocalStore::Open(worker.string(), with_key, out);
+}
+
+}  // namespace beatbook
