@@ -144,6 +144,24 @@ Status SyncEngine::RotateCredential() {
   return Call("GET", "/v1/forms", "", &forms);  // first use: the old secret stops working
 }
 
+Status SyncEngine::RefreshSettings() {
+  json reply;
+  BB_RETURN_IF_ERROR(Call("GET", "/v1/forms", "", &reply));
+  FormSet forms;
+  auto forms_json = reply.find("forms");
+  if (forms_json == reply.end() || !FormSet::FromJson(*forms_json, &forms).ok()) {
+    return Status::Unavailable("the server's forms are malformed");
+  }
+  if (forms.ToJson() != store_->forms().ToJson()) BB_RETURN_IF_ERROR(store_->ReplaceForms(forms));
+  std::string subject_secret = reply.value("subject_secret", "");
+  if (!subject_secret.empty() && subject_secret != store_->identity().subject_secret) {
+    Identity identity = store_->identity();
+    identity.subject_secret = subject_secret;
+    BB_RETURN_IF_ERROR(store_->SetIdentity(identity));
+  }
+  return Status::OK();
+}
+
 Status SyncEngine::Push(SyncSummary* summary, const ProgressFn& progress) {
   StoreSummary before;
   BB_RETURN_IF_ERROR(store_->Summary(&before));
@@ -238,6 +256,7 @@ Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
   }
   BB_RETURN_IF_ERROR(Push(summary, progress));
   BB_RETURN_IF_ERROR(Pull(summary, progress));
+  BB_RETURN_IF_ERROR(RefreshSettings());
   BB_RETURN_IF_ERROR(store_->RecordSync(options_.clock->NowMs()));
   StoreSummary after;
   BB_RETURN_IF_ERROR(store_->Summary(&after));

@@ -43,7 +43,8 @@ class SyncEngine {
  public:
   SyncEngine(LocalStore* store, Transport* transport, SyncOptions options = {});
 
-  // Push, then pull. Stops at the first error; what was committed before it stays committed.
+  // Push, then pull, then RefreshSettings. Stops at the first error; what was committed before it
+  // stays committed.
   Status Sync(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Push(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Pull(SyncSummary* summary, const ProgressFn& progress = nullptr);
@@ -52,6 +53,9 @@ class SyncEngine {
   // new secret is first used, the old one still works. Sync() does it by itself when the
   // credential is older than tunables::kCredentialMaxAgeMs.
   Status RotateCredential();
+  // Takes the server's current forms (new form versions) and the partnership's person-key secret
+  // (devices enrolled before it existed have none) from GET /v1/forms.
+  Status RefreshSettings();
 
  private:
   // Sends a request with this device's credential and parses the JSON reply, mapping HTTP errors

@@ -107,9 +107,46 @@ Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, 
          ApiOptions options)
     : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {
   if (options.requests_per_second > 0) {
-    limiter_ = std::make_unique<DeviceRateLimiter>(options.requests_per_second,
-                                                   std::max(options.burst, 1.0));
+    limiter_ =
+        std::make_unique<RateLimiter>(options.requests_per_second, std::max(options.burst, 1.0));
   }
+  if (options.failed_sign_ins_per_second > 0) {
+    failed_sign_ins_ = std::make_unique<RateLimiter>(options.failed_sign_ins_per_second,
+                                                     std::max(options.failed_sign_in_burst, 1.0));
+  }
+}
+
+namespace {
+// A steady clock for rate limits: a wall clock stepping back would stop buckets refilling.
+std::int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+ApiResponse TooManyRequests(const std::string& who, std::int64_t retry_ms) {
+  int wait_sec = static_cast<int>((retry_ms + 999) / 1000);
+  ApiResponse r =
+      Api::Error(429, who + "; retry in " + std::to_string(wait_sec) + " s", "too_many_requests");
+  r.retry_after_sec = wait_sec;
+  return r;
+}
+}  // namespace
+
+bool Api::SignInsBlocked(const ApiRequest& request, ApiResponse* refused) {
+  std::int64_t retry_ms = 0;
+  if (!failed_sign_ins_ || request.peer.empty() ||
+      failed_sign_ins_->Check(request.peer, SteadyMs(), &retry_ms)) {
+    return false;
+  }
+  *refused = TooManyRequests("too many failed sign-ins from " + request.peer, retry_ms);
+  return true;
+}
+
+void Api::NoteSignIn(const ApiRequest& request, const ApiResponse& response) {
+  if (response.status != 401 || !failed_sign_ins_ || request.peer.empty()) return;
+  std::int64_t ignored = 0;
+  failed_sign_ins_->Allow(request.peer, SteadyMs(), &ignored);
 }
 
 Status Api::Audit(const DeviceInfo& device, const std::string& action, json detail) {
@@ -163,34 +200,33 @@ ApiResponse Api::Route(const ApiRequest& request) {
     if (!expect("GET")) return Error(405, "use GET for /v1/health");
     return {200, {{"status", "ok"}, {"protocol", 1}}};
   }
-  if (path == "/v1/enrol") {
-    if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
-    return Enrol(request);
-  }
   static const std::set<std::string> kAuthed = {"/v1/forms",  "/v1/push",    "/v1/pull",
                                                 "/v1/report", "/v1/approve", "/v1/explain",
                                                 "/v1/rotate", "/v1/records"};
-  if (!kAuthed.count(path)) return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
+  if (path != "/v1/enrol" && !kAuthed.count(path)) {
+    return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
+  }
+  // Every endpoint from here on is a sign-in: with a token or a credential.
+  if (ApiResponse refused; SignInsBlocked(request, &refused)) return refused;
+  if (path == "/v1/enrol") {
+    if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
+    ApiResponse enrolled = Enrol(request);
+    NoteSignIn(request, enrolled);
+    return enrolled;
+  }
   bool is_push = path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate";
   if (!expect(is_push ? "POST" : "GET")) {
     return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
   }
   DeviceInfo device;
   ApiResponse denied;
-  if (!Authenticate(request, &device, &denied)) return denied;
+  if (!Authenticate(request, &device, &denied)) {
+    NoteSignIn(request, denied);
+    return denied;
+  }
   std::int64_t retry_ms = 0;
-  // A steady clock: a wall clock stepping back would stop buckets refilling.
-  std::int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch())
-                               .count();
-  if (limiter_ && !limiter_->Allow(device.id, steady_ms, &retry_ms)) {
-    int wait_sec = static_cast<int>((retry_ms + 999) / 1000);
-    ApiResponse r = Error(429,
-                          "device " + device.id + " made too many requests; retry in " +
-                              std::to_string(wait_sec) + " s",
-                          "too_many_requests");
-    r.retry_after_sec = wait_sec;
-    return r;
+  if (limiter_ && !limiter_->Allow(device.id, SteadyMs(), &retry_ms)) {
+    return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
   }
   if (path == "/v1/forms") return Forms(device);
   if (path == "/v1/rotate") return Rotate(device);
@@ -279,7 +315,19 @@ ApiResponse Api::Rotate(const DeviceInfo& device) {
   return {200, {{"secret", secret}}};
 }
 
-ApiResponse Api::Forms(const DeviceInfo&) { return {200, {{"forms", forms_->ToJson()}}}; }
+ApiResponse Api::Forms(const DeviceInfo& device) {
+  json reply = {{"forms", forms_->ToJson()}};
+  // Devices enrolled before person keys existed learn the partnership's key here. Admins record
+  // no people.
+  if (device.role != "admin") {
+    std::string subject_secret;
+    if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {
+      return Error(HttpStatusFor(k), k.message());
+    }
+    reply["subject_secret"] = subject_secret;
+  }
+  return {200, std::move(reply)};
+}
 
 ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
   json body;

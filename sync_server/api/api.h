@@ -21,10 +21,20 @@
 namespace beatbook::server {
 
 struct ApiRequest {
+  ApiRequest() = default;
+  ApiRequest(std::string method_, std::string target_, std::string body_,
+             std::string authorization_, std::string peer_ = "")
+      : method(std::move(method_)),
+        target(std::move(target_)),
+        body(std::move(body_)),
+        authorization(std::move(authorization_)),
+        peer(std::move(peer_)) {}
+
   std::string method;
   std::string target;  // path and query
   std::string body;
   std::string authorization;  // the Authorization header, as sent
+  std::string peer;           // the client's address; empty when unknown (in-process callers)
 };
 
 struct ApiResponse {
@@ -51,6 +61,9 @@ struct ApiOptions {
   // pack days of syncing into seconds).
   double requests_per_second = tunables::kDeviceRequestsPerSecond;
   double burst = tunables::kDeviceRequestBurst;
+  // Failed sign-ins per client address (429 beyond them); 0 turns it off.
+  double failed_sign_ins_per_second = tunables::kAddressFailedSignInsPerSecond;
+  double failed_sign_in_burst = tunables::kAddressFailedSignInBurst;
 };
 
 class Api {
@@ -77,6 +90,10 @@ class Api {
   ApiResponse Records(const DeviceInfo& device, const std::string& query);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
+  // Failed sign-ins per client address: true (with a 429 in *refused) while the address must
+  // wait; NoteSignIn counts a 401 against it.
+  bool SignInsBlocked(const ApiRequest& request, ApiResponse* refused);
+  void NoteSignIn(const ApiRequest& request, const ApiResponse& response);
   // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot
   // show was seen is not shown (503 instead).
   Status Audit(const DeviceInfo& device, const std::string& action, nlohmann::json detail);
@@ -85,7 +102,8 @@ class Api {
   const FormSet* forms_;
   const Catalogue* catalogue_;
   const Clock* clock_;
-  std::unique_ptr<DeviceRateLimiter> limiter_;  // null: no limit
+  std::unique_ptr<RateLimiter> limiter_;          // per device; null: no limit
+  std::unique_ptr<RateLimiter> failed_sign_ins_;  // per client address; null: no limit
 };
 
 // Maps a Status to the HTTP status the protocol uses for it.

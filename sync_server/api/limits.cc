@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "beatbook/tunables.h"
+
 namespace beatbook::server {
 
 int JsonDepth(std::string_view text) {
@@ -38,25 +40,46 @@ int JsonDepth(std::string_view text) {
   return deepest;
 }
 
-DeviceRateLimiter::DeviceRateLimiter(double per_second, double burst)
+RateLimiter::RateLimiter(double per_second, double burst)
     : per_second_(per_second), burst_(burst) {}
 
-bool DeviceRateLimiter::Allow(const std::string& device_id, std::int64_t now_ms,
-                              std::int64_t* retry_after_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto [it, fresh] = buckets_.try_emplace(device_id, Bucket{burst_, now_ms});
-  Bucket& b = it->second;
-  if (!fresh && now_ms > b.at_ms) {
-    b.tokens =
-        std::min(burst_, b.tokens + per_second_ * static_cast<double>(now_ms - b.at_ms) / 1000);
-    b.at_ms = now_ms;
+RateLimiter::Bucket& RateLimiter::Refilled(const std::string& key, std::int64_t now_ms) {
+  auto refill = [&](Bucket& b) {
+    if (now_ms > b.at_ms) {
+      b.tokens =
+          std::min(burst_, b.tokens + per_second_ * static_cast<double>(now_ms - b.at_ms) / 1000);
+      b.at_ms = now_ms;
+    }
+  };
+  if (buckets_.size() >= tunables::kMaxRateLimitKeys && !buckets_.count(key)) {
+    // Many addresses (or a flood of made-up ones): forget the buckets that are full again.
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      refill(it->second);
+      it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
+    }
   }
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return true;
-  }
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now_ms});
+  if (!fresh) refill(it->second);
+  return it->second;
+}
+
+bool RateLimiter::HasToken(const Bucket& b, std::int64_t* retry_after_ms) const {
+  if (b.tokens >= 1) return true;
   *retry_after_ms = static_cast<std::int64_t>(std::ceil((1 - b.tokens) * 1000 / per_second_));
   return false;
+}
+
+bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms, std::int64_t* retry_after_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bucket& b = Refilled(key, now_ms);
+  if (!HasToken(b, retry_after_ms)) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+bool RateLimiter::Check(const std::string& key, std::int64_t now_ms, std::int64_t* retry_after_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return HasToken(Refilled(key, now_ms), retry_after_ms);
 }
 
 }  // namespace beatbook::server

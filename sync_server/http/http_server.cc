@@ -87,6 +87,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.target = std::string(req.target());
     request.body = req.body();
     request.authorization = std::string(req[http::field::authorization]);
+    beast::error_code peer_ec;
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
+    if (!peer_ec) request.peer = peer.address().to_string();
     Send(api_->Handle(request), req.keep_alive(), req.version());
   }
 

@@ -156,3 +156,65 @@ TEST_CASE("a failed automatic rotation does not stop the records going up") {
   CHECK(summary.pushed == 1);
   CHECK(d.Bearer() == before);  // tried again at the next sync
 }
+
+TEST_CASE("sync brings a device the person-key secret it lacks, and the server's newer forms") {
+  SyncFixture f;
+  Device amy = f.Enrol("amy", "street_pastors", "field_worker");
+  const std::string partnership_secret = amy.store->identity().subject_secret;
+  REQUIRE_FALSE(partnership_secret.empty());
+  // As a device enrolled before person keys existed, on forms from before outreach_contact v2.
+  Identity old = amy.store->identity();
+  old.subject_secret.clear();
+  REQUIRE(amy.store->SetIdentity(old).ok());
+  FormSet older;
+  json forms_json = f.forms.ToJson();
+  auto& list = forms_json["forms"];
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [](const json& form) {
+                              return form["form"] == "outreach_contact" && form["version"] == 2;
+                            }),
+             list.end());
+  REQUIRE(FormSet::FromJson(forms_json, &older).ok());
+  REQUIRE(amy.store->ReplaceForms(older).ok());
+  REQUIRE(amy.store->forms().Latest("outreach_contact")->version == 1);
+
+  REQUIRE(amy.Sync().ok());
+  CHECK(amy.store->identity().subject_secret == partnership_secret);
+  CHECK(amy.store->forms().Latest("outreach_contact")->version == 2);
+
+  // An admin's device is never given it.
+  Device root = f.Enrol("root", "council", "admin");
+  auto r = f.api->Handle({"GET", "/v1/forms", "", root.Bearer()});
+  CHECK(r.status == 200);
+  CHECK_FALSE(r.body.contains("subject_secret"));
+}
+
+TEST_CASE("an address that keeps failing to sign in is slowed down; right ones elsewhere are not") {
+  SyncFixture f;
+  Device amy = f.Enrol("amy", "street_pastors", "field_worker");
+  const std::string guesser = "203.0.113.9", office = "198.51.100.20";
+  auto forms_from = [&](const std::string& peer, const std::string& bearer) {
+    return f.api->Handle({"GET", "/v1/forms", "", bearer, peer});
+  };
+  int burst = static_cast<int>(tunables::kAddressFailedSignInBurst);
+  for (int i = 0; i < burst / 2; ++i) {
+    CHECK(forms_from(guesser,
+                     "Bearer " + amy.store->identity().device_id + ".guess" + std::to_string(i))
+              .status == 401);
+    CHECK(
+        f.api->Handle({"POST", "/v1/enrol", R"({"token": "guessed-token"})", "", guesser}).status ==
+        401);
+  }
+  server::ApiResponse slowed = forms_from(guesser, "Bearer dev-x.guess");
+  CHECK(slowed.status == 429);
+  CHECK(slowed.retry_after_sec >= 1);
+  CHECK(slowed.Json()["error"]["message"].get<std::string>().find(guesser) != std::string::npos);
+  // The address is refused even with a right credential until it has waited.
+  CHECK(forms_from(guesser, amy.Bearer()).status == 429);
+  CHECK(f.api->Handle({"POST", "/v1/enrol", R"({"token": "x"})", "", guesser}).status == 429);
+  // Other addresses, and callers without one (in-process), are not affected.
+  CHECK(forms_from(office, amy.Bearer()).status == 200);
+  CHECK(forms_from("", amy.Bearer()).status == 200);
+  // Right credentials never count as failures.
+  for (int i = 0; i < burst * 2; ++i) REQUIRE(forms_from(office, amy.Bearer()).status == 200);
+}

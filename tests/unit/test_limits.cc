@@ -3,9 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "api/limits.h"
+#include "beatbook/tunables.h"
 
-using beatbook::server::DeviceRateLimiter;
 using beatbook::server::JsonDepth;
+using beatbook::server::RateLimiter;
 
 TEST_CASE("JSON depth counts arrays and objects, not brackets inside strings") {
   CHECK(JsonDepth("42") == 0);
@@ -19,7 +20,7 @@ TEST_CASE("JSON depth counts arrays and objects, not brackets inside strings") {
 }
 
 TEST_CASE("each device gets its burst, then its rate, independently of other devices") {
-  DeviceRateLimiter limiter(/*per_second=*/2, /*burst=*/5);
+  RateLimiter limiter(/*per_second=*/2, /*burst=*/5);
   std::int64_t retry = 0;
   for (int i = 0; i < 5; ++i) CHECK(limiter.Allow("a", 1'000, &retry));
   CHECK_FALSE(limiter.Allow("a", 1'000, &retry));
@@ -35,4 +36,23 @@ TEST_CASE("each device gets its burst, then its rate, independently of other dev
   CHECK_FALSE(limiter.Allow("a", 100'000, &retry));
   // A clock that steps backwards neither refills nor breaks the bucket.
   CHECK_FALSE(limiter.Allow("a", 50'000, &retry));
+}
+
+TEST_CASE("a check does not take a token, and idle keys are forgotten past the tracking limit") {
+  RateLimiter limiter(/*per_second=*/1, /*burst=*/2);
+  std::int64_t retry = 0;
+  CHECK(limiter.Check("203.0.113.9", 0, &retry));
+  CHECK(limiter.Check("203.0.113.9", 0, &retry));
+  CHECK(limiter.Check("203.0.113.9", 0, &retry));  // checks alone never run out
+  CHECK(limiter.Allow("203.0.113.9", 0, &retry));
+  CHECK(limiter.Allow("203.0.113.9", 0, &retry));
+  CHECK_FALSE(limiter.Check("203.0.113.9", 0, &retry));
+  CHECK(retry == 1000);
+
+  // A flood of new keys (made-up addresses): an emptied bucket is kept, refilled ones go.
+  for (std::size_t i = 0; i < beatbook::tunables::kMaxRateLimitKeys + 10; ++i) {
+    limiter.Check("key-" + std::to_string(i), 500, &retry);
+  }
+  CHECK_FALSE(limiter.Check("203.0.113.9", 500, &retry));  // still limited: not forgotten
+  CHECK(limiter.Check("203.0.113.9", 1000, &retry));
 }
