@@ -129,3 +129,17 @@ say "the quarterly return 2023/24 (sync_server report; also: field_client report
 "$fc" report --data "$work/cleo" --fy 2023 --format csv >"$work/return-2023.csv"
 "$ss" report --data "$work/central" --fy 2023 --format xlsx --out "$work/return-2023.xlsx"
 echo "CSV and Excel copies: demo/return-2023.csv, demo/return-2023.xlsx"
+
+say "the coordinator's dashboard, served by sync_server itself"
+status=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).status)' \
+  "$url/dashboard/")
+echo "GET $url/dashboard/ -> $status"
+code=$("$ss" token --data "$work/central" --user cleo --org csp --role coordinator)
+board=$("$ss" token --data "$work/central" --user bea --org csp --role board)
+echo "open $url/dashboard/ and sign in with a one-time code:"
+echo "  coordinator (cleo):   $code"
+echo "  board member (bea):   $board"
+if [ -t 0 ]; then
+  echo "the server keeps running for the dashboard; press Ctrl-C to stop it"
+  wait "$server_pid" || true
+fi

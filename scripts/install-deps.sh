@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Beatbook needs to build and test, and only those missing.
 # Idempotent and non-interactive: used by both README commands and by .ci/run.
+#   scripts/install-deps.sh             # building, running and the C++ tests
+#   scripts/install-deps.sh --browser   # also the dashboard's browser tests: Chromium, Node.js
 set -euo pipefail
 
 packages=(
@@ -16,6 +18,14 @@ packages=(
   libsodium-dev                                  # device store encryption: XChaCha20-Poly1305, Argon2id PIN keys
   openssl                                        # tests: a CA and server certificates for TLS
 )
+
+if [ "${1:-}" = "--browser" ]; then
+  # Debian's headless Chromium, driven by playwright-core from npm (tests/browser); Node.js and
+  # npm only where the machine has none of its own.
+  packages+=(chromium fonts-dejavu-core)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

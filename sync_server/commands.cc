@@ -112,11 +112,12 @@ int RunServe(const ServeOptions& o) {
 }
 
 int RunToken(const TokenOptions& o) {
+  // board: a partnership board member, who reads the return on the dashboard.
   static const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator",
-                                               "admin"};
+                                               "admin", "board"};
   if (!kRoles.count(o.role)) {
     return Fail("role '" + o.role +
-                "' is not one of field_worker, partner_lead, coordinator, admin");
+                "' is not one of field_worker, partner_lead, coordinator, admin, board");
   }
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());

@@ -34,7 +34,10 @@ int main(int argc, char** argv) {
   c_token->add_option("--data", token.data, "central store directory")->required();
   c_token->add_option("--user", token.user, "user name")->required();
   c_token->add_option("--org", token.org, "partner organisation code")->required();
-  c_token->add_option("--role", token.role, "field_worker, partner_lead, coordinator or admin")
+  c_token
+      ->add_option("--role", token.role,
+                   "field_worker, partner_lead, coordinator, admin or board (reads the return on "
+                   "the dashboard)")
       ->required();
   c_token->add_option("--ttl-hours", token.ttl_hours, "hours until the token expires")
       ->default_val(168);

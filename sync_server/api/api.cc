@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/push.h"
+#include "api/query.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
@@ -19,40 +20,6 @@ namespace beatbook::server {
 using nlohmann::json;
 
 namespace {
-
-// Decodes %XX escapes and '+' (a space) of a query value; a malformed escape stays as it is.
-std::string PercentDecode(const std::string& in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-// "a=1&b=2" -> the decoded value of `key`, or nullopt.
-std::optional<std::string> QueryParam(const std::string& query, const std::string& key) {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    std::string part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    size_t eq = part.find('=');
-    if (part.substr(0, eq) == key) {
-      return eq == std::string::npos ? "" : PercentDecode(part.substr(eq + 1));
-    }
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return std::nullopt;
-}
 
 const char* CodeFor(int status) {
   switch (status) {
@@ -154,14 +121,10 @@ Status Api::Audit(const DeviceInfo& device, const std::string& action, json deta
                         std::move(detail)});
 }
 
-namespace {
-
-ApiResponse AuditFailed(const Status& s) {
-  return Api::Error(503, "the audit log could not be written (" + s.message() +
-                             "); nothing is shown without it, retry later");
+ApiResponse Api::AuditFailed(const Status& s) {
+  return Error(503, "the audit log could not be written (" + s.message() +
+                        "); nothing is shown without it, retry later");
 }
-
-}  // namespace
 
 ApiResponse Api::Error(int status, const std::string& message, const std::string& code) {
   return {status,
@@ -175,7 +138,7 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   } catch (const std::exception& e) {
     response = Error(500, std::string("internal error: ") + e.what());
   }
-  if (response.status < 300) {
+  if (response.status < 300 && response.content_type.empty()) {
     // Every success carries the server's clock, from which devices learn their offset.
     std::int64_t now = clock_->NowMs();
     if (response.raw.empty()) {
@@ -200,9 +163,13 @@ ApiResponse Api::Route(const ApiRequest& request) {
     if (!expect("GET")) return Error(405, "use GET for /v1/health");
     return {200, {{"status", "ok"}, {"protocol", 1}}};
   }
-  static const std::set<std::string> kAuthed = {"/v1/forms",  "/v1/push",    "/v1/pull",
-                                                "/v1/report", "/v1/approve", "/v1/explain",
-                                                "/v1/rotate", "/v1/records"};
+  if (path == "/" || path == "/dashboard" || path.rfind("/dashboard/", 0) == 0) {
+    return DashboardFile(request, path);
+  }
+  static const std::set<std::string> kAuthed = {
+      "/v1/forms",     "/v1/push",      "/v1/pull",        "/v1/report", "/v1/approve",
+      "/v1/explain",   "/v1/rotate",    "/v1/records",     "/v1/orgs",   "/v1/devices",
+      "/v1/conflicts", "/v1/approvals", "/v1/report.xlsx", "/v1/signout"};
   if (path != "/v1/enrol" && !kAuthed.count(path)) {
     return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
   }
@@ -214,7 +181,8 @@ ApiResponse Api::Route(const ApiRequest& request) {
     NoteSignIn(request, enrolled);
     return enrolled;
   }
-  bool is_push = path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate";
+  bool is_push =
+      path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate" || path == "/v1/signout";
   if (!expect(is_push ? "POST" : "GET")) {
     return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
   }
@@ -230,14 +198,28 @@ ApiResponse Api::Route(const ApiRequest& request) {
   }
   if (path == "/v1/forms") return Forms(device);
   if (path == "/v1/rotate") return Rotate(device);
+  if (path == "/v1/signout") return SignOut(device);
+  // Admins manage devices; the list shows no record content to them (dashboard.cc).
+  if (path == "/v1/devices" && device.role == "admin") return Devices(device);
   if (device.role == "admin") return Error(403, "an admin device reads no record content");
+  // Board members read the return, its approvals and downloads, and nothing else.
+  bool return_only = path == "/v1/report" || path == "/v1/report.xlsx" || path == "/v1/orgs" ||
+                     path == "/v1/approvals";
+  if (device.role == "board" && !return_only) {
+    return Error(403, "a board member reads the quarterly return only, not " + path);
+  }
   if (path == "/v1/push") return Push(device, request);
   if (path == "/v1/pull") return Pull(device, query);
-  // The return, approvals and drill-downs are the coordinator's.
-  if (device.role != "coordinator") {
+  // The return, approvals and drill-downs are the coordinator's (and the board's, to read).
+  if (device.role != "coordinator" && device.role != "board") {
     return Error(403, "only a coordinator may use " + path);
   }
   if (path == "/v1/report") return Report(device, query);
+  if (path == "/v1/report.xlsx") return ReportWorkbook(device, query);
+  if (path == "/v1/orgs") return Orgs();
+  if (path == "/v1/approvals") return Approvals(query);
+  if (path == "/v1/devices") return Devices(device);
+  if (path == "/v1/conflicts") return Conflicts(device);
   if (path == "/v1/records") return Records(device, query);
   if (path == "/v1/approve") return Approve(device, request);
   return Explain(device, query);
@@ -285,22 +267,33 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   std::string name = body.contains("device_name") && body["device_name"].is_string()
                          ? body["device_name"].get<std::string>()
                          : "";
-  std::string device_id = "dev-" + NewUuid();
-  std::string secret = RandomSecret(32);
+  EnrolRequest enrol;
+  enrol.token = body["token"].get<std::string>();
+  enrol.device_id = "dev-" + NewUuid();
+  enrol.device_name = name.substr(0, 100);
+  enrol.secret = RandomSecret(32);
+  if (body.contains("client")) {
+    if (!body["client"].is_string() ||
+        (body["client"] != "tablet" && body["client"] != "dashboard")) {
+      return Error(400, "\"client\" must be \"tablet\" or \"dashboard\"");
+    }
+    enrol.client = body["client"].get<std::string>();
+  }
+  // The dashboard is for those who read the return: other roles' codes are refused unspent.
+  if (enrol.client == "dashboard") enrol.roles_allowed = {"coordinator", "board"};
   // Read before enrolling: nothing may fail between using up the token and answering.
   std::string subject_secret;
   if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {
     return Error(HttpStatusFor(k), k.message());
   }
   DeviceInfo device;
-  Status s = store_->Enrol(body["token"].get<std::string>(), device_id, name.substr(0, 100), secret,
-                           clock_->NowMs(), &device);
+  Status s = store_->Enrol(enrol, clock_->NowMs(), &device);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   if (device.role == "admin") subject_secret.clear();  // an admin records no people
   return {200,
           {{"device_id", device.id},
            {"subject_secret", subject_secret},
-           {"secret", secret},
+           {"secret", enrol.secret},
            {"user", device.user},
            {"org", device.org},
            {"role", device.role},
@@ -388,35 +381,7 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   return response;
 }
 
-namespace {
-
-// Reads "fy" (required) and "quarter" (optional, "Q1".."Q4") from a query or a JSON body.
-bool ReadPeriod(const std::optional<std::string>& fy_text, const std::optional<std::string>& q_text,
-                int* fy, std::optional<int>* quarter, std::string* error) {
-  if (!fy_text) {
-    *error = "fy is required, e.g. fy=2023 for 2023/24";
-    return false;
-  }
-  try {
-    size_t used = 0;
-    *fy = std::stoi(*fy_text, &used);
-    if (used != fy_text->size()) throw std::invalid_argument("fy");
-  } catch (const std::exception&) {
-    *error = "fy '" + *fy_text + "' is not a year";
-    return false;
-  }
-  if (q_text) {
-    int q = QuarterNumber(*q_text);
-    if (q == 0) {
-      *error = "quarter '" + *q_text + "' is not one of Q1, Q2, Q3, Q4";
-      return false;
-    }
-    *quarter = q;
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ApiResponse Api::Report(const DeviceInfo& device, const std::string& query) {
   int fy = 0;
@@ -425,12 +390,15 @@ ApiResponse Api::Report(const DeviceInfo& device, const std::string& query) {
   if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &error)) {
     return Error(400, error);
   }
+  std::string org = QueryParam(query, "org").value_or("");
+  if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
   json report;
-  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report);
+  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report, org);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   std::string format = QueryParam(query, "format").value_or("json");
   json period = {{"fy", fy}, {"format", format}};
   if (quarter) period["quarter"] = "Q" + std::to_string(*quarter);
+  if (!org.empty()) period["org"] = org;
   if (Status a = Audit(device, "report", period); !a.ok()) return AuditFailed(a);
   if (format == "csv") return {200, {{"text", RenderCsv(report)}, {"report", report}}};
   if (format == "table") {

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,6 +51,11 @@ struct ApiResponse {
   std::string raw;
   // Sent as Retry-After (seconds) when not 0: how long a 429'd device should wait.
   int retry_after_sec = 0;
+  // The Content-Type; empty for JSON. A body that is not JSON (a dashboard file, a workbook) is
+  // in `raw`.
+  std::string content_type;
+  // Further headers: Location, Content-Security-Policy, Content-Disposition.
+  std::vector<std::pair<std::string, std::string>> headers;
   // The body as sent. Text from the request (a path, a field value) may not be valid UTF-8:
   // such bytes are replaced (U+FFFD) rather than throwing.
   std::string Text() const;
@@ -88,12 +95,23 @@ class Api {
   ApiResponse Approve(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Explain(const DeviceInfo& device, const std::string& query);
   ApiResponse Records(const DeviceInfo& device, const std::string& query);
+  // The dashboard's (dashboard.cc).
+  ApiResponse DashboardFile(const ApiRequest& request, const std::string& path);
+  ApiResponse Orgs();
+  ApiResponse Devices(const DeviceInfo& device);
+  ApiResponse Conflicts(const DeviceInfo& device);
+  ApiResponse Approvals(const std::string& query);
+  ApiResponse ReportWorkbook(const DeviceInfo& device, const std::string& query);
+  ApiResponse SignOut(const DeviceInfo& device);
+  bool ValidOrg(const std::string& org) const;
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
   // Failed sign-ins per client address: true (with a 429 in *refused) while the address must
   // wait; NoteSignIn counts a 401 against it.
   bool SignInsBlocked(const ApiRequest& request, ApiResponse* refused);
   void NoteSignIn(const ApiRequest& request, const ApiResponse& response);
+  // The 503 for a read whose audit entry could not be written.
+  static ApiResponse AuditFailed(const Status& s);
   // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot
   // show was seen is not shown (503 instead).
   Status Audit(const DeviceInfo& device, const std::string& action, nlohmann::json detail);

@@ -97,7 +97,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "beatbook-sync/1");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type,
+             r.content_type.empty() ? "application/json" : r.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    // API replies hold records and credentials: never kept by a browser or a proxy.
+    if (r.content_type.empty()) res->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : r.headers) res->set(name, value);
     if (r.retry_after_sec > 0)
       res->set(http::field::retry_after, std::to_string(r.retry_after_sec));
     res->keep_alive(keep_alive);

@@ -16,7 +16,7 @@ std::int64_t QuarterEndMs(int fy, int quarter) {
 }
 
 Status DeviceWarnings(CentralStore* store, int fy, std::optional<int> quarter, std::int64_t now_ms,
-                      std::vector<std::string>* out) {
+                      const std::string& org, std::vector<std::string>* out) {
   // The quarter asked for, or else the latest quarter of the year that has ended.
   int q = quarter.value_or(0);
   if (q == 0) {
@@ -29,7 +29,11 @@ Status DeviceWarnings(CentralStore* store, int fy, std::optional<int> quarter, s
   std::vector<DeviceInfo> devices;
   BB_RETURN_IF_ERROR(store->ListDevices(&devices));
   for (const auto& d : devices) {
-    if (d.revoked || d.role == "admin" || d.enrolled_ms >= end || d.last_sync_ms >= end) continue;
+    // Browsers signed in to the dashboard hold no records to sync.
+    if (d.revoked || d.role == "admin" || d.client == "dashboard" || d.enrolled_ms >= end ||
+        d.last_sync_ms >= end || (!org.empty() && d.org != org)) {
+      continue;
+    }
     out->push_back("device " + d.id + " (" + d.user + ", " + d.org + ") has not synced since Q" +
                    std::to_string(q) + " ended" +
                    (d.last_sync_ms
@@ -53,16 +57,38 @@ Status CheckPeriod(int fy, std::optional<int> quarter) {
 }
 
 Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
-                      std::optional<int> quarter, std::int64_t now_ms, json* out) {
+                      std::optional<int> quarter, std::int64_t now_ms, json* out,
+                      const std::string& org) {
   BB_RETURN_IF_ERROR(CheckPeriod(fy, quarter));
   ReportInput in;
   in.fy = fy;
   in.quarter = quarter;
-  BB_RETURN_IF_ERROR(store->ReadFigures(fy, &in.figures));
-  BB_RETURN_IF_ERROR(store->ReadFigures(fy - 1, &in.previous));
-  BB_RETURN_IF_ERROR(store->Approvals(fy, &in.approvals));
-  BB_RETURN_IF_ERROR(DeviceWarnings(store, fy, quarter, now_ms, &in.warnings));
+  if (org.empty()) {
+    BB_RETURN_IF_ERROR(store->ReadFigures(fy, &in.figures));
+    BB_RETURN_IF_ERROR(store->ReadFigures(fy - 1, &in.previous));
+    BB_RETURN_IF_ERROR(store->Approvals(fy, &in.approvals));
+  } else {
+    // Approvals freeze the partnership's figures, not one org's: an org's are always live.
+    BB_RETURN_IF_ERROR(store->ReadOrgFigures(fy, org, &in.figures));
+    BB_RETURN_IF_ERROR(store->ReadOrgFigures(fy - 1, org, &in.previous));
+  }
+  BB_RETURN_IF_ERROR(DeviceWarnings(store, fy, quarter, now_ms, org, &in.warnings));
   *out = BuildReport(catalogue, in);
+  if (!org.empty()) (*out)["org"] = org;
+  // Labels for headings (the dashboard groups indicators by priority and aim).
+  json priorities = json::array(), aims = json::array();
+  for (const auto& p : catalogue.priorities()) {
+    priorities.push_back({{"id", p.id}, {"label", p.label}});
+  }
+  for (const auto& a : catalogue.aims()) {
+    aims.push_back({{"id", a.id},
+                    {"priority", a.priority},
+                    {"label", a.label},
+                    {"outcome", a.outcome},
+                    {"direction", a.direction > 0 ? "increase" : "decrease"}});
+  }
+  (*out)["priorities"] = std::move(priorities);
+  (*out)["aims"] = std::move(aims);
   return Status::OK();
 }
 

@@ -17,9 +17,12 @@ namespace beatbook::server {
 Status CheckPeriod(int fy, std::optional<int> quarter);
 
 // The report JSON of beatbook/report.h for financial year `fy` (and one quarter, if given), with
-// a warning for each enrolled device that has not synced since the quarter ended.
+// a warning for each enrolled tablet that has not synced since the quarter ended, and the
+// catalogue's "priorities" and "aims" with their labels. With `org`, the figures count that org's
+// records only, live (approvals freeze the whole partnership's), with only its tablets' warnings.
 Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
-                      std::optional<int> quarter, std::int64_t now_ms, nlohmann::json* out);
+                      std::optional<int> quarter, std::int64_t now_ms, nlohmann::json* out,
+                      const std::string& org = "");
 
 // Freezes quarter `quarter` of `fy` as it stands now: an "approval" the first time, a
 // "restatement" after that. Sets *kind. `audit` names who asked (its action and detail are

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,23 @@ struct DeviceInfo {
   std::string user;
   std::string org;
   std::string role;
+  std::string client = "tablet";  // or "dashboard": a browser signed in to the dashboard
   std::int64_t enrolled_ms = 0;
   std::int64_t last_sync_ms = 0;          // 0 = never
   std::int64_t pending_at_last_sync = 0;  // changes the device still held then
   bool revoked = false;
+};
+
+// What a device presents to enrol (CentralStore::Enrol).
+struct EnrolRequest {
+  std::string token;
+  std::string device_id;
+  std::string device_name;
+  std::string secret;  // the credential the device will use; only its hash is kept
+  std::string client = "tablet";
+  // Roles the token may carry for this client (empty: any). A token for another role is refused
+  // with PermissionDenied and stays unused, so it can still enrol the right program.
+  std::set<std::string> roles_allowed;
 };
 
 struct StoredConflict {
@@ -125,9 +139,7 @@ class CentralStore {
   // Uses a token once: checks it is known, unused and unexpired, marks it used, creates the
   // device with the hash of `secret` and appends the "enrol" audit entry, all in one transaction.
   // Unauthenticated if the token is bad.
-  virtual Status Enrol(const std::string& token, const std::string& device_id,
-                       const std::string& device_name, const std::string& secret,
-                       std::int64_t now_ms, DeviceInfo* device) = 0;
+  virtual Status Enrol(const EnrolRequest& request, std::int64_t now_ms, DeviceInfo* device) = 0;
   // Checks a device credential. Unauthenticated if unknown or wrong. A secret given by
   // StartRotation is accepted too, and its first use makes it the only one (the old one stops
   // working): a device that never heard the new secret keeps working with the old.
@@ -164,6 +176,8 @@ class CentralStore {
   // --- Indicators ---
   // The running totals of financial year `fy` (docs/indicators.md).
   virtual Status ReadFigures(int fy, std::vector<RawFigure>* out) = 0;
+  // The same figures counted from one org's records only (the dashboard's org filter).
+  virtual Status ReadOrgFigures(int fy, const std::string& org, std::vector<RawFigure>* out) = 0;
   // The records behind one indicator's figure in a quarter.
   virtual Status ExplainFigure(const std::string& indicator, int fy, int quarter,
                                std::vector<FigureSource>* out) = 0;

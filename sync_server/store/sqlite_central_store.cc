@@ -104,6 +104,10 @@ const std::vector<std::string>& CentralMigrations() {
         ALTER TABLE devices ADD COLUMN next_secret_hash TEXT NOT NULL DEFAULT '';
         ALTER TABLE devices ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 5: which program a device is: a tablet, or a browser signed in to the dashboard.
+      R"sql(
+        ALTER TABLE devices ADD COLUMN client TEXT NOT NULL DEFAULT 'tablet';
+      )sql",
   };
   return kMigrations;
 }
@@ -391,16 +395,15 @@ Status SqliteCentralStore::CreateToken(const std::string& token, const TokenGran
   return txn.Commit();
 }
 
-Status SqliteCentralStore::Enrol(const std::string& token, const std::string& device_id,
-                                 const std::string& device_name, const std::string& secret,
-                                 std::int64_t now_ms, DeviceInfo* device) {
+Status SqliteCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms,
+                                 DeviceInfo* device) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteTransaction txn(&db_);
   BB_RETURN_IF_ERROR(txn.Begin());
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
       "SELECT user, org, role, expires_ms, used_ms IS NOT NULL FROM tokens WHERE hash = ?", &st));
-  std::string hash = Sha256Hex(token);
+  std::string hash = Sha256Hex(request.token);
   st.Bind(1, hash);
   auto r = st.Step();
   if (r == SqliteStmt::kError) return st.LastError();
@@ -408,34 +411,46 @@ Status SqliteCentralStore::Enrol(const std::string& token, const std::string& de
   if (st.ColumnInt(4)) return Status::Unauthenticated("the enrolment token has already been used");
   if (st.ColumnInt(3) <= now_ms) return Status::Unauthenticated("the enrolment token has expired");
   DeviceInfo d;
-  d.id = device_id;
-  d.name = device_name;
+  d.id = request.device_id;
+  d.name = request.device_name;
+  d.client = request.client;
   d.user = st.ColumnText(0);
   d.org = st.ColumnText(1);
   d.role = st.ColumnText(2);
   d.enrolled_ms = now_ms;
+  if (!request.roles_allowed.empty() && !request.roles_allowed.count(d.role)) {
+    return Status::PermissionDenied("a " + d.role + "'s sign-in code does not open the " +
+                                    request.client + "; the code is still unused");
+  }
   SqliteStmt use;
   BB_RETURN_IF_ERROR(
       db_.Prepare("UPDATE tokens SET used_ms = ?, used_by = ? WHERE hash = ?", &use));
   use.Bind(1, now_ms);
-  use.Bind(2, device_id);
+  use.Bind(2, request.device_id);
   use.Bind(3, hash);
   BB_RETURN_IF_ERROR(use.Run());
   SqliteStmt ins;
-  BB_RETURN_IF_ERROR(
-      db_.Prepare("INSERT INTO devices(id, secret_hash, name, user, org, role, enrolled_ms) "
-                  "VALUES(?,?,?,?,?,?,?)",
-                  &ins));
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "INSERT INTO devices(id, secret_hash, name, user, org, role, enrolled_ms, client) "
+      "VALUES(?,?,?,?,?,?,?,?)",
+      &ins));
   ins.Bind(1, d.id);
-  ins.Bind(2, Sha256Hex(secret));
+  ins.Bind(2, Sha256Hex(request.secret));
   ins.Bind(3, d.name);
   ins.Bind(4, d.user);
   ins.Bind(5, d.org);
   ins.Bind(6, d.role);
   ins.Bind(7, now_ms);
+  ins.Bind(8, d.client);
   BB_RETURN_IF_ERROR(ins.Run());
-  BB_RETURN_IF_ERROR(InsertAudit(
-      &db_, {0, now_ms, d.user, d.role, d.org, d.id, "enrol", {{"device_name", d.name}}}));
+  BB_RETURN_IF_ERROR(InsertAudit(&db_, {0,
+                                        now_ms,
+                                        d.user,
+                                        d.role,
+                                        d.org,
+                                        d.id,
+                                        "enrol",
+                                        {{"device_name", d.name}, {"client", d.client}}}));
   BB_RETURN_IF_ERROR(txn.Commit());
   *device = d;
   return Status::OK();
@@ -446,7 +461,7 @@ Status SqliteCentralStore::LoadDevice(const std::string& device_id, DeviceInfo* 
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(db_.Cached(
       "SELECT id, name, user, org, role, enrolled_ms, last_sync_ms, pending_at_last_sync, revoked, "
-      "secret_hash FROM devices WHERE id = ?",
+      "secret_hash, client FROM devices WHERE id = ?",
       &st));
   st->Bind(1, device_id);
   auto r = st->Step();
@@ -463,6 +478,7 @@ Status SqliteCentralStore::LoadDevice(const std::string& device_id, DeviceInfo* 
   d->pending_at_last_sync = st->ColumnInt(7);
   d->revoked = st->ColumnInt(8) != 0;
   *secret_hash = st->ColumnText(9);
+  d->client = st->ColumnText(10);
   st->Reset();
   return Status::OK();
 }
@@ -717,6 +733,63 @@ Status SqliteCentralStore::NotePull(const std::string& device_id, std::int64_t a
   st->Bind(1, at_ms);
   st->Bind(2, device_id);
   return st->Run();
+}
+
+Status SqliteCentralStore::ReadOrgFigures(int fy, const std::string& org,
+                                          std::vector<RawFigure>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Computed from the contributions of the org's records, the way the totals are kept
+  // (ContributionLedger): sums per quarter; distinct keys per quarter and for the year (quarter
+  // 0); a milestone's latest status.
+  SqliteStmt st;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT c.indicator, c.quarter, sum(c.value), sum(c.n), count(*) FROM contributions c "
+      "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key = '' "
+      "GROUP BY c.indicator, c.quarter "
+      "UNION ALL "
+      "SELECT c.indicator, c.quarter, count(DISTINCT c.key), 0, 0 FROM contributions c "
+      "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key <> '' "
+      "GROUP BY c.indicator, c.quarter "
+      "UNION ALL "
+      "SELECT c.indicator, 0, count(DISTINCT c.key), 0, 0 FROM contributions c "
+      "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key <> '' "
+      "GROUP BY c.indicator",
+      &st));
+  st.Bind(1, std::int64_t{fy});
+  st.Bind(2, org);
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
+    RawFigure f;
+    f.indicator = st.ColumnText(0);
+    f.fy = fy;
+    f.quarter = static_cast<int>(st.ColumnInt(1));
+    f.value = st.ColumnDouble(2);
+    f.n = st.ColumnDouble(3);
+    f.records = st.ColumnInt(4);
+    out->push_back(std::move(f));
+  }
+  if (r != SqliteStmt::kDone) return st.LastError();
+  SqliteStmt ms;
+  BB_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT c.indicator, c.quarter, c.status FROM contributions c JOIN records r "
+      "ON r.id = c.record_id WHERE c.fy = ? AND r.org = ? AND c.status <> '' ORDER BY c.stamp",
+      &ms));
+  ms.Bind(1, std::int64_t{fy});
+  ms.Bind(2, org);
+  std::map<std::pair<std::string, int>, std::string> latest;
+  while ((r = ms.Step()) == SqliteStmt::kRow) {
+    latest[{ms.ColumnText(0), static_cast<int>(ms.ColumnInt(1))}] = ms.ColumnText(2);
+  }
+  if (r != SqliteStmt::kDone) return ms.LastError();
+  for (const auto& [key, status] : latest) {
+    RawFigure f;
+    f.indicator = key.first;
+    f.fy = fy;
+    f.quarter = key.second;
+    f.status = status;
+    out->push_back(std::move(f));
+  }
+  return Status::OK();
 }
 
 Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {

@@ -15,14 +15,12 @@ namespace beatbook::server {
 
 class SqliteCentralStore final : public CentralStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static Status Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out);
 
   Status CreateToken(const std::string& token, const TokenGrant& grant, std::int64_t now_ms,
                      const AuditEvent* audit) override;
-  Status Enrol(const std::string& token, const std::string& device_id,
-               const std::string& device_name, const std::string& secret, std::int64_t now_ms,
-               DeviceInfo* device) override;
+  Status Enrol(const EnrolRequest& request, std::int64_t now_ms, DeviceInfo* device) override;
   Status Authenticate(const std::string& device_id, const std::string& secret,
                       DeviceInfo* device) override;
   Status StartRotation(const std::string& device_id, const std::string& new_secret,
@@ -38,6 +36,7 @@ class SqliteCentralStore final : public CentralStore {
                      ChangePage* out) override;
   Status NotePull(const std::string& device_id, std::int64_t at_ms) override;
   Status ReadFigures(int fy, std::vector<RawFigure>* out) override;
+  Status ReadOrgFigures(int fy, const std::string& org, std::vector<RawFigure>* out) override;
   Status ExplainFigure(const std::string& indicator, int fy, int quarter,
                        std::vector<FigureSource>* out) override;
   Status AddApproval(const Approval& approval, const AuditEvent& audit) override;

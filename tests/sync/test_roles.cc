@@ -114,6 +114,8 @@ TEST_CASE("every role against every endpoint and record scope") {
        200,
        200},
       {"admin", "csp", 403, {}, "403", "403", "403", 403, 403, 403, 403},
+      // A board member reads the return on the dashboard, and no records.
+      {"board", "csp", 403, {}, "403", "403", "403", 200, 403, 403, 403},
   };
   auto text = [](const std::set<std::string>& orgs) {
     std::string out;
@@ -195,7 +197,7 @@ TEST_CASE("every role against every endpoint and record scope") {
 
 TEST_CASE("a revoked device is refused on every endpoint, whatever its role") {
   SyncFixture f;
-  for (const char* role : {"field_worker", "partner_lead", "coordinator", "admin"}) {
+  for (const char* role : {"field_worker", "partner_lead", "coordinator", "admin", "board"}) {
     CAPTURE(role);
     Device d = f.Enrol(std::string("user-") + role, "police", role);
     server::DeviceInfo info;
