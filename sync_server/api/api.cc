@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <set>
@@ -463,9 +464,17 @@ ApiResponse Api::Explain(const DeviceInfo& device, const std::string& query) {
   std::string id = QueryParam(query, "indicator").value_or("");
   const Indicator* ind = catalogue_->Find(id);
   if (ind == nullptr) return Error(400, "indicator '" + id + "' is not in the catalogue");
+  std::string org = QueryParam(query, "org").value_or("");
+  if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
   std::vector<FigureSource> sources;
   Status s = store_->ExplainFigure(id, fy, quarter.value_or(0), &sources);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  // The dashboard's org filter: the records behind that org's figure.
+  if (!org.empty()) {
+    sources.erase(std::remove_if(sources.begin(), sources.end(),
+                                 [&](const FigureSource& f) { return f.org != org; }),
+                  sources.end());
+  }
   bool is_return = ind->kind == IndicatorKind::kReturn || ind->kind == IndicatorKind::kMilestone;
   json rows = json::array();
   for (const auto& src : sources) {
@@ -484,8 +493,12 @@ ApiResponse Api::Explain(const DeviceInfo& device, const std::string& query) {
   }
   json seen = {{"indicator", id}, {"fy", fy}, {"records", rows.size()}};
   if (quarter) seen["quarter"] = "Q" + std::to_string(*quarter);
+  if (!org.empty()) seen["org"] = org;
   if (Status a = Audit(device, "explain", seen); !a.ok()) return AuditFailed(a);
-  return {200, {{"indicator", id}, {"kind", IndicatorKindName(ind->kind)}, {"records", rows}}};
+  json reply = {{"indicator", id}, {"kind", IndicatorKindName(ind->kind)}, {"records", rows}};
+  // A derived figure counts records of one form: the dashboard shows them from /v1/records.
+  if (!is_return && !ind->definition.form.empty()) reply["form"] = ind->definition.form;
+  return {200, std::move(reply)};
 }
 
 }  // namespace beatbook::server

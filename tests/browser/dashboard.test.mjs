@@ -457,11 +457,17 @@ test('screenshots, wide and tablet, with no sideways scrolling on a tablet', { t
   await page.emulateMedia({ media: 'screen' });
 });
 
-test('signing out forgets the credential, and a used code is refused', { timeout: 20_000 }, async () => {
+test('signing out revokes and forgets the credential, and a used code is refused', { timeout: 20_000 }, async () => {
   const { context, page } = env.coordinator;
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('beatbook.credential')));
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Sign-in code').waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem('beatbook.credential')), null);
+  // A copy of the credential taken before signing out opens nothing any more.
+  const reused = await fetch(`${env.url}/v1/orgs`,
+    { headers: { Authorization: `Bearer ${stored.credential}` } });
+  assert.equal(reused.status, 403);
+  assert.equal((await reused.json()).error.code, 'device_revoked');
   await signIn(page, env.tokens.coordinator);
   const error = page.locator('#signin-error');
   await error.filter({ hasText: /used/ }).waitFor();
