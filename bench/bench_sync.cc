@@ -6,6 +6,8 @@
 //   4. DEVICES devices at once, each pushing PER_DEVICE records and pulling its org's records:
 //   every
 //      request's latency (p50/p99/max), no record lost, and the server's peak memory.
+//   5. with BEATBOOK_BENCH_PG_URL set (bench/run_all.sh starts a throw-away PostgreSQL): 4. again
+//      with two sync_server processes on that PostgreSQL store, devices split between them.
 //   bench_sync [RECORDS] [DEVICES] [PER_DEVICE]      (defaults 100000 500 200)
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -23,7 +25,7 @@
 #include "beatbook/crypto.h"
 #include "bench_util.h"
 #include "record_generator.h"
-#include "store/sqlite_central_store.h"
+#include "store/open_store.h"
 #include "support/process.h"
 #include "sync/curl_transport.h"
 #include "sync/sync_engine.h"
@@ -50,16 +52,29 @@ class TimedTransport final : public sync::Transport {
   std::vector<double> ms_;
 };
 
-// A server data directory with its process; tokens are written straight into its store.
+std::vector<std::string> StoreArgs(const std::string& store_url) {
+  if (store_url.empty()) return {};
+  return {"--store", store_url};
+}
+
+// A server data directory with its process, on the embedded store or `store_url`; tokens are
+// written straight into its store.
 struct Server {
+  explicit Server(std::string url = "")
+      : store_url(std::move(url)), process(dir + "/central", {}, StoreArgs(store_url)) {}
   std::string dir = TempDir();
-  test::ServerProcess process{dir + "/central"};
+  std::string store_url;
+  test::ServerProcess process;
+
+  Status OpenStore(std::unique_ptr<server::CentralStore>* out) {
+    return server::OpenCentralStore(dir + "/central", store_url, out);
+  }
 
   std::string Token(const std::string& user, const std::string& org) {
-    std::unique_ptr<server::SqliteCentralStore> store;
+    std::unique_ptr<server::CentralStore> store;
     std::string token = RandomSecret(24);
     std::int64_t now = SystemClock::Default()->NowMs();
-    Status s = server::SqliteCentralStore::Open(dir + "/central", &store);
+    Status s = OpenStore(&store);
     if (s.ok())
       s = store->CreateToken(token, {user, org, "field_worker", now + 3600'000}, now, nullptr);
     if (!s.ok()) std::fprintf(stderr, "token: %s\n", s.ToString().c_str());
@@ -229,10 +244,18 @@ Status PullAndDiscard(sync::Transport* transport, const Identity& id, std::int64
 }
 
 // 4: many devices at once.
-bool ManyDevices(int devices, std::size_t per_device) {
-  Server server;
-  if (!server.process.Start()) return Fail("server", Status::Unavailable("did not start"));
-  const std::string url = server.process.url();
+// `pg_url` empty: one server on the embedded store; else two servers on that PostgreSQL store,
+// devices alternating between them.
+bool ManyDevices(int devices, std::size_t per_device, const std::string& pg_url = "") {
+  std::vector<std::unique_ptr<Server>> servers;
+  servers.push_back(std::make_unique<Server>(pg_url));
+  if (!pg_url.empty()) servers.push_back(std::make_unique<Server>(pg_url));
+  std::vector<std::string> urls;
+  for (auto& server : servers) {
+    if (!server->process.Start()) return Fail("server", Status::Unavailable("did not start"));
+    urls.push_back(server->process.url());
+  }
+  Server& server = *servers[0];
   FormSet schema;
   if (Status s = FormSet::LoadDir(BEATBOOK_SCHEMA_DIR, &schema); !s.ok()) return Fail("forms", s);
   const auto& orgs = *schema.List("org");
@@ -242,7 +265,8 @@ bool ManyDevices(int devices, std::size_t per_device) {
     auto i = static_cast<std::size_t>(d);
     std::string token = server.Token("w" + std::to_string(d), orgs[i % orgs.size()].code);
     std::vector<std::string> ids;
-    Status s = EnrolDevice(url, token, server.dir + "/d" + std::to_string(d), &stores[i]);
+    Status s = EnrolDevice(urls[i % urls.size()], token, server.dir + "/d" + std::to_string(d),
+                           &stores[i]);
     if (s.ok()) s = stores[i]->LogAll(GenerateRecords(per_device, 1000 + i), &ids);
     if (!s.ok()) return Fail("device " + std::to_string(d), s);
   }
@@ -256,7 +280,7 @@ bool ManyDevices(int devices, std::size_t per_device) {
   std::vector<std::thread> threads;
   for (auto& store : stores) {
     threads.emplace_back([&, store = store.get()] {
-      sync::CurlTransport curl(url, {});
+      sync::CurlTransport curl(store->identity().server_url, {});
       TimedTransport timed(&curl);
       sync::SyncSummary summary;
       {
@@ -283,17 +307,21 @@ bool ManyDevices(int devices, std::size_t per_device) {
   go.notify_all();
   for (auto& t : threads) t.join();
   double wall = Seconds(start);
-  double server_mib = PeakMiB(server.process.pid());
-  server.process.Stop();
+  double server_mib = 0;
+  for (auto& each : servers) {
+    server_mib = std::max(server_mib, PeakMiB(each->process.pid()));
+    each->process.Stop();
+  }
 
   // No loss: the central store holds every record once.
-  std::unique_ptr<server::SqliteCentralStore> central;
+  std::unique_ptr<server::CentralStore> central;
   std::vector<RecordState> all;
-  Status s = server::SqliteCentralStore::Open(server.dir + "/central", &central);
+  Status s = server.OpenStore(&central);
   if (s.ok()) s = central->AllRecords(&all);
   if (!s.ok()) return Fail("reading the central store", s);
   std::size_t expected = per_device * static_cast<std::size_t>(devices);
-  std::string what = std::to_string(devices) + " devices at once, " + std::to_string(per_device) +
+  std::string what = (pg_url.empty() ? "" : "two servers on PostgreSQL: ") +
+                     std::to_string(devices) + " devices at once, " + std::to_string(per_device) +
                      " records each, push + pull of their org's records";
   PrintRow(what + ": records on the server / failed syncs",
            std::to_string(all.size()) + " of " + std::to_string(expected) + " / " +
@@ -305,8 +333,9 @@ bool ManyDevices(int devices, std::size_t per_device) {
                Format("%.0f", Percentile(latencies, 0.99)) + " / " +
                Format("%.0f ms", Percentile(latencies, 1.0)),
            "p99 <= 500 ms");
-  PrintRow("peak memory of sync_server under that load", Format("%.0f MiB", server_mib),
-           "<= 300 MB");
+  PrintRow(std::string("peak memory of ") + (pg_url.empty() ? "sync_server" : "each sync_server") +
+               " under that load",
+           Format("%.0f MiB", server_mib), "<= 300 MB");
   return all.size() == expected && failures == 0;
 }
 
@@ -327,5 +356,8 @@ int main(int argc, char** argv) {
   PrintRate("raw SQLite insert of " + std::to_string(n) + " rows (reference)", raw, "-", raw);
   bool ok = OneDevice(n, raw);
   ok = ManyDevices(devices, per_device) && ok;
+  if (const char* pg = std::getenv("BEATBOOK_BENCH_PG_URL"); pg && *pg) {
+    ok = ManyDevices(devices, per_device, pg) && ok;
+  }
   return ok ? 0 : 1;
 }

@@ -10,7 +10,14 @@ build="${1:-$root/build}"
 # Device stores' key files (devices without PINs) go here, not into the account's home.
 BEATBOOK_KEY_DIR="$(mktemp -d)"
 export BEATBOOK_KEY_DIR
-trap 'rm -rf "$BEATBOOK_KEY_DIR"' EXIT
+# A throw-away PostgreSQL for the two-server load (bench_sync), when PostgreSQL is installed.
+pg_dir="$(mktemp -d)"
+chmod 755 "$pg_dir"
+trap '"$root/scripts/pg-cluster.sh" stop "$pg_dir/cluster" 2>/dev/null; rm -rf "$BEATBOOK_KEY_DIR" "$pg_dir"' EXIT
+if pg_env="$("$root/scripts/pg-cluster.sh" start "$pg_dir/cluster" 2>/dev/null)"; then
+  eval "$pg_env"
+  export BEATBOOK_BENCH_PG_URL="$BEATBOOK_TEST_PG_URL"
+fi
 echo "Beatbook benchmarks on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| figure | measured | target | vs raw SQLite insert |"

@@ -2,12 +2,13 @@
 # Installs the Debian 12 packages Beatbook needs to build and test, and only those missing.
 # Idempotent and non-interactive: used by both README commands and by .ci/run.
 #   scripts/install-deps.sh             # building, running and the C++ tests
-#   scripts/install-deps.sh --browser   # also the dashboard's browser tests: Chromium, Node.js
+#   scripts/install-deps.sh --tests     # also what the tests run: Chromium, Node.js, PostgreSQL
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
   libsqlite3-dev sqlite3                         # local and central store
+  libpq-dev                                      # the PostgreSQL central store (libpq)
   libcurl4-openssl-dev                           # field_client HTTP
   nlohmann-json3-dev                             # JSON: forms, wire format, CLI output
   libboost-dev                                   # Asio + Beast: sync_server
@@ -19,10 +20,11 @@ packages=(
   openssl                                        # tests: a CA and server certificates for TLS
 )
 
-if [ "${1:-}" = "--browser" ]; then
-  # Debian's headless Chromium, driven by playwright-core from npm (tests/browser); Node.js and
-  # npm only where the machine has none of its own.
-  packages+=(chromium fonts-dejavu-core)
+if [ "${1:-}" = "--tests" ]; then
+  # Debian's headless Chromium, driven by playwright-core from npm (tests/browser), with Node.js
+  # and npm only where the machine has none of its own; PostgreSQL for a throw-away cluster that
+  # the PostgreSQL store's tests run on (scripts/pg-cluster.sh).
+  packages+=(chromium fonts-dejavu-core postgresql)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

@@ -13,7 +13,7 @@
 #include "beatbook/tunables.h"
 #include "http/http_server.h"
 #include "report/quarterly_return.h"
-#include "store/sqlite_central_store.h"
+#include "store/open_store.h"
 
 namespace beatbook::server {
 
@@ -22,6 +22,19 @@ using nlohmann::json;
 int Fail(const std::string& message) {
   std::cerr << "sync_server: " << message << "\n";
   return 1;
+}
+
+namespace {
+std::string& StoreUrl() {
+  static std::string url;
+  return url;
+}
+}  // namespace
+
+void SetStoreUrl(const std::string& url) { StoreUrl() = url; }
+
+Status OpenCommandStore(const std::string& data, std::unique_ptr<CentralStore>* out) {
+  return OpenCentralStore(data, StoreUrl(), out);
 }
 
 namespace {
@@ -85,8 +98,8 @@ int RunServe(const ServeOptions& o) {
   }
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
@@ -128,8 +141,8 @@ int RunToken(const TokenOptions& o) {
   }
   if (o.user.empty() || o.user.size() > 100) return Fail("--user must be 1 to 100 characters");
   if (o.ttl_hours <= 0) return Fail("--ttl-hours must be positive");
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   std::string token = RandomSecret(24);
   std::int64_t now = SystemClock::Default()->NowMs();
   TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
@@ -150,8 +163,8 @@ int RunToken(const TokenOptions& o) {
 }
 
 int RunDevices(const std::string& data, bool as_json) {
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
   std::vector<DeviceInfo> devices;
   if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
   auto when = [](std::int64_t ms) { return ms ? json(FormatIsoUtc(ms)) : json(nullptr); };
@@ -185,8 +198,8 @@ int RunDevices(const std::string& data, bool as_json) {
 }
 
 int RunRevoke(const std::string& data, const std::string& device_id) {
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
   DeviceInfo device;
   AuditEvent audit{0,
                    SystemClock::Default()->NowMs(),
@@ -205,8 +218,8 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
 }
 
 int RunConflicts(const std::string& data, bool as_json) {
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
   std::vector<StoredConflict> conflicts;
   if (Status s = store->Conflicts(&conflicts); !s.ok()) return Fail(s.message());
   auto side = [](const Register& r) {
@@ -248,8 +261,8 @@ int RunReport(const ReportOptions& o) {
     return Fail("--format '" + o.format + "' is not table, csv, json or xlsx");
   }
   if (o.format == "xlsx" && o.out.empty()) return Fail("--format xlsx needs --out FILE.xlsx");
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
@@ -277,8 +290,8 @@ int RunReport(const ReportOptions& o) {
 int RunApprove(const ApproveOptions& o) {
   int quarter = QuarterNumber(o.quarter);
   if (quarter == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());

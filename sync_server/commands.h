@@ -1,6 +1,7 @@
 // sync_server's commands. Each returns the process exit code and reports its own errors.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +70,11 @@ struct AuditOptions {
 int RunAudit(const AuditOptions& o);
 
 class CentralStore;
+// The PostgreSQL store every command uses instead of the SQLite one in --data, from --store
+// (main.cc sets it before running a command; empty: the embedded store).
+void SetStoreUrl(const std::string& url);
+// Opens the command's store: --store if given, else the SQLite store in `data`.
+Status OpenCommandStore(const std::string& data, std::unique_ptr<CentralStore>* out);
 // Prints "sync_server: MESSAGE" to stderr; returns exit code 1.
 int Fail(const std::string& message);
 // Who runs a command on the server machine (the login name; under sudo, the invoking user).

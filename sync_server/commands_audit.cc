@@ -13,7 +13,7 @@
 #include "beatbook/indicators.h"
 #include "commands.h"
 #include "report/record_export.h"
-#include "store/sqlite_central_store.h"
+#include "store/central_store.h"
 
 namespace beatbook::server {
 
@@ -53,8 +53,8 @@ int RunExport(const ExportOptions& o) {
   FormSet forms;
   std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
   if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   RecordTable table;
   AuditEvent who{0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "", "", {}};
   if (Status s = ExportRecords(store.get(), forms, req, who, &table); !s.ok()) {
@@ -90,9 +90,9 @@ int RunAudit(const AuditOptions& o) {
       return Fail("--since '" + o.since + "': " + s.message());
     }
   }
-  std::unique_ptr<SqliteCentralStore> store;
+  std::unique_ptr<CentralStore> store;
   std::vector<AuditEvent> events;
-  Status s = SqliteCentralStore::Open(o.data, &store);
+  Status s = OpenCommandStore(o.data, &store);
   if (s.ok()) s = store->ReadAudit(query, &events);
   if (!s.ok()) return Fail(s.message());
   if (o.as_json) {

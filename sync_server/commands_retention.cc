@@ -7,7 +7,7 @@
 #include "beatbook/tunables.h"
 #include "commands.h"
 #include "report/retention.h"
-#include "store/sqlite_central_store.h"
+#include "store/central_store.h"
 
 namespace beatbook::server {
 
@@ -18,8 +18,8 @@ int RunPurge(const PurgeOptions& o) {
   std::vector<RetentionRule> rules;
   std::string policy = o.policy.empty() ? schema + "/retention.json" : o.policy;
   if (Status s = LoadRetention(policy, forms, &rules); !s.ok()) return Fail(s.message());
-  std::unique_ptr<SqliteCentralStore> store;
-  if (Status s = SqliteCentralStore::Open(o.data, &store); !s.ok()) return Fail(s.message());
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
   std::int64_t now = SystemClock::Default()->NowMs();
   PurgePlan plan;
   if (Status s = PlanPurge(store.get(), rules, now, &plan); !s.ok()) return Fail(s.message());

@@ -10,11 +10,16 @@ int main(int argc, char** argv) {
   using namespace beatbook::server;
   CLI::App app{"Beatbook sync server: the central indicator store and the sync API"};
   app.require_subcommand(1);
+  // Every command: the PostgreSQL store instead of the embedded one in --data.
+  std::string store_url;
+  app.add_option("--store", store_url,
+                 "a PostgreSQL store, postgresql://USER@HOST/DB (instead of --data DIR)");
+  app.fallthrough();
   int rc = 0;
 
   ServeOptions serve;
   auto* c_serve = app.add_subcommand("serve", "serve the sync API");
-  c_serve->add_option("--data", serve.data, "central store directory")->required();
+  c_serve->add_option("--data", serve.data, "central store directory (the embedded SQLite store)");
   c_serve->add_option("--listen", serve.listen, "HOST:PORT (port 0 picks a free one)")
       ->default_val("127.0.0.1:8080");
   c_serve->add_option("--schema", serve.schema, "forms directory");
@@ -27,11 +32,14 @@ int main(int argc, char** argv) {
   c_serve->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
   c_serve->add_flag("--allow-insecure-http", serve.allow_insecure_http,
                     "serve plain HTTP on a non-loopback address (insecure)");
-  c_serve->callback([&] { rc = RunServe(serve); });
+  c_serve->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunServe(serve);
+  });
 
   TokenOptions token;
   auto* c_token = app.add_subcommand("token", "print a one-time enrolment token");
-  c_token->add_option("--data", token.data, "central store directory")->required();
+  c_token->add_option("--data", token.data, "central store directory (the embedded SQLite store)");
   c_token->add_option("--user", token.user, "user name")->required();
   c_token->add_option("--org", token.org, "partner organisation code")->required();
   c_token
@@ -42,48 +50,68 @@ int main(int argc, char** argv) {
   c_token->add_option("--ttl-hours", token.ttl_hours, "hours until the token expires")
       ->default_val(168);
   c_token->add_option("--schema", token.schema, "forms directory (for the org codes)");
-  c_token->callback([&] { rc = RunToken(token); });
+  c_token->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunToken(token);
+  });
 
   std::string data;
   bool as_json = false;
   auto* c_devices = app.add_subcommand("devices", "enrolled devices and their last sync");
-  c_devices->add_option("--data", data, "central store directory")->required();
+  c_devices->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_devices->add_flag("--json", as_json, "machine-readable output");
-  c_devices->callback([&] { rc = RunDevices(data, as_json); });
+  c_devices->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunDevices(data, as_json);
+  });
 
   std::string device_id;
   auto* c_revoke = app.add_subcommand("revoke", "revoke a device (lost, stolen, or its user left)");
-  c_revoke->add_option("--data", data, "central store directory")->required();
+  c_revoke->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_revoke->add_option("--device", device_id, "device id, as `devices` lists it")->required();
-  c_revoke->callback([&] { rc = RunRevoke(data, device_id); });
+  c_revoke->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunRevoke(data, device_id);
+  });
 
   auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
-  c_conflicts->add_option("--data", data, "central store directory")->required();
+  c_conflicts->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_conflicts->add_flag("--json", as_json, "machine-readable output");
-  c_conflicts->callback([&] { rc = RunConflicts(data, as_json); });
+  c_conflicts->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunConflicts(data, as_json);
+  });
 
   ReportOptions report;
   auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
-  c_report->add_option("--data", report.data, "central store directory")->required();
+  c_report->add_option("--data", report.data,
+                       "central store directory (the embedded SQLite store)");
   c_report->add_option("--fy", report.fy, "financial year, e.g. 2023 for 2023/24")->required();
   c_report->add_option("--quarter", report.quarter, "Q1, Q2, Q3 or Q4");
   c_report->add_option("--format", report.format, "table, csv, json or xlsx")->default_val("table");
   c_report->add_option("--out", report.out, "output file (xlsx)");
   c_report->add_option("--schema", report.schema, "forms and indicators directory");
-  c_report->callback([&] { rc = RunReport(report); });
+  c_report->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunReport(report);
+  });
 
   ApproveOptions approve;
   auto* c_approve = app.add_subcommand("approve", "freeze a quarter's return (or restate it)");
-  c_approve->add_option("--data", approve.data, "central store directory")->required();
+  c_approve->add_option("--data", approve.data,
+                        "central store directory (the embedded SQLite store)");
   c_approve->add_option("--fy", approve.fy, "financial year")->required();
   c_approve->add_option("--quarter", approve.quarter, "Q1, Q2, Q3 or Q4")->required();
   c_approve->add_option("--user", approve.user, "the coordinator approving")->required();
   c_approve->add_option("--schema", approve.schema, "forms and indicators directory");
-  c_approve->callback([&] { rc = RunApprove(approve); });
+  c_approve->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunApprove(approve);
+  });
 
   ExportOptions exp;
   auto* c_export = app.add_subcommand("export", "one form's records (sensitive fields on request)");
-  c_export->add_option("--data", exp.data, "central store directory")->required();
+  c_export->add_option("--data", exp.data, "central store directory (the embedded SQLite store)");
   c_export->add_option("--form", exp.form, "form name, e.g. outreach_contact")->required();
   c_export->add_option("--fy", exp.fy, "only this financial year (by occurred_at)");
   c_export->add_option("--quarter", exp.quarter, "only this quarter of --fy (Q1..Q4)");
@@ -94,19 +122,25 @@ int main(int argc, char** argv) {
   c_export->add_option("--format", exp.format, "csv or json")->default_val("csv");
   c_export->add_option("--out", exp.out, "write to this file instead of stdout");
   c_export->add_option("--schema", exp.schema, "forms directory");
-  c_export->callback([&] { rc = RunExport(exp); });
+  c_export->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunExport(exp);
+  });
 
   PurgeOptions purge;
   auto* c_purge = app.add_subcommand("purge", "remove records older than the retention policy");
-  c_purge->add_option("--data", purge.data, "central store directory")->required();
+  c_purge->add_option("--data", purge.data, "central store directory (the embedded SQLite store)");
   c_purge->add_flag("--dry-run", purge.dry_run, "only say what would be removed");
   c_purge->add_option("--policy", purge.policy, "retention policy (default schema/retention.json)");
   c_purge->add_option("--schema", purge.schema, "forms directory");
-  c_purge->callback([&] { rc = RunPurge(purge); });
+  c_purge->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunPurge(purge);
+  });
 
   AuditOptions audit;
   auto* c_audit = app.add_subcommand("audit", "who did what: the append-only audit log");
-  c_audit->add_option("--data", audit.data, "central store directory")->required();
+  c_audit->add_option("--data", audit.data, "central store directory (the embedded SQLite store)");
   c_audit->add_option("--since", audit.since, "from this date or ISO 8601 date-time");
   c_audit->add_option("--user", audit.user, "only this actor");
   c_audit->add_option("--device", audit.device, "only this device");
@@ -117,7 +151,10 @@ int main(int argc, char** argv) {
       ->default_val(1000)
       ->check(CLI::Range(1, 1'000'000));
   c_audit->add_flag("--json", audit.as_json, "machine-readable output");
-  c_audit->callback([&] { rc = RunAudit(audit); });
+  c_audit->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunAudit(audit);
+  });
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include "beatbook/fault.h"
 #include "beatbook/migrations.h"
 #include "beatbook/record_rows.h"
+#include "store/stored_register.h"
 
 namespace beatbook::server {
 
@@ -110,13 +111,6 @@ const std::vector<std::string>& CentralMigrations() {
       )sql",
   };
   return kMigrations;
-}
-
-json RegisterJson(const Register& r) { return {{"v", r.v}, {"t", r.t}, {"d", r.d}}; }
-
-Register RegisterFrom(const std::string& text) {
-  json j = json::parse(text);
-  return Register{j["v"], j["t"].get<std::int64_t>(), j["d"].get<std::string>(), 0};
 }
 
 }  // namespace
@@ -306,8 +300,8 @@ class SqliteCentralStore::Txn final : public WriteTxn {
         &st));
     st->Bind(1, c.record_id);
     st->Bind(2, c.field);
-    st->Bind(3, RegisterJson(c.winner).dump());
-    st->Bind(4, RegisterJson(c.loser).dump());
+    st->Bind(3, StoredRegisterJson(c.winner).dump());
+    st->Bind(4, StoredRegisterJson(c.loser).dump());
     st->Bind(5, c.loser.t);
     st->Bind(6, c.loser.d);
     st->Bind(7, at_ms);
@@ -978,8 +972,8 @@ Status SqliteCentralStore::Conflicts(std::vector<StoredConflict>* out) {
     StoredConflict c;
     c.conflict.record_id = st.ColumnText(0);
     c.conflict.field = st.ColumnText(1);
-    c.conflict.winner = RegisterFrom(st.ColumnText(2));
-    c.conflict.loser = RegisterFrom(st.ColumnText(3));
+    c.conflict.winner = StoredRegisterFrom(st.ColumnText(2));
+    c.conflict.loser = StoredRegisterFrom(st.ColumnText(3));
     c.at_ms = st.ColumnInt(4);
     out->push_back(std::move(c));
   }

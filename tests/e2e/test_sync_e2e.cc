@@ -5,7 +5,8 @@
 #include <set>
 
 #include "cli.h"
-#include "store/sqlite_central_store.h"
+#include "store/open_store.h"
+#include "store/store_fixture.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;
@@ -14,23 +15,40 @@ using nlohmann::json;
 
 namespace {
 
+// A server on the embedded store, or with BEATBOOK_E2E_PG set (tests/CMakeLists.txt registers
+// these tests a second time so) on a PostgreSQL schema of its own: the same tests, both stores.
 struct Deployment {
-  Deployment() : server(dir / "central") { REQUIRE(server.Start()); }
+  Deployment() {
+    if (std::getenv("BEATBOOK_E2E_PG")) {
+      REQUIRE(PgAvailable());
+      pg = std::make_unique<PgSchema>();
+      store_args = {"--store", pg->url()};
+    }
+    server = std::make_unique<ServerProcess>(dir / "central", std::map<std::string, std::string>{},
+                                             store_args);
+    REQUIRE(server->Start());
+  }
+
+  // A sync_server command on this deployment's store: `args` then --data (and --store).
+  CommandResult Admin(std::vector<std::string> args) {
+    args.insert(args.begin() + 1, {"--data", dir / "central"});
+    args.insert(args.end(), store_args.begin(), store_args.end());
+    return SyncServer(args);
+  }
 
   std::string Enrol(const std::string& name, const std::string& org, const std::string& role) {
-    CommandResult t = SyncServer(
-        {"token", "--data", dir / "central", "--user", name, "--org", org, "--role", role});
+    CommandResult t = Admin({"token", "--user", name, "--org", org, "--role", role});
     REQUIRE(t.exit_code == 0);
     std::string token = t.out.substr(0, t.out.find('\n'));
     std::string data = dir / name;
-    Ok({"init", "--data", data, "--server", server.url(), "--token", token});
+    Ok({"init", "--data", data, "--server", server->url(), "--token", token});
     return data;
   }
 
   // Every record state on the server, by id (read from its store while it runs).
   std::map<std::string, json> ServerRecords() {
-    std::unique_ptr<server::SqliteCentralStore> store;
-    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
+    std::unique_ptr<server::CentralStore> store;
+    REQUIRE(server::OpenCentralStore(dir / "central", pg ? pg->url() : "", &store).ok());
     std::vector<RecordState> states;
     REQUIRE(store->AllRecords(&states).ok());
     std::map<std::string, json> out;
@@ -39,7 +57,9 @@ struct Deployment {
   }
 
   TempDir dir;
-  ServerProcess server;
+  std::unique_ptr<PgSchema> pg;
+  std::vector<std::string> store_args;
+  std::unique_ptr<ServerProcess> server;
 };
 
 std::map<std::string, json> Listed(const std::string& data) {
@@ -92,7 +112,7 @@ TEST_CASE("three devices log offline, sync, and every record is on the server ex
   json status = OkJson({"status", "--data", ben, "--json"});
   CHECK(status["pending_changes"] == 0);
   CHECK(!status["last_sync"].is_null());
-  json devices = json::parse(SyncServer({"devices", "--data", d.dir / "central", "--json"}).out);
+  json devices = json::parse(d.Admin({"devices", "--json"}).out);
   CHECK(devices["devices"].size() == 4);
 }
 
@@ -130,8 +150,7 @@ TEST_CASE("edits and deletes on two devices converge through the server") {
   Ok({"sync", "--data", amy});
   CHECK(Listed(amy) == Listed(ben));
   CHECK(OkJson({"show", keep, "--data", amy, "--json"})["fields"]["attendees"] == 12);
-  json conflicts =
-      json::parse(SyncServer({"conflicts", "--data", d.dir / "central", "--json"}).out);
+  json conflicts = json::parse(d.Admin({"conflicts", "--json"}).out);
   REQUIRE(conflicts["conflicts"].size() == 1);
   CHECK(conflicts["conflicts"][0]["field"] == "attendees");
   CHECK(conflicts["conflicts"][0]["kept"]["value"] == 12);
@@ -142,7 +161,7 @@ TEST_CASE("with the server down, sync says so in one line within seconds and kee
   Deployment d;
   std::string amy = d.Enrol("amy", "police", "field_worker");
   Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set", "attendees=1"});
-  REQUIRE(d.server.Stop() == 0);  // SIGTERM: a clean stop
+  REQUIRE(d.server->Stop() == 0);  // SIGTERM: a clean stop
   auto start = std::chrono::steady_clock::now();
   CommandResult r = FieldClient({"sync", "--data", amy});
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -155,7 +174,7 @@ TEST_CASE("with the server down, sync says so in one line within seconds and kee
   // Logging never waits for the network.
   Ok({"log", "--data", amy, "street_brief", "--set", "place=B", "--set", "attendees=2"});
   // When the server is back, the next sync delivers both.
-  REQUIRE(d.server.Start(d.server.port()));
+  REQUIRE(d.server->Start(d.server->port()));
   json s = OkJson({"sync", "--data", amy, "--json"});
   CHECK(s["pushed"] == 2);
   CHECK(d.ServerRecords().size() == 2);
@@ -163,19 +182,18 @@ TEST_CASE("with the server down, sync says so in one line within seconds and kee
 
 TEST_CASE("enrolment tokens are one-time, and a wrong credential is refused") {
   Deployment d;
-  CommandResult t = SyncServer({"token", "--data", d.dir / "central", "--user", "amy", "--org",
-                                "police", "--role", "field_worker"});
+  CommandResult t =
+      d.Admin({"token", "--user", "amy", "--org", "police", "--role", "field_worker"});
   std::string token = t.out.substr(0, t.out.find('\n'));
-  Ok({"init", "--data", d.dir / "a", "--server", d.server.url(), "--token", token});
+  Ok({"init", "--data", d.dir / "a", "--server", d.server->url(), "--token", token});
   CommandResult again =
-      FieldClient({"init", "--data", d.dir / "b", "--server", d.server.url(), "--token", token});
+      FieldClient({"init", "--data", d.dir / "b", "--server", d.server->url(), "--token", token});
   CHECK(again.exit_code != 0);
   CHECK(again.err.find("already been used") != std::string::npos);
   CommandResult bogus = FieldClient(
-      {"init", "--data", d.dir / "c", "--server", d.server.url(), "--token", "not-a-token"});
+      {"init", "--data", d.dir / "c", "--server", d.server->url(), "--token", "not-a-token"});
   CHECK(bogus.err.find("not known") != std::string::npos);
-  CHECK(SyncServer({"token", "--data", d.dir / "central", "--user", "x", "--org", "police",
-                    "--role", "king"})
+  CHECK(d.Admin({"token", "--user", "x", "--org", "police", "--role", "king"})
             .err.find("role 'king'") != std::string::npos);
 }
 
@@ -189,8 +207,7 @@ TEST_CASE("the quarterly return: from the server's store and on a coordinator's 
         "--occurred-at", when});
   }
   Ok({"sync", "--data", pat});
-  CommandResult json_report =
-      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "json"});
+  CommandResult json_report = d.Admin({"report", "--fy", "2023", "--format", "json"});
   REQUIRE(json_report.exit_code == 0);
   json report = json::parse(json_report.out);
   CHECK(report["fy"] == 2023);
@@ -202,12 +219,11 @@ TEST_CASE("the quarterly return: from the server's store and on a coordinator's 
   CHECK(closure["values"] ==
         json({{"Q1", 2.0}, {"Q2", 0.0}, {"Q3", 1.0}, {"Q4", 0.0}, {"year", 3.0}}));
   CHECK(closure["kind"] == "count");
-  CommandResult csv =
-      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "csv"});
+  CommandResult csv = d.Admin({"report", "--fy", "2023", "--format", "csv"});
   CHECK(csv.out.find("pc_closure_orders,pc,pc_drug_offending,Number of closure orders,count,"
                      "increase,2,0,1,0,3") != std::string::npos);
-  CommandResult xlsx = SyncServer({"report", "--data", d.dir / "central", "--fy", "2023",
-                                   "--format", "xlsx", "--out", d.dir / "return.xlsx"});
+  CommandResult xlsx =
+      d.Admin({"report", "--fy", "2023", "--format", "xlsx", "--out", d.dir / "return.xlsx"});
   CHECK(xlsx.exit_code == 0);
   CHECK(std::filesystem::file_size(d.dir / "return.xlsx") > 1000);
   // The same figures on the coordinator's device, through the API.
@@ -219,16 +235,14 @@ TEST_CASE("the quarterly return: from the server's store and on a coordinator's 
   CommandResult denied = FieldClient({"report", "--data", pat, "--fy", "2023"});
   CHECK(denied.exit_code == 4);
   CHECK(denied.err.find("only a coordinator") != std::string::npos);
-  CHECK(SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--quarter", "Q7"})
-            .err.find("'Q7'") != std::string::npos);
-  CHECK(SyncServer({"report", "--data", d.dir / "central", "--fy", "1066"}).err.find("fy 1066") !=
+  CHECK(d.Admin({"report", "--fy", "2023", "--quarter", "Q7"}).err.find("'Q7'") !=
         std::string::npos);
+  CHECK(d.Admin({"report", "--fy", "1066"}).err.find("fy 1066") != std::string::npos);
   // Approval from the command line is recorded with who approved.
-  CommandResult approved = SyncServer({"approve", "--data", d.dir / "central", "--fy", "2023",
-                                       "--quarter", "Q1", "--user", "cleo"});
+  CommandResult approved =
+      d.Admin({"approve", "--fy", "2023", "--quarter", "Q1", "--user", "cleo"});
   CHECK(approved.exit_code == 0);
   CHECK(approved.out.find("approval of 2023/24 Q1 by cleo") != std::string::npos);
-  json after = json::parse(
-      SyncServer({"report", "--data", d.dir / "central", "--fy", "2023", "--format", "json"}).out);
+  json after = json::parse(d.Admin({"report", "--fy", "2023", "--format", "json"}).out);
   CHECK(after["approvals"][0]["user"] == "cleo");
 }

@@ -36,7 +36,10 @@ void SetEnv(const std::map<std::string, std::string>& env) {
 CommandResult Run(const std::vector<std::string>& argv, const std::string& input,
                   const std::map<std::string, std::string>& env, int timeout_sec) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (::pipe(in_pipe) || ::pipe(out_pipe) || ::pipe(err_pipe)) return {};
+  // Close-on-exec: a child forked meanwhile by another thread must not inherit this child's
+  // pipes, or this child's stdin would never reach end-of-file while that one runs.
+  if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
+    return {};
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(in_pipe[0], 0);
@@ -105,7 +108,7 @@ CommandResult Run(const std::vector<std::string>& argv, const std::string& input
 pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
             const std::map<std::string, std::string>& env) {
   int out_pipe[2];
-  if (::pipe(out_pipe)) return -1;
+  if (::pipe2(out_pipe, O_CLOEXEC)) return -1;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out_pipe[1], 1);

@@ -1,0 +1,366 @@
+// One conformance suite for the CentralStore interface (store/central_store.h), run against the
+// embedded SQLite store and the PostgreSQL store alike: what every implementation must do.
+#include <set>
+
+#include "beatbook/clock.h"
+#include "store_fixture.h"
+
+using namespace beatbook;
+using namespace beatbook::server;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000;
+
+RecordState Brief(const std::string& id, const std::string& org, HlcStamp t, int attendees) {
+  RecordState s;
+  s.id = id;
+  s.form = "street_brief";
+  s.form_version = 1;
+  s.org = org;
+  s.author = "amy";
+  s.device = "dev-a";
+  s.occurred_at = Register{"2023-06-01T21:00:00Z", t, "dev-a", 0};
+  s.deleted = Register{false, t, "dev-a", 0};
+  s.fields["place"] = Register{"Jewry Street", t, "dev-a", 0};
+  s.fields["attendees"] = Register{attendees, t, "dev-a", 0};
+  return s;
+}
+
+Status SaveAll(CentralStore& store, const std::vector<RecordState>& states) {
+  return store.Write([&](WriteTxn& txn) {
+    for (const auto& s : states) BB_RETURN_IF_ERROR(txn.SaveRecord(s));
+    return Status::OK();
+  });
+}
+
+// Every state the change feed returns for `org`, following the cursor page by page.
+std::vector<std::string> PullAll(CentralStore& store, const std::string& org, std::size_t page) {
+  std::vector<std::string> ids;
+  std::string cursor = "0";
+  for (int guard = 0; guard < 1000; ++guard) {
+    ChangePage p;
+    REQUIRE(store.ReadChanges(cursor, org, page, &p).ok());
+    for (const auto& text : p.states) ids.push_back(json::parse(text)["id"]);
+    cursor = p.cursor;
+    if (!p.more) break;
+  }
+  return ids;
+}
+
+EnrolRequest Request(const std::string& token, const std::string& device_id) {
+  EnrolRequest r;
+  r.token = token;
+  r.device_id = device_id;
+  r.device_name = "tablet";
+  r.secret = "secret-of-" + device_id;
+  return r;
+}
+
+}  // namespace
+
+STORE_TEST("a token enrols one device once, before it expires, for the roles allowed") {
+  REQUIRE(store.CreateToken("tok-1", {"amy", "police", "field_worker", kNow + 1000}, kNow, nullptr)
+              .ok());
+  REQUIRE(
+      store.CreateToken("tok-old", {"bob", "police", "field_worker", kNow - 1}, kNow - 10, nullptr)
+          .ok());
+  EnrolRequest dashboard = Request("tok-1", "dev-dash");
+  dashboard.client = "dashboard";
+  dashboard.roles_allowed = {"coordinator", "board"};
+  CHECK(store.Enrol(dashboard, kNow, nullptr).code() == Status::Code::kPermissionDenied);
+
+  DeviceInfo d;
+  REQUIRE(store.Enrol(Request("tok-1", "dev-1"), kNow, &d).ok());  // still unused
+  CHECK(d.user == "amy");
+  CHECK(d.role == "field_worker");
+  CHECK(store.Enrol(Request("tok-1", "dev-2"), kNow, &d).code() == Status::Code::kUnauthenticated);
+  CHECK(store.Enrol(Request("tok-old", "dev-3"), kNow, &d).code() ==
+        Status::Code::kUnauthenticated);
+  CHECK(store.Enrol(Request("tok-none", "dev-4"), kNow, &d).code() ==
+        Status::Code::kUnauthenticated);
+
+  DeviceInfo who;
+  REQUIRE(store.Authenticate("dev-1", "secret-of-dev-1", &who).ok());
+  CHECK(who.org == "police");
+  CHECK(who.client == "tablet");
+  CHECK(store.Authenticate("dev-1", "wrong", &who).code() == Status::Code::kUnauthenticated);
+  CHECK(store.Authenticate("dev-9", "secret-of-dev-1", &who).code() ==
+        Status::Code::kUnauthenticated);
+
+  std::vector<DeviceInfo> devices;
+  REQUIRE(store.ListDevices(&devices).ok());
+  REQUIRE(devices.size() == 1);
+  CHECK(devices[0].id == "dev-1");
+  std::vector<AuditEvent> audit;
+  REQUIRE(store.ReadAudit({}, &audit).ok());
+  REQUIRE(audit.size() == 1);
+  CHECK(audit[0].action == "enrol");
+}
+
+STORE_TEST("a rotated secret works beside the old one until first used, then alone") {
+  REQUIRE(
+      store.CreateToken("t", {"amy", "police", "field_worker", kNow + 1000}, kNow, nullptr).ok());
+  DeviceInfo d;
+  REQUIRE(store.Enrol(Request("t", "dev-1"), kNow, &d).ok());
+  REQUIRE(store.StartRotation("dev-1", "new-secret", kNow).ok());
+  CHECK(store.Authenticate("dev-1", "secret-of-dev-1", &d).ok());
+  CHECK(store.Authenticate("dev-1", "new-secret", &d).ok());
+  CHECK(store.Authenticate("dev-1", "secret-of-dev-1", &d).code() ==
+        Status::Code::kUnauthenticated);
+  CHECK(store.Authenticate("dev-1", "new-secret", &d).ok());
+
+  AuditEvent revoke{0, kNow, "admin", "operator", "", "", "revoke", json::object()};
+  REQUIRE(store.RevokeDevice("dev-1", &d, &revoke).ok());
+  CHECK(d.revoked);
+  REQUIRE(store.Authenticate("dev-1", "new-secret", &d).ok());
+  CHECK(d.revoked);
+  CHECK(store.RevokeDevice("dev-404", &d, nullptr).code() == Status::Code::kNotFound);
+}
+
+STORE_TEST("the change feed pages by cursor, filters by org, and sends a changed record again") {
+  std::vector<RecordState> first;
+  for (int i = 0; i < 7; ++i) {
+    first.push_back(Brief("r" + std::to_string(i), i % 2 ? "stop" : "police", 10 + i, i));
+  }
+  REQUIRE(SaveAll(store, first).ok());
+  CHECK(PullAll(store, "", 3).size() == 7);
+  CHECK(PullAll(store, "police", 2) == std::vector<std::string>({"r0", "r2", "r4", "r6"}));
+
+  ChangePage page;
+  REQUIRE(store.ReadChanges("0", "", 100, &page).ok());
+  std::string cursor = page.cursor;
+  CHECK_FALSE(page.more);
+  REQUIRE(SaveAll(store, {Brief("r2", "police", 50, 99)}).ok());  // changed again: comes again
+  REQUIRE(store.ReadChanges(cursor, "", 100, &page).ok());
+  REQUIRE(page.states.size() == 1);
+  CHECK(json::parse(page.states[0])["fields"]["attendees"]["v"] == 99);
+  REQUIRE(store.ReadChanges(page.cursor, "", 100, &page).ok());
+  CHECK(page.states.empty());
+
+  CHECK(store.ReadChanges("nonsense", "", 10, &page).code() == Status::Code::kInvalidArgument);
+  CHECK(store.ReadChanges("-4", "", 10, &page).code() == Status::Code::kInvalidArgument);
+  REQUIRE(store.CheckIntegrity().ok());
+}
+
+STORE_TEST("a write that fails leaves nothing behind") {
+  Status s = store.Write([&](WriteTxn& txn) {
+    BB_RETURN_IF_ERROR(txn.SaveRecord(Brief("r1", "police", 10, 1)));
+    BB_RETURN_IF_ERROR(txn.SaveBatch("dev-a", "b1", "{}", kNow));
+    BB_RETURN_IF_ERROR(txn.Audit({0, kNow, "amy", "field_worker", "police", "dev-a", "push", {}}));
+    return Status::InvalidArgument("the batch is malformed");
+  });
+  CHECK(s.code() == Status::Code::kInvalidArgument);
+  CHECK(PullAll(store, "", 10).empty());
+  std::string response;
+  bool found = true;
+  REQUIRE(store.FindBatch("dev-a", "b1", &response, &found).ok());
+  CHECK_FALSE(found);
+  std::vector<AuditEvent> audit;
+  REQUIRE(store.ReadAudit({}, &audit).ok());
+  CHECK(audit.empty());
+}
+
+STORE_TEST("records, batches, conflicts and rejections written in one transaction read back") {
+  Conflict c{"r1", "attendees", Register{5, 20, "dev-b", 0}, Register{4, 15, "dev-a", 0}};
+  REQUIRE(
+      store
+          .Write([&](WriteTxn& txn) {
+            bool found = true;
+            RecordState none;
+            BB_RETURN_IF_ERROR(txn.LoadRecord("r1", &none, &found));
+            if (found) return Status::Corruption("r1 exists before it was saved");
+            BB_RETURN_IF_ERROR(txn.SaveRecord(Brief("r1", "police", 10, 4)));
+            RecordState back;
+            BB_RETURN_IF_ERROR(txn.LoadRecord("r1", &back, &found));
+            if (!found || back.fields["attendees"].v != 4) {
+              return Status::Corruption("a saved record does not read back in its txn");
+            }
+            BB_RETURN_IF_ERROR(txn.AddConflict(c, kNow));
+            BB_RETURN_IF_ERROR(txn.AddConflict(c, kNow + 1));  // kept once
+            BB_RETURN_IF_ERROR(txn.AddRejection({"dev-a", "ch-1", "r9", "field 'x': no", kNow}));
+            BB_RETURN_IF_ERROR(txn.SaveBatch("dev-a", "b1", R"({"applied": 1})", kNow));
+            return txn.NoteSync("dev-a", kNow, 3);
+          })
+          .ok());
+  std::string response;
+  bool found = false;
+  REQUIRE(store.FindBatch("dev-a", "b1", &response, &found).ok());
+  CHECK(found);
+  CHECK(response == R"({"applied": 1})");
+  std::vector<StoredConflict> conflicts;
+  REQUIRE(store.Conflicts(&conflicts).ok());
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].conflict.winner.v == 5);
+  CHECK(conflicts[0].conflict.loser.d == "dev-a");
+  std::vector<StoredRejection> rejections;
+  REQUIRE(store.Rejections(&rejections).ok());
+  REQUIRE(rejections.size() == 1);
+  CHECK(rejections[0].reason == "field 'x': no");
+  std::vector<RecordState> all;
+  REQUIRE(store.AllRecords(&all).ok());
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].ToJson() == Brief("r1", "police", 10, 4).ToJson());
+}
+
+STORE_TEST("running totals follow contributions: sums, distinct keys, milestones, one org") {
+  REQUIRE(SaveAll(store, {Brief("a", "police", 10, 1), Brief("b", "stop", 11, 1),
+                          Brief("c", "police", 12, 1)})
+              .ok());
+  REQUIRE(store
+              .Write([&](WriteTxn& txn) {
+                BB_RETURN_IF_ERROR(txn.SetContributions(
+                    "a", {{"count_x", 2023, 1, 1, 0, "", ""}, {"people", 2023, 1, 1, 0, "k1", ""}},
+                    10, kNow));
+                BB_RETURN_IF_ERROR(txn.SetContributions(
+                    "b", {{"count_x", 2023, 1, 1, 0, "", ""}, {"people", 2023, 2, 1, 0, "k1", ""}},
+                    11, kNow));
+                BB_RETURN_IF_ERROR(txn.SetContributions(
+                    "c", {{"people", 2023, 1, 1, 0, "k2", ""}, {"plan", 2023, 1, 0, 0, "", "done"}},
+                    12, kNow));
+                return Status::OK();
+              })
+              .ok());
+  auto figures = [&](const std::string& org) {
+    std::vector<RawFigure> raw;
+    REQUIRE(
+        (org.empty() ? store.ReadFigures(2023, &raw) : store.ReadOrgFigures(2023, org, &raw)).ok());
+    std::map<std::string, std::string> out;
+    for (const auto& f : raw) {
+      std::string key = f.indicator + "/Q" + std::to_string(f.quarter);
+      out[key] += f.status.empty() ? std::to_string(static_cast<int>(f.value)) : f.status;
+    }
+    return out;
+  };
+  auto all = figures("");
+  CHECK(all["count_x/Q1"] == "2");
+  CHECK(all["people/Q1"] == "2");  // k1 and k2
+  CHECK(all["people/Q2"] == "1");
+  CHECK(all["people/Q0"] == "2");  // the year: k1 once
+  CHECK(all["plan/Q1"] == "0done");
+  auto police = figures("police");
+  CHECK(police["count_x/Q1"] == "1");
+  CHECK(police["people/Q1"] == "2");
+  CHECK(police.count("people/Q2") == 0);
+  CHECK(police["plan/Q1"] == "0done");
+
+  // Replacing a record's contributions moves the totals by the difference.
+  REQUIRE(store
+              .Write([&](WriteTxn& txn) {
+                return txn.SetContributions("a", {{"people", 2023, 1, 1, 0, "k2", ""}}, 13, kNow);
+              })
+              .ok());
+  all = figures("");
+  CHECK(all["count_x/Q1"] == "1");
+  CHECK(all["people/Q1"] == "1");  // k2 only
+  CHECK(all["people/Q0"] == "2");  // k1 (b, Q2) and k2
+
+  std::vector<FigureSource> sources;
+  REQUIRE(store.ExplainFigure("people", 2023, 1, &sources).ok());
+  std::set<std::string> ids;
+  for (const auto& s : sources) ids.insert(s.record_id);
+  CHECK(ids == std::set<std::string>({"a", "c"}));
+
+  // A rebuild recomputes every record with the catalogue's function, and keeps its version.
+  REQUIRE(store
+              .RebuildContributions(
+                  7,
+                  [](const RecordState&) {
+                    return std::vector<Contribution>{{"count_x", 2023, 3, 1, 0, "", ""}};
+                  })
+              .ok());
+  int version = 0;
+  REQUIRE(store.ContributionsVersion(&version).ok());
+  CHECK(version == 7);
+  all = figures("");
+  CHECK(all["count_x/Q3"] == "3");
+  CHECK(all.count("people/Q1") == 0);
+}
+
+STORE_TEST("a purge leaves the envelope, numbers it anew, drops quotes of values, keeps figures") {
+  REQUIRE(SaveAll(store, {Brief("old", "police", 10, 3), Brief("new", "police", 11, 4)}).ok());
+  REQUIRE(store
+              .Write([&](WriteTxn& txn) {
+                BB_RETURN_IF_ERROR(
+                    txn.SetContributions("old", {{"count_x", 2020, 1, 1, 0, "", ""}}, 10, kNow));
+                BB_RETURN_IF_ERROR(txn.AddConflict(
+                    {"old", "place", Register{"A", 20, "dev-b", 0}, Register{"B", 15, "dev-a", 0}},
+                    kNow));
+                BB_RETURN_IF_ERROR(txn.AddRejection({"dev-a", "ch", "old", "'B' is wrong", kNow}));
+                return txn.SaveBatch("dev-a", "ancient", "{}", kNow - 1000);
+              })
+              .ok());
+  ChangePage page;
+  REQUIRE(store.ReadChanges("0", "", 100, &page).ok());
+  std::string cursor = page.cursor;
+  REQUIRE(store
+              .PurgeRecords({"old", "missing"}, kNow,
+                            {0, kNow, "op", "operator", "", "", "purge", json::object()})
+              .ok());
+  REQUIRE(store.ReadChanges(cursor, "", 100, &page).ok());
+  REQUIRE(page.states.size() == 1);  // the purge is a change devices pull
+  json purged = json::parse(page.states[0]);
+  CHECK(purged["id"] == "old");
+  CHECK(purged["purged"] == true);
+  CHECK(page.states[0].find("Jewry Street") == std::string::npos);
+  std::vector<StoredConflict> conflicts;
+  REQUIRE(store.Conflicts(&conflicts).ok());
+  CHECK(conflicts.empty());
+  std::vector<StoredRejection> rejections;
+  REQUIRE(store.Rejections(&rejections).ok());
+  CHECK(rejections.empty());
+  bool found = true;
+  std::string response;
+  REQUIRE(store.FindBatch("dev-a", "ancient", &response, &found).ok());
+  CHECK_FALSE(found);
+  std::vector<RawFigure> figures;
+  REQUIRE(store.ReadFigures(2020, &figures).ok());
+  REQUIRE(figures.size() == 1);
+  CHECK(figures[0].value == 1);  // counted before, still counted
+  REQUIRE(store.CheckIntegrity().ok());
+}
+
+STORE_TEST("approvals and their audit entries, the subject secret, audit queries") {
+  Approval a;
+  a.fy = 2023;
+  a.quarter = 1;
+  a.kind = "approval";
+  a.user = "cleo";
+  a.at_ms = kNow;
+  a.catalogue_version = 3;
+  a.report = {{"fy", 2023}, {"indicators", json::array()}};
+  REQUIRE(
+      store.AddApproval(a, {0, kNow, "cleo", "coordinator", "csp", "dev-c", "approve", {}}).ok());
+  a.kind = "restatement";
+  REQUIRE(store.AddApproval(a, {0, kNow + 5, "cleo", "coordinator", "csp", "dev-c", "approve", {}})
+              .ok());
+  std::vector<Approval> approvals;
+  REQUIRE(store.Approvals(2023, &approvals).ok());
+  REQUIRE(approvals.size() == 2);
+  CHECK(approvals[0].kind == "approval");
+  CHECK(approvals[1].kind == "restatement");
+  CHECK(approvals[1].report == a.report);
+  approvals.clear();
+  REQUIRE(store.Approvals(2024, &approvals).ok());
+  CHECK(approvals.empty());
+
+  std::string secret, again;
+  REQUIRE(store.SubjectSecret(&secret).ok());
+  REQUIRE(store.SubjectSecret(&again).ok());
+  CHECK(secret.size() >= 32);
+  CHECK(secret == again);
+
+  REQUIRE(store.Audit({0, kNow + 10, "amy", "field_worker", "police", "dev-a", "pull", {}}).ok());
+  std::vector<AuditEvent> events;
+  REQUIRE(store.ReadAudit({}, &events).ok());
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].seq < events[1].seq);
+  events.clear();
+  AuditQuery q;
+  q.actor = "cleo";
+  q.limit = 1;
+  REQUIRE(store.ReadAudit(q, &events).ok());
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].at_ms == kNow + 5);  // the most recent one
+}
