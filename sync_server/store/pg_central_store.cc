@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "beatbook/clock.h"
 #include "beatbook/crypto.h"
@@ -127,8 +128,15 @@ std::string TextArray(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+}  // namespace
+
+// Used by PgCentralStore::Txn (so not in an anonymous namespace).
 // Keeps the totals and distinct keys in step with the contributions (as ContributionLedger in
-// sqlite_central_store.cc does).
+// sqlite_central_store.cc does). Contributions are written as records are saved, but what they
+// change in the shared totals is summed in memory and written by Flush, just before the commit,
+// in key order: the rows every push touches (an indicator's quarter) are then locked for
+// milliseconds rather than for the whole push, and always in the same order, so two servers'
+// transactions never deadlock on them.
 class PgLedger {
  public:
   explicit PgLedger(PgDb* db) : db_(db) {}
@@ -148,7 +156,7 @@ class PgLedger {
       c.value = old.Double(i, 3);
       c.n = old.Double(i, 4);
       c.key = old.Text(i, 5);
-      BB_RETURN_IF_ERROR(Apply(c, -1));
+      Apply(c, -1);
     }
     for (const auto& c : contributions) {
       BB_RETURN_IF_ERROR(db_->Exec(
@@ -156,54 +164,73 @@ class PgLedger {
           "stamp, at_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
           {record_id, c.indicator, PgInt(c.fy), PgInt(c.quarter), PgDouble(c.value), PgDouble(c.n),
            c.key, c.status, PgInt(stamp), PgInt(at_ms)}));
-      BB_RETURN_IF_ERROR(Apply(c, +1));
+      Apply(c, +1);
     }
     return Status::OK();
   }
 
- private:
-  Status Apply(const Contribution& c, int sign) {
-    if (!c.key.empty()) {
-      for (int q : {c.quarter, 0}) {
-        PgResult refs;
+  // Writes the summed changes: distinct keys first (whether a key appeared or vanished changes
+  // its total), then the totals, each in key order.
+  Status Flush() {
+    for (const auto& [k, delta] : refs_) {
+      if (delta == 0) continue;
+      const auto& [ind, fy, q, key] = k;
+      PgResult r;
+      BB_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES($1,$2,$3,$4,$5) "
+          "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = distinct_keys.refs + $5 "
+          "RETURNING refs",
+          {ind, PgInt(fy), PgInt(q), key, PgInt(delta)}, &r));
+      std::int64_t after = r.Int(0, 0), before = after - delta;
+      if (after <= 0) {
         BB_RETURN_IF_ERROR(db_->Exec(
-            "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES($1,$2,$3,$4,$5) "
-            "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = distinct_keys.refs + $5 "
-            "RETURNING refs",
-            {c.indicator, PgInt(c.fy), PgInt(q), c.key, PgInt(sign)}, &refs));
-        std::int64_t n = refs.Int(0, 0);
-        if (n <= 0) {
-          BB_RETURN_IF_ERROR(db_->Exec(
-              "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND "
-              "key = $4",
-              {c.indicator, PgInt(c.fy), PgInt(q), c.key}));
-        }
-        if ((sign > 0 && n == 1) || (sign < 0 && n == 0)) {
-          BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, sign, 0, 0));
-        }
+            "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND "
+            "key = $4",
+            {ind, PgInt(fy), PgInt(q), key}));
       }
-      return Status::OK();
+      if (before <= 0 && after > 0) totals_[{ind, fy, q}].value += 1;
+      if (before > 0 && after <= 0) totals_[{ind, fy, q}].value -= 1;
     }
-    return AddTotal(c.indicator, c.fy, c.quarter, sign * c.value, sign * c.n, sign);
+    for (const auto& [k, t] : totals_) {
+      if (t.value == 0 && t.n == 0 && t.records == 0) continue;
+      const auto& [ind, fy, q] = k;
+      BB_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO totals(indicator, fy, quarter, value, n, records) "
+          "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(indicator, fy, quarter) DO UPDATE SET "
+          "value = totals.value + $4, n = totals.n + $5, records = totals.records + $6",
+          {ind, PgInt(fy), PgInt(q), PgDouble(t.value), PgDouble(t.n), PgInt(t.records)}));
+    }
+    refs_.clear();
+    totals_.clear();
+    return Status::OK();
   }
 
-  Status AddTotal(const std::string& ind, int fy, int q, double value, double n,
-                  std::int64_t records) {
-    return db_->Exec(
-        "INSERT INTO totals(indicator, fy, quarter, value, n, records) VALUES($1,$2,$3,$4,$5,$6) "
-        "ON CONFLICT(indicator, fy, quarter) DO UPDATE SET value = totals.value + $4, "
-        "n = totals.n + $5, records = totals.records + $6",
-        {ind, PgInt(fy), PgInt(q), PgDouble(value), PgDouble(n), PgInt(records)});
+ private:
+  struct Total {
+    double value = 0, n = 0;
+    std::int64_t records = 0;
+  };
+
+  void Apply(const Contribution& c, int sign) {
+    if (!c.key.empty()) {
+      // Distinct: a key counts once per quarter and once in the year (quarter 0).
+      for (int q : {c.quarter, 0}) refs_[{c.indicator, c.fy, q, c.key}] += sign;
+      return;
+    }
+    Total& t = totals_[{c.indicator, c.fy, c.quarter}];
+    t.value += sign * c.value;
+    t.n += sign * c.n;
+    t.records += sign;
   }
 
   PgDb* db_;
+  std::map<std::tuple<std::string, int, int, std::string>, std::int64_t> refs_;
+  std::map<std::tuple<std::string, int, int>, Total> totals_;
 };
-
-}  // namespace
 
 class PgCentralStore::Txn final : public WriteTxn {
  public:
-  explicit Txn(PgDb* db) : db_(db) {}
+  explicit Txn(PgDb* db) : db_(db), ledger_(db) {}
 
   Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
     // FOR UPDATE: two instances merging into the same record take turns.
@@ -264,15 +291,18 @@ class PgCentralStore::Txn final : public WriteTxn {
   Status SetContributions(const std::string& record_id,
                           const std::vector<Contribution>& contributions, HlcStamp stamp,
                           std::int64_t at_ms) override {
-    return PgLedger(db_).Set(record_id, contributions, stamp, at_ms);
+    return ledger_.Set(record_id, contributions, stamp, at_ms);
   }
 
   Status Audit(const AuditEvent& event) override { return InsertAudit(db_, event); }
 
   const std::vector<std::string>& saved() const { return saved_; }
+  // The totals' changes, summed: written just before the commit (PgLedger).
+  Status FlushTotals() { return ledger_.Flush(); }
 
  private:
   PgDb* db_;
+  PgLedger ledger_;
   std::vector<std::string> saved_;  // in the order first saved
   std::set<std::string> saved_set_;
 };
@@ -311,6 +341,7 @@ Status PgCentralStore::Open(const std::string& conninfo, std::unique_ptr<PgCentr
 }
 
 Status PgCentralStore::Commit(Txn* txn, PgTransaction* pg) {
+  BB_RETURN_IF_ERROR(txn->FlushTotals());
   if (!txn->saved().empty()) {
     // Numbered last, in commit order: see the top of pg_central_store.h.
     BB_RETURN_IF_ERROR(db_.Exec("SELECT pg_advisory_xact_lock($1)", {PgInt(kSequenceLock)}));
@@ -708,6 +739,7 @@ Status PgCentralStore::RebuildContributions(
     }
     BB_RETURN_IF_ERROR(ledger.Set(s.id, fn(s), s.MaxStamp(), now));
   }
+  BB_RETURN_IF_ERROR(ledger.Flush());
   BB_RETURN_IF_ERROR(
       db_.Exec("INSERT INTO meta(key, value) VALUES('catalogue_version', $1) "
                "ON CONFLICT(key) DO UPDATE SET value = $1",
