@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "beatbook/crypto.h"
 #include "beatbook/tunables.h"
 
 namespace beatbook {
@@ -146,8 +147,9 @@ std::string DeviceKeyDir() {
 }
 
 Status WritePrivateFile(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A name of its own per writer: two processes writing the same file do not share a temporary.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + RandomSecret(6);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
@@ -155,6 +157,14 @@ Status WritePrivateFile(const std::string& path, const std::string& text) {
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  }
+  // The rename itself must survive a power cut: a store sealed under a key whose file vanished
+  // is lost. Sync the directory that holds the new name.
+  std::string dir = fs::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return Status::OK();
 }

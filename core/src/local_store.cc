@@ -158,6 +158,12 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
   if (store->GetMeta("wiped", &wiped).ok()) {
     // A wipe interrupted after its commit finishes here: whoever opens the store next scrubs it.
     store->ScrubFreedContent().ok();
+    // And its key file, if the wipe stopped before deleting it.
+    try {
+      std::string id = json::parse(wiped).value("store_id", "");
+      if (!id.empty()) DeleteDeviceKey(id);
+    } catch (const json::exception&) {
+    }
     return WipedStoreError(dir, wiped);
   }
   BB_RETURN_IF_ERROR(store->SetUpKey(options, /*create=*/false));
@@ -193,8 +199,19 @@ Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
     version = st.ColumnInt(0);
   }
   if (version < kFirstEncryptedVersion) return Status::OK();  // test hook: a plain store
+  // Whether the store is sealed already: only a missing row says no. Any other error (busy, I/O)
+  // must stop here, not lead to sealing sealed rows again under a new key.
   std::string check;
-  bool encrypted = !create && GetMeta("key_check", &check).ok();
+  bool encrypted = false;
+  if (!create) {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(db_.Cached("SELECT value FROM meta WHERE key = 'key_check'", &st));
+    auto r = st->Step();
+    if (r == SqliteStmt::kError) return st->LastError();
+    encrypted = r == SqliteStmt::kRow;
+    if (encrypted) check = st->ColumnText(0);
+    st->Reset();
+  }
   if (options.key) {
     key_ = options.key;
   } else if (encrypted) {
@@ -216,6 +233,8 @@ Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
   if (!key_->Open(check, "meta:key_check", &plain).ok()) {
     return Status::PermissionDenied("the key given does not open the device store in " + dir_);
   }
+  std::string pending;
+  if (GetMeta("scrub_pending", &pending).ok()) return FinishScrub();
   return Status::OK();
 }
 
@@ -259,11 +278,20 @@ Status LocalStore::EncryptPlainContent() {
                "UPDATE meta SET value = ? WHERE key = ?", "meta:"));
     if (!store_id_.empty()) BB_RETURN_IF_ERROR(PutMeta("store_id", store_id_));
     BB_RETURN_IF_ERROR(PutSealedMeta("key_check", "beatbook"));
+    // Cleared once the plain copies are scrubbed; a crash before that finishes it at next Open.
+    BB_RETURN_IF_ERROR(PutMeta("scrub_pending", "1"));
     BB_FAULT_POINT("store.encrypt.before_commit");
     BB_RETURN_IF_ERROR(txn.Commit());
   }
+  return FinishScrub();
+}
+
+Status LocalStore::FinishScrub() {
   // The plain copies are now free pages (overwritten: secure_delete) and WAL frames: empty it.
-  return ScrubFreedContent();
+  BB_RETURN_IF_ERROR(ScrubFreedContent());
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'scrub_pending'", &st));
+  return st->Run();
 }
 
 std::string LocalStore::Seal(std::string_view plain, const std::string& context) const {
@@ -673,7 +701,8 @@ Status LocalStore::Rejections(std::vector<Rejection>* out) {
 Status LocalStore::Wipe() {
   json marker = {{"device_id", identity_.device_id},
                  {"user", identity_.user},
-                 {"at_ms", base_clock_->NowMs()}};
+                 {"at_ms", base_clock_->NowMs()},
+                 {"store_id", store_id_}};
   {
     SqliteTransaction txn(&db_);
     BB_RETURN_IF_ERROR(txn.Begin());

@@ -1,6 +1,9 @@
 #include "beatbook/shared_tablet.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -22,6 +25,7 @@ namespace {
 constexpr char kWorkersDir[] = "workers";
 constexpr char kKeyFile[] = "key.json";
 constexpr char kSignInFile[] = "signin.json";
+constexpr char kSignInLockFile[] = "signin.lock";
 constexpr char kSingleStoreFile[] = "beatbook.db";  // a device without PINs (LocalStore's file)
 
 Status ReadJsonFile(const fs::path& path, json* out) {
@@ -93,12 +97,55 @@ std::int64_t WaitBeforeAttempt(const SignInState& st, std::int64_t now_ms) {
   return std::max<std::int64_t>(0, st.last_failure_ms + wait - now_ms);
 }
 
+const Clock* ClockOf(const LocalStoreOptions& options) {
+  return options.clock ? options.clock : SystemClock::Default();
+}
+
+// Holds an exclusive lock on the tablet's attempt count while it lives (flock: released if the
+// process dies), so processes trying PINs at once each count.
+class AttemptLock {
+ public:
+  explicit AttemptLock(const std::string& dir)
+      : fd_(::open((fs::path(dir) / kSignInLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~AttemptLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Counts an attempt before the work of checking the PIN (Argon2id takes a while): a process
+// killed meanwhile has still spent its try. PermissionDenied while the tablet makes the user
+// wait. Sets *failures to the count including this attempt; a right PIN clears it.
+Status BeginAttempt(const std::string& dir, const Clock* clock, int* failures) {
+  AttemptLock lock(dir);
+  if (!lock.ok()) return Status::IoError("cannot lock the sign-in count in " + dir);
+  SignInState st = ReadSignInState(dir);
+  if (std::int64_t wait = WaitBeforeAttempt(st, clock->NowMs()); wait > 0) {
+    return Status::PermissionDenied("too many wrong PINs on this tablet: try again in " +
+                                    std::to_string((wait + 999) / 1000) + " s");
+  }
+  st.failures += 1;
+  st.last_failure_ms = clock->NowMs();
+  *failures = st.failures;
+  return WriteSignInState(dir, st);
+}
+
+void ClearAttempts(const std::string& dir) {
+  AttemptLock lock(dir);
+  WriteSignInState(dir, SignInState{}).ok();
+}
+
 }  // namespace
 
 bool UsesPins(const std::string& dir) { return !WorkerDirs(dir).empty(); }
 
 Status CheckNewWorker(const std::string& dir, const std::string& pin,
-                      const LocalStoreOptions& /*options*/) {
+                      const LocalStoreOptions& options) {
   BB_RETURN_IF_ERROR(CheckPin(pin));
   std::error_code ec;
   if (fs::exists(fs::path(dir) / kSingleStoreFile, ec)) {
@@ -106,6 +153,10 @@ Status CheckNewWorker(const std::string& dir, const std::string& pin,
                                  " was set up without PINs and holds one worker's store; a "
                                  "shared tablet needs a new --data directory");
   }
+  if (!UsesPins(dir)) return Status::OK();
+  // Whether a PIN is taken says whose it could be: it is an attempt like a sign-in, and counts.
+  int failures = 0;
+  BB_RETURN_IF_ERROR(BeginAttempt(dir, ClockOf(options), &failures));
   fs::path existing;
   DataKey key;
   Status s = FindWorker(dir, pin, &existing, &key);
@@ -127,33 +178,33 @@ Status AddWorker(const std::string& dir, const std::string& pin, const Identity&
   if (ec) return Status::IoError("cannot create " + worker.string() + ": " + ec.message());
   ::chmod(worker.c_str(), 0700);
 
+  // The store first, its key file last: a directory is a worker only once its key file is there,
+  // so a crash in between leaves no worker that a PIN would pick and fail to open.
   auto key = std::make_shared<DataKey>(DataKey::Generate());
   json key_file;
   Status s = WrapKeyWithPin(*key, pin, &key_file);
-  if (s.ok()) s = WritePrivateFile((worker / kKeyFile).string(), key_file.dump(2) + "\n");
   LocalStoreOptions with_key = options;
   with_key.key = key;
   if (s.ok()) s = LocalStore::Create(worker.string(), identity, forms, with_key, out);
-  if (!s.ok()) fs::remove_all(worker, ec);  // no half-made worker that a PIN would open
-  return s;
+  if (s.ok()) s = WritePrivateFile((worker / kKeyFile).string(), key_file.dump(2) + "\n");
+  if (!s.ok()) {
+    out->reset();
+    fs::remove_all(worker, ec);
+    return s;
+  }
+  ClearAttempts(dir);  // the worker just proved a real enrolment and chose a free PIN
+  return Status::OK();
 }
 
 Status SignInWorker(const std::string& dir, const std::string& pin,
                     const LocalStoreOptions& options, std::unique_ptr<LocalStore>* out) {
-  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
-  SignInState st = ReadSignInState(dir);
-  if (std::int64_t wait = WaitBeforeAttempt(st, clock->NowMs()); wait > 0) {
-    return Status::PermissionDenied("too many wrong PINs on this tablet: try again in " +
-                                    std::to_string((wait + 999) / 1000) + " s");
-  }
+  int failures = 0;
+  BB_RETURN_IF_ERROR(BeginAttempt(dir, ClockOf(options), &failures));
   fs::path worker;
   auto key = std::make_shared<DataKey>();
   Status s = FindWorker(dir, pin, &worker, key.get());
   if (s.code() == Status::Code::kNotFound) {
-    st.failures += 1;
-    st.last_failure_ms = clock->NowMs();
-    BB_RETURN_IF_ERROR(WriteSignInState(dir, st));
-    int left = tunables::kPinFreeAttempts - st.failures;
+    int left = tunables::kPinFreeAttempts - failures;
     return Status::PermissionDenied(
         "wrong PIN: no worker on this tablet has it" +
         (left > 0 ? " (" + std::to_string(left) + (left == 1 ? " more try" : " more tries") +
@@ -161,7 +212,7 @@ Status SignInWorker(const std::string& dir, const std::string& pin,
                   : std::string(" (the tablet now makes you wait before the next try)")));
   }
   BB_RETURN_IF_ERROR(s);
-  if (st.failures != 0) BB_RETURN_IF_ERROR(WriteSignInState(dir, SignInState{}));
+  ClearAttempts(dir);
   LocalStoreOptions with_key = options;
   with_key.key = std::move(key);
   return LocalStore::Open(worker.string(), with_key, out);

@@ -444,10 +444,14 @@ Status PgCentralStore::Authenticate(const std::string& device_id, const std::str
   std::string given = Sha256Hex(secret);  // hashed either way: timing tells no device ids apart
   if (!found) return Status::Unauthenticated("the device credential is not valid");
   if (ConstantTimeEquals(hash, given)) return Status::OK();
-  PgResult next;
-  BB_RETURN_IF_ERROR(
-      db_.Exec("SELECT next_secret_hash FROM devices WHERE id = $1", {device_id}, &next));
-  std::string pending = next.rows() == 1 ? next.Text(0, 0) : "";
+  // Both hashes read in one statement: another server may be promoting the new secret right now,
+  // and a device must not be turned away between the two reads (it would fall back to the
+  // secret that promotion retires).
+  PgResult both;
+  BB_RETURN_IF_ERROR(db_.Exec("SELECT secret_hash, next_secret_hash FROM devices WHERE id = $1",
+                              {device_id}, &both));
+  if (both.rows() == 1 && ConstantTimeEquals(both.Text(0, 0), given)) return Status::OK();
+  std::string pending = both.rows() == 1 ? both.Text(0, 1) : "";
   if (pending.empty() || !ConstantTimeEquals(pending, given)) {
     return Status::Unauthenticated("the device credential is not valid");
   }
@@ -600,6 +604,10 @@ void AddSums(const PgResult& r, int fy, std::vector<RawFigure>* out) {
 
 Status PgCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Totals and milestones from one snapshot, whatever commits meanwhile.
+  PgTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  BB_RETURN_IF_ERROR(db_.ExecScript("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
   PgResult sums, milestones;
   BB_RETURN_IF_ERROR(
       db_.Exec("SELECT indicator, quarter, value, n, records FROM totals WHERE fy = $1",
@@ -608,6 +616,7 @@ Status PgCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
       "SELECT indicator, quarter, status FROM contributions WHERE fy = $1 AND status <> '' "
       "ORDER BY stamp",
       {PgInt(fy)}, &milestones));
+  BB_RETURN_IF_ERROR(txn.Commit());
   AddSums(sums, fy, out);
   AddMilestones(milestones, fy, out);
   return Status::OK();
@@ -615,6 +624,10 @@ Status PgCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
 
 Status PgCentralStore::ReadOrgFigures(int fy, const std::string& org, std::vector<RawFigure>* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Totals and milestones from one snapshot, whatever commits meanwhile.
+  PgTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  BB_RETURN_IF_ERROR(db_.ExecScript("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
   PgResult sums, milestones;
   BB_RETURN_IF_ERROR(db_.Exec(
       "SELECT c.indicator, c.quarter, sum(c.value), sum(c.n), count(*) FROM contributions c "
@@ -633,6 +646,7 @@ Status PgCentralStore::ReadOrgFigures(int fy, const std::string& org, std::vecto
       "SELECT c.indicator, c.quarter, c.status FROM contributions c JOIN records r "
       "ON r.id = c.record_id WHERE c.fy = $1 AND r.org = $2 AND c.status <> '' ORDER BY c.stamp",
       {PgInt(fy), org}, &milestones));
+  BB_RETURN_IF_ERROR(txn.Commit());
   AddSums(sums, fy, out);
   AddMilestones(milestones, fy, out);
   return Status::OK();
@@ -813,9 +827,11 @@ Status PgCentralStore::PurgeRecords(const std::vector<std::string>& ids,
   BB_RETURN_IF_ERROR(
       db_.Exec("DELETE FROM batches WHERE at_ms < $1", {PgInt(batch_replies_before_ms)}));
   BB_RETURN_IF_ERROR(InsertAudit(&db_, audit));
-  // The old row versions stay in the table's pages until VACUUM reclaims them (autovacuum does,
-  // or the operator: docs/deployment.md).
-  return Commit(&t, &pg);
+  BB_RETURN_IF_ERROR(Commit(&t, &pg));
+  // The purged content's old row versions stay in the tables' pages until VACUUM reclaims them;
+  // best effort now (the WAL and any archive keep them until recycled: docs/deployment.md).
+  db_.ExecScript("VACUUM records, conflicts, rejections").ok();
+  return Status::OK();
 }
 
 Status PgCentralStore::Audit(const AuditEvent& event) {

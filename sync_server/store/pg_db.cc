@@ -62,7 +62,21 @@ Status PgDb::Connect(const std::string& conninfo, PgDb* out) {
   return Status::OK();
 }
 
+Status PgDb::EnsureConnected() {
+  if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::OK();
+  if (in_transaction_) {
+    return Status::Unavailable("the connection to the PostgreSQL store was lost mid-transaction");
+  }
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    return Status::Unavailable(std::string("the PostgreSQL store is unreachable: ") +
+                               PQerrorMessage(conn_.get()));
+  }
+  return Status::OK();
+}
+
 Status PgDb::Exec(const std::string& sql, const std::vector<PgParam>& params, PgResult* out) {
+  BB_RETURN_IF_ERROR(EnsureConnected());
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -78,6 +92,7 @@ Status PgDb::Exec(const std::string& sql, const std::vector<PgParam>& params, Pg
 }
 
 Status PgDb::ExecScript(const std::string& sql) {
+  BB_RETURN_IF_ERROR(EnsureConnected());
   std::shared_ptr<PGresult> result(PQexec(conn_.get(), sql.c_str()), PQclear);
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -87,18 +102,29 @@ Status PgDb::ExecScript(const std::string& sql) {
 }
 
 PgTransaction::~PgTransaction() {
-  if (open_) db_->ExecScript("ROLLBACK").ok();
+  if (!open_) return;
+  if (PQstatus(db_->conn_.get()) == CONNECTION_OK) db_->ExecScript("ROLLBACK").ok();
+  db_->in_transaction_ = false;
 }
 
 Status PgTransaction::Begin() {
   BB_RETURN_IF_ERROR(db_->ExecScript("BEGIN"));
   open_ = true;
+  db_->in_transaction_ = true;
   return Status::OK();
 }
 
 Status PgTransaction::Commit() {
   open_ = false;
-  return db_->ExecScript("COMMIT");
+  db_->in_transaction_ = false;
+  // COMMIT of a transaction that already failed answers ROLLBACK, not an error: say so.
+  std::shared_ptr<PGresult> result(PQexec(db_->conn_.get(), "COMMIT"), PQclear);
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK) return ErrorOf(db_->conn_.get(), result.get(), "COMMIT");
+  if (std::string(PQcmdStatus(result.get())) != "COMMIT") {
+    return Status::Unavailable("the PostgreSQL store rolled the transaction back");
+  }
+  return Status::OK();
 }
 
 }  // namespace beatbook::server

@@ -57,7 +57,13 @@ class PgDb {
   Status ExecScript(const std::string& sql);
 
  private:
+  friend class PgTransaction;
+  // Reconnects a connection the server dropped (a restart, a failover), unless a transaction was
+  // open on it: that one is lost, and its caller must see the error, not carry on outside it.
+  Status EnsureConnected();
+
   std::shared_ptr<pg_conn> conn_;
+  bool in_transaction_ = false;
 };
 
 // BEGIN on Begin(), COMMIT on Commit(), ROLLBACK if destroyed before committing.

@@ -196,6 +196,9 @@ class LocalStore {
   Status SetUpKey(const LocalStoreOptions& options, bool create);
   // A store from before encryption: seals every content row in place, in one transaction.
   Status EncryptPlainContent();
+  // Scrubs the plain copies EncryptPlainContent left in free pages and the WAL, then clears the
+  // marker that makes the next Open finish it after a crash.
+  Status FinishScrub();
   Status LoadState(const std::string& id, RecordState* out, bool* found);
   // Parses the rows (id, sealed state) `st` yields.
   Status ReadStates(SqliteStmt* st, std::vector<RecordState>* out) const;
