@@ -146,17 +146,10 @@ int RunToken(const TokenOptions& o) {
   std::string token = RandomSecret(24);
   std::int64_t now = SystemClock::Default()->NowMs();
   TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
-  AuditEvent audit{0,
-                   now,
-                   OperatorName(),
-                   "operator",
-                   "",
-                   "",
-                   "token",
-                   {{"user", o.user},
-                    {"org", o.org},
-                    {"role", o.role},
-                    {"expires", FormatIsoUtc(grant.expires_ms)}}};
+  AuditEvent audit = OperatorEvent("token", {{"user", o.user},
+                                             {"org", o.org},
+                                             {"role", o.role},
+                                             {"expires", FormatIsoUtc(grant.expires_ms)}});
   if (Status s = store->CreateToken(token, grant, now, &audit); !s.ok()) return Fail(s.message());
   std::cout << token << std::endl;
   return 0;
@@ -201,14 +194,7 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
   std::unique_ptr<CentralStore> store;
   if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
   DeviceInfo device;
-  AuditEvent audit{0,
-                   SystemClock::Default()->NowMs(),
-                   OperatorName(),
-                   "operator",
-                   "",
-                   "",
-                   "revoke",
-                   json::object()};
+  AuditEvent audit = OperatorEvent("revoke", json::object());
   if (Status s = store->RevokeDevice(device_id, &device, &audit); !s.ok()) {
     return Fail(s.message());
   }

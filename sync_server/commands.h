@@ -70,6 +70,7 @@ struct AuditOptions {
 int RunAudit(const AuditOptions& o);
 
 class CentralStore;
+struct AuditEvent;
 // The PostgreSQL store every command uses instead of the SQLite one in --data, from --store
 // (main.cc sets it before running a command; empty: the embedded store).
 void SetStoreUrl(const std::string& url);
@@ -79,7 +80,9 @@ Status OpenCommandStore(const std::string& data, std::unique_ptr<CentralStore>* 
 int Fail(const std::string& message);
 // Who runs a command on the server machine (the login name; under sudo, the invoking user).
 std::string OperatorName();
-// Appends an operator's action (role "operator", no device) to the audit log.
+// An operator's action (role "operator", no device) as an audit entry, now.
+AuditEvent OperatorEvent(const std::string& action, nlohmann::json detail);
+// Appends an operator's action to the audit log.
 Status AuditOperator(CentralStore* store, const std::string& action, nlohmann::json detail);
 
 }  // namespace beatbook::server

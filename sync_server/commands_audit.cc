@@ -28,9 +28,19 @@ std::string OperatorName() {
   return "uid " + std::to_string(::geteuid());
 }
 
+AuditEvent OperatorEvent(const std::string& action, json detail) {
+  return {0,
+          SystemClock::Default()->NowMs(),
+          OperatorName(),
+          "operator",
+          "",
+          "",
+          action,
+          std::move(detail)};
+}
+
 Status AuditOperator(CentralStore* store, const std::string& action, json detail) {
-  return store->Audit({0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "",
-                       action, std::move(detail)});
+  return store->Audit(OperatorEvent(action, std::move(detail)));
 }
 
 int RunExport(const ExportOptions& o) {

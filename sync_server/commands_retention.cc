@@ -33,14 +33,8 @@ int RunPurge(const PurgeOptions& o) {
   }
   if (o.dry_run) return 0;
   nlohmann::json counts = plan.by_form;
-  AuditEvent audit{0,
-                   now,
-                   OperatorName(),
-                   "operator",
-                   "",
-                   "",
-                   "purge",
-                   {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}}};
+  AuditEvent audit = OperatorEvent(
+      "purge", {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}});
   if (Status s = store->PurgeRecords(plan.ids, now - tunables::kBatchReplyKeepMs, audit); !s.ok()) {
     return Fail(s.message());
   }

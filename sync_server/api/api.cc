@@ -382,24 +382,35 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   return response;
 }
 
-namespace {}  // namespace
-
-ApiResponse Api::Report(const DeviceInfo& device, const std::string& query) {
+bool Api::ReadReport(const std::string& query, json* report, json* period, ApiResponse* error) {
   int fy = 0;
   std::optional<int> quarter;
-  std::string error;
-  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &error)) {
-    return Error(400, error);
+  std::string message;
+  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &message)) {
+    *error = Error(400, message);
+    return false;
   }
   std::string org = QueryParam(query, "org").value_or("");
-  if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
-  json report;
-  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report, org);
-  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  if (!org.empty() && !ValidOrg(org)) {
+    *error = Error(400, "org '" + org + "' is not a partner code");
+    return false;
+  }
+  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), report, org);
+  if (!s.ok()) {
+    *error = Error(HttpStatusFor(s), s.message());
+    return false;
+  }
+  *period = {{"fy", fy}};
+  if (quarter) (*period)["quarter"] = "Q" + std::to_string(*quarter);
+  if (!org.empty()) (*period)["org"] = org;
+  return true;
+}
+
+ApiResponse Api::Report(const DeviceInfo& device, const std::string& query) {
+  json report, period;
+  if (ApiResponse error; !ReadReport(query, &report, &period, &error)) return error;
   std::string format = QueryParam(query, "format").value_or("json");
-  json period = {{"fy", fy}, {"format", format}};
-  if (quarter) period["quarter"] = "Q" + std::to_string(*quarter);
-  if (!org.empty()) period["org"] = org;
+  period["format"] = format;
   if (Status a = Audit(device, "report", period); !a.ok()) return AuditFailed(a);
   if (format == "csv") return {200, {{"text", RenderCsv(report)}, {"report", report}}};
   if (format == "table") {

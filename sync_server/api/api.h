@@ -104,6 +104,10 @@ class Api {
   ApiResponse ReportWorkbook(const DeviceInfo& device, const std::string& query);
   ApiResponse SignOut(const DeviceInfo& device);
   bool ValidOrg(const std::string& org) const;
+  // The return a report request asks for (fy, quarter, org), and its period for the audit entry;
+  // false with the error response otherwise.
+  bool ReadReport(const std::string& query, nlohmann::json* report, nlohmann::json* period,
+                  ApiResponse* error);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
   // Failed sign-ins per client address: true (with a 429 in *refused) while the address must

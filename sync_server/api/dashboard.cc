@@ -174,28 +174,20 @@ ApiResponse Api::Approvals(const std::string& query) {
 }
 
 ApiResponse Api::ReportWorkbook(const DeviceInfo& device, const std::string& query) {
-  int fy = 0;
-  std::optional<int> quarter;
-  std::string error;
-  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &error)) {
-    return Error(400, error);
-  }
-  std::string org = QueryParam(query, "org").value_or("");
-  if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
-  json report;
-  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), &report, org);
+  json report, period;
+  if (ApiResponse error; !ReadReport(query, &report, &period, &error)) return error;
   std::string bytes;
-  if (s.ok()) s = WorkbookBytes(*catalogue_, report, &bytes);
-  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
-  json period = {{"fy", fy}, {"format", "xlsx"}};
-  if (quarter) period["quarter"] = "Q" + std::to_string(*quarter);
-  if (!org.empty()) period["org"] = org;
+  if (Status s = WorkbookBytes(*catalogue_, report, &bytes); !s.ok()) {
+    return Error(HttpStatusFor(s), s.message());
+  }
+  period["format"] = "xlsx";
   if (Status a = Audit(device, "report", period); !a.ok()) return AuditFailed(a);
+  std::string org = period.value("org", "");
   ApiResponse r(200, json::object());
   r.raw = std::move(bytes);
   r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
   r.headers.push_back({"Content-Disposition", "attachment; filename=\"beatbook-return-" +
-                                                  std::to_string(fy) +
+                                                  period["fy"].dump() +
                                                   (org.empty() ? "" : "-" + org) + ".xlsx\""});
   return r;
 }

@@ -7,7 +7,7 @@
 #include "beatbook/clock.h"
 #include "beatbook/crypto.h"
 #include "beatbook/record_rows.h"
-#include "store/stored_register.h"
+#include "store/store_common.h"
 
 namespace beatbook::server {
 
@@ -389,10 +389,7 @@ Status PgCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms, D
   d.org = t.Text(0, 1);
   d.role = t.Text(0, 2);
   d.enrolled_ms = now_ms;
-  if (!request.roles_allowed.empty() && !request.roles_allowed.count(d.role)) {
-    return Status::PermissionDenied("a " + d.role + "'s sign-in code does not open the " +
-                                    request.client + "; the code is still unused");
-  }
+  BB_RETURN_IF_ERROR(CheckEnrolRole(request, d.role));
   BB_RETURN_IF_ERROR(db_.Exec("UPDATE tokens SET used_ms = $1, used_by = $2 WHERE hash = $3",
                               {PgInt(now_ms), request.device_id, hash}));
   BB_RETURN_IF_ERROR(db_.Exec(
@@ -538,13 +535,7 @@ Status PgCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
 Status PgCentralStore::ReadChanges(const std::string& cursor, const std::string& org,
                                    std::size_t limit, ChangePage* out) {
   std::int64_t after = 0;
-  try {
-    size_t used = 0;
-    after = std::stoll(cursor, &used);
-    if (used != cursor.size() || after < 0) throw std::invalid_argument("cursor");
-  } catch (const std::exception&) {
-    return Status::InvalidArgument("cursor '" + cursor + "' is not a cursor this server issued");
-  }
+  BB_RETURN_IF_ERROR(ParseCursor(cursor, &after));
   std::lock_guard<std::mutex> lock(mu_);
   PgResult r;
   BB_RETURN_IF_ERROR(db_.Exec(
@@ -572,19 +563,10 @@ namespace {
 // Milestones: the most recent status written for each (indicator, quarter), from rows of
 // (indicator, quarter, status) ordered by stamp.
 void AddMilestones(const PgResult& r, int fy, std::vector<RawFigure>* out) {
-  std::map<std::pair<std::string, int>, std::string> latest;
-  for (int i = 0; i < r.rows(); ++i) {
-    latest[{r.Text(i, 0), static_cast<int>(r.Int(i, 1))}] = r.Text(i, 2);
-  }
-  for (const auto& [key, status] : latest) {
-    RawFigure f;
-    f.indicator = key.first;
-    f.fy = fy;
-    f.quarter = key.second;
-    f.records = 1;
-    f.status = status;
-    out->push_back(std::move(f));
-  }
+  LatestMilestones latest;
+  for (int i = 0; i < r.rows(); ++i)
+    latest.Add(r.Text(i, 0), static_cast<int>(r.Int(i, 1)), r.Text(i, 2));
+  latest.AppendTo(fy, out);
 }
 
 void AddSums(const PgResult& r, int fy, std::vector<RawFigure>* out) {
@@ -812,15 +794,7 @@ Status PgCentralStore::PurgeRecords(const std::vector<std::string>& ids,
     bool found = false;
     BB_RETURN_IF_ERROR(t.LoadRecord(id, &stored, &found));
     if (!found || stored.purged) continue;
-    RecordState tombstone;
-    tombstone.id = stored.id;
-    tombstone.form = stored.form;
-    tombstone.form_version = stored.form_version;
-    tombstone.org = stored.org;
-    tombstone.author = stored.author;
-    tombstone.device = stored.device;
-    tombstone.purged = true;
-    BB_RETURN_IF_ERROR(t.SaveRecord(tombstone));
+    BB_RETURN_IF_ERROR(t.SaveRecord(PurgedTombstone(stored)));
     BB_RETURN_IF_ERROR(db_.Exec("DELETE FROM conflicts WHERE record_id = $1", {id}));
     BB_RETURN_IF_ERROR(db_.Exec("DELETE FROM rejections WHERE record_id = $1", {id}));
   }

@@ -8,7 +8,7 @@
 #include "beatbook/fault.h"
 #include "beatbook/migrations.h"
 #include "beatbook/record_rows.h"
-#include "store/stored_register.h"
+#include "store/store_common.h"
 
 namespace beatbook::server {
 
@@ -412,10 +412,7 @@ Status SqliteCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_m
   d.org = st.ColumnText(1);
   d.role = st.ColumnText(2);
   d.enrolled_ms = now_ms;
-  if (!request.roles_allowed.empty() && !request.roles_allowed.count(d.role)) {
-    return Status::PermissionDenied("a " + d.role + "'s sign-in code does not open the " +
-                                    request.client + "; the code is still unused");
-  }
+  BB_RETURN_IF_ERROR(CheckEnrolRole(request, d.role));
   SqliteStmt use;
   BB_RETURN_IF_ERROR(
       db_.Prepare("UPDATE tokens SET used_ms = ?, used_by = ? WHERE hash = ?", &use));
@@ -571,15 +568,7 @@ Status SqliteCentralStore::PurgeRecords(const std::vector<std::string>& ids,
       bool found = false;
       BB_RETURN_IF_ERROR(t.LoadRecord(id, &stored, &found));
       if (!found || stored.purged) continue;
-      RecordState tombstone;
-      tombstone.id = stored.id;
-      tombstone.form = stored.form;
-      tombstone.form_version = stored.form_version;
-      tombstone.org = stored.org;
-      tombstone.author = stored.author;
-      tombstone.device = stored.device;
-      tombstone.purged = true;
-      BB_RETURN_IF_ERROR(t.SaveRecord(tombstone));
+      BB_RETURN_IF_ERROR(t.SaveRecord(PurgedTombstone(stored)));
       for (const char* sql : {"DELETE FROM conflicts WHERE record_id = ?",
                               "DELETE FROM rejections WHERE record_id = ?"}) {
         SqliteStmt* st;
@@ -686,13 +675,7 @@ Status SqliteCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
 Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::string& org,
                                        std::size_t limit, ChangePage* out) {
   std::int64_t after = 0;
-  try {
-    size_t used = 0;
-    after = std::stoll(cursor, &used);
-    if (used != cursor.size() || after < 0) throw std::invalid_argument("cursor");
-  } catch (const std::exception&) {
-    return Status::InvalidArgument("cursor '" + cursor + "' is not a cursor this server issued");
-  }
+  BB_RETURN_IF_ERROR(ParseCursor(cursor, &after));
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(
@@ -770,19 +753,12 @@ Status SqliteCentralStore::ReadOrgFigures(int fy, const std::string& org,
       &ms));
   ms.Bind(1, std::int64_t{fy});
   ms.Bind(2, org);
-  std::map<std::pair<std::string, int>, std::string> latest;
+  LatestMilestones latest;
   while ((r = ms.Step()) == SqliteStmt::kRow) {
-    latest[{ms.ColumnText(0), static_cast<int>(ms.ColumnInt(1))}] = ms.ColumnText(2);
+    latest.Add(ms.ColumnText(0), static_cast<int>(ms.ColumnInt(1)), ms.ColumnText(2));
   }
   if (r != SqliteStmt::kDone) return ms.LastError();
-  for (const auto& [key, status] : latest) {
-    RawFigure f;
-    f.indicator = key.first;
-    f.fy = fy;
-    f.quarter = key.second;
-    f.status = status;
-    out->push_back(std::move(f));
-  }
+  latest.AppendTo(fy, out);
   return Status::OK();
 }
 
@@ -810,20 +786,12 @@ Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
       "ORDER BY stamp",
       &ms));
   ms->Bind(1, std::int64_t{fy});
-  std::map<std::pair<std::string, int>, std::string> latest;
+  LatestMilestones latest;
   while (ms->Step() == SqliteStmt::kRow) {
-    latest[{ms->ColumnText(0), static_cast<int>(ms->ColumnInt(1))}] = ms->ColumnText(2);
+    latest.Add(ms->ColumnText(0), static_cast<int>(ms->ColumnInt(1)), ms->ColumnText(2));
   }
   ms->Reset();
-  for (const auto& [key, status] : latest) {
-    RawFigure f;
-    f.indicator = key.first;
-    f.fy = fy;
-    f.quarter = key.second;
-    f.records = 1;
-    f.status = status;
-    out->push_back(std::move(f));
-  }
+  latest.AppendTo(fy, out);
   return Status::OK();
 }
 
