@@ -290,6 +290,13 @@ bool ManyDevices(int devices, std::size_t per_device, const std::string& pg_url 
       Status s = sync::SyncEngine(store, &timed).Push(&summary);
       std::int64_t pages = 0;
       if (s.ok()) s = PullAndDiscard(&timed, store->identity(), &pages);
+      // Done means every change acknowledged: the device's outbox is empty.
+      StoreSummary after;
+      if (s.ok()) s = store->Summary(&after);
+      if (s.ok() && after.pending_changes != 0) {
+        s = Status::FailedPrecondition(std::to_string(after.pending_changes) +
+                                       " changes still in the outbox");
+      }
       if (!s.ok() || summary.pushed != static_cast<std::int64_t>(per_device)) {
         ++failures;
         std::fprintf(stderr, "sync: %s\n", s.ToString().c_str());
@@ -323,10 +330,11 @@ bool ManyDevices(int devices, std::size_t per_device, const std::string& pg_url 
   std::string what = (pg_url.empty() ? "" : "two servers on PostgreSQL: ") +
                      std::to_string(devices) + " devices at once, " + std::to_string(per_device) +
                      " records each, push + pull of their org's records";
-  PrintRow(what + ": records on the server / failed syncs",
-           std::to_string(all.size()) + " of " + std::to_string(expected) + " / " +
-               std::to_string(failures.load()),
-           "no loss");
+  PrintRow(
+      what + ": records on the server / failed syncs (a sync fails unless its outbox ends empty)",
+      std::to_string(all.size()) + " of " + std::to_string(expected) + " / " +
+          std::to_string(failures.load()),
+      "no loss");
   PrintRow(what + ": request latency p50 / p99 / max (" + std::to_string(latencies.size()) +
                " requests, " + Format("%.1f s", wall) + " wall)",
            Format("%.0f", Percentile(latencies, 0.5)) + " / " +

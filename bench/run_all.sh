@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs every benchmark against the plain (RelWithDebInfo) build and prints one table.
-#   bench/run_all.sh [BUILD_DIR]        (default: build/; built first if needed)
+# Builds the benchmarks optimised (-O2, into build-bench/, apart from the tests' -O1 build) and
+# runs every one, printing one table.
+#   bench/run_all.sh [BUILD_DIR]        (default: build-bench/)
 # Figures are for this machine at this moment: compare the "vs raw SQLite insert" ratios, which
 # each benchmark measures in the same run, rather than absolute rates across machines.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${1:-$root/build}"
-"$root/scripts/build.sh" "$build" >/dev/null
+build="${1:-$root/build-bench}"
+"$root/scripts/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DBEATBOOK_BENCH=ON -DBEATBOOK_BROWSER_TESTS=OFF -DBEATBOOK_PG_TESTS=OFF >/dev/null
 # Device stores' key files (devices without PINs) go here, not into the account's home.
 BEATBOOK_KEY_DIR="$(mktemp -d)"
 export BEATBOOK_KEY_DIR
@@ -18,7 +20,7 @@ if pg_env="$("$root/scripts/pg-cluster.sh" start "$pg_dir/cluster" 2>/dev/null)"
   eval "$pg_env"
   export BEATBOOK_BENCH_PG_URL="$BEATBOOK_TEST_PG_URL"
 fi
-echo "Beatbook benchmarks on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "Beatbook benchmarks ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, -O2), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| figure | measured | target | vs raw SQLite insert |"
 echo "|---|---|---|---|"
