@@ -30,8 +30,12 @@ for target in push validation http; do
   work="$build/corpus-$target"
   mkdir -p "$work"
   echo "== fuzz_$target for ${secs}s =="
+  # A target's dictionary (fuzz/TARGET.dict: fuzz_http's credential placeholders and paths).
+  dict=()
+  [ -f "$root/fuzz/$target.dict" ] && dict=(-dict="$root/fuzz/$target.dict")
   if ! "$fuzzer" -max_total_time="$secs" -artifact_prefix="$build/crashes/$target-" \
-    -print_final_stats=1 "$work" "$root/fuzz/corpus/$target" >"$build/fuzz-$target.log" 2>&1; then
+    "${dict[@]}" -print_final_stats=1 "$work" "$root/fuzz/corpus/$target" \
+    >"$build/fuzz-$target.log" 2>&1; then
     tail -60 "$build/fuzz-$target.log"
     echo "fuzz_$target found a crash: $build/crashes/" >&2
     exit 1
