@@ -2,9 +2,16 @@
 // Command-line contract: ../shared/spec/interfaces.md (and README.md).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
+#include "beatbook/fault.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // Test hooks set by accident kill the process or fail every write: say so before anything.
+  for (const std::string& warning : beatbook::FaultHookWarnings()) {
+    std::fprintf(stderr, "%s: WARNING: %s\n", "field_client", warning.c_str());
+  }
   using namespace field_client;
   CLI::App app{"Beatbook field client: offline capture and sync for community safety field work"};
   app.require_subcommand(1);

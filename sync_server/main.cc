@@ -2,11 +2,17 @@
 // Command-line contract: ../shared/spec/interfaces.md (and README.md).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 
+#include "beatbook/fault.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // Test hooks set by accident kill the process or fail every write: say so before anything.
+  for (const std::string& warning : beatbook::FaultHookWarnings()) {
+    std::fprintf(stderr, "%s: WARNING: %s\n", "sync_server", warning.c_str());
+  }
   using namespace beatbook::server;
   CLI::App app{"Beatbook sync server: the central indicator store and the sync API"};
   app.require_subcommand(1);

@@ -14,4 +14,14 @@ SystemClock* SystemClock::Default() {
   return &clock;
 }
 
+std::int64_t SteadyClock::NowMs() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+SteadyClock* SteadyClock::Default() {
+  static SteadyClock clock;
+  return &clock;
+}
+
 }  // namespace beatbook

@@ -45,4 +45,24 @@ long FaultSetting(const char* env_name) {
   return v ? std::strtol(v, nullptr, 10) : 0;
 }
 
+std::vector<std::string> FaultHookWarnings() {
+  std::vector<std::string> warnings;
+  if (const FaultConfig* c = Config()) {
+    bool known = false;
+    for (const char* point : kFaultPoints) known = known || c->name == point;
+    warnings.push_back(known ? "BEATBOOK_FAULT=" + std::string(std::getenv("BEATBOOK_FAULT")) +
+                                   " is set: this process will kill itself at fault point '" +
+                                   c->name + "' (a test hook; unset it outside tests)"
+                             : "BEATBOOK_FAULT names no known fault point ('" + c->name +
+                                   "'): it does nothing (a test hook; unset it outside tests)");
+  }
+  if (long pages = FaultSetting("BEATBOOK_FAULT_STORE_MAX_PAGES"); pages > 0) {
+    warnings.push_back("BEATBOOK_FAULT_STORE_MAX_PAGES=" + std::to_string(pages) +
+                       " is set: the central store will refuse to grow past " +
+                       std::to_string(pages) +
+                       " pages, as if the disk were full (a test hook; unset it outside tests)");
+  }
+  return warnings;
+}
+
 }  // namespace beatbook

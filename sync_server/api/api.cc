@@ -73,7 +73,11 @@ int HttpStatusFor(const Status& s) {
 
 Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock,
          ApiOptions options)
-    : store_(store), forms_(forms), catalogue_(catalogue), clock_(clock) {
+    : store_(store),
+      forms_(forms),
+      catalogue_(catalogue),
+      clock_(clock),
+      rate_clock_(options.rate_clock ? options.rate_clock : SteadyClock::Default()) {
   if (options.requests_per_second > 0) {
     limiter_ =
         std::make_unique<RateLimiter>(options.requests_per_second, std::max(options.burst, 1.0));
@@ -85,13 +89,6 @@ Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, 
 }
 
 namespace {
-// A steady clock for rate limits: a wall clock stepping back would stop buckets refilling.
-std::int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 ApiResponse TooManyRequests(const std::string& who, std::int64_t retry_ms) {
   int wait_sec = static_cast<int>((retry_ms + 999) / 1000);
   ApiResponse r =
@@ -104,7 +101,7 @@ ApiResponse TooManyRequests(const std::string& who, std::int64_t retry_ms) {
 bool Api::SignInsBlocked(const ApiRequest& request, ApiResponse* refused) {
   std::int64_t retry_ms = 0;
   if (!failed_sign_ins_ || request.peer.empty() ||
-      failed_sign_ins_->Check(request.peer, SteadyMs(), &retry_ms)) {
+      failed_sign_ins_->Check(request.peer, rate_clock_->NowMs(), &retry_ms)) {
     return false;
   }
   *refused = TooManyRequests("too many failed sign-ins from " + request.peer, retry_ms);
@@ -114,7 +111,7 @@ bool Api::SignInsBlocked(const ApiRequest& request, ApiResponse* refused) {
 void Api::NoteSignIn(const ApiRequest& request, const ApiResponse& response) {
   if (response.status != 401 || !failed_sign_ins_ || request.peer.empty()) return;
   std::int64_t ignored = 0;
-  failed_sign_ins_->Allow(request.peer, SteadyMs(), &ignored);
+  failed_sign_ins_->Allow(request.peer, rate_clock_->NowMs(), &ignored);
 }
 
 Status Api::Audit(const DeviceInfo& device, const std::string& action, json detail) {
@@ -194,7 +191,7 @@ ApiResponse Api::Route(const ApiRequest& request) {
     return denied;
   }
   std::int64_t retry_ms = 0;
-  if (limiter_ && !limiter_->Allow(device.id, SteadyMs(), &retry_ms)) {
+  if (limiter_ && !limiter_->Allow(device.id, rate_clock_->NowMs(), &retry_ms)) {
     return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
   }
   if (path == "/v1/forms") return Forms(device);

@@ -71,6 +71,9 @@ struct ApiOptions {
   // Failed sign-ins per client address (429 beyond them); 0 turns it off.
   double failed_sign_ins_per_second = tunables::kAddressFailedSignInsPerSecond;
   double failed_sign_in_burst = tunables::kAddressFailedSignInBurst;
+  // The clock that refills both limits' buckets; nullptr: SteadyClock (a wall clock stepping back
+  // would stop buckets refilling). Tests set a ManualClock.
+  const Clock* rate_clock = nullptr;
 };
 
 class Api {
@@ -126,6 +129,7 @@ class Api {
   const Clock* clock_;
   std::unique_ptr<RateLimiter> limiter_;          // per device; null: no limit
   std::unique_ptr<RateLimiter> failed_sign_ins_;  // per client address; null: no limit
+  const Clock* rate_clock_;                       // refills both
 };
 
 // Maps a Status to the HTTP status the protocol uses for it.

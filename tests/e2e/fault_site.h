@@ -9,16 +9,13 @@
 #include <set>
 #include <sstream>
 
+#include "beatbook/local_store.h"
 #include "cli.h"
 #include "store/sqlite_central_store.h"
+#include "support/seed.h"
 #include "support/temp_dir.h"
 
 namespace beatbook::test {
-
-inline std::uint64_t Seed() {
-  if (const char* s = std::getenv("BEATBOOK_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
 
 struct Site {
   explicit Site(std::map<std::string, std::string> env = {})
@@ -89,6 +86,28 @@ inline std::string AllFileBytes(const std::string& dir) {
     std::ifstream in(e.path(), std::ios::binary);
     all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
+  return all;
+}
+
+// Everything a device's store holds, decrypted: every record state, outbox change, rejection
+// and the identity, as text. The files are encrypted at rest, so searching their bytes for a name
+// cannot fail; searching this can. The store is opened with its key file (BEATBOOK_KEY_DIR).
+inline std::string DecryptedDeviceContent(const std::string& dir) {
+  std::unique_ptr<LocalStore> store;
+  Status opened = LocalStore::Open(dir, {}, &store);
+  REQUIRE_MESSAGE(opened.ok(), opened.ToString());
+  std::string all;
+  std::vector<RecordState> states;
+  REQUIRE(store->ListAllStates(&states).ok());
+  for (const auto& s : states) all += s.ToJson().dump() + "\n";
+  std::vector<OutboxEntry> outbox;
+  REQUIRE(store->ReadOutbox(1'000'000, &outbox, false).ok());
+  for (const auto& e : outbox) all += e.change_json + "\n";
+  std::vector<Rejection> rejections;
+  REQUIRE(store->Rejections(&rejections).ok());
+  for (const auto& r : rejections) all += r.record_id + " " + r.reason + "\n";
+  const Identity& me = store->identity();
+  all += me.user + " " + me.org + " " + me.role + " " + me.device_id + "\n";
   return all;
 }
 

@@ -35,21 +35,44 @@ TEST_CASE("the server killed with SIGKILL at random moments during pushes loses 
     auto ids = site.LogMany(devices.back(), kKilledServerRecords);
     logged.insert(ids.begin(), ids.end());
   }
+  auto total_pending = [&] {
+    std::int64_t n = 0;
+    for (const auto& dev : devices) n += Pending(dev);
+    return n;
+  };
+  int rounds_cut = 0, rounds_committed = 0;
   for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    std::int64_t pending_before = total_pending();
     std::vector<std::future<CommandResult>> syncs;
     for (const auto& dev : devices) {
       syncs.push_back(std::async(std::launch::async, [dev] {
         return FieldClient({"sync", "--data", dev});
       }));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
+    // The kill comes at a random moment after the server has committed something this round
+    // (a device's pending count dropped), so that it lands among batches in flight.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (pending_before > 0 && total_pending() == pending_before &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
     site.server->Kill();
+    bool cut = false;
     for (auto& s : syncs) {
       CommandResult r = s.get();
       CHECK((r.exit_code == 0 || r.exit_code == 3));  // done, or "cannot reach": nothing else
+      cut = cut || r.exit_code == 3;
     }
+    rounds_cut += cut ? 1 : 0;
+    rounds_committed += total_pending() < pending_before ? 1 : 0;
     site.Restart();
   }
+  // The kills did cut syncs short, and batches were committed before them: the checks below
+  // test recovery from something.
+  CHECK(rounds_cut > 0);
+  CHECK(rounds_committed > 0);
   for (const auto& dev : devices) {
     Ok({"sync", "--data", dev});
     CHECK(Pending(dev) == 0);

@@ -138,9 +138,12 @@ TEST_CASE("a device that makes too many requests gets 429, and other devices car
     Ok({"init", "--data", dir / user, "--server", server.url(), "--token", token});
     bearers.push_back(Bearer(dir / user));
   }
+  // Tokens refill in real time here, so how many pass depends on the machine's speed: the exact
+  // counts are checked with a clock the test sets (sync/test_credentials.cc). Here: at least the
+  // burst passes, then 429 comes.
   int ok = 0;
   Reply refused;
-  for (int i = 0; i < 14 && refused.status == 0; ++i) {
+  for (int i = 0; i < 60 && refused.status == 0; ++i) {
     Reply r = Request(server.url() + "/v1/forms", "GET", "", bearers[0]);
     if (r.status == 200) {
       ++ok;
@@ -148,8 +151,7 @@ TEST_CASE("a device that makes too many requests gets 429, and other devices car
       refused = r;
     }
   }
-  CHECK(ok >= 10);  // the burst (a token or so may refill while the loop runs)
-  CHECK(ok <= 12);
+  CHECK(ok >= 10);
   CHECK(refused.status == 429);
   REQUIRE(refused.body.is_object());
   CHECK(refused.body["error"]["code"] == "too_many_requests");

@@ -65,6 +65,11 @@ TEST_CASE("purge removes expired records everywhere and leaves the figures alone
 
   // Ben edits the old record offline: a change the purge makes moot.
   Ok({"edit", old_id, "--data", ben, "--set", "place=The Broadway"});
+  // Each device holds the old note (decrypted: their files are encrypted at rest).
+  for (const auto& dev : {amy, ben, cleo}) {
+    CAPTURE(dev);
+    REQUIRE(DecryptedDeviceContent(dev).find("Old private note") != std::string::npos);
+  }
 
   CommandResult dry = SyncServer({"purge", "--data", site.dir / "central", "--dry-run"});
   REQUIRE(dry.exit_code == 0);
@@ -92,7 +97,9 @@ TEST_CASE("purge removes expired records everywhere and leaves the figures alone
     CHECK(ids.count(old_id) == 0);
     CHECK(ids.count(kept_id) == 1);
     CHECK(OkJson({"status", "--data", dev, "--json"})["pending_changes"] == 0);
-    CHECK(AllFileBytes(dev).find("Old private note") == std::string::npos);
+    std::string content = DecryptedDeviceContent(dev);
+    CHECK(content.find("Old private note") == std::string::npos);
+    CHECK(content.find("Recent note") != std::string::npos);
   }
   CommandResult show = FieldClient({"show", old_id, "--data", ben});
   CHECK(show.exit_code != 0);

@@ -1,8 +1,8 @@
 // The central stores under test, made fresh for each test: the SQLite store in a temporary
 // directory, and the PostgreSQL store in a schema of its own in the database that
 // BEATBOOK_TEST_PG_URL names (scripts/pg-cluster.sh starts a throw-away cluster for it). Without
-// that variable the PostgreSQL tests fail when BEATBOOK_REQUIRE_PG is set (CI), and are skipped
-// with a warning otherwise.
+// that variable the PostgreSQL tests fail when BEATBOOK_REQUIRE_PG is set (CI), and are reported
+// as skipped otherwise (tests/support/test_run.h).
 //
 //   STORE_TEST("a token enrols one device") { ... store ... }   // runs once per store
 #pragma once
@@ -18,6 +18,7 @@
 #include "store/pg_db.h"
 #include "store/sqlite_central_store.h"
 #include "support/temp_dir.h"
+#include "support/test_run.h"
 
 namespace beatbook::test {
 
@@ -50,15 +51,21 @@ class PgSchema {
   server::PgDb admin_;
 };
 
-// True if the PostgreSQL tests can run; otherwise fails (CI) or warns.
+// True if the PostgreSQL tests can run. Otherwise fails the test where a PostgreSQL is required
+// (a build configured with BEATBOOK_PG_TESTS, or BEATBOOK_REQUIRE_PG set), or returns false: the
+// caller skips, with kPgSkipReason.
 inline bool PgAvailable() {
   if (!TestPgUrl().empty()) return true;
-  if (const char* require = std::getenv("BEATBOOK_REQUIRE_PG"); require && *require) {
+  const char* require = std::getenv("BEATBOOK_REQUIRE_PG");
+#ifdef BEATBOOK_REQUIRE_PG_TESTS
+  require = "1";
+#endif
+  if (require && *require) {
     FAIL("BEATBOOK_TEST_PG_URL is not set: start a cluster with scripts/pg-cluster.sh");
   }
-  WARN_MESSAGE(false, "skipped: BEATBOOK_TEST_PG_URL is not set (scripts/pg-cluster.sh)");
   return false;
 }
+constexpr const char* kPgSkipReason = "BEATBOOK_TEST_PG_URL is not set (scripts/pg-cluster.sh)";
 
 }  // namespace beatbook::test
 
@@ -72,7 +79,7 @@ inline bool PgAvailable() {
     fn(*store);                                                                             \
   }                                                                                         \
   TEST_CASE("postgresql: " name) {                                                          \
-    if (!beatbook::test::PgAvailable()) return;                                             \
+    if (!beatbook::test::PgAvailable()) SKIP_TEST(beatbook::test::kPgSkipReason);           \
     beatbook::test::PgSchema schema;                                                        \
     std::unique_ptr<beatbook::server::PgCentralStore> store;                                \
     beatbook::Status opened = beatbook::server::PgCentralStore::Open(schema.url(), &store); \

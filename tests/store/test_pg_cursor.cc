@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "store_fixture.h"
+#include "support/seed.h"
 
 using namespace beatbook;
 using namespace beatbook::server;
@@ -38,9 +39,8 @@ RecordState CursorRecord(const std::string& id, HlcStamp t) {
 }  // namespace
 
 TEST_CASE("postgresql: a reader following the feed misses nothing while instances commit at once") {
-  if (!test::PgAvailable()) return;
-  std::uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("BEATBOOK_SEED"); s && *s) seed = std::strtoull(s, nullptr, 10);
+  if (!test::PgAvailable()) SKIP_TEST(test::kPgSkipReason);
+  std::uint64_t seed = test::Seed();
   INFO("seed " << seed << " (BEATBOOK_SEED=" << seed << " replays it)");
   test::PgSchema schema;
   const int kWriters = 3, kTxnsEach = 40;

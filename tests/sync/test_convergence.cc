@@ -8,17 +8,13 @@
 #include <random>
 #include <set>
 
+#include "support/seed.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
 
 namespace {
-
-std::uint64_t Seed() {
-  if (const char* s = std::getenv("BEATBOOK_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
 
 struct SimDevice {
   Device device;

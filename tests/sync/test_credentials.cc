@@ -189,7 +189,7 @@ TEST_CASE("sync brings a device the person-key secret it lacks, and the server's
   CHECK_FALSE(r.body.contains("subject_secret"));
 }
 
-TEST_CASE("an address that keeps failing to sign in is slowed down; right ones elsewhere are not") {
+TEST_CASE("an address that keeps failing to sign in is slowed down, right ones elsewhere are not") {
   SyncFixture f;
   Device amy = f.Enrol("amy", "street_pastors", "field_worker");
   const std::string guesser = "203.0.113.9", office = "198.51.100.20";
@@ -217,4 +217,29 @@ TEST_CASE("an address that keeps failing to sign in is slowed down; right ones e
   CHECK(forms_from("", amy.Bearer()).status == 200);
   // Right credentials never count as failures.
   for (int i = 0; i < burst * 2; ++i) REQUIRE(forms_from(office, amy.Bearer()).status == 200);
+}
+
+TEST_CASE("a device gets its burst of requests, then one per refill, on the server's clock") {
+  SyncFixture f;
+  Device amy = f.Enrol("amy", "police", "field_worker");
+  Device bob = f.Enrol("bob", "police", "field_worker");
+  ManualClock clock(1'700'000'000'000);
+  server::ApiOptions limits{/*requests_per_second=*/1, /*burst=*/10};
+  limits.rate_clock = &clock;
+  server::Api api(f.central.get(), &f.forms, &f.catalogue, &clock, limits);
+  auto forms = [&](const Device& d) { return api.Handle({"GET", "/v1/forms", "", d.Bearer()}); };
+  for (int i = 0; i < 10; ++i) REQUIRE(forms(amy).status == 200);
+  server::ApiResponse refused = forms(amy);
+  CHECK(refused.status == 429);
+  CHECK(refused.retry_after_sec == 1);
+  CHECK(refused.Json()["error"]["code"] == "too_many_requests");
+  CHECK(forms(bob).status == 200);  // another device is not affected
+  clock.Advance(500);
+  CHECK(forms(amy).status == 429);  // not yet a whole token
+  clock.Advance(500);
+  CHECK(forms(amy).status == 200);  // one token, one request
+  CHECK(forms(amy).status == 429);
+  clock.Advance(60'000);  // a long pause refills the burst, not beyond
+  for (int i = 0; i < 10; ++i) CHECK(forms(amy).status == 200);
+  CHECK(forms(amy).status == 429);
 }

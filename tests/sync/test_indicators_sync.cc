@@ -77,7 +77,7 @@ TEST_CASE("figures follow edits, deletes and quarter moves, and count people onc
   CHECK(fig["ql_satisfaction_level"]["values"]["Q1"].is_null());
 }
 
-TEST_CASE("a return entered on two tablets is one record; only leads may enter returns") {
+TEST_CASE("a return entered on two tablets is one record, and only leads may enter returns") {
   SyncFixture f;
   ManualClock early(SystemClock::Default()->NowMs()), later(SystemClock::Default()->NowMs());
   Device lead1 = f.Enrol("hana", "wcc_housing", "partner_lead", nullptr, &early);

@@ -68,7 +68,7 @@ TEST_CASE("edits and deletes on two devices converge, and concurrent edits are k
   CHECK((both == json({10, 20}) || both == json({20, 10})));
 }
 
-TEST_CASE("a record the server finds invalid is rejected with a reason; the rest lands") {
+TEST_CASE("a record the server finds invalid is rejected with a reason, and the rest lands") {
   SyncFixture f;
   Device a = f.Enrol("amy", "police", "field_worker");
   std::string good = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});

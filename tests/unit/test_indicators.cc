@@ -191,7 +191,7 @@ TEST_CASE("the report: year totals, percent with n = 0, milestones and returns")
   CHECK(table.find("75%") != std::string::npos);
 }
 
-TEST_CASE("an approved quarter stays frozen; a late change is shown beside it") {
+TEST_CASE("an approved quarter stays frozen, and a late change is shown beside it") {
   const Catalogue& cat = Cat();
   ReportInput before;
   before.fy = 2023;

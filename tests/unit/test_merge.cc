@@ -5,6 +5,7 @@
 #include <random>
 
 #include "beatbook/record.h"
+#include "support/seed.h"
 
 using namespace beatbook;
 
@@ -59,11 +60,8 @@ RecordState Apply(std::vector<RecordState> changes) {
 }  // namespace
 
 TEST_CASE("merge is commutative, associative and idempotent, purges included (seeded, 500 cases)") {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* given = std::getenv("BEATBOOK_SEED"); given && *given) {
-    seed = std::strtoull(given, nullptr, 10);
-  }
-  CAPTURE(seed);  // printed on failure: replay with BEATBOOK_SEED=<seed>
+  std::uint64_t seed = test::Seed();
+  INFO("seed " << seed << " (replay with BEATBOOK_SEED=" << seed << ")");
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 500; ++i) {
     std::vector<RecordState> changes;
@@ -89,7 +87,7 @@ TEST_CASE("merge is commutative, associative and idempotent, purges included (se
   }
 }
 
-TEST_CASE("the later stamp wins per field; ties go to the larger device id") {
+TEST_CASE("the later stamp wins per field, and ties go to the larger device id") {
   RecordState s = Envelope();
   s.fields["place"] = {"old", 10, "dev-a", 0};
   RecordState c = Envelope();
@@ -120,7 +118,7 @@ TEST_CASE("a delete is a tombstone that later edits do not undo") {
   CHECK(s.fields["place"].v == "y");  // the edit is kept, but the record stays deleted
 }
 
-TEST_CASE("concurrent writes are reported once as conflicts; sequential ones are not") {
+TEST_CASE("concurrent writes are reported once as conflicts, sequential ones not at all") {
   RecordState s = Envelope();
   s.fields["attendees"] = {json(10), 100, "dev-a", 0};
   // dev-b saw stamp 100 and changed it: sequential.

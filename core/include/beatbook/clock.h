@@ -1,6 +1,7 @@
 // Clock: where Beatbook reads the time. Swappable so tests can skew time or make it jump.
 //
-// SystemClock reads the real wall clock; ManualClock returns whatever the test sets. A Clock must
+// SystemClock reads the real wall clock, SteadyClock a monotonic one; ManualClock returns whatever
+// the test sets. A Clock must
 // outlive every object it is passed to. Implementations are thread-safe.
 #pragma once
 
@@ -21,6 +22,15 @@ class SystemClock final : public Clock {
   std::int64_t NowMs() const override;
   // A process-wide instance.
   static SystemClock* Default();
+};
+
+// Milliseconds since an arbitrary start that never step back, whatever the wall clock does: for
+// measuring intervals (rate-limit refills), not for stamps.
+class SteadyClock final : public Clock {
+ public:
+  std::int64_t NowMs() const override;
+  // A process-wide instance.
+  static SteadyClock* Default();
 };
 
 class ManualClock final : public Clock {

@@ -4,12 +4,27 @@
 // "NAME:N" (die at the Nth hit). The process then kills itself with SIGKILL, as a power cut would,
 // without flushing or unwinding anything. With the variable unset a fault point costs one branch.
 //
-// Points in the code base (grep for BB_FAULT_POINT): "store.log.before_commit",
-// "store.ack.before_commit", "store.pull.before_commit", "server.push.before_commit",
-// "server.push.after_commit".
+// Every point in the code base is listed in kFaultPoints (a test checks the list against the
+// sources: grep for BB_FAULT_POINT). These are test hooks: set by accident in production they
+// kill the server or make every write fail, so both programs warn loudly at start-up when one is
+// set (FaultHookWarnings).
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace beatbook {
+
+inline constexpr const char* kFaultPoints[] = {
+    "store.log.before_commit",       // LocalStore: a log or bulk log, before its commit
+    "store.ack.before_commit",       // LocalStore: acknowledging a pushed batch
+    "store.pull.before_commit",      // LocalStore: applying a pulled page
+    "store.encrypt.before_commit",   // LocalStore: encrypting a pre-encryption store in place
+    "store.wipe.before_commit",      // LocalStore: a remote wipe
+    "sync.rotate.before_first_use",  // device: a rotated credential, before its first use
+    "server.push.before_commit",     // sync_server: a push batch, before its commit
+    "server.push.after_commit",      // sync_server: a push batch, committed, before the answer
+};
 
 void HitFaultPoint(const char* name);
 
@@ -17,6 +32,11 @@ void HitFaultPoint(const char* name);
 // "BEATBOOK_FAULT_STORE_MAX_PAGES": the central store then refuses to grow past that many pages,
 // as a full disk would (SQLITE_FULL).
 long FaultSetting(const char* env_name);
+
+// One sentence for each test hook set in this process's environment, saying what it will do
+// (and if BEATBOOK_FAULT names no known point); empty when none is set. Programs print these to
+// stderr at start-up.
+std::vector<std::string> FaultHookWarnings();
 
 #define BB_FAULT_POINT(name) ::beatbook::HitFaultPoint(name)
 
