@@ -7,6 +7,7 @@
 #include "beatbook/fault.h"
 #include "beatbook/key_files.h"
 #include "beatbook/migrations.h"
+#include "beatbook/permissions.h"
 #include "beatbook/record_rows.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
@@ -52,7 +53,8 @@ json IdentityToJson(const Identity& id) {
           {"server_url", id.server_url},
           {"secret", id.secret},
           {"ca_file", id.ca_file},
-          {"subject_secret", id.subject_secret}};
+          {"subject_secret", id.subject_secret},
+          {"allow_insecure_http", id.allow_insecure_http}};
 }
 
 Identity IdentityFromJson(const json& j) {
@@ -65,6 +67,7 @@ Identity IdentityFromJson(const json& j) {
   id.secret = j.value("secret", "");
   id.ca_file = j.value("ca_file", "");
   id.subject_secret = j.value("subject_secret", "");
+  id.allow_insecure_http = j.value("allow_insecure_http", false);
   return id;
 }
 
@@ -438,12 +441,17 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(occurred, &occurred_ms);
   if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
+  BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms));
   auto errors = ValidateFields(*form, in.fields, occurred_ms);
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
 
   std::optional<std::string> derived = NaturalKeyId(in.form, in.fields, identity_.org);
   if (in.id && !IsValidId(*in.id)) {
     return Status::InvalidArgument("id '" + *in.id + "' is not a valid record id (use a UUID)");
+  }
+  if (in.id && !derived && IsNaturalKeyShapedId(*in.id)) {
+    return Status::InvalidArgument("id '" + *in.id + "' has the shape kept for partner returns; " +
+                                   "a " + in.form + " record may not take it");
   }
   if (in.id && derived && *in.id != *derived) {
     return Status::InvalidArgument("id '" + *in.id + "' does not match the id derived from the " +
@@ -555,6 +563,10 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
+  if (std::string why = WhyMayNotChange(identity_.role, identity_.user, identity_.org, state);
+      !why.empty()) {
+    return Status::FailedPrecondition(why);
+  }
   const FormDef* form = forms_.Find(state.form, state.form_version);
   if (form == nullptr) {
     return Status::FailedPrecondition("record " + id + " uses form '" + state.form + "' version " +
@@ -582,6 +594,7 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(occurred, &occurred_ms);
   if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
+  if (occurred_at) BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, clock_->NowMs()));
   auto errors = ValidateFields(*form, values, occurred_ms);
   for (const auto& [name, v] : set_fields.items()) {
     if (!form->Find(name) && v.is_null()) {
@@ -617,6 +630,10 @@ Status LocalStore::Delete(const std::string& id) {
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
+  if (std::string why = WhyMayNotChange(identity_.role, identity_.user, identity_.org, state);
+      !why.empty()) {
+    return Status::FailedPrecondition(why);
+  }
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
   HybridClock hlc(clock_.get(), std::max(last, state.MaxStamp()));
@@ -810,14 +827,22 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
   HybridClock hlc(clock_.get(), last);
+  const HlcStamp horizon = hlc.Horizon();
   bool purged_any = false;
   for (const auto& incoming : states) {
+    // A stamp far ahead of this device's (server-corrected) clock is not trusted: applying it
+    // would let it win every later write. The server refuses such changes; one stored before it
+    // did is left out here (docs/protocol.md, section 2).
+    if (incoming.MaxStamp() > horizon) continue;
     RecordState local;
     bool found = false;
     BB_RETURN_IF_ERROR(LoadState(incoming.id, &local, &found));
     if (found && (local.form != incoming.form || local.org != incoming.org)) {
-      return Status::Corruption("pulled record " + incoming.id + " disagrees with the local " +
-                                "copy on its envelope");
+      // The server cleared a record that had taken a partner return's id (sync_server unblock),
+      // and the return now has it: the server's record wins, the local one goes with any change
+      // to it not yet synced (the server would refuse those).
+      BB_RETURN_IF_ERROR(ForgetRecord(local.id));
+      local = RecordState{};
     }
     if (Merge(&local, incoming).changed) {
       BB_RETURN_IF_ERROR(local.purged ? ForgetRecord(local.id) : WriteState(local));

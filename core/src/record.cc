@@ -1,12 +1,27 @@
 #include "beatbook/record.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "beatbook/crypto.h"
+#include "beatbook/validation.h"
 
 namespace beatbook {
 
 namespace {
+
+// Limits of a record's envelope (docs/protocol.md, section 1).
+constexpr std::size_t kMaxEnvelopeText = 200;
+constexpr std::int64_t kMaxFormVersion = 1'000'000;
+
+// Ids are generated (UUIDs) or derived: letters, digits, '-' and '_', at most 64.
+bool IsValidRecordId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
 
 json RegisterToJson(const Register& r, bool with_base) {
   json j = {{"v", r.v}, {"t", r.t}, {"d", r.d}};
@@ -21,7 +36,8 @@ Status RegisterFromJson(const json& j, const std::string& where, Register* out) 
   if (!j["t"].is_number_integer() || j["t"].get<std::int64_t>() <= 0) {
     return Status::InvalidArgument(where + ".t must be a positive integer stamp");
   }
-  if (!j["d"].is_string() || j["d"].get<std::string>().empty()) {
+  if (!j["d"].is_string() || j["d"].get<std::string>().empty() ||
+      j["d"].get<std::string>().size() > kMaxEnvelopeText) {
     return Status::InvalidArgument(where + ".d must be a device id");
   }
   out->v = j["v"];
@@ -100,13 +116,21 @@ json RecordState::ToJson(bool with_base) const {
 Status RecordState::FromJson(const json& j, RecordState* out) {
   if (!j.is_object()) return Status::InvalidArgument("a record state must be a JSON object");
   RecordState s;
+  // Envelope strings: short plain names and ids, never text with control characters.
   auto str = [&](const char* key, std::string* dst) {
     auto it = j.find(key);
-    if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) {
+    if (it == j.end() || !it->is_string() || it->get<std::string>().empty() ||
+        it->get<std::string>().size() > kMaxEnvelopeText) {
       return Status::InvalidArgument(std::string("record state: \"") + key +
-                                     "\" must be a non-empty string");
+                                     "\" must be a non-empty string of at most " +
+                                     std::to_string(kMaxEnvelopeText) + " bytes");
     }
     *dst = it->get<std::string>();
+    if (std::string bad = ForbiddenCharacterIn(*dst, false); !bad.empty()) {
+      return Status::InvalidArgument(std::string("record state: \"") + key +
+                                     "\" holds a control or text-direction character (" + bad +
+                                     ")");
+    }
     return Status::OK();
   };
   BB_RETURN_IF_ERROR(str("id", &s.id));
@@ -114,11 +138,19 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
   BB_RETURN_IF_ERROR(str("org", &s.org));
   BB_RETURN_IF_ERROR(str("author", &s.author));
   BB_RETURN_IF_ERROR(str("device", &s.device));
-  std::string where = "record " + s.id;
-  if (!j.contains("form_version") || !j["form_version"].is_number_integer()) {
-    return Status::InvalidArgument(where + ": \"form_version\" must be an integer");
+  if (!IsValidRecordId(s.id)) {
+    return Status::InvalidArgument(
+        "record state: \"id\" must be 1 to 64 letters, digits, '-' or '_' (a UUID)");
   }
-  s.form_version = j["form_version"].get<int>();
+  std::string where = "record " + s.id;
+  // Read as a 64-bit number first: 4294967298 must be refused, not stored as 2.
+  if (!j.contains("form_version") || !j["form_version"].is_number_integer() ||
+      j["form_version"].get<std::int64_t>() < 1 ||
+      j["form_version"].get<std::int64_t>() > kMaxFormVersion) {
+    return Status::InvalidArgument(where + ": \"form_version\" must be a whole number from 1 to " +
+                                   std::to_string(kMaxFormVersion));
+  }
+  s.form_version = static_cast<int>(j["form_version"].get<std::int64_t>());
   if (j.contains("occurred_at")) {
     Register r;
     BB_RETURN_IF_ERROR(RegisterFromJson(j["occurred_at"], where + ": occurred_at", &r));
@@ -169,6 +201,28 @@ std::optional<std::string> NaturalKeyId(const std::string& form, const json& f,
                      f["quarter"].dump() + "|" + org);
 }
 
+bool IsNaturalKeyShapedId(const std::string& id) {
+  // xxxxxxxx-xxxx-8xxx-...: the version nibble DerivedUuid sets.
+  return id.size() == 36 && id[8] == '-' && id[13] == '-' && id[14] == '8';
+}
+
+std::string CheckRecordId(const RecordState& state) {
+  json values = state.FieldValues();
+  bool natural_form = state.form == "indicator_return";
+  if (!natural_form) {
+    if (IsNaturalKeyShapedId(state.id)) {
+      return "the record id has the shape kept for partner returns; a " + state.form +
+             " record may not take it";
+    }
+    return "";
+  }
+  auto key = NaturalKeyId(state.form, values, state.org);
+  if (!key || *key != state.id) {
+    return "the record id does not match its natural key (indicator, fy, quarter, org)";
+  }
+  return "";
+}
+
 MergeResult Merge(RecordState* target, const RecordState& incoming) {
   MergeResult result;
   if (target->id.empty()) {
@@ -201,8 +255,20 @@ MergeResult Merge(RecordState* target, const RecordState& incoming) {
                                     *incoming.occurred_at, &result.conflicts);
   }
   if (incoming.deleted) {
-    result.changed |= MergeRegister(target->id, "deleted", &target->deleted, *incoming.deleted,
-                                    &result.conflicts);
+    // A delete is final: "deleted" merges by value first (true beats false), then by stamp. Still
+    // a maximum over one total order, so merging stays commutative, associative and idempotent.
+    bool target_deleted = target->deleted && target->deleted->v == true;
+    bool incoming_deleted = incoming.deleted->v == true;
+    if (!target->deleted || incoming_deleted != target_deleted) {
+      if (!target->deleted || incoming_deleted) {
+        target->deleted = *incoming.deleted;
+        target->deleted->b = 0;
+        result.changed = true;
+      }
+    } else {
+      result.changed |= MergeRegister(target->id, "deleted", &target->deleted, *incoming.deleted,
+                                      &result.conflicts);
+    }
   }
   for (const auto& [name, reg] : incoming.fields) {
     std::optional<Register> slot;

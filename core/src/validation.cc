@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -99,6 +100,12 @@ class Checker {
         if (!v.is_string()) return Add(f.name, &v, "type", "is not text");
         if (!IsValidUtf8(v.get_ref<const std::string&>())) {
           return Add(f.name, nullptr, "type", "is not valid UTF-8 text");
+        }
+        if (std::string bad = ForbiddenCharacterIn(v.get_ref<const std::string&>(), true);
+            !bad.empty()) {
+          return Add(
+              f.name, nullptr, "format",
+              "holds a control or text-direction character (" + bad + "), which text may not hold");
         }
         if (f.format == "keyed_hash" && !IsKeyedHash(v.get_ref<const std::string&>())) {
           // The value is not echoed back: it may be exactly the name that must not travel.
@@ -230,6 +237,53 @@ std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fie
 bool IsEmptyValue(const json& v) {
   return v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
          (v.is_array() && v.empty());
+}
+
+std::string ForbiddenCharacterIn(const std::string& text, bool line_breaks) {
+  auto name = [](std::uint32_t cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "U+%04X", cp);
+    return std::string(buf);
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      if (c == '\t' || (line_breaks && (c == '\n' || c == '\r'))) continue;
+      return name(c);
+    }
+    if (c == 0xC2 && i + 1 < text.size()) {  // C1 controls, U+0080-U+009F
+      auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) return name(next);
+    }
+    if (c == 0xE2 && i + 2 < text.size()) {
+      auto b1 = static_cast<unsigned char>(text[i + 1]);
+      auto b2 = static_cast<unsigned char>(text[i + 2]);
+      if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) {
+        return name(0x2000u + ((b1 & 0x3Fu) << 6) + (b2 & 0x3Fu));
+      }
+    }
+  }
+  return "";
+}
+
+std::string TruncateUtf8(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms) {
+  if (occurred_ms < tunables::kEarliestOccurredAtMs) {
+    return Status::InvalidArgument("occurred_at " + FormatIsoUtc(occurred_ms) +
+                                   " is before 2000-01-01: check the year");
+  }
+  if (occurred_ms > now_ms + tunables::kMaxClockAheadMs) {
+    return Status::InvalidArgument("occurred_at " + FormatIsoUtc(occurred_ms) +
+                                   " is in the future: check the date (and this device's clock)");
+  }
+  return Status::OK();
 }
 
 std::string JoinErrors(const std::vector<ValidationError>& errors) {

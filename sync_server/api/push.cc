@@ -2,7 +2,10 @@
 
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
+#include "beatbook/hlc.h"
 #include "beatbook/indicators.h"
+#include "beatbook/json_text.h"
+#include "beatbook/permissions.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 
@@ -50,14 +53,43 @@ Status ParsePushRequest(const FormSet& forms, const json& body, PushRequest* out
 
 namespace {
 
+// Whether every register `change` carries was written by `dev`, with a stamp the server can trust:
+// positive and not further ahead of its clock than kMaxClockAheadMs (docs/protocol.md, section 2).
+// Returns a reason, or "".
+std::string CheckStamps(const DeviceInfo& dev, const RecordState& change, std::int64_t now_ms) {
+  HlcStamp horizon = HybridClock::HorizonAt(now_ms);
+  std::string why;
+  auto check = [&](const Register& r) {
+    if (!why.empty()) return;
+    if (r.d != dev.id) {
+      why = "the change carries writes stamped by another device";
+    } else if (r.t > horizon) {
+      std::int64_t ahead_h = (HybridClock::PhysicalMs(r.t) - now_ms) / 3'600'000;
+      why = "a write is stamped " + std::to_string(ahead_h) +
+            " hours ahead of the server's clock, more than the " +
+            std::to_string(tunables::kMaxClockAheadMs / 3'600'000) +
+            " allowed: the device's clock is wrong";
+    }
+  };
+  if (change.occurred_at) check(*change.occurred_at);
+  if (change.deleted) check(*change.deleted);
+  for (const auto& [name, r] : change.fields) check(r);
+  return why;
+}
+
+// Whether `change`, a partner return, may take its id over from `stored`: a record of another
+// form that took the return's natural-key id before such ids were refused to other forms
+// (docs/protocol.md, section 4). The return replaces it; the audit log keeps what it was.
+bool TakesOverBlocker(const RecordState& stored, const RecordState& change) {
+  return stored.form != change.form && !CheckRecordId(stored).empty() &&
+         NaturalKeyId(change.form, change.FieldValues(), change.org) == change.id;
+}
+
 // Who may write what (docs/protocol.md, section 4). Returns a reason, or "" if allowed.
 std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
-                            const RecordState* stored) {
-  auto check_register = [&](const Register& r) { return r.d == dev.id; };
-  bool own_stamps = (!change.occurred_at || check_register(*change.occurred_at)) &&
-                    (!change.deleted || check_register(*change.deleted));
-  for (const auto& [name, r] : change.fields) own_stamps = own_stamps && check_register(r);
-  if (!own_stamps) return "the change carries writes stamped by another device";
+                            const RecordState* stored, std::int64_t now_ms) {
+  if (!RoleWritesRecords(dev.role)) return "a " + dev.role + " does not write records";
+  if (std::string why = CheckStamps(dev, change, now_ms); !why.empty()) return why;
   if (change.purged) return "only the server's retention purge removes records";
   if (stored != nullptr && stored->purged) {
     return "the record was removed under the retention policy; the change is not kept";
@@ -86,9 +118,19 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
         return "the change claims another author or device than the stored record";
       }
     }
-    if (change.org != dev.org && dev.role != "coordinator") {
-      return "this device may not change records of org '" + change.org + "'";
+    // A delete is final: a "deleted": false written after the delete is refused. (The merge
+    // keeps "deleted": true anyway; a creation sent again, and edits racing the delete, merge as
+    // usual and the record stays deleted.)
+    if (stored->IsDeleted() && stored->deleted && change.deleted && change.deleted->v != true &&
+        change.deleted->After(*stored->deleted)) {
+      return "record " + stored->id + " was deleted, and a delete is final";
     }
+    if (std::string why = WhyMayNotChange(dev.role, dev.user, dev.org, *stored); !why.empty()) {
+      return why;
+    }
+  }
+  if (change.deleted && change.deleted->v != true && change.deleted->v != false) {
+    return "\"deleted\" must be true or false";
   }
   if (change.form == "indicator_return" && dev.role != "partner_lead" &&
       dev.role != "coordinator") {
@@ -97,21 +139,19 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
   return "";
 }
 
-// Validates the merged record against its form version. Returns a reason, or "".
-std::string CheckValid(const FormSet& forms, const RecordState& merged) {
-  if (merged.IsDeleted()) return "";  // deleting is always allowed
+// Validates the merged record against its form version, deleted or not: a delete carries
+// registers like any change, and every one of them reaches the store and every device of the
+// org. Returns a reason, or "".
+std::string CheckValid(const FormSet& forms, const RecordState& merged, std::int64_t now_ms) {
   const FormDef* form = forms.Find(merged.form, merged.form_version);
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(merged.OccurredAt(), &occurred_ms);
   if (!s.ok()) return "occurred_at: " + s.message();
+  if (Status when = CheckOccurredAt(occurred_ms, now_ms); !when.ok()) return when.message();
   json values = merged.FieldValues();
   auto errors = ValidateFields(*form, values, occurred_ms);
   if (!errors.empty()) return JoinErrors(errors);
-  auto key = NaturalKeyId(merged.form, values, merged.org);
-  if (key && *key != merged.id) {
-    return "the record id does not match its natural key (indicator, fy, quarter, org)";
-  }
-  return "";
+  return CheckRecordId(merged);
 }
 
 }  // namespace
@@ -140,12 +180,29 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
       RecordState stored;
       bool found = false;
       BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
-      std::string reason = CheckPermission(device, pc.state, found ? &stored : nullptr);
+      if (found && TakesOverBlocker(stored, pc.state)) {
+        // Stored before ids were checked: the record that took this return's id gives it up.
+        BB_RETURN_IF_ERROR(txn.Audit({0,
+                                      now_ms,
+                                      device.user,
+                                      device.role,
+                                      device.org,
+                                      device.id,
+                                      "unblock",
+                                      {{"record", stored.id},
+                                       {"form", stored.form},
+                                       {"org", stored.org},
+                                       {"author", stored.author},
+                                       {"device", stored.device}}}));
+        stored = RecordState{};
+        found = false;
+      }
+      std::string reason = CheckPermission(device, pc.state, found ? &stored : nullptr, now_ms);
       RecordState merged = stored;
       MergeResult merge;
       if (reason.empty()) {
         merge = Merge(&merged, pc.state);
-        reason = CheckValid(forms, merged);
+        reason = CheckValid(forms, merged, now_ms);
       }
       if (!reason.empty()) {
         ++rejected;
@@ -171,7 +228,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                  {"applied", applied},
                  {"rejected", rejected},
                  {"conflicts", conflicts}};
-    BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, response->dump(), now_ms));
+    BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, JsonText(*response), now_ms));
     BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, request.pending_after));
     AuditEvent event{0,
                      now_ms,

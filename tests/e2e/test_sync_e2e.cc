@@ -119,7 +119,7 @@ TEST_CASE("three devices log offline, sync, and every record is on the server ex
 TEST_CASE("edits and deletes on two devices converge through the server") {
   Deployment d;
   std::string amy = d.Enrol("amy", "police", "field_worker");
-  std::string ben = d.Enrol("ben", "police", "field_worker");
+  std::string ben = d.Enrol("ben", "police", "partner_lead");  // a lead may correct amy's records
   std::string keep =
       Ok({"log", "--data", amy, "street_brief", "--set", "place=A", "--set", "attendees=1"});
   std::string drop =

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "store_fixture.h"
+#include "support/record_states.h"
 #include "support/seed.h"
 
 using namespace beatbook;
@@ -23,17 +24,8 @@ using nlohmann::json;
 namespace {
 
 RecordState CursorRecord(const std::string& id, HlcStamp t) {
-  RecordState s;
-  s.id = id;
-  s.form = "street_brief";
-  s.form_version = 1;
-  s.org = "police";
-  s.author = "amy";
-  s.device = "dev-a";
-  s.occurred_at = Register{"2023-06-01T21:00:00Z", t, "dev-a", 0};
-  s.deleted = Register{false, t, "dev-a", 0};
-  s.fields["attendees"] = Register{1, t, "dev-a", 0};
-  return s;
+  return test::NewRecord(test::Envelope(id, "street_brief", "police", "amy", "dev-a"), t,
+                         "2023-06-01T21:00:00Z", {{"attendees", 1}});
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "beatbook/permissions.h"
 #include "support/seed.h"
 #include "sync_fixture.h"
 
@@ -56,8 +57,14 @@ void RunSimulation(std::uint64_t seed, int steps) {
       logged.insert(s.device.Log(
           "street_brief", {{"place", "p" + std::to_string(rng() % 5)}, {"attendees", rng() % 50}}));
     } else if (op < 70) {
-      std::vector<RecordState> visible;
+      // Records this worker may change: their own, or any for the coordinator.
+      std::vector<RecordState> visible, mine;
       REQUIRE(s.device.store->List("", &visible).ok());
+      const Identity& me = s.device.store->identity();
+      for (auto& r : visible) {
+        if (WhyMayNotChange(me.role, me.user, me.org, r).empty()) mine.push_back(std::move(r));
+      }
+      visible = std::move(mine);
       if (visible.empty()) continue;
       const RecordState& r = visible[rng() % visible.size()];
       if (op < 62) {
@@ -85,7 +92,9 @@ void RunSimulation(std::uint64_t seed, int steps) {
   }
   std::vector<server::StoredRejection> rejections;
   REQUIRE(f.central->Rejections(&rejections).ok());
-  CHECK(rejections.empty());
+  std::string reasons;
+  for (const auto& r : rejections) reasons += r.record_id + ": " + r.reason + "\n";
+  CHECK_MESSAGE(rejections.empty(), reasons);
   auto server_all = f.ServerRecords();
   std::set<std::string> on_server;
   for (const auto& [id, state] : server_all) on_server.insert(id);

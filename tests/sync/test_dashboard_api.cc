@@ -131,7 +131,7 @@ TEST_CASE("every role against every dashboard endpoint") {
 TEST_CASE("sync health, conflicts with sensitive values withheld, one org's return, sign-out") {
   SyncFixture f;
   Device pat = f.Enrol("pat", "police", "field_worker");
-  Device sue = f.Enrol("sue", "police", "field_worker");
+  Device sue = f.Enrol("sue", "police", "partner_lead");  // a lead may correct pat's records
   Device ash = f.Enrol("ash", "stop", "field_worker");
   std::string closure =
       pat.Log("enforcement_action", {{"action", "closure_order"}, {"notes", "confidential detail"}},

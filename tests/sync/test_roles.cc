@@ -80,11 +80,12 @@ TEST_CASE("every role against every endpoint and record scope") {
     int report, approve, explain, records;  // HTTP statuses
   };
   const std::vector<Expect> matrix = {
+      // A field worker changes only records they entered: a colleague's is refused.
       {"field_worker",
        "police",
        200,
        {"police"},
-       "applied",
+       "rejected",
        "rejected",
        "rejected",
        403,

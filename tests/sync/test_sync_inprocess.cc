@@ -39,7 +39,7 @@ TEST_CASE("records logged offline on three devices reach the server once and the
 TEST_CASE("edits and deletes on two devices converge, and concurrent edits are kept as conflicts") {
   SyncFixture f;
   Device a = f.Enrol("amy", "police", "field_worker");
-  Device b = f.Enrol("bob", "police", "field_worker");
+  Device b = f.Enrol("bob", "police", "partner_lead");  // a lead: may correct amy's records
   std::string id = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
   std::string gone = a.Log("street_brief", {{"place", "G"}, {"attendees", 2}});
   REQUIRE(a.Sync().ok());
@@ -160,7 +160,7 @@ TEST_CASE("a device whose clock is days fast neither loses its writes nor wins l
   ManualClock fast(now + 3LL * 86'400'000);  // three days ahead
   ManualClock slow(now - 2LL * 86'400'000);  // two days behind
   Device a = f.Enrol("amy", "police", "field_worker", nullptr, &fast);
-  Device b = f.Enrol("bob", "police", "field_worker", nullptr, &slow);
+  Device b = f.Enrol("bob", "police", "partner_lead", nullptr, &slow);  // may correct amy's
   std::string id = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
   REQUIRE(a.Sync().ok());
   REQUIRE(b.Sync().ok());

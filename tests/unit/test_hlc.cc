@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "beatbook/hlc.h"
 
 using namespace beatbook;
@@ -37,4 +39,30 @@ TEST_CASE("a restarted clock continues from the persisted stamp") {
   clock.Set(1'000);  // after a reboot the clock is behind
   HybridClock second(&clock, last);
   CHECK(second.Now() > last);
+}
+
+TEST_CASE("a stamp far ahead of the clock is not observed, and a clock already past it recovers") {
+  ManualClock clock(1'700'000'000'000);
+  HybridClock hlc(&clock, 0);
+  HlcStamp near_limit = std::numeric_limits<HlcStamp>::max() - 5;
+  hlc.Observe(near_limit);  // a hostile device's stamp: ignored
+  HlcStamp a = hlc.Now();
+  CHECK(a < near_limit);
+  CHECK(HybridClock::PhysicalMs(a) == 1'700'000'000'000);
+  // Within the tolerance a stamp from a fast clock is observed as usual.
+  HlcStamp fast = HybridClock::FromPhysical(1'700'000'000'000 + 3'600'000);
+  hlc.Observe(fast);
+  CHECK(hlc.Now() == fast + 1);
+  // A store that observed a far-future stamp before this rule: its clock starts again from the
+  // physical time, and never overflows.
+  HybridClock stuck(&clock, near_limit);
+  HlcStamp b = stuck.Now();
+  CHECK(b > 0);
+  CHECK(HybridClock::PhysicalMs(b) == 1'700'000'000'000);
+  HybridClock saturated(&clock, std::numeric_limits<HlcStamp>::max());
+  CHECK(saturated.Now() > 0);
+  // The horizon itself never overflows, whatever the clock reads.
+  CHECK(HybridClock::HorizonAt(1'700'000'000'000) ==
+        (HybridClock::FromPhysical(1'700'000'000'000 + tunables::kMaxClockAheadMs) | 0xFFFF));
+  CHECK(HybridClock::HorizonAt(std::numeric_limits<std::int64_t>::max()) > 0);
 }

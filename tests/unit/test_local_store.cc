@@ -2,6 +2,7 @@
 
 #include "beatbook/local_store.h"
 #include "support/process.h"
+#include "support/record_states.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;
@@ -9,7 +10,7 @@ using namespace beatbook;
 namespace {
 
 struct Fixture {
-  Fixture() : clock(1'685'000'000'000) {
+  Fixture() : clock(1'700'000'000'000) {
     REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
     Identity id;
     id.user = "amy";
@@ -71,7 +72,7 @@ TEST_CASE("occurred_at defaults to now") {
   REQUIRE(f.store->Log(Brief("a", 1), &id).ok());
   RecordState r;
   REQUIRE(f.store->Get(id, &r).ok());
-  CHECK(r.OccurredAt() == "2023-05-25T07:33:20Z");
+  CHECK(r.OccurredAt() == "2023-11-14T22:13:20Z");
 }
 
 TEST_CASE("edit and delete each add one change that names what it replaced") {
@@ -196,7 +197,8 @@ TEST_CASE("pulled states merge in and the cursor moves with them") {
   remote.org = "street_pastors";
   remote.author = "bob";
   remote.device = "dev-b";
-  HlcStamp far = HybridClock::FromPhysical(1'900'000'000'000);
+  // Stamped three hours ahead of this device's clock: within the tolerance for clocks.
+  HlcStamp far = HybridClock::FromPhysical(1'700'000'000'000 + 3 * 3'600'000);
   remote.occurred_at = Register{"2023-06-01T10:00:00Z", far, "dev-b", 0};
   remote.deleted = Register{false, far, "dev-b", 0};
   remote.fields["place"] = {"B", far, "dev-b", 0};
@@ -212,6 +214,47 @@ TEST_CASE("pulled states merge in and the cursor moves with them") {
   auto outbox = f.Outbox();
   REQUIRE(outbox.size() == 1);
   CHECK(outbox[0].change.fields.at("attendees").t > far);
+
+  // A state stamped years ahead (a hostile device's, stored before the server refused them) is
+  // neither applied nor observed: it would win every later write and overflow the clock.
+  RecordState future = remote;
+  future.id = "r-future";
+  HlcStamp years = HybridClock::FromPhysical(1'900'000'000'000);
+  future.occurred_at->t = future.deleted->t = years;
+  for (auto& [name, r] : future.fields) r.t = years;
+  REQUIRE(f.store->ApplyPulled({future}, "18").ok());
+  REQUIRE(f.store->Summary(&sum).ok());
+  CHECK(sum.cursor == "18");
+  CHECK(sum.records == 1);
+  REQUIRE(f.store->Edit("r-remote", {{"attendees", 5}}, std::nullopt).ok());
+  outbox = f.Outbox();
+  REQUIRE(outbox.size() == 2);
+  CHECK(outbox[1].change.fields.at("attendees").t < years);
+}
+
+TEST_CASE("a pulled partner return replaces a local record that had taken its id") {
+  Fixture f;
+  json key = {{"indicator", "da_campaigns_supported"}, {"fy", 2023}, {"quarter", "Q3"}};
+  std::string id = *NaturalKeyId("indicator_return", key, "street_pastors");
+  HlcStamp t = HybridClock::FromPhysical(1'700'000'000'000);
+  // A street brief that took the return's id before the server refused such ids.
+  RecordState squatter =
+      test::NewRecord(test::Envelope(id, "street_brief", "street_pastors", "mallory", "dev-m"), t,
+                      "2023-10-01T10:00:00Z", {{"place", "X"}, {"attendees", 1}});
+  REQUIRE(f.store->ApplyPulled({squatter}, "1").ok());
+  // The server cleared it and the real return took the id: the device follows the server.
+  json fields = key;
+  fields["value"] = 3;
+  RecordState ret =
+      test::NewRecord(test::Envelope(id, "indicator_return", "street_pastors", "pat", "dev-p"),
+                      t + 1, "2023-12-20T12:00:00Z", fields);
+  REQUIRE(f.store->ApplyPulled({ret}, "2").ok());
+  RecordState now;
+  REQUIRE(f.store->Get(id, &now).ok());
+  CHECK(now.form == "indicator_return");
+  CHECK(now.author == "pat");
+  CHECK(now.fields.count("place") == 0);
+  CHECK(now.FieldValues()["value"] == 3);
 }
 
 TEST_CASE("acknowledging removes changes and keeps rejection reasons") {

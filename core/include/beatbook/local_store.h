@@ -54,6 +54,7 @@ struct Identity {
   std::string secret;   // device credential from enrolment; empty when stand-alone
   std::string ca_file;  // CA certificate trusted for the server (init --ca), empty for the system's
   std::string subject_secret;  // the partnership's key for person keys (beatbook/subject_key.h)
+  bool allow_insecure_http = false;  // init --allow-insecure-http: plain http:// beyond loopback
 };
 
 struct LocalStoreOptions {

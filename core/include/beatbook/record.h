@@ -68,6 +68,16 @@ struct RecordState {
 std::optional<std::string> NaturalKeyId(const std::string& form, const json& fields,
                                         const std::string& org);
 
+// Whether `id` has the shape of a natural-key id (a version-8 UUID, as NaturalKeyId makes). Such
+// ids are kept for records whose form has a natural key: a record of another form taking one
+// would block the partner return it belongs to, so devices and the server refuse it.
+bool IsNaturalKeyShapedId(const std::string& id);
+
+// "" if `state`'s id fits its form: the id derived from its natural key for a form that has one,
+// and not natural-key shaped otherwise; else the reason, in plain words. Checked on every change,
+// deletes included.
+std::string CheckRecordId(const RecordState& state);
+
 // A concurrent write that lost a merge: kept for the coordinator to review.
 struct Conflict {
   std::string record_id;
@@ -84,7 +94,8 @@ struct MergeResult {
 // Merges `incoming` into `*target`. `target` may be empty (id == ""), in which case it takes
 // `incoming`'s envelope. Both must have the same id otherwise. A record created on two devices
 // (only possible with a natural-key id) keeps the creator with the smaller device id. A purged
-// side absorbs the other: the result is purged, with no registers.
+// side absorbs the other: the result is purged, with no registers. A delete is final: a deleted
+// record stays deleted whatever later "deleted": false arrives.
 MergeResult Merge(RecordState* target, const RecordState& incoming);
 
 }  // namespace beatbook

@@ -33,6 +33,18 @@ inline constexpr int kPinFreeAttempts = 5;
 inline constexpr std::int64_t kPinBackoffBaseMs = 30'000;
 inline constexpr std::int64_t kPinBackoffCapMs = 3'600'000;
 
+// --- Time ---
+// How far ahead of the receiver's clock a stamp or an occurred_at may be. Devices correct their
+// clocks by the server's at every sync, so an honest device is within minutes; a day leaves room
+// for a tablet whose clock was moved since. A stamp further ahead would win every later write
+// (and near 2^63 it overflowed the clocks of every device that pulled it): the server refuses
+// such changes, devices do not apply or observe them, and a device clock that is already past it
+// starts again from the physical time (docs/protocol.md, section 2).
+inline constexpr std::int64_t kMaxClockAheadMs = 24LL * 3600 * 1000;
+// The earliest occurred_at accepted (2000-01-01T00:00:00Z): anything earlier is a typing mistake,
+// and would fall outside every retention rule and every return.
+inline constexpr std::int64_t kEarliestOccurredAtMs = 946'684'800'000;
+
 // --- Sync (device side) ---
 // Changes per push request. A few hundred keeps a request well under the body limit (a change is
 // ~0.5-2 KiB) and makes a lost response cheap to redo.
@@ -60,8 +72,32 @@ inline constexpr std::size_t kMaxRequestBodyBytes = 16u << 20;
 inline constexpr std::size_t kMaxChangesPerPush = 5'000;
 // Largest pull page the server returns, whatever the device asks for.
 inline constexpr std::size_t kMaxPullLimit = 5'000;
+// Largest body of a request that is not a push from a recognised device (enrolment, sign-out,
+// approval, anything unauthenticated): those need a few hundred bytes, and reading more for a
+// stranger is work and memory for nothing.
+inline constexpr std::size_t kMaxSmallBodyBytes = 64u << 10;
+// Largest request header (Beast's default is 8 KiB; a long bearer credential fits).
+inline constexpr std::size_t kMaxRequestHeaderBytes = 16u << 10;
+// Open connections the server keeps, in total (and never more than its open-file limit allows,
+// less kReservedFileDescriptors for the store's files and the listener), and per client address.
+// A load balancer in front makes every connection come from its address: raise the second with
+// `sync_server serve --max-connections-per-address` there (docs/deployment.md).
+inline constexpr std::size_t kMaxConnections = 10'000;
+inline constexpr std::size_t kMaxConnectionsPerAddress = 256;
+inline constexpr std::size_t kReservedFileDescriptors = 64;
 // Time a connection may take to send a whole request, and to stay idle between requests.
 inline constexpr int kRequestReadTimeoutSec = 30;
+// Dashboard sign-ins end after this long without a request, and this long after they began,
+// whatever their use: a screen left open in an office does not stay signed in (docs/security.md).
+inline constexpr std::int64_t kDashboardSessionIdleMs = 30LL * 60 * 1000;
+inline constexpr std::int64_t kDashboardSessionMaxMs = 12LL * 3600 * 1000;
+// A device credential not used (no sync) for this long is refused (401 credential_expired) until
+// `sync_server renew` renews it: a tablet lost in a drawer stops being a key to the data. Half a
+// year leaves room for seasonal work. `sync_server serve --device-expiry-days` overrides (0:
+// never).
+inline constexpr std::int64_t kDeviceCredentialIdleMs = 180LL * 24 * 3600 * 1000;
+// How often a dashboard sign-in's last use is written (it is read for the idle limit).
+inline constexpr std::int64_t kSessionTouchEveryMs = 60'000;
 // Lifetime of an enrolment token.
 inline constexpr std::int64_t kTokenLifetimeMs = 7LL * 24 * 3600 * 1000;
 // Nesting of arrays and objects accepted in a request body (400 beyond it); ours need 6.

@@ -33,6 +33,20 @@ std::vector<ValidationError> ValidateFields(const FormDef& form, const json& fie
 // for `required`, relevance and indicator definitions alike.
 bool IsEmptyValue(const json& value);
 
+// Whether an occurred_at instant is inside the accepted window: not before 2000-01-01
+// (tunables::kEarliestOccurredAtMs) and not more than tunables::kMaxClockAheadMs after `now_ms`.
+// InvalidArgument saying which, with the date, otherwise.
+Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms);
+
+// The first character of `text` that no stored text may hold, as "U+XXXX", or "" if none: control
+// characters (NUL and the rest of C0, DEL, C1) other than tab and, where `line_breaks`, CR and
+// LF; and the Unicode bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+// make text read differently from what it says. `text` must be valid UTF-8.
+std::string ForbiddenCharacterIn(const std::string& text, bool line_breaks);
+
+// `text` cut to at most `max_bytes`, on a character boundary (never inside a UTF-8 sequence).
+std::string TruncateUtf8(const std::string& text, std::size_t max_bytes);
+
 // All messages joined with "; ".
 std::string JoinErrors(const std::vector<ValidationError>& errors);
 
