@@ -52,9 +52,12 @@ class TimedTransport final : public sync::Transport {
   std::vector<double> ms_;
 };
 
+// Every simulated device connects from 127.0.0.1: the per-address connection cap is raised as
+// it would be behind a load balancer.
 std::vector<std::string> StoreArgs(const std::string& store_url) {
-  if (store_url.empty()) return {};
-  return {"--store", store_url};
+  std::vector<std::string> args = {"--max-connections-per-address", "5000"};
+  if (!store_url.empty()) args.insert(args.end(), {"--store", store_url});
+  return args;
 }
 
 // A server data directory with its process, on the embedded store or `store_url`; tokens are

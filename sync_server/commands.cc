@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
+#include "beatbook/json_text.h"
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
 #include "http/http_server.h"
@@ -109,8 +111,16 @@ int RunServe(const ServeOptions& o) {
     limits.requests_per_second = o.rate_limit;
     limits.burst = o.rate_limit * 10;
   }
+  if (o.device_expiry_days >= 0) {
+    limits.device_idle_ms = static_cast<std::int64_t>(o.device_expiry_days) * 86'400'000;
+  }
   Api api(store.get(), &forms, &catalogue, SystemClock::Default(), limits);
-  HttpServer server(&api, o.threads);
+  HttpLimits connections;
+  if (o.max_connections) connections.max_connections = o.max_connections;
+  if (o.max_connections_per_address) {
+    connections.max_connections_per_address = o.max_connections_per_address;
+  }
+  HttpServer server(&api, o.threads, connections);
   if (tls) {
     if (Status s = server.UseTls(o.tls_cert, o.tls_key); !s.ok()) return Fail(s.message());
   }
@@ -160,6 +170,9 @@ int RunDevices(const std::string& data, bool as_json) {
   if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
   std::vector<DeviceInfo> devices;
   if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
+  if (Status s = AuditOperator(store.get(), "devices", {{"devices", devices.size()}}); !s.ok()) {
+    return Fail("nothing shown: the audit log could not record this read (" + s.message() + ")");
+  }
   auto when = [](std::int64_t ms) { return ms ? json(FormatIsoUtc(ms)) : json(nullptr); };
   if (as_json) {
     json out = {{"devices", json::array()}};
@@ -174,7 +187,7 @@ int RunDevices(const std::string& data, bool as_json) {
                                 {"pending_at_last_sync", d.pending_at_last_sync},
                                 {"revoked", d.revoked}});
     }
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return 0;
   }
   std::printf("%-40s %-12s %-15s %-13s %-21s %s\n", "DEVICE", "USER", "ORG", "ROLE", "LAST SYNC",
@@ -187,6 +200,24 @@ int RunDevices(const std::string& data, bool as_json) {
   }
   std::fflush(stdout);
   std::cout << devices.size() << " device" << (devices.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+int RunRenew(const std::string& data, const std::string& device_id) {
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  std::vector<DeviceInfo> devices;
+  if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
+  auto it = std::find_if(devices.begin(), devices.end(),
+                         [&](const DeviceInfo& d) { return d.id == device_id; });
+  if (it == devices.end()) return Fail("no device '" + device_id + "' (see sync_server devices)");
+  if (it->revoked) return Fail("device " + device_id + " is revoked; it cannot be renewed");
+  std::int64_t now = SystemClock::Default()->NowMs();
+  Status s = AuditOperator(store.get(), "renew", {{"device", device_id}, {"user", it->user}});
+  if (s.ok()) s = store->NotePull(device_id, now);
+  if (!s.ok()) return Fail(s.message());
+  std::cout << "renewed device " << device_id << " (" << it->user << ", " << it->org
+            << "): it may sync again\n";
   return 0;
 }
 
@@ -203,32 +234,42 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
   return 0;
 }
 
-int RunConflicts(const std::string& data, bool as_json) {
+int RunConflicts(const std::string& data, const std::string& schema, bool as_json) {
   std::unique_ptr<CentralStore> store;
   if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  FormSet forms;
+  if (Status s = FormSet::LoadDir(SchemaDir(schema), &forms); !s.ok()) return Fail(s.message());
   std::vector<StoredConflict> conflicts;
   if (Status s = store->Conflicts(&conflicts); !s.ok()) return Fail(s.message());
-  auto side = [](const Register& r) {
-    return json{
-        {"value", r.v}, {"device", r.d}, {"at", FormatIsoUtc(HybridClock::PhysicalMs(r.t))}};
+  // Values of sensitive fields are withheld, as on the dashboard; what was shown is audited.
+  auto side = [](const Register& r, bool withheld) {
+    return json{{"value", withheld ? json("(withheld: sensitive field)") : r.v},
+                {"device", r.d},
+                {"at", FormatIsoUtc(HybridClock::PhysicalMs(r.t))}};
   };
   json out = {{"conflicts", json::array()}};
   for (const auto& c : conflicts) {
+    bool withheld = forms.AnyMarksSensitive(c.conflict.field);
     out["conflicts"].push_back({{"record_id", c.conflict.record_id},
                                 {"field", c.conflict.field},
-                                {"kept", side(c.conflict.winner)},
-                                {"lost", side(c.conflict.loser)},
+                                {"kept", side(c.conflict.winner, withheld)},
+                                {"lost", side(c.conflict.loser, withheld)},
+                                {"withheld", withheld},
                                 {"recorded", FormatIsoUtc(c.at_ms)}});
   }
+  if (Status s = AuditOperator(store.get(), "conflicts", {{"conflicts", conflicts.size()}});
+      !s.ok()) {
+    return Fail("nothing shown: the audit log could not record this read (" + s.message() + ")");
+  }
   if (as_json) {
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return 0;
   }
   for (const auto& c : out["conflicts"]) {
     std::cout << "record " << c["record_id"].get<std::string>() << " field "
-              << c["field"].get<std::string>() << ": kept " << c["kept"]["value"].dump() << " ("
+              << c["field"].get<std::string>() << ": kept " << JsonText(c["kept"]["value"]) << " ("
               << c["kept"]["device"].get<std::string>() << ", "
-              << c["kept"]["at"].get<std::string>() << "), lost " << c["lost"]["value"].dump()
+              << c["kept"]["at"].get<std::string>() << "), lost " << JsonText(c["lost"]["value"])
               << " (" << c["lost"]["device"].get<std::string>() << ", "
               << c["lost"]["at"].get<std::string>() << ")\n";
   }
@@ -266,7 +307,7 @@ int RunReport(const ReportOptions& o) {
     std::cout << "wrote " << o.out << "\n";
     return 0;
   }
-  std::string text = o.format == "json"  ? report.dump() + "\n"
+  std::string text = o.format == "json"  ? JsonText(report) + "\n"
                      : o.format == "csv" ? RenderCsv(report)
                                          : RenderTable(catalogue, report);
   std::cout << text;

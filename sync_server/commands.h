@@ -18,6 +18,9 @@ struct ServeOptions {
   bool allow_insecure_http = false;
   std::string tls_cert, tls_key;  // PEM files: serve HTTPS
   double rate_limit = -1;  // requests/s per device (burst 10x); 0 = none; -1 = tunables' default
+  int device_expiry_days = -1;      // a device credential unused this long is refused; 0 = never
+  std::size_t max_connections = 0;  // 0: tunables::kMaxConnections
+  std::size_t max_connections_per_address = 0;  // 0: tunables::kMaxConnectionsPerAddress
 };
 int RunServe(const ServeOptions& o);
 
@@ -29,9 +32,11 @@ int RunToken(const TokenOptions& o);
 
 int RunDevices(const std::string& data, bool as_json);
 // Revokes a device: its next request is refused and it wipes its local data.
+// Renews an expired device credential (counts as a use now); audited.
+int RunRenew(const std::string& data, const std::string& device_id);
 int RunRevoke(const std::string& data, const std::string& device_id);
 // Concurrent writes that lost a merge, for the coordinator to review.
-int RunConflicts(const std::string& data, bool as_json);
+int RunConflicts(const std::string& data, const std::string& schema, bool as_json);
 
 struct ReportOptions {
   std::string data, schema, format = "table", out;

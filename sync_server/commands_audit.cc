@@ -11,6 +11,7 @@
 #include "beatbook/clock.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
+#include "beatbook/json_text.h"
 #include "commands.h"
 #include "report/record_export.h"
 #include "store/central_store.h"
@@ -70,7 +71,8 @@ int RunExport(const ExportOptions& o) {
   if (Status s = ExportRecords(store.get(), forms, req, who, &table); !s.ok()) {
     return Fail(s.message());
   }
-  std::string text = o.format == "csv" ? RenderRecordsCsv(table) : RecordsJson(table).dump() + "\n";
+  std::string text =
+      o.format == "csv" ? RenderRecordsCsv(table) : JsonText(RecordsJson(table)) + "\n";
   if (o.out.empty()) {
     std::cout << text;
   } else {
@@ -104,6 +106,15 @@ int RunAudit(const AuditOptions& o) {
   std::vector<AuditEvent> events;
   Status s = OpenCommandStore(o.data, &store);
   if (s.ok()) s = store->ReadAudit(query, &events);
+  // Reading the log is itself logged (after the read: it is not in what this read shows).
+  if (s.ok()) {
+    s = AuditOperator(store.get(), "audit",
+                      {{"user", o.user},
+                       {"device", o.device},
+                       {"action", o.action},
+                       {"since", o.since},
+                       {"events", events.size()}});
+  }
   if (!s.ok()) return Fail(s.message());
   if (o.as_json) {
     json out = {{"events", json::array()}};
@@ -117,7 +128,7 @@ int RunAudit(const AuditOptions& o) {
                                {"action", e.action},
                                {"detail", e.detail}});
     }
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return 0;
   }
   std::printf("%-20s %-10s %-14s %-12s %-40s %s\n", "AT", "ACTION", "WHO", "ORG", "DEVICE",
@@ -129,7 +140,7 @@ int RunAudit(const AuditOptions& o) {
     }
     std::printf("%-20s %-10s %-14s %-12s %-40s %s\n", FormatIsoUtc(e.at_ms).c_str(),
                 e.action.c_str(), e.actor.c_str(), e.org.c_str(), e.device_id.c_str(),
-                brief.dump().c_str());
+                JsonText(brief).c_str());
   }
   std::cout << events.size() << " event" << (events.size() == 1 ? "" : "s") << "\n";
   return 0;

@@ -31,8 +31,17 @@ int RunPurge(const PurgeOptions& o) {
               << rule.keep_years << " year" << (rule.keep_years == 1 ? "" : "s") << ")"
               << (o.dry_run ? ", would be removed" : ", removed") << "\n";
   }
-  if (o.dry_run) return 0;
   nlohmann::json counts = plan.by_form;
+  if (o.dry_run) {
+    // A dry run reads which records are due (counts per form): logged like every read.
+    if (Status s =
+            AuditOperator(store.get(), "purge_dry_run",
+                          {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}});
+        !s.ok()) {
+      return Fail(s.message());
+    }
+    return 0;
+  }
   AuditEvent audit = OperatorEvent(
       "purge", {{"records", plan.ids.size()}, {"by_form", counts}, {"policy", policy}});
   if (Status s = store->PurgeRecords(plan.ids, now - tunables::kBatchReplyKeepMs, audit); !s.ok()) {

@@ -1,5 +1,6 @@
 // sync_server: merges what field devices push into the central store and serves it back.
 // Command-line contract: ../shared/spec/interfaces.md (and README.md).
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // Whatever the server writes (its store, exports, workbooks) is for its own account only.
+  ::umask(077);
   // Test hooks set by accident kill the process or fail every write: say so before anything.
   for (const std::string& warning : beatbook::FaultHookWarnings()) {
     std::fprintf(stderr, "%s: WARNING: %s\n", "sync_server", warning.c_str());
@@ -38,6 +41,16 @@ int main(int argc, char** argv) {
   c_serve->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
   c_serve->add_flag("--allow-insecure-http", serve.allow_insecure_http,
                     "serve plain HTTP on a non-loopback address (insecure)");
+  c_serve->add_option("--max-connections", serve.max_connections, "open connections at most")
+      ->check(CLI::Range(1, 1'000'000));
+  c_serve
+      ->add_option("--max-connections-per-address", serve.max_connections_per_address,
+                   "open connections one client address may hold (raise behind a load balancer)")
+      ->check(CLI::Range(1, 1'000'000));
+  c_serve
+      ->add_option("--device-expiry-days", serve.device_expiry_days,
+                   "refuse a device credential unused for this many days (default 180; 0: never)")
+      ->check(CLI::Range(0, 36500));
   c_serve->callback([&] {
     SetStoreUrl(store_url);
     rc = RunServe(serve);
@@ -72,6 +85,14 @@ int main(int argc, char** argv) {
   });
 
   std::string device_id;
+  auto* c_renew = app.add_subcommand("renew", "renew a device credential that expired unused");
+  c_renew->add_option("--data", data, "central store directory (the embedded SQLite store)");
+  c_renew->add_option("--device", device_id, "device id, as `devices` lists it")->required();
+  c_renew->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunRenew(data, device_id);
+  });
+
   auto* c_revoke = app.add_subcommand("revoke", "revoke a device (lost, stolen, or its user left)");
   c_revoke->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_revoke->add_option("--device", device_id, "device id, as `devices` lists it")->required();
@@ -83,9 +104,12 @@ int main(int argc, char** argv) {
   auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
   c_conflicts->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_conflicts->add_flag("--json", as_json, "machine-readable output");
+  std::string conflicts_schema;
+  c_conflicts->add_option("--schema", conflicts_schema,
+                          "forms directory (which fields are sensitive)");
   c_conflicts->callback([&] {
     SetStoreUrl(store_url);
-    rc = RunConflicts(data, as_json);
+    rc = RunConflicts(data, conflicts_schema, as_json);
   });
 
   ReportOptions report;

@@ -280,4 +280,12 @@ const std::vector<Choice>* FormSet::List(const std::string& name) const {
   return it == lists_.end() ? nullptr : &it->second;
 }
 
+bool FormSet::AnyMarksSensitive(const std::string& field) const {
+  for (const auto& [key, form] : forms_) {
+    const FieldDef* f = form.Find(field);
+    if (f && f->sensitive) return true;
+  }
+  return false;
+}
+
 }  // namespace beatbook

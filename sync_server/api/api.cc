@@ -11,8 +11,10 @@
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
 #include "beatbook/indicators.h"
+#include "beatbook/permissions.h"
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
+#include "beatbook/validation.h"
 #include "report/quarterly_return.h"
 #include "report/record_export.h"
 
@@ -77,7 +79,8 @@ Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, 
       forms_(forms),
       catalogue_(catalogue),
       clock_(clock),
-      rate_clock_(options.rate_clock ? options.rate_clock : SteadyClock::Default()) {
+      rate_clock_(options.rate_clock ? options.rate_clock : SteadyClock::Default()),
+      device_idle_ms_(options.device_idle_ms) {
   if (options.requests_per_second > 0) {
     limiter_ =
         std::make_unique<RateLimiter>(options.requests_per_second, std::max(options.burst, 1.0));
@@ -108,10 +111,42 @@ bool Api::SignInsBlocked(const ApiRequest& request, ApiResponse* refused) {
   return true;
 }
 
-void Api::NoteSignIn(const ApiRequest& request, const ApiResponse& response) {
-  if (response.status != 401 || !failed_sign_ins_ || request.peer.empty()) return;
-  std::int64_t ignored = 0;
-  failed_sign_ins_->Allow(request.peer, rate_clock_->NowMs(), &ignored);
+void Api::NoteOutcome(const ApiRequest& request, const DeviceInfo& who,
+                      const ApiResponse& response) {
+  std::string path = request.target.substr(0, request.target.find('?'));
+  if (!who.id.empty()) {
+    // A recognised device refused (a role not allowed, or revoked): who tried what.
+    if (response.status == 403) {
+      Audit(who, "refused",
+            {{"path", path},
+             {"method", request.method},
+             {"reason",
+              response.body.contains("error") ? response.body["error"]["message"] : json("")}})
+          .ok();  // best effort: the refusal stands either way
+    }
+    return;
+  }
+  // Unauthenticated and failed (a wrong credential or token, a malformed or unknown request):
+  // counted against the address, so a flood of any kind of bad request slows down.
+  if (response.status < 400 || response.status >= 500 || response.status == 429) return;
+  std::int64_t now = rate_clock_->NowMs(), retry_ms = 0;
+  bool counted = failed_sign_ins_ && !request.peer.empty();
+  if (counted) failed_sign_ins_->Allow(request.peer, now, &retry_ms);
+  AuditEvent event{
+      0, clock_->NowMs(), "", "", "", "", "", {{"path", path}, {"peer", request.peer}}};
+  if (response.status == 401) {
+    // The device id claimed, never the secret.
+    const std::string& h = request.authorization;
+    std::string claimed = h.rfind("Bearer ", 0) == 0 ? h.substr(7, h.find('.') - 7) : "";
+    event.action = "sign_in_failed";
+    event.detail["claimed_device"] = TruncateUtf8(claimed, 100);
+    store_->Audit(event).ok();  // best effort: the refusal stands either way
+  }
+  if (counted && !failed_sign_ins_->Check(request.peer, now, &retry_ms)) {
+    event.action = "sign_in_blocked";
+    event.detail["retry_after_ms"] = retry_ms;
+    store_->Audit(event).ok();
+  }
 }
 
 Status Api::Audit(const DeviceInfo& device, const std::string& action, json detail) {
@@ -131,11 +166,13 @@ ApiResponse Api::Error(int status, const std::string& message, const std::string
 
 ApiResponse Api::Handle(const ApiRequest& request) {
   ApiResponse response;
+  DeviceInfo who;  // the device whose credential Route recognised, if any
   try {
-    response = Route(request);
+    response = Route(request, &who);
   } catch (const std::exception& e) {
     response = Error(500, std::string("internal error: ") + e.what());
   }
+  NoteOutcome(request, who, response);
   if (response.status < 300 && response.content_type.empty()) {
     // Every success carries the server's clock, from which devices learn their offset.
     std::int64_t now = clock_->NowMs();
@@ -148,7 +185,25 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   return response;
 }
 
-ApiResponse Api::Route(const ApiRequest& request) {
+std::size_t Api::BodyLimit(const std::string& method, const std::string& target,
+                           const std::string& authorization) {
+  std::string path = target.substr(0, target.find('?'));
+  if (method != "POST" || path != "/v1/push") return tunables::kMaxSmallBodyBytes;
+  ApiRequest header_only{method, target, "", authorization};
+  DeviceInfo device;
+  ApiResponse denied;
+  return Authenticate(header_only, &device, &denied) ? tunables::kMaxRequestBodyBytes
+                                                     : tunables::kMaxSmallBodyBytes;
+}
+
+ApiResponse Api::Refuse(const ApiRequest& request, ApiResponse response) {
+  // An address that must wait is told so, as for any other request.
+  if (ApiResponse refused; SignInsBlocked(request, &refused)) return refused;
+  NoteOutcome(request, DeviceInfo{}, response);
+  return response;
+}
+
+ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   std::string path = request.target.substr(0, request.target.find('?'));
   std::string query =
       path.size() < request.target.size() ? request.target.substr(path.size() + 1) : std::string();
@@ -175,9 +230,7 @@ ApiResponse Api::Route(const ApiRequest& request) {
   if (ApiResponse refused; SignInsBlocked(request, &refused)) return refused;
   if (path == "/v1/enrol") {
     if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
-    ApiResponse enrolled = Enrol(request);
-    NoteSignIn(request, enrolled);
-    return enrolled;
+    return Enrol(request);
   }
   bool is_push =
       path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate" || path == "/v1/signout";
@@ -186,10 +239,9 @@ ApiResponse Api::Route(const ApiRequest& request) {
   }
   DeviceInfo device;
   ApiResponse denied;
-  if (!Authenticate(request, &device, &denied)) {
-    NoteSignIn(request, denied);
-    return denied;
-  }
+  bool signed_in = Authenticate(request, &device, &denied);
+  if (!device.id.empty()) *who = device;  // recognised, revoked or not
+  if (!signed_in) return denied;
   std::int64_t retry_ms = 0;
   if (limiter_ && !limiter_->Allow(device.id, rate_clock_->NowMs(), &retry_ms)) {
     return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
@@ -238,9 +290,11 @@ bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiRespons
   }
   Status s = store_->Authenticate(cred.substr(0, dot), cred.substr(dot + 1), device);
   if (!s.ok()) {
+    *device = DeviceInfo{};  // not recognised: the store may have read the claimed device
     *denied = Error(HttpStatusFor(s), s.message());
     return false;
   }
+  if (Expired(*device, denied)) return false;
   if (device->revoked) {
     // A distinct code: the device wipes its data on it (a plain 403 means "not for your role").
     *denied = Error(403,
@@ -250,6 +304,32 @@ bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiRespons
     return false;
   }
   return true;
+}
+
+bool Api::Expired(const DeviceInfo& device, ApiResponse* denied) {
+  std::int64_t now = clock_->NowMs();
+  std::int64_t last_use = std::max(device.last_sync_ms, device.enrolled_ms);
+  if (device.client == "dashboard") {
+    if (now - device.enrolled_ms > tunables::kDashboardSessionMaxMs ||
+        now - last_use > tunables::kDashboardSessionIdleMs) {
+      *denied = Error(401, "this dashboard sign-in has expired; sign in again with a new code",
+                      "session_expired");
+      return true;
+    }
+    // The sign-in's last use, for the idle limit (written at most once a minute).
+    if (now - last_use > tunables::kSessionTouchEveryMs) store_->NotePull(device.id, now).ok();
+    return false;
+  }
+  if (device_idle_ms_ > 0 && now - last_use > device_idle_ms_) {
+    *denied = Error(401,
+                    "this device's credential expired: it has not synced for " +
+                        std::to_string((now - last_use) / 86'400'000) +
+                        " days; the coordinator can renew it (sync_server renew --device " +
+                        device.id + ")",
+                    "credential_expired");
+    return true;
+  }
+  return false;
 }
 
 ApiResponse Api::Enrol(const ApiRequest& request) {
@@ -268,7 +348,10 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   EnrolRequest enrol;
   enrol.token = body["token"].get<std::string>();
   enrol.device_id = "dev-" + NewUuid();
-  enrol.device_name = name.substr(0, 100);
+  if (std::string bad = ForbiddenCharacterIn(name, false); !bad.empty()) {
+    return Error(400, "\"device_name\" holds a control or text-direction character (" + bad + ")");
+  }
+  enrol.device_name = TruncateUtf8(name, 100);
   enrol.secret = RandomSecret(32);
   if (body.contains("client")) {
     if (!body["client"].is_string() ||
@@ -287,7 +370,10 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
   DeviceInfo device;
   Status s = store_->Enrol(enrol, clock_->NowMs(), &device);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
-  if (device.role == "admin") subject_secret.clear();  // an admin records no people
+  if (!RoleWritesRecords(device.role)) subject_secret.clear();  // only those who log people
+  // Every delivery of the person-key secret is logged. The device is enrolled by now: a failed
+  // entry does not take its credential back, so it is best effort here.
+  if (!subject_secret.empty()) Audit(device, "subject_secret", {{"via", "enrol"}}).ok();
   return {200,
           {{"device_id", device.id},
            {"subject_secret", subject_secret},
@@ -308,14 +394,18 @@ ApiResponse Api::Rotate(const DeviceInfo& device) {
 
 ApiResponse Api::Forms(const DeviceInfo& device) {
   json reply = {{"forms", forms_->ToJson()}};
-  // Devices enrolled before person keys existed learn the partnership's key here. Admins record
-  // no people.
-  if (device.role != "admin") {
+  // Devices enrolled before person keys existed learn the partnership's key here. Only roles that
+  // log records need it: not admins, not board members.
+  if (RoleWritesRecords(device.role)) {
     std::string subject_secret;
     if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {
       return Error(HttpStatusFor(k), k.message());
     }
     reply["subject_secret"] = subject_secret;
+    // Every delivery of the person-key secret is logged: no entry, no secret.
+    if (Status a = Audit(device, "subject_secret", {{"via", "forms"}}); !a.ok()) {
+      return AuditFailed(a);
+    }
   }
   return {200, std::move(reply)};
 }

@@ -74,6 +74,8 @@ struct ApiOptions {
   // The clock that refills both limits' buckets; nullptr: SteadyClock (a wall clock stepping back
   // would stop buckets refilling). Tests set a ManualClock.
   const Clock* rate_clock = nullptr;
+  // A device credential unused for this long is refused (401 credential_expired); 0: never.
+  std::int64_t device_idle_ms = tunables::kDeviceCredentialIdleMs;
 };
 
 class Api {
@@ -82,13 +84,22 @@ class Api {
   Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock,
       ApiOptions options = {});
   ApiResponse Handle(const ApiRequest& request);
+  // The largest body accepted for a request, from its header alone (read before the body): a push
+  // from a device whose credential is good may be large; anything else is small
+  // (tunables::kMaxSmallBodyBytes).
+  std::size_t BodyLimit(const std::string& method, const std::string& target,
+                        const std::string& authorization);
+  // A response the transport made itself (a body over its limit), noted like any other: an
+  // unauthenticated failure counts against the address.
+  ApiResponse Refuse(const ApiRequest& request, ApiResponse response);
 
   // An error response: {"error": {"code": ..., "message": ...}}; `code` defaults to the status's
   // (docs/protocol.md, section 3).
   static ApiResponse Error(int status, const std::string& message, const std::string& code = "");
 
  private:
-  ApiResponse Route(const ApiRequest& request);
+  // Answers `request`; sets *who to the device whose credential it recognised (revoked or not).
+  ApiResponse Route(const ApiRequest& request, DeviceInfo* who);
   ApiResponse Enrol(const ApiRequest& request);
   ApiResponse Forms(const DeviceInfo& device);
   ApiResponse Rotate(const DeviceInfo& device);
@@ -111,12 +122,17 @@ class Api {
   // false with the error response otherwise.
   bool ReadReport(const std::string& query, nlohmann::json* report, nlohmann::json* period,
                   ApiResponse* error);
+  // True (with a 401 in *denied) if `device`'s credential has expired: a dashboard sign-in idle or
+  // too old, or a device credential unused for device_idle_ms_.
+  bool Expired(const DeviceInfo& device, ApiResponse* denied);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
   // Failed sign-ins per client address: true (with a 429 in *refused) while the address must
-  // wait; NoteSignIn counts a 401 against it.
+  // wait.
   bool SignInsBlocked(const ApiRequest& request, ApiResponse* refused);
-  void NoteSignIn(const ApiRequest& request, const ApiResponse& response);
+  // After every request: an unauthenticated failure (any 4xx but 429) counts against its
+  // address; failed and blocked sign-ins and a recognised device's 403s go to the audit log.
+  void NoteOutcome(const ApiRequest& request, const DeviceInfo& who, const ApiResponse& response);
   // The 503 for a read whose audit entry could not be written.
   static ApiResponse AuditFailed(const Status& s);
   // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot
@@ -130,6 +146,7 @@ class Api {
   std::unique_ptr<RateLimiter> limiter_;          // per device; null: no limit
   std::unique_ptr<RateLimiter> failed_sign_ins_;  // per client address; null: no limit
   const Clock* rate_clock_;                       // refills both
+  std::int64_t device_idle_ms_;                   // see ApiOptions
 };
 
 // Maps a Status to the HTTP status the protocol uses for it.

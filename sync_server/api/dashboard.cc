@@ -29,18 +29,6 @@ ApiResponse Redirect(const std::string& location) {
   return r;
 }
 
-// True if any version of any form marks a field of this name sensitive (notes, comments): a
-// conflict's values of such a field are withheld, whatever form the record has.
-bool AnyFormMarksSensitive(const FormSet& forms, const std::string& field) {
-  for (const auto& name : forms.FormNames()) {
-    for (int v = 1; const FormDef* form = forms.Find(name, v); ++v) {
-      const FieldDef* f = form->Find(field);
-      if (f && f->sensitive) return true;
-    }
-  }
-  return false;
-}
-
 // The workbook WriteXlsx makes, read back from a temporary file (libxlsxwriter writes files).
 Status WorkbookBytes(const Catalogue& catalogue, const json& report, std::string* out) {
   char path[] = "/tmp/beatbook-return-XXXXXX";
@@ -133,7 +121,7 @@ ApiResponse Api::Conflicts(const DeviceInfo& device) {
     return Error(HttpStatusFor(s), s.message());
   json list = json::array();
   for (const auto& c : conflicts) {
-    bool withheld = AnyFormMarksSensitive(*forms_, c.conflict.field);
+    bool withheld = forms_->AnyMarksSensitive(c.conflict.field);
     json kept = withheld ? json("(withheld: sensitive field)") : c.conflict.winner.v;
     json lost = withheld ? json("(withheld: sensitive field)") : c.conflict.loser.v;
     list.push_back({{"record_id", c.conflict.record_id},

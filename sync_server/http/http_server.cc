@@ -9,12 +9,16 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <iostream>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "beatbook/tunables.h"
+#include "http/connection_limiter.h"
 
 namespace beatbook::server {
 
@@ -29,19 +33,38 @@ namespace {
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // One connection: read a request, answer it, repeat while the client keeps the connection alive.
-// `Stream` is beast::tcp_stream (plain HTTP, loopback) or an ssl_stream over one (TLS).
+// `Stream` is beast::tcp_stream (plain HTTP, loopback) or an ssl_stream over one (TLS). The
+// ConnectionLimiter knows whether it is waiting for a request (and may then ask it to close).
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   // Plain HTTP.
-  Session(tcp::socket&& socket, Api* api) : stream_(std::move(socket)), api_(api) {}
+  Session(tcp::socket&& socket, Api* api, ConnectionLimiter* limits)
+      : stream_(std::move(socket)), api_(api), limits_(limits) {}
   // TLS.
-  Session(tcp::socket&& socket, ssl::context& tls, Api* api)
-      : stream_(std::move(socket), tls), api_(api) {}
+  Session(tcp::socket&& socket, ssl::context& tls, Api* api, ConnectionLimiter* limits)
+      : stream_(std::move(socket), tls), api_(api), limits_(limits) {}
+  ~Session() {
+    if (id_) limits_->Release(*id_);
+  }
 
-  void Start() {
+  // Admits the connection from `peer` and starts serving it; false (and nothing started) when
+  // the limits refuse it.
+  bool Start(const std::string& peer) {
+    peer_ = peer;
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    id_ = limits_->Admit(peer, [weak] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] {
+          beast::error_code ec;
+          beast::get_lowest_layer(self->stream_).socket().close(ec);
+        });
+      }
+    });
+    if (!id_) return false;
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::Handshake, this->shared_from_this()));
+    return true;
   }
 
  private:
@@ -64,33 +87,66 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Read();
   }
 
+  // Reads the header first: how large a body may be depends on who sends it and where.
   void Read() {
+    limits_->SetIdle(*id_, true);
     parser_.emplace();
+    parser_->header_limit(tunables::kMaxRequestHeaderBytes);
+    // Beast checks a Content-Length against the body limit as the header ends: the largest any
+    // request may have here, and the request's own limit once the header is known (OnHeader).
     parser_->body_limit(tunables::kMaxRequestBodyBytes);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(tunables::kRequestReadTimeoutSec));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return Close();
+    body_limit_ = tunables::kMaxRequestBodyBytes;
+    if (ec == http::error::body_limit) return TooLarge();
+    if (ec) return;  // timeout, reset, garbage or an oversized header: drop the connection
+    const auto& req = parser_->get();
+    body_limit_ = api_->BodyLimit(std::string(req.method_string()), std::string(req.target()),
+                                  std::string(req[http::field::authorization]));
+    // A declared length over the limit is refused before a byte of the body is read; chunks are
+    // counted against the limit as they come.
+    if (auto length = parser_->content_length(); length && *length > body_limit_) {
+      return TooLarge();
+    }
+    parser_->body_limit(body_limit_);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
+  // 413, counted like any failed request when it came without a good credential.
+  void TooLarge() {
+    limits_->SetIdle(*id_, false);
+    Send(api_->Refuse(RequestFromParser(false),
+                      Api::Error(413, "the request body is over the limit of " +
+                                          std::to_string(body_limit_) + " bytes for this request")),
+         /*keep_alive=*/false, 11);
+  }
+
   void OnRead(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return Close();
-    if (ec == http::error::body_limit) {
-      return Send(Api::Error(413, "the request body is over the limit of " +
-                                      std::to_string(tunables::kMaxRequestBodyBytes) + " bytes"),
-                  /*keep_alive=*/false, 11);
-    }
+    if (ec == http::error::body_limit) return TooLarge();
     if (ec) return;  // timeout, reset or garbage: drop the connection
+    limits_->SetIdle(*id_, false);
+    const auto& req = parser_->get();
+    Send(api_->Handle(RequestFromParser(true)), req.keep_alive(), req.version());
+  }
+
+  ApiRequest RequestFromParser(bool with_body) {
     const auto& req = parser_->get();
     ApiRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
-    request.body = req.body();
+    if (with_body) request.body = req.body();
     request.authorization = std::string(req[http::field::authorization]);
-    beast::error_code peer_ec;
-    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
-    if (!peer_ec) request.peer = peer.address().to_string();
-    Send(api_->Handle(request), req.keep_alive(), req.version());
+    request.peer = peer_;
+    return request;
   }
 
   void Send(const ApiResponse& r, bool keep_alive, unsigned version) {
@@ -137,38 +193,86 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<void> response_;
   Api* api_;
+  ConnectionLimiter* limits_;
+  std::optional<std::uint64_t> id_;  // set once admitted
+  std::string peer_;
+  std::size_t body_limit_ = 0;
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(int threads)
-      : ioc(threads), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), thread_count(threads) {}
+  Impl(int threads, const HttpLimits& limits)
+      : ioc(threads),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        retry_accept(ioc),
+        thread_count(threads),
+        connections(MaxConnections(limits.max_connections), limits.max_connections_per_address) {}
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        if (tls) {
-          std::make_shared<Session<TlsStream>>(std::move(socket), *tls, api)->Start();
-        } else {
-          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), api)->Start();
-        }
+      if (ec) {
+        // Out of descriptors or memory: wait before trying again, rather than spin on the error
+        // (the waiting connection stays in the backlog).
+        accept_backoff_ms = std::min<long>(accept_backoff_ms ? accept_backoff_ms * 2 : 10, 1000);
+        retry_accept.expires_after(std::chrono::milliseconds(accept_backoff_ms));
+        retry_accept.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec) Accept();
+        });
+        return;
+      }
+      accept_backoff_ms = 0;
+      beast::error_code peer_ec;
+      auto endpoint = socket.remote_endpoint(peer_ec);
+      std::string peer = peer_ec ? "" : endpoint.address().to_string();
+      // A session the limits refuse is dropped here: its socket closes with it.
+      if (tls) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), *tls, api, &connections)
+            ->Start(peer);
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), api, &connections)
+            ->Start(peer);
       }
       Accept();
     });
   }
 
+  // The total cap: as configured, and below the process's open-file limit (raised to its hard
+  // limit first), leaving room for the store's files, logs and the listening socket.
+  static std::size_t MaxConnections(std::size_t configured) {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+      if (files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        ::getrlimit(RLIMIT_NOFILE, &files);
+      }
+      if (files.rlim_cur != RLIM_INFINITY) {
+        auto usable = static_cast<std::size_t>(files.rlim_cur);
+        usable = usable > tunables::kReservedFileDescriptors * 2
+                     ? usable - tunables::kReservedFileDescriptors
+                     : usable / 2;
+        return std::min(configured, usable);
+      }
+    }
+    return configured;
+  }
+
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::steady_timer retry_accept;
+  long accept_backoff_ms = 0;
   int thread_count;
   Api* api = nullptr;
   std::unique_ptr<ssl::context> tls;  // null: plain HTTP
+  ConnectionLimiter connections;
 };
 
-HttpServer::HttpServer(Api* api, int threads)
-    : impl_(std::make_unique<Impl>(threads > 0 ? threads : tunables::kServerThreads)) {
+HttpServer::HttpServer(Api* api, int threads, HttpLimits limits)
+    : impl_(std::make_unique<Impl>(threads > 0 ? threads : tunables::kServerThreads, limits)) {
   impl_->api = api;
 }
 
@@ -231,6 +335,7 @@ void HttpServer::Stop() {
   net::post(impl_->ioc, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->retry_accept.cancel();
     impl_->signals.cancel(ec);
     // Handlers already running finish first: io_context::stop() only prevents new ones.
     impl_->ioc.stop();

@@ -8,9 +8,13 @@
 //   Status s = server.Listen("127.0.0.1", 0, &bound);   // bound = "127.0.0.1:43127"
 //   server.Run();        // returns after Stop(), SIGINT or SIGTERM
 //
-// Every read has a timeout (tunables::kRequestReadTimeoutSec), bodies over
-// tunables::kMaxRequestBodyBytes get 413. Shutdown stops accepting and lets each request being
-// handled finish, so a push is either committed and answered or not applied.
+// Every read has a timeout (tunables::kRequestReadTimeoutSec). The header is read first and the
+// Api says how large the body may be (Api::BodyLimit: a push from a recognised device may be
+// large, everything else small); bodies over it get 413. Connections are capped in total (below
+// the open-file limit) and per client address (HttpLimits); at the total cap the connection idle
+// longest makes room, and an accept that fails backs off instead of spinning. Shutdown stops
+// accepting and lets each request being handled finish, so a push is either committed and
+// answered or not applied.
 #pragma once
 
 #include <cstdint>
@@ -19,12 +23,18 @@
 
 #include "api/api.h"
 #include "beatbook/status.h"
+#include "beatbook/tunables.h"
 
 namespace beatbook::server {
 
+struct HttpLimits {
+  std::size_t max_connections = tunables::kMaxConnections;
+  std::size_t max_connections_per_address = tunables::kMaxConnectionsPerAddress;
+};
+
 class HttpServer {
  public:
-  explicit HttpServer(Api* api, int threads = 0);
+  explicit HttpServer(Api* api, int threads = 0, HttpLimits limits = {});
   ~HttpServer();
 
   // Serves HTTPS with this PEM certificate chain and private key. Call before Run().

@@ -1,7 +1,10 @@
 #include "report/record_export.h"
 
+#include <cctype>
+
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
+#include "beatbook/validation.h"
 
 namespace beatbook::server {
 
@@ -15,9 +18,17 @@ Status ExportRecords(CentralStore* store, const FormSet& forms, const RecordExpo
     return Status::InvalidArgument("form '" + req.form + "' is not one of: " + known);
   }
   if (req.quarter && !req.fy) return Status::InvalidArgument("a quarter needs its year (fy)");
-  if (req.include_sensitive && req.reason.empty()) {
-    return Status::InvalidArgument(
-        "sensitive fields are only exported with a reason, which the audit log records");
+  if (req.include_sensitive) {
+    // A reason someone can read later: words, not blanks or control characters.
+    std::size_t letters = 0;
+    for (char c : req.reason) letters += std::isalnum(static_cast<unsigned char>(c)) ? 1 : 0;
+    if (letters < 3 || req.reason.size() > 500 ||
+        !ForbiddenCharacterIn(req.reason, false).empty()) {
+      return Status::InvalidArgument(
+          "sensitive fields are only exported with a reason, which the audit log records: give "
+          "one in words (at least 3 letters or digits, at most 500 characters, no control "
+          "characters)");
+    }
   }
   std::vector<RecordState> all, chosen;
   BB_RETURN_IF_ERROR(store->AllRecords(&all));

@@ -1,5 +1,10 @@
 #include "store/sqlite_central_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -349,10 +354,36 @@ class SqliteCentralStore::Txn final : public WriteTxn {
   std::int64_t next_seq_ = 1;
 };
 
-Status SqliteCentralStore::Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out) {
+namespace {
+
+// The store holds record content, notes and the person-key secret: its directory is the owner's
+// alone (0700) and so are its files (0600). SQLite gives the WAL and shared-memory files the
+// database file's mode, so the database file is made 0600 before SQLite first opens it; stores
+// made before this rule are narrowed on open.
+Status MakePrivate(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create data directory " + dir + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return Status::IoError("cannot make data directory " + dir + " private: " + ec.message());
+  std::string db = (fs::path(dir) / "central.db").string();
+  int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot open " + db + ": " + std::strerror(errno));
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = db + suffix;
+    if (!fs::exists(file, ec)) continue;
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
+                    ec);
+    if (ec) return Status::IoError("cannot make " + file + " private: " + ec.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status SqliteCentralStore::Open(const std::string& dir, std::unique_ptr<SqliteCentralStore>* out) {
+  BB_RETURN_IF_ERROR(MakePrivate(dir));
   std::unique_ptr<SqliteCentralStore> store(new SqliteCentralStore);
   store->dir_ = dir;
   BB_RETURN_IF_ERROR(store->db_.Open((fs::path(dir) / "central.db").string(), /*create=*/true));

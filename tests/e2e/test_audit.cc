@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "beatbook/sqlite_db.h"
 #include "fault_site.h"
@@ -67,12 +68,24 @@ TEST_CASE("the audit log says who did what, from which device, and when") {
                                        "pull",   "push",    "correct", "pull",  "report",
                                        "export", "approve", "revoke"};
   std::vector<std::string> actions = Actions(events);
-  // amy's own pull returns her records too; compare the sequence without her pulls.
+  // amy's own pull returns her records too; compare the sequence without her pulls, and without
+  // the deliveries of the person-key secret (checked below).
   std::vector<std::string> without_amy_pulls;
   for (const auto& e : events) {
+    if (e["action"] == "subject_secret") continue;
     if (!(e["action"] == "pull" && e["actor"] == "amy")) without_amy_pulls.push_back(e["action"]);
   }
   CHECK(without_amy_pulls == expected);
+  // Each delivery of the person-key secret: at enrolment, and with the forms at every sync.
+  for (const char* who : {"amy", "cleo"}) {
+    CAPTURE(who);
+    std::map<std::string, int> via;
+    for (const auto& e : events) {
+      if (e["action"] == "subject_secret" && e["actor"] == who) ++via[e["detail"]["via"]];
+    }
+    CHECK(via["enrol"] == 1);
+    CHECK(via["forms"] == (std::string(who) == "amy" ? 1 : 2));
+  }
 
   const json* push = Find(events, "push", "amy");
   REQUIRE(push != nullptr);
@@ -114,8 +127,13 @@ TEST_CASE("the audit log says who did what, from which device, and when") {
   for (const auto& e : pushes) CHECK(e["action"] == "push");
   CHECK(Audit(site, {"--device", cleo_device}).size() >= 3);
   CHECK(Audit(site, {"--since", "2999-01-01"}).empty());
-  CHECK(Audit(site, {"--limit", "2"}) ==
-        json::array({events[events.size() - 2], events[events.size() - 1]}));
+  // Reading the log is logged: the last entry a read shows is followed by that read's own.
+  json now = Audit(site);
+  json last_two = Audit(site, {"--limit", "2"});
+  REQUIRE(last_two.size() == 2);
+  CHECK(last_two[0] == now.back());
+  CHECK(last_two[1]["action"] == "audit");
+  CHECK(last_two[1]["role"] == "operator");
   CommandResult bad = SyncServer({"audit", "--data", site.dir / "central", "--since", "yesterday"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--since 'yesterday'") != std::string::npos);
@@ -125,7 +143,7 @@ TEST_CASE("the audit log cannot be changed or shortened through the store") {
   Site site;
   site.Enrol("amy", "police");
   std::size_t before = Audit(site).size();
-  REQUIRE(before == 2);  // token, enrol
+  REQUIRE(before == 3);  // token, enrol, the person-key secret delivered
   SqliteDb db;
   REQUIRE(db.Open(std::string(site.dir / "central") + "/central.db", false).ok());
   Status update = db.Exec("UPDATE audit SET actor = 'someone else'");
@@ -135,7 +153,7 @@ TEST_CASE("the audit log cannot be changed or shortened through the store") {
   CHECK(!remove.ok());
   CHECK(remove.message().find("append-only") != std::string::npos);
   json after = Audit(site);
-  CHECK(after.size() == before);
+  CHECK(after.size() == before + 1);  // nothing gone; the first read's own entry added
   CHECK(after[1]["actor"] == "amy");
 }
 

@@ -62,6 +62,14 @@ struct SyncFixture {
     inprocess = std::make_unique<InProcessTransport>(api.get());
   }
 
+  // Serves from now on with the server's clock at `clock` (which must outlive the fixture):
+  // for tests that move the server's time. Devices enrolled after this use the new Api.
+  void UseServerClock(const Clock* clock) {
+    api = std::make_unique<server::Api>(central.get(), &forms, &catalogue, clock,
+                                        server::ApiOptions{0, 0});
+    inprocess = std::make_unique<InProcessTransport>(api.get());
+  }
+
   // Enrols a device through the real /v1/enrol; `transport` defaults to the in-process one.
   Device Enrol(const std::string& user, const std::string& org, const std::string& role,
                std::unique_ptr<sync::Transport> transport = nullptr, const Clock* clock = nullptr) {

@@ -171,9 +171,7 @@ TEST_CASE("the return warns about devices that have not synced since the quarter
   REQUIRE(ParseIsoDateTime("2023-06-01T12:00:00Z", &june).ok());
   REQUIRE(ParseIsoDateTime("2023-07-15T12:00:00Z", &july).ok());
   ManualClock server_clock(june);
-  f.api = std::make_unique<server::Api>(f.central.get(), &f.forms, &f.catalogue, &server_clock,
-                                        server::ApiOptions{0, 0});
-  f.inprocess = std::make_unique<InProcessTransport>(f.api.get());
+  f.UseServerClock(&server_clock);
   Device amy = f.Enrol("amy", "police", "field_worker");
   Device ben = f.Enrol("ben", "police", "field_worker");
   Device cleo = f.Enrol("cleo", "csp", "coordinator");

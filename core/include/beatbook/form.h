@@ -91,6 +91,9 @@ class FormSet {
   std::vector<std::string> FormNames() const;
   // The choice list `name`, or nullptr.
   const std::vector<Choice>* List(const std::string& name) const;
+  // True if any version of any form marks a field of this name sensitive (notes, comments): where
+  // a value is shown without its form (a conflict), such a field's values are withheld.
+  bool AnyMarksSensitive(const std::string& field) const;
   bool empty() const { return forms_.empty(); }
 
  private:
