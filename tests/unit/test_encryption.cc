@@ -289,7 +289,51 @@ TEST_CASE("a shared tablet: each worker's PIN opens their own store, and wrong P
           std::string::npos);
     clock.Advance(tunables::kPinBackoffBaseMs);
     REQUIRE(SignInWorker(tablet.path(), "2468", options, &store).ok());
+    // Bob's own count is cleared; the count against Cat is not: the next wrong PIN makes the
+    // tablet wait at once, doubled again, even for Cat's right PIN.
+    CHECK(SignInWorker(tablet.path(), "0000", options, &store).message().find("makes you wait") !=
+          std::string::npos);
+    Status still = SignInWorker(tablet.path(), "1357", options, &store);
+    CHECK(still.code() == Status::Code::kPermissionDenied);
+    CHECK(still.message().find("try again in 120 s") != std::string::npos);
+  }
+  SUBCASE("right PINs count against nobody: a busy shift never locks a colleague out") {
+    for (int i = 0; i < 4 * tunables::kPinFreeAttempts; ++i) {
+      REQUIRE(SignInWorker(tablet.path(), i % 3 ? "2468" : "1357", options, &store).ok());
+    }
     CHECK(SignInWorker(tablet.path(), "0000", options, &store).message().find("4 more tries") !=
           std::string::npos);
+  }
+  SUBCASE(
+      "a worker guessing a colleague's PIN cannot reset the count by signing in, or by "
+      "deleting files") {
+    for (int i = 0; i < tunables::kPinFreeAttempts; ++i) {
+      CHECK(SignInWorker(tablet.path(), "000" + std::to_string(i), options, &store).code() ==
+            Status::Code::kPermissionDenied);
+    }
+    // Bob waits out the first pause and signs in as himself...
+    clock.Advance(tunables::kPinBackoffBaseMs);
+    REQUIRE(SignInWorker(tablet.path(), "2468", options, &store).ok());
+    store.reset();
+    // ...and removes every file of the tablet but the workers' stores and key files.
+    for (const auto& e : std::filesystem::directory_iterator(tablet.path())) {
+      if (e.path().filename() != "workers") std::filesystem::remove_all(e.path());
+    }
+    // The count against Cat survives both, and the wait keeps growing: 60 s, then 120 s.
+    CHECK(SignInWorker(tablet.path(), "0009", options, &store).message().find("makes you wait") !=
+          std::string::npos);
+    CHECK(
+        SignInWorker(tablet.path(), "0010", options, &store).message().find("try again in 60 s") !=
+        std::string::npos);
+    clock.Advance(2 * tunables::kPinBackoffBaseMs);
+    CHECK(SignInWorker(tablet.path(), "0011", options, &store).message().find("wrong PIN") !=
+          std::string::npos);
+    CHECK(
+        SignInWorker(tablet.path(), "0012", options, &store).message().find("try again in 120 s") !=
+        std::string::npos);
+    // Cat's right PIN, once the wait is over, clears her count: the tablet is free again.
+    clock.Advance(4 * tunables::kPinBackoffBaseMs);
+    REQUIRE(SignInWorker(tablet.path(), "1357", options, &store).ok());
+    REQUIRE(SignInWorker(tablet.path(), "2468", options, &store).ok());
   }
 }

@@ -11,10 +11,13 @@
 //     Status s = SignInWorker(dir, pin, {}, &store);  // the worker this PIN belongs to
 //   }
 //
-// Wrong PINs: the first tunables::kPinFreeAttempts in a row are free; after that each attempt must
-// wait kPinBackoffBaseMs, doubling per further failure (up to kPinBackoffCapMs), since the last
-// one. The count is kept in DIR/signin.json and cleared by a right PIN. This slows guessing through
-// the tool; against someone with a copy of the files, the Argon2id cost per guess is what counts.
+// Wrong PINs: a wrong PIN is a failed attempt at every worker's store, counted in each worker's key
+// file (there is no other file whose deletion resets it). The first tunables::kPinFreeAttempts
+// are free; after that the tablet waits kPinBackoffBaseMs, doubling per further failure (up to
+// kPinBackoffCapMs), since the last one, while any worker's count calls for it. A right PIN
+// clears only its own worker's count: a worker signing in as themselves does not reset the count
+// against a colleague whose PIN they are guessing. This slows guessing through the tool; against
+// someone with a copy of the files, the Argon2id cost per guess is what counts.
 #pragma once
 
 #include <memory>
