@@ -15,6 +15,7 @@ struct InitOptions {
   std::string ca;
   std::string device_name;
   bool pin = false;  // sign this worker in with a PIN (also when FIELD_CLIENT_PIN is set)
+  bool allow_insecure_http = false;  // plain http:// to a server beyond loopback (kept)
 };
 int RunInit(const InitOptions& o);
 // init --server --token: enrolment (commands_sync.cc).
@@ -46,6 +47,7 @@ struct SyncOptions {
   std::string ca;
   int timeout_sec = 0;  // per request; 0: tunables::kTransferTimeoutMs
   int retries = -1;     // per request after a network error or 5xx; -1: tunables::kRetryAttempts
+  bool allow_insecure_http = false;  // this once, besides what init kept
 };
 int RunSync(const SyncOptions& o);
 // Replaces the device's credential now (sync also does it every 30 days).
@@ -57,6 +59,7 @@ struct ReportOptions {
   std::string quarter;
   std::string format = "table";
   std::string ca;
+  bool allow_insecure_http = false;  // this once, besides what init kept
 };
 int RunReport(const ReportOptions& o);
 

@@ -8,6 +8,7 @@
 
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
+#include "beatbook/json_text.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
 #include "cli_support.h"
@@ -16,6 +17,7 @@
 namespace field_client {
 
 using beatbook::json;
+using beatbook::JsonText;
 using beatbook::Status;
 
 namespace {
@@ -66,7 +68,7 @@ std::string ValueText(const json& v) {
     for (const auto& item : v) s += (s.empty() ? "" : ",") + ValueText(item);
     return s;
   }
-  return v.dump();
+  return JsonText(v);
 }
 
 }  // namespace
@@ -128,7 +130,7 @@ int RunForms(const std::string& data, bool as_json) {
     out["forms"].push_back(fj);
   }
   if (as_json) {
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   for (const auto& fj : out["forms"]) {
@@ -140,7 +142,7 @@ int RunForms(const std::string& data, bool as_json) {
                 << (field.value("required", false) ? ", required" : "");
       if (field.contains("min")) std::cout << ", min " << field["min"];
       if (field.contains("max")) std::cout << ", max " << field["max"];
-      if (field.contains("relevant")) std::cout << ", only " << field["relevant"].dump();
+      if (field.contains("relevant")) std::cout << ", only " << JsonText(field["relevant"]);
       if (field.value("sensitive", false)) std::cout << ", sensitive";
       if (field.contains("choices")) {
         std::string codes;
@@ -256,7 +258,7 @@ int RunList(const std::string& data, const std::string& form, bool as_json) {
   if (as_json) {
     json out = {{"records", json::array()}};
     for (const auto& r : records) out["records"].push_back(r.ToRecordJson());
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
@@ -280,7 +282,7 @@ int RunShow(const std::string& data, const std::string& id, bool as_json) {
   beatbook::RecordState r;
   if (Status s = store->Get(id, &r); !s.ok()) return Fail(s);
   if (as_json) {
-    std::cout << r.ToRecordJson().dump() << "\n";
+    std::cout << JsonText(r.ToRecordJson()) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows = {
@@ -344,7 +346,7 @@ int RunStatus(const std::string& data, bool as_json) {
                 {"rejected", rej},
                 {"last_sync", sum.last_sync_ms ? json(beatbook::FormatIsoUtc(sum.last_sync_ms))
                                                : json(nullptr)}};
-    std::cout << out.dump() << "\n";
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   std::cout << "user:            " << id.user << " (" << id.org << ", " << id.role << ")\n"

@@ -8,9 +8,11 @@
 #include "sync/curl_transport.h"
 #include "sync/sync_engine.h"
 
+#include "beatbook/json_text.h"
 namespace field_client {
 
 using beatbook::json;
+using beatbook::JsonText;
 using beatbook::Status;
 namespace bsync = beatbook::sync;
 
@@ -19,6 +21,10 @@ int RunEnrol(const InitOptions& o) {
   if (!o.user.empty() || !o.org.empty() || !o.role.empty()) {
     return Fail("with --token the identity comes from the token; drop --user, --org and --role");
   }
+  // Checked before anything is made or sent: a token over plain HTTP could be taken and used.
+  if (Status url = bsync::CheckServerUrl(o.server, o.allow_insecure_http); !url.ok()) {
+    return Fail(url);
+  }
   std::string pin;
   Status s = PrepareNewStore(o.data, o.pin, &pin);
   if (!s.ok()) return Fail(s);
@@ -26,7 +32,7 @@ int RunEnrol(const InitOptions& o) {
   if (pin.empty() && beatbook::LocalStore::Open(o.data, {}, &existing).ok()) {
     return Fail("a device store already exists in " + o.data);
   }
-  bsync::CurlTransport transport(o.server, {o.ca, -1});
+  bsync::CurlTransport transport(o.server, {o.ca, -1, -1, o.allow_insecure_http});
   bsync::Enrolment enrolment;
   s = bsync::Enrol(&transport, o.token, o.device_name, nullptr, &enrolment);
   if (!s.ok()) return Fail(s);
@@ -35,6 +41,7 @@ int RunEnrol(const InitOptions& o) {
   if (!s.ok()) return Fail("the server's forms are unusable: " + s.message());
   enrolment.identity.server_url = o.server;
   enrolment.identity.ca_file = o.ca;
+  enrolment.identity.allow_insecure_http = o.allow_insecure_http;
   std::unique_ptr<beatbook::LocalStore> store;
   s = CreateStore(o.data, pin, enrolment.identity, forms, &store);
   if (s.ok()) s = store->SetClockOffset(enrolment.clock_offset_ms);
@@ -50,7 +57,8 @@ int RunEnrol(const InitOptions& o) {
 bsync::CurlTransport TransportFor(const beatbook::LocalStore& store, const SyncOptions& o) {
   const auto& id = store.identity();
   return bsync::CurlTransport(id.server_url,
-                              {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L});
+                              {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L,
+                               id.allow_insecure_http || o.allow_insecure_http});
 }
 
 int RunSync(const SyncOptions& o) {
@@ -113,7 +121,8 @@ int RunReport(const ReportOptions& o) {
   const auto& id = store->identity();
   if (id.server_url.empty())
     return Fail("the report comes from the server; this device is stand-alone");
-  bsync::CurlTransport transport(id.server_url, {o.ca.empty() ? id.ca_file : o.ca, -1});
+  bsync::CurlTransport transport(id.server_url, {o.ca.empty() ? id.ca_file : o.ca, -1, -1,
+                                                 id.allow_insecure_http || o.allow_insecure_http});
   std::string target = "/v1/report?fy=" + std::to_string(o.fy) + "&format=" + o.format;
   if (!o.quarter.empty()) target += "&quarter=" + o.quarter;
   bsync::HttpResponse response;
@@ -124,7 +133,7 @@ int RunReport(const ReportOptions& o) {
   if (!reply.is_object() || !reply.contains("report"))
     return Fail("the server's report is malformed");
   if (o.format == "json") {
-    std::cout << reply["report"].dump() << "\n";
+    std::cout << JsonText(reply["report"]) << "\n";
   } else {
     std::cout << reply["text"].get<std::string>();
   }

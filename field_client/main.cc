@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   c_init->add_option("--token", init.token, "one-time enrolment token");
   c_init->add_option("--ca", init.ca, "CA certificate file to trust for the server");
   c_init->add_option("--device-name", init.device_name, "a label for this device");
+  c_init->add_flag("--allow-insecure-http", init.allow_insecure_http,
+                   "talk plain http:// to a server beyond this machine (insecure; kept)");
   c_init->add_flag("--pin", init.pin,
                    "a shared tablet: this worker signs in with a PIN (from FIELD_CLIENT_PIN or "
                    "asked); set when FIELD_CLIENT_PIN is set");
@@ -94,12 +96,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   c_sync->add_option("--retries", sync.retries, "retries of a request that failed (default 3)")
       ->check(CLI::Range(0, 20));
+  c_sync->add_flag("--allow-insecure-http", sync.allow_insecure_http,
+                   "plain http:// to a server beyond this machine, this once (insecure)");
   c_sync->callback([&] { rc = RunSync(sync); });
 
   SyncOptions rotate;
   auto* c_rotate = app.add_subcommand("rotate", "replace this device's credential with a new one");
   c_rotate->add_option("--data", rotate.data, "device store directory")->required();
   c_rotate->add_option("--ca", rotate.ca, "CA certificate file to trust for the server");
+  c_rotate->add_flag("--allow-insecure-http", rotate.allow_insecure_http,
+                     "plain http:// to a server beyond this machine, this once (insecure)");
   c_rotate->callback([&] { rc = RunRotate(rotate); });
 
   ReportOptions report;
@@ -110,6 +116,8 @@ int main(int argc, char** argv) {
   c_report->add_option("--quarter", report.quarter, "Q1, Q2, Q3 or Q4");
   c_report->add_option("--format", report.format, "table, csv or json")->default_val("table");
   c_report->add_option("--ca", report.ca, "CA certificate file to trust for the server");
+  c_report->add_flag("--allow-insecure-http", report.allow_insecure_http,
+                     "plain http:// to a server beyond this machine, this once (insecure)");
   c_report->callback([&] { rc = RunReport(report); });
 
   try {

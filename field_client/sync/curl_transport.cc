@@ -82,7 +82,26 @@ Status CurlTransport::SendOnce(const HttpRequest& request, HttpResponse* respons
   return Status::OK();
 }
 
+Status CheckServerUrl(const std::string& base_url, bool allow_insecure_http) {
+  const std::string http = "http://", https = "https://";
+  if (base_url.rfind(https, 0) == 0) return Status::OK();
+  if (base_url.rfind(http, 0) != 0) {
+    return Status::InvalidArgument("server URL '" + base_url +
+                                   "' must start with https:// (or http:// on this machine)");
+  }
+  std::string rest = base_url.substr(http.size());
+  std::string host = rest[0] == '[' ? rest.substr(1, rest.find(']') - 1)
+                                    : rest.substr(0, rest.find_first_of(":/"));
+  bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+  if (loopback || allow_insecure_http) return Status::OK();
+  return Status::InvalidArgument(
+      "refusing plain http:// to " + host +
+      ": the records are sensitive and would cross the network unencrypted; use https:// (with "
+      "--ca for the partnership's certificate authority), or pass --allow-insecure-http");
+}
+
 Status CurlTransport::Send(const HttpRequest& request, HttpResponse* response) {
+  BB_RETURN_IF_ERROR(CheckServerUrl(base_url_, options_.allow_insecure_http));
   int attempts = options_.retry_attempts >= 0 ? options_.retry_attempts : tunables::kRetryAttempts;
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last;

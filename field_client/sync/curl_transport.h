@@ -1,9 +1,10 @@
 // CurlTransport: the Transport over HTTP(S) with libcurl, as field_client uses it.
 //
-// Connect and transfer timeouts and retries with exponential backoff and full jitter come from
-// beatbook/tunables.h. Network errors, 5xx and 429 responses are retried, after the server's
-// Retry-After if it sent one; other responses are returned as they are. Not thread-safe: one per
-// thread.
+// Only https:// goes beyond the tablet: plain http:// is refused to any host but loopback unless
+// the user said so (CheckServerUrl). Connect and transfer timeouts and retries with exponential
+// backoff and full jitter come from beatbook/tunables.h. Network errors, 5xx and 429 responses are
+// retried, after the server's Retry-After if it sent one; other responses are returned as they are.
+// Not thread-safe: one per thread.
 #pragma once
 
 #include <memory>
@@ -17,7 +18,14 @@ struct CurlOptions {
   std::string ca_file;      // trust this CA bundle for HTTPS (empty: the system's)
   int retry_attempts = -1;  // -1: tunables::kRetryAttempts
   long timeout_ms = -1;     // whole request, connect to last byte; -1: tunables::kTransferTimeoutMs
+  // Plain http:// to a host beyond loopback is refused (the records are sensitive) unless this is
+  // set (`init --allow-insecure-http`, kept with the device's identity).
+  bool allow_insecure_http = false;
 };
+
+// OK if requests to `base_url` may go out: https://, or http:// to a loopback host (127.0.0.0/8,
+// ::1, localhost) or with `allow_insecure_http`. InvalidArgument naming the host otherwise.
+Status CheckServerUrl(const std::string& base_url, bool allow_insecure_http);
 
 class CurlTransport final : public Transport {
  public:
