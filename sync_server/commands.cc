@@ -9,11 +9,11 @@
 #include "api/api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
+#include "beatbook/http/server.h"
 #include "beatbook/indicators.h"
 #include "beatbook/json_text.h"
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
-#include "http/http_server.h"
 #include "report/quarterly_return.h"
 #include "store/open_store.h"
 
@@ -115,12 +115,12 @@ int RunServe(const ServeOptions& o) {
     limits.device_idle_ms = static_cast<std::int64_t>(o.device_expiry_days) * 86'400'000;
   }
   Api api(store.get(), &forms, &catalogue, SystemClock::Default(), limits);
-  HttpLimits connections;
+  http::HttpLimits connections;
   if (o.max_connections) connections.max_connections = o.max_connections;
   if (o.max_connections_per_address) {
     connections.max_connections_per_address = o.max_connections_per_address;
   }
-  HttpServer server(&api, o.threads, connections);
+  http::HttpServer server(&api, o.threads, connections);
   if (tls) {
     if (Status s = server.UseTls(o.tls_cert, o.tls_key); !s.ok()) return Fail(s.message());
   }

@@ -49,11 +49,6 @@ const char* CodeFor(int status) {
 
 }  // namespace
 
-std::string ApiResponse::Text() const {
-  if (!raw.empty()) return raw;
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 int HttpStatusFor(const Status& s) {
   switch (s.code()) {
     case Status::Code::kOk:
@@ -185,11 +180,10 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   return response;
 }
 
-std::size_t Api::BodyLimit(const std::string& method, const std::string& target,
-                           const std::string& authorization) {
-  std::string path = target.substr(0, target.find('?'));
-  if (method != "POST" || path != "/v1/push") return tunables::kMaxSmallBodyBytes;
-  ApiRequest header_only{method, target, "", authorization};
+std::size_t Api::BodyLimit(const ApiRequest& header_only) {
+  if (header_only.method != "POST" || header_only.Path() != "/v1/push") {
+    return tunables::kMaxSmallBodyBytes;
+  }
   DeviceInfo device;
   ApiResponse denied;
   return Authenticate(header_only, &device, &denied) ? tunables::kMaxRequestBodyBytes

@@ -3,8 +3,8 @@
 //   Api api(store.get(), &forms, SystemClock::Default());
 //   ApiResponse r = api.Handle({"POST", "/v1/push", body, "Bearer dev-1.secret"});
 //
-// The Beast server (http/) feeds it parsed requests; tests may call it directly. Handle() is
-// thread-safe (the store serialises writes) and never throws.
+// The Beast server (beatbook/http/server.h) feeds it parsed requests; tests may call it directly.
+// Handle() is thread-safe (the store serialises writes) and never throws.
 #pragma once
 
 #include <string>
@@ -17,51 +17,15 @@
 #include "beatbook/catalogue.h"
 #include "beatbook/clock.h"
 #include "beatbook/form.h"
+#include "beatbook/http/handler.h"
 #include "beatbook/tunables.h"
 #include "store/central_store.h"
 
 namespace beatbook::server {
 
-struct ApiRequest {
-  ApiRequest() = default;
-  ApiRequest(std::string method_, std::string target_, std::string body_,
-             std::string authorization_, std::string peer_ = "")
-      : method(std::move(method_)),
-        target(std::move(target_)),
-        body(std::move(body_)),
-        authorization(std::move(authorization_)),
-        peer(std::move(peer_)) {}
-
-  std::string method;
-  std::string target;  // path and query
-  std::string body;
-  std::string authorization;  // the Authorization header, as sent
-  std::string peer;           // the client's address; empty when unknown (in-process callers)
-};
-
-struct ApiResponse {
-  ApiResponse() = default;
-  ApiResponse(int status_code, nlohmann::json json_body)
-      : status(status_code), body(std::move(json_body)) {}
-
-  int status = 200;
-  nlohmann::json body;
-  // A body already serialised (valid UTF-8 JSON), sent instead of `body` when not empty: a pull
-  // page is assembled from the stored record texts without a DOM.
-  std::string raw;
-  // Sent as Retry-After (seconds) when not 0: how long a 429'd device should wait.
-  int retry_after_sec = 0;
-  // The Content-Type; empty for JSON. A body that is not JSON (a dashboard file, a workbook) is
-  // in `raw`.
-  std::string content_type;
-  // Further headers: Location, Content-Security-Policy, Content-Disposition.
-  std::vector<std::pair<std::string, std::string>> headers;
-  // The body as sent. Text from the request (a path, a field value) may not be valid UTF-8:
-  // such bytes are replaced (U+FFFD) rather than throwing.
-  std::string Text() const;
-  // The body as JSON, whichever way it was built (parses `raw`).
-  nlohmann::json Json() const { return raw.empty() ? body : nlohmann::json::parse(raw); }
-};
+// The requests and responses the Api handles (beatbook/http/message.h), by their old names.
+using ApiRequest = http::Request;
+using ApiResponse = http::Response;
 
 struct ApiOptions {
   // Per-device request rate limit (429 beyond it); 0 turns it off (in-process simulations that
@@ -78,20 +42,19 @@ struct ApiOptions {
   std::int64_t device_idle_ms = tunables::kDeviceCredentialIdleMs;
 };
 
-class Api {
+class Api final : public http::Handler {
  public:
   // `store`, `forms`, `catalogue` and `clock` must outlive the Api.
   Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, const Clock* clock,
       ApiOptions options = {});
-  ApiResponse Handle(const ApiRequest& request);
+  ApiResponse Handle(const ApiRequest& request) override;
   // The largest body accepted for a request, from its header alone (read before the body): a push
   // from a device whose credential is good may be large; anything else is small
   // (tunables::kMaxSmallBodyBytes).
-  std::size_t BodyLimit(const std::string& method, const std::string& target,
-                        const std::string& authorization);
+  std::size_t BodyLimit(const ApiRequest& header_only) override;
   // A response the transport made itself (a body over its limit), noted like any other: an
   // unauthenticated failure counts against the address.
-  ApiResponse Refuse(const ApiRequest& request, ApiResponse response);
+  ApiResponse Refuse(const ApiRequest& request, ApiResponse response) override;
 
   // An error response: {"error": {"code": ..., "message": ...}}; `code` defaults to the status's
   // (docs/protocol.md, section 3).

@@ -52,11 +52,11 @@ ApiResponse Api::DashboardFile(const ApiRequest& request, const std::string& pat
   if (path == "/" || path == "/dashboard") return Redirect("/dashboard/");
   std::string name = path.substr(std::string("/dashboard/").size());
   if (name.empty()) name = "index.html";
-  const StaticFile* file = FindDashboardFile(name);
+  const http::StaticFile* file = FindDashboardFile(name);
   if (!file) return Error(404, "no dashboard file " + name);
   ApiResponse r(200, json::object());
   r.raw = std::string(file->content);
-  r.content_type = ContentTypeFor(name);
+  r.content_type = http::ContentTypeFor(name);
   r.headers.push_back({"Content-Security-Policy", kDashboardCsp});
   r.headers.push_back({"Cache-Control", "no-cache"});
   r.headers.push_back({"Referrer-Policy", "no-referrer"});

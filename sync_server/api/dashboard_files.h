@@ -5,23 +5,19 @@
 // nothing but these files and this server's API.
 #pragma once
 
-#include <string>
 #include <string_view>
 #include <vector>
 
+#include "beatbook/http/static_files.h"
+
 namespace beatbook::server {
 
-struct StaticFile {
-  std::string_view name;  // e.g. "app.js"
-  std::string_view content;
-};
-
 // Every file of the dashboard, sorted by name (generated source).
-const std::vector<StaticFile>& DashboardFiles();
+const std::vector<http::StaticFile>& DashboardFiles();
 // The file called `name`, or nullptr.
-const StaticFile* FindDashboardFile(std::string_view name);
-// The Content-Type for a file name, by its extension.
-std::string ContentTypeFor(std::string_view name);
+inline const http::StaticFile* FindDashboardFile(std::string_view name) {
+  return http::FindStaticFile(DashboardFiles(), name);
+}
 // The Content-Security-Policy sent with every dashboard file.
 extern const char kDashboardCsp[];
 

@@ -1,4 +1,4 @@
-#include "http/http_server.h"
+#include "beatbook/http/server.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "beatbook/tunables.h"
-#include "http/connection_limiter.h"
+#include "connection_limiter.h"
 
-namespace beatbook::server {
+namespace beatbook::http {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
@@ -39,10 +39,10 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   // Plain HTTP.
-  Session(tcp::socket&& socket, Api* api, ConnectionLimiter* limits)
+  Session(tcp::socket&& socket, Handler* api, ConnectionLimiter* limits)
       : stream_(std::move(socket)), api_(api), limits_(limits) {}
   // TLS.
-  Session(tcp::socket&& socket, ssl::context& tls, Api* api, ConnectionLimiter* limits)
+  Session(tcp::socket&& socket, ssl::context& tls, Handler* api, ConnectionLimiter* limits)
       : stream_(std::move(socket), tls), api_(api), limits_(limits) {}
   ~Session() {
     if (id_) limits_->Release(*id_);
@@ -97,75 +97,81 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->body_limit(tunables::kMaxRequestBodyBytes);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(tunables::kRequestReadTimeoutSec));
-    http::async_read_header(
+    bhttp::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return Close();
+    if (ec == bhttp::error::end_of_stream) return Close();
     body_limit_ = tunables::kMaxRequestBodyBytes;
-    if (ec == http::error::body_limit) return TooLarge();
+    if (ec == bhttp::error::body_limit) return TooLarge();
     if (ec) return;  // timeout, reset, garbage or an oversized header: drop the connection
-    const auto& req = parser_->get();
-    body_limit_ = api_->BodyLimit(std::string(req.method_string()), std::string(req.target()),
-                                  std::string(req[http::field::authorization]));
+    body_limit_ = api_->BodyLimit(RequestFromParser(false));
     // A declared length over the limit is refused before a byte of the body is read; chunks are
     // counted against the limit as they come.
     if (auto length = parser_->content_length(); length && *length > body_limit_) {
       return TooLarge();
     }
     parser_->body_limit(body_limit_);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   // 413, counted like any failed request when it came without a good credential.
   void TooLarge() {
     limits_->SetIdle(*id_, false);
     Send(api_->Refuse(RequestFromParser(false),
-                      Api::Error(413, "the request body is over the limit of " +
-                                          std::to_string(body_limit_) + " bytes for this request")),
+                      Response(413, {{"error",
+                                      {{"code", "too_large"},
+                                       {"message", "the request body is over the limit of " +
+                                                       std::to_string(body_limit_) +
+                                                       " bytes for this request"}}}})),
          /*keep_alive=*/false, 11);
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return Close();
-    if (ec == http::error::body_limit) return TooLarge();
+    if (ec == bhttp::error::end_of_stream) return Close();
+    if (ec == bhttp::error::body_limit) return TooLarge();
     if (ec) return;  // timeout, reset or garbage: drop the connection
     limits_->SetIdle(*id_, false);
     const auto& req = parser_->get();
     Send(api_->Handle(RequestFromParser(true)), req.keep_alive(), req.version());
   }
 
-  ApiRequest RequestFromParser(bool with_body) {
+  Request RequestFromParser(bool with_body) {
     const auto& req = parser_->get();
-    ApiRequest request;
+    Request request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     if (with_body) request.body = req.body();
-    request.authorization = std::string(req[http::field::authorization]);
+    request.authorization = std::string(req[bhttp::field::authorization]);
     request.peer = peer_;
+    // What handlers check besides the credential (the app: its host, origin and session).
+    for (const char* name : {"host", "origin", "cookie", "content-type", "x-beatbook-key"}) {
+      auto it = req.find(name);  // header names match whatever their case
+      if (it != req.end()) request.headers[name] = std::string(it->value());
+    }
     return request;
   }
 
-  void Send(const ApiResponse& r, bool keep_alive, unsigned version) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version);
-    res->set(http::field::server, "beatbook-sync/1");
-    res->set(http::field::content_type,
+  void Send(const Response& r, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(r.status), version);
+    res->set(bhttp::field::server, "beatbook-sync/1");
+    res->set(bhttp::field::content_type,
              r.content_type.empty() ? "application/json" : r.content_type);
     res->set("X-Content-Type-Options", "nosniff");
     // API replies hold records and credentials: never kept by a browser or a proxy.
-    if (r.content_type.empty()) res->set(http::field::cache_control, "no-store");
+    if (r.content_type.empty()) res->set(bhttp::field::cache_control, "no-store");
     for (const auto& [name, value] : r.headers) res->set(name, value);
     if (r.retry_after_sec > 0)
-      res->set(http::field::retry_after, std::to_string(r.retry_after_sec));
+      res->set(bhttp::field::retry_after, std::to_string(r.retry_after_sec));
     res->keep_alive(keep_alive);
     res->body() = r.Text();
     res->prepare_payload();
     response_ = res;
-    http::async_write(
+    bhttp::async_write(
         stream_, *res,
         beast::bind_front_handler(&Session::OnWrite, this->shared_from_this(), res->need_eof()));
   }
@@ -190,9 +196,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<void> response_;
-  Api* api_;
+  Handler* api_;
   ConnectionLimiter* limits_;
   std::optional<std::uint64_t> id_;  // set once admitted
   std::string peer_;
@@ -266,12 +272,12 @@ struct HttpServer::Impl {
   net::steady_timer retry_accept;
   long accept_backoff_ms = 0;
   int thread_count;
-  Api* api = nullptr;
+  Handler* api = nullptr;
   std::unique_ptr<ssl::context> tls;  // null: plain HTTP
   ConnectionLimiter connections;
 };
 
-HttpServer::HttpServer(Api* api, int threads, HttpLimits limits)
+HttpServer::HttpServer(Handler* api, int threads, HttpLimits limits)
     : impl_(std::make_unique<Impl>(threads > 0 ? threads : tunables::kServerThreads, limits)) {
   impl_->api = api;
 }
@@ -342,4 +348,4 @@ void HttpServer::Stop() {
   });
 }
 
-}  // namespace beatbook::server
+}  // namespace beatbook::http

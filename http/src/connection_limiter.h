@@ -23,7 +23,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace beatbook::server {
+namespace beatbook::http {
 
 class ConnectionLimiter {
  public:
@@ -57,4 +57,4 @@ class ConnectionLimiter {
   std::map<std::uint64_t, std::uint64_t> idle_order_;  // idle_since -> id, for eviction
 };
 
-}  // namespace beatbook::server
+}  // namespace beatbook::http

@@ -1,31 +1,31 @@
-// HttpServer: serves an Api over HTTP/1.1 with Boost.Beast, in the style of Beast's
-// advanced-server example: a Listener accepts connections, one Session object per connection
-// reads requests, asks the Api, and writes responses (keep-alive).
+// HttpServer: serves a Handler (beatbook/http/handler.h) over HTTP/1.1 with Boost.Beast, in the
+// style of Beast's advanced-server example: a Listener accepts connections, one Session object per
+// connection reads requests, asks the handler, and writes responses (keep-alive).
 //
-//   HttpServer server(&api);
+//   HttpServer server(&api);                           // sync_server's Api, or the app's AppApi
 //   server.UseTls("server.pem", "server.key");          // optional: HTTPS (TLS 1.2+)
 //   std::string bound;
 //   Status s = server.Listen("127.0.0.1", 0, &bound);   // bound = "127.0.0.1:43127"
 //   server.Run();        // returns after Stop(), SIGINT or SIGTERM
 //
 // Every read has a timeout (tunables::kRequestReadTimeoutSec). The header is read first and the
-// Api says how large the body may be (Api::BodyLimit: a push from a recognised device may be
-// large, everything else small); bodies over it get 413. Connections are capped in total (below
-// the open-file limit) and per client address (HttpLimits); at the total cap the connection idle
-// longest makes room, and an accept that fails backs off instead of spinning. Shutdown stops
-// accepting and lets each request being handled finish, so a push is either committed and
-// answered or not applied.
+// handler says how large the body may be (Handler::BodyLimit: for sync_server a push from a
+// recognised device may be large, everything else small); bodies over it get 413. Connections are
+// capped in total (below the open-file limit) and per client address (HttpLimits); at the total cap
+// the connection idle longest makes room, and an accept that fails backs off instead of spinning.
+// Shutdown stops accepting and lets each request being handled finish, so a push is either
+// committed and answered or not applied.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "api/api.h"
+#include "beatbook/http/handler.h"
 #include "beatbook/status.h"
 #include "beatbook/tunables.h"
 
-namespace beatbook::server {
+namespace beatbook::http {
 
 struct HttpLimits {
   std::size_t max_connections = tunables::kMaxConnections;
@@ -34,7 +34,8 @@ struct HttpLimits {
 
 class HttpServer {
  public:
-  explicit HttpServer(Api* api, int threads = 0, HttpLimits limits = {});
+  // `handler` must outlive the server.
+  explicit HttpServer(Handler* handler, int threads = 0, HttpLimits limits = {});
   ~HttpServer();
 
   // Serves HTTPS with this PEM certificate chain and private key. Call before Run().
@@ -52,4 +53,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace beatbook::server
+}  // namespace beatbook::http

@@ -1,6 +1,6 @@
-#include "http/connection_limiter.h"
+#include "connection_limiter.h"
 
-namespace beatbook::server {
+namespace beatbook::http {
 
 ConnectionLimiter::ConnectionLimiter(std::size_t max_total, std::size_t max_per_address)
     : max_total_(max_total), max_per_address_(max_per_address) {}
@@ -65,4 +65,4 @@ std::size_t ConnectionLimiter::open() const {
   return entries_.size();
 }
 
-}  // namespace beatbook::server
+}  // namespace beatbook::http
