@@ -31,6 +31,7 @@ struct LogOptions {
   std::string json_file;  // "-" for stdin
   // A person, turned into the form's person key on the device (never stored or sent).
   std::string subject_name, subject_dob;
+  bool draft = false;  // keep as a draft (not validated, never synced) instead of a record
 };
 int RunLog(const LogOptions& o);
 
@@ -62,5 +63,17 @@ struct ReportOptions {
   bool allow_insecure_http = false;  // this once, besides what init kept
 };
 int RunReport(const ReportOptions& o);
+
+struct AppCommandOptions {
+  std::string data;
+  std::string listen = "127.0.0.1:0";  // loopback only
+};
+// Serves the worker's app on loopback until SIGINT/SIGTERM (commands_app.cc).
+int RunApp(const AppCommandOptions& o);
+
+// Drafts from the command line: list, finish (store as a record) or discard.
+int RunDrafts(const std::string& data, bool as_json);
+int RunFinishDraft(const std::string& data, const std::string& id);
+int RunDiscardDraft(const std::string& data, const std::string& id);
 
 }  // namespace field_client

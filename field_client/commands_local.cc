@@ -156,24 +156,10 @@ int RunForms(const std::string& data, bool as_json) {
   return kExitOk;
 }
 
-// Puts the person key computed from `name` and `dob` into the form's keyed_hash field. The name
-// and date of birth are not kept anywhere.
+// The form's person-key field set from a name and date of birth (never kept).
 Status SetSubjectKey(const beatbook::LocalStore& store, const beatbook::FormDef& form,
                      const std::string& name, const std::string& dob, json* fields) {
-  const beatbook::FieldDef* target = nullptr;
-  for (const auto& f : form.fields) {
-    if (f.format == "keyed_hash") target = &f;
-  }
-  if (target == nullptr) {
-    return Status::InvalidArgument("form '" + form.name + "' has no person-key field");
-  }
-  if (name.empty() || dob.empty()) {
-    return Status::InvalidArgument("a person needs both a name and a date of birth");
-  }
-  std::string key;
-  BB_RETURN_IF_ERROR(beatbook::SubjectKey(store.identity().subject_secret, name, dob, &key));
-  (*fields)[target->name] = key;
-  return Status::OK();
+  return beatbook::SetSubjectKeyField(store.identity().subject_secret, form, name, dob, fields);
 }
 
 int RunLog(const LogOptions& o) {
@@ -236,6 +222,20 @@ int RunLog(const LogOptions& o) {
   beatbook::RecordInput input;
   input.form = o.form;
   if (Status s = ParseSets(*form, o.sets, &input.fields); !s.ok()) return Fail(s);
+  if (o.draft) {
+    // Kept to finish later: not validated, never synced. A person's details are never kept.
+    if (!o.subject_name.empty() || !o.subject_dob.empty()) {
+      return Fail("a draft keeps no name or date of birth: give them when you finish it");
+    }
+    beatbook::Draft draft;
+    draft.form = o.form;
+    draft.fields = input.fields;
+    if (!o.occurred_at.empty()) draft.occurred_at = o.occurred_at;
+    std::string id;
+    if (Status s = store->SaveDraft(draft, &id); !s.ok()) return Fail(s);
+    std::cout << id << "\n";
+    return kExitOk;
+  }
   if (!o.subject_name.empty() || !o.subject_dob.empty()) {
     Status s = SetSubjectKey(*store, *form, o.subject_name, o.subject_dob, &input.fields);
     if (!s.ok()) return Fail(s);

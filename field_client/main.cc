@@ -52,7 +52,31 @@ int main(int argc, char** argv) {
   c_log->add_option("--subject-name", log.subject_name,
                     "the person's name: hashed into subject_key here, never stored or sent");
   c_log->add_option("--subject-dob", log.subject_dob, "the person's date of birth, YYYY-MM-DD");
+  c_log->add_flag("--draft", log.draft,
+                  "keep it as a draft to finish later (not checked, never synced)");
   c_log->callback([&] { rc = RunLog(log); });
+
+  auto* c_drafts = app.add_subcommand("drafts", "drafts kept on this device, to finish later");
+  c_drafts->add_option("--data", data, "device store directory")->required();
+  c_drafts->add_flag("--json", as_json, "machine-readable output");
+  c_drafts->callback([&] { rc = RunDrafts(data, as_json); });
+
+  std::string draft_id;
+  auto* c_finish = app.add_subcommand("finish", "store a draft as a record (checked as log does)");
+  c_finish->add_option("--data", data, "device store directory")->required();
+  c_finish->add_option("id", draft_id, "draft id")->required();
+  c_finish->callback([&] { rc = RunFinishDraft(data, draft_id); });
+
+  auto* c_discard = app.add_subcommand("discard", "delete a draft");
+  c_discard->add_option("--data", data, "device store directory")->required();
+  c_discard->add_option("id", draft_id, "draft id")->required();
+  c_discard->callback([&] { rc = RunDiscardDraft(data, draft_id); });
+
+  AppCommandOptions app_options;
+  auto* c_app = app.add_subcommand("app", "serve the worker's touch app on this machine");
+  c_app->add_option("--data", app_options.data, "device store directory")->required();
+  c_app->add_option("--listen", app_options.listen, "127.0.0.1:PORT (0 picks a free one)");
+  c_app->callback([&] { rc = RunApp(app_options); });
 
   std::string form;
   auto* c_list = app.add_subcommand("list", "records on this device");

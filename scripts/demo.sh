@@ -14,6 +14,14 @@ rm -rf "$work"
 mkdir -p "$work"
 
 say() { printf '\n== %s ==\n' "$*"; }
+# Waits (at most 10 s) until FILE has a line starting with PREFIX; prints the rest of that line.
+line_after() {  # FILE PREFIX
+  for _ in $(seq 1 100); do
+    grep -q "^$2" "$1" 2>/dev/null && break
+    sleep 0.1
+  done
+  sed -n "s/^$2//p" "$1"
+}
 # Devices without PINs keep their store keys outside their data (in the account's home by
 # default); the demo keeps them in its own folder.
 export BEATBOOK_KEY_DIR="$work/keys"
@@ -22,11 +30,7 @@ say "starting sync_server on 127.0.0.1 (embedded SQLite store in demo/central)"
 "$ss" serve --data "$work/central" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/server.out" 2>/dev/null && break
-  sleep 0.1
-done
-url="http://$(sed -n 's/^listening on //p' "$work/server.out")"
+url="http://$(line_after "$work/server.out" "listening on ")"
 echo "server at $url"
 
 enrol() {  # name org role
@@ -139,7 +143,15 @@ board=$("$ss" token --data "$work/central" --user bea --org csp --role board)
 echo "open $url/dashboard/ and sign in with a one-time code:"
 echo "  coordinator (cleo):   $code"
 echo "  board member (bea):   $board"
+
+say "the worker's app on amy's tablet, served by field_client itself (works with no network)"
+"$fc" app --data "$work/amy" --listen 127.0.0.1:0 >"$work/app.out" 2>"$work/app.err" &
+app_pid=$!
+trap 'kill $server_pid $app_pid 2>/dev/null || true' EXIT
+app_url=$(line_after "$work/app.out" "app at ")
+echo "amy's app:   $app_url"
+echo "dashboard:   $url/dashboard/"
 if [ -t 0 ]; then
-  echo "the server keeps running for the dashboard; press Ctrl-C to stop it"
+  echo "the server and amy's app keep running; press Ctrl-C to stop them"
   wait "$server_pid" || true
 fi

@@ -129,12 +129,17 @@ std::string FormatIsoUtc(std::int64_t epoch_ms) {
   return buf;
 }
 
-void LondonDate(std::int64_t epoch_ms, int* year, int* month, int* day) {
+std::int64_t LondonOffsetMs(std::int64_t epoch_ms) {
   std::int64_t days = epoch_ms >= 0 ? epoch_ms / 86400000 : (epoch_ms - 86399999) / 86400000;
   int y, m, d;
   CivilFromDays(days, &y, &m, &d);
   bool bst = epoch_ms >= LastSundayOneAmUtc(y, 3) && epoch_ms < LastSundayOneAmUtc(y, 10);
-  std::int64_t local_ms = epoch_ms + (bst ? 3600000 : 0);
+  return bst ? 3600000 : 0;
+}
+
+void LondonDate(std::int64_t epoch_ms, int* year, int* month, int* day) {
+  std::int64_t local_ms = epoch_ms + LondonOffsetMs(epoch_ms);
+  std::int64_t days;
   days = local_ms >= 0 ? local_ms / 86400000 : (local_ms - 86399999) / 86400000;
   CivilFromDays(days, year, month, day);
 }

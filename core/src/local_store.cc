@@ -1,6 +1,7 @@
 #include "beatbook/local_store.h"
 
 #include <filesystem>
+#include <set>
 
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
@@ -503,8 +504,13 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
 }
 
 Status LocalStore::Log(const RecordInput& input, std::string* id) {
+  return LogFromDraft(input, "", id);
+}
+
+Status LocalStore::LogFromDraft(const RecordInput& input, const std::string& draft_id,
+                                std::string* id) {
   std::vector<std::string> ids;
-  Status s = LogAll({input}, &ids);
+  Status s = LogAllFinishing({input}, &ids, draft_id);
   if (!s.ok()) {
     // One record: drop the "record 1: " prefix LogAll adds.
     const std::string prefix = "record 1: ";
@@ -517,6 +523,12 @@ Status LocalStore::Log(const RecordInput& input, std::string* id) {
 }
 
 Status LocalStore::LogAll(const std::vector<RecordInput>& inputs, std::vector<std::string>* ids) {
+  return LogAllFinishing(inputs, ids, "");
+}
+
+Status LocalStore::LogAllFinishing(const std::vector<RecordInput>& inputs,
+                                   std::vector<std::string>* ids,
+                                   const std::string& finishing_draft) {
   if (inputs.size() > tunables::kBulkLogMaxRecords) {
     return Status::InvalidArgument("a bulk log holds at most " +
                                    std::to_string(tunables::kBulkLogMaxRecords) + " records");
@@ -549,6 +561,7 @@ Status LocalStore::LogAll(const std::vector<RecordInput>& inputs, std::vector<st
                : Status::InvalidArgument(msg);
   }
   BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  if (!finishing_draft.empty()) BB_RETURN_IF_ERROR(DeleteDraft(finishing_draft));
   BB_FAULT_POINT("store.log.before_commit");
   BB_RETURN_IF_ERROR(txn.Commit());
   *ids = std::move(out);
@@ -725,7 +738,7 @@ Status LocalStore::Wipe() {
     BB_RETURN_IF_ERROR(txn.Begin());
     BB_RETURN_IF_ERROR(
         db_.Exec("DELETE FROM records; DELETE FROM outbox; DELETE FROM rejections; "
-                 "DELETE FROM meta;"));
+                 "DELETE FROM drafts; DELETE FROM meta;"));
     BB_RETURN_IF_ERROR(PutMeta("wiped", marker.dump()));
     BB_FAULT_POINT("store.wipe.before_commit");
     BB_RETURN_IF_ERROR(txn.Commit());
@@ -787,11 +800,27 @@ Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
                                const std::vector<Rejection>& rejected) {
   SqliteTransaction txn(&db_);
   BB_RETURN_IF_ERROR(txn.Begin());
+  // Records whose change the server took: an earlier rejection of theirs is fixed.
+  std::set<std::string> accepted;
+  SqliteStmt* which;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT record_id FROM outbox WHERE seq = ?", &which));
   SqliteStmt* del;
   BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM outbox WHERE seq = ?", &del));
   for (auto seq : seqs) {
+    which->Bind(1, seq);
+    SqliteStmt::StepResult row = which->Step();
+    if (row == SqliteStmt::kError) return which->LastError();
+    if (row == SqliteStmt::kRow) accepted.insert(which->ColumnText(0));
+    which->Reset();
     del->Bind(1, seq);
     BB_RETURN_IF_ERROR(del->Run());
+  }
+  for (const auto& r : rejected) accepted.erase(r.record_id);
+  SqliteStmt* fixed;
+  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM rejections WHERE record_id = ?", &fixed));
+  for (const auto& id : accepted) {
+    fixed->Bind(1, id);
+    BB_RETURN_IF_ERROR(fixed->Run());
   }
   SqliteStmt* ins;
   BB_RETURN_IF_ERROR(db_.Cached(

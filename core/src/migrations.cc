@@ -62,6 +62,14 @@ const std::vector<std::string>& DeviceMigrations() {
       R"sql(
         SELECT 1;
       )sql",
+      // 4: drafts, incomplete records kept on the device only (content sealed like records).
+      R"sql(
+        CREATE TABLE drafts(
+          id TEXT PRIMARY KEY,
+          form TEXT NOT NULL,
+          updated_ms INTEGER NOT NULL,
+          content BLOB NOT NULL);
+      )sql",
   };
   return kMigrations;
 }

@@ -70,4 +70,22 @@ Status SubjectKey(const std::string& secret, const std::string& name, const std:
   return Status::OK();
 }
 
+Status SetSubjectKeyField(const std::string& secret, const FormDef& form, const std::string& name,
+                          const std::string& dob, nlohmann::json* fields) {
+  const FieldDef* target = nullptr;
+  for (const auto& f : form.fields) {
+    if (f.format == "keyed_hash") target = &f;
+  }
+  if (target == nullptr) {
+    return Status::InvalidArgument("form '" + form.name + "' has no person-key field");
+  }
+  if (name.empty() || dob.empty()) {
+    return Status::InvalidArgument("a person needs both a name and a date of birth");
+  }
+  std::string key;
+  BB_RETURN_IF_ERROR(SubjectKey(secret, name, dob, &key));
+  (*fields)[target->name] = key;
+  return Status::OK();
+}
+
 }  // namespace beatbook

@@ -274,6 +274,15 @@ TEST_CASE("acknowledging removes changes and keeps rejection reasons") {
   CHECK(rejections[0].record_id == b);
   CHECK(rejections[0].reason == "field 'x' is wrong");
   CHECK(f.Count() == 2);  // a rejected record stays on the device
+
+  // Fixed and sent again: once the server takes its change, it no longer needs fixing.
+  REQUIRE(f.store->Edit(b, {{"attendees", 3}}, std::nullopt).ok());
+  outbox = f.Outbox();
+  REQUIRE(outbox.size() == 1);
+  REQUIRE(f.store->Acknowledge({outbox[0].seq}, {}).ok());
+  rejections.clear();
+  REQUIRE(f.store->Rejections(&rejections).ok());
+  CHECK(rejections.empty());
 }
 
 TEST_CASE("opening a missing or broken store fails clearly") {

@@ -21,6 +21,9 @@ std::string FormatIsoUtc(std::int64_t epoch_ms);
 // Sunday of March to 01:00 UTC on the last Sunday of October), as year, month (1-12) and day.
 void LondonDate(std::int64_t epoch_ms, int* year, int* month, int* day);
 
+// Europe/London's offset from UTC at that instant: 0 (GMT) or 3,600,000 ms (BST).
+std::int64_t LondonOffsetMs(std::int64_t epoch_ms);
+
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 std::int64_t DaysFromCivil(int year, int month, int day);
 

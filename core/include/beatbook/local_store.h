@@ -82,6 +82,16 @@ struct RecordInput {
   static Status FromJson(const json& j, const std::string& where, RecordInput* out);
 };
 
+// An incomplete record kept on the device to finish later: never synced, never counted, sealed
+// like records. Its fields are not validated (it may lack answers or hold wrong ones).
+struct Draft {
+  std::string id;
+  std::string form;
+  json fields = json::object();
+  std::optional<std::string> occurred_at;
+  std::int64_t updated_ms = 0;  // set by SaveDraft
+};
+
 struct OutboxEntry {
   std::int64_t seq = 0;  // position in the outbox, increasing
   std::string change_id;
@@ -107,7 +117,7 @@ struct StoreSummary {
 
 class LocalStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static constexpr int kFirstEncryptedVersion = 3;
 
   // Creates a new store in `dir` (made if missing; must not already hold a store).
@@ -132,6 +142,19 @@ class LocalStore {
   // Marks a record deleted (a tombstone that syncs).
   Status Delete(const std::string& id);
 
+  // --- Drafts (local_store_drafts.cc) ---
+  // Saves `draft` (a new one when draft.id is empty: *id gets its id; else it replaces that
+  // draft). The form must be one this device has; fields must be an object of this form's fields.
+  Status SaveDraft(const Draft& draft, std::string* id);
+  // Every draft, the most recently saved first.
+  Status ListDrafts(std::vector<Draft>* out);
+  // NotFound if there is no such draft.
+  Status GetDraft(const std::string& id, Draft* out);
+  Status DeleteDraft(const std::string& id);
+  // Like Log, and deletes the draft `draft_id` in the same transaction: after a crash the record
+  // is stored and the draft gone, or neither (a finished draft is never logged twice).
+  Status LogFromDraft(const RecordInput& input, const std::string& draft_id, std::string* id);
+
   // A record that is not deleted. NotFound otherwise (the message says if it was deleted).
   Status Get(const std::string& id, RecordState* out);
   // Records that are not deleted, optionally of one form, oldest occurred_at first.
@@ -146,7 +169,8 @@ class LocalStore {
   // stored text as it is.
   Status ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse = true);
   // After the server committed a batch: removes the entries `seqs` from the outbox and records
-  // `rejected`, in one transaction.
+  // `rejected`, in one transaction. A record whose change the server took has its earlier
+  // rejections removed (it was fixed).
   Status Acknowledge(const std::vector<std::int64_t>& seqs, const std::vector<Rejection>& rejected);
   // Merges pulled states and stores `cursor`, in one transaction. A record the server purged
   // under the retention policy is removed from this device, with its unsynced changes.
@@ -177,6 +201,9 @@ class LocalStore {
  private:
   // Deletes a record, its outbox changes and rejections (inside the caller's transaction).
   Status ForgetRecord(const std::string& id);
+  // LogAll, also deleting the draft `finishing_draft` (if not empty) in its transaction.
+  Status LogAllFinishing(const std::vector<RecordInput>& inputs, std::vector<std::string>* ids,
+                         const std::string& finishing_draft);
   // Leaves no deleted content in the files: checkpoint and empty the WAL, VACUUM, and again.
   Status ScrubFreedContent();
   LocalStore() = default;

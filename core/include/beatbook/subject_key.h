@@ -15,6 +15,9 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "beatbook/form.h"
 #include "beatbook/status.h"
 
 namespace beatbook {
@@ -26,5 +29,11 @@ std::string NormaliseName(const std::string& name);
 // digits, or `dob` is not a real date written YYYY-MM-DD.
 Status SubjectKey(const std::string& secret, const std::string& name, const std::string& dob,
                   std::string* key);
+
+// Sets `form`'s person-key field (the one with "format": "keyed_hash") in `fields` to the key of
+// the person `name`, born `dob`. InvalidArgument if the form has no such field, either detail is
+// missing, or SubjectKey refuses them. The name and date of birth are not kept anywhere.
+Status SetSubjectKeyField(const std::string& secret, const FormDef& form, const std::string& name,
+                          const std::string& dob, nlohmann::json* fields);
 
 }  // namespace beatbook

@@ -33,6 +33,15 @@ inline constexpr int kPinFreeAttempts = 5;
 inline constexpr std::int64_t kPinBackoffBaseMs = 30'000;
 inline constexpr std::int64_t kPinBackoffCapMs = 3'600'000;
 
+// The worker's app (field_client app): signed out after this long without a request on a shared
+// tablet; the largest request body it reads (a record with long notes); how long its Sync button
+// waits for the server before saying there is no signal.
+inline constexpr std::int64_t kAppIdleTimeoutMs = 5LL * 60 * 1000;
+inline constexpr std::size_t kMaxAppBodyBytes = 1u << 20;
+inline constexpr long kAppSyncTimeoutMs = 20'000;
+// Largest draft (its fields as JSON): a form's worth of answers, with room for long notes.
+inline constexpr std::size_t kMaxDraftBytes = 256u << 10;
+
 // --- Time ---
 // How far ahead of the receiver's clock a stamp or an occurred_at may be. Devices correct their
 // clocks by the server's at every sync, so an honest device is within minutes; a day leaves room

@@ -1,0 +1,268 @@
+// The app API's forms, records and drafts (docs/app-api.md): the page shows forms as data and
+// sends answers; the core validates and stores them, and stays the authority on what is kept.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "app_server/app_api.h"
+#include "app_server/app_reply.h"
+#include "beatbook/datetime.h"
+#include "beatbook/permissions.h"
+#include "beatbook/subject_key.h"
+#include "beatbook/validation.h"
+
+namespace field_client {
+
+using beatbook::FieldDef;
+using beatbook::FormDef;
+using beatbook::Status;
+using nlohmann::json;
+
+namespace {
+
+json RelevanceJson(const beatbook::Relevance& r) {
+  using Op = beatbook::Relevance::Op;
+  json j = {{"field", r.field}};
+  switch (r.op) {
+    case Op::kEquals:
+      j["equals"] = r.operand;
+      break;
+    case Op::kIn:
+      j["in"] = r.operand;
+      break;
+    case Op::kInList:
+      j["in_list"] = true;
+      j["codes"] = json(std::vector<std::string>(r.list_codes.begin(), r.list_codes.end()));
+      break;
+    case Op::kIncludes:
+      j["includes"] = r.operand;
+      break;
+    case Op::kPresent:
+      j["present"] = true;
+      break;
+  }
+  return j;
+}
+
+json FieldJson(const FieldDef& f) {
+  json j = {{"name", f.name},     {"type", beatbook::FieldTypeName(f.type)},
+            {"label", f.label},   {"help", f.help},
+            {"required", f.required}, {"sensitive", f.sensitive}};
+  if (f.min) j["min"] = *f.min;
+  if (f.max) j["max"] = *f.max;
+  if (f.max_length) j["max_length"] = f.max_length;
+  if (!f.format.empty()) j["format"] = f.format;
+  if (f.relevant) j["relevant"] = RelevanceJson(*f.relevant);
+  if (!f.choices.empty()) {
+    json choices = json::array();
+    for (const auto& c : f.choices) choices.push_back({{"code", c.code}, {"label", c.label}});
+    j["choices"] = std::move(choices);
+  }
+  return j;
+}
+
+// The answers of a POST/PUT body, checked as the core checks them on save: the fields against
+// the form, the time against the clock, the person's details turned into the person key.
+struct Answers {
+  beatbook::RecordInput input;
+  std::vector<beatbook::ValidationError> errors;
+  std::vector<std::pair<std::string, std::string>> also;  // the time, the person
+};
+
+Answers ReadAnswers(const beatbook::LocalStore& store, const FormDef& form, const json& body,
+                    std::int64_t now_ms) {
+  Answers a;
+  a.input.form = form.name;
+  a.input.fields = body.value("fields", json::object());
+  if (!a.input.fields.is_object()) {
+    a.also.push_back({"fields", "the answers must be an object of field names and values"});
+    a.input.fields = json::object();
+  }
+  std::int64_t occurred_ms = now_ms;
+  if (body.contains("occurred_at") && !body["occurred_at"].is_null()) {
+    std::string when = body["occurred_at"].is_string() ? body["occurred_at"].get<std::string>() : "";
+    Status s = beatbook::ParseIsoDateTime(when, &occurred_ms);
+    if (s.ok()) s = beatbook::CheckOccurredAt(occurred_ms, now_ms);
+    if (!s.ok()) a.also.push_back({"occurred_at", "when it happened: " + s.message()});
+    a.input.occurred_at = when;
+  }
+  if (body.contains("subject") && body["subject"].is_object()) {
+    const json& who = body["subject"];
+    std::string name = who.value("name", json("")).is_string() ? who.value("name", "") : "";
+    std::string dob = who.value("dob", json("")).is_string() ? who.value("dob", "") : "";
+    if (!name.empty() || !dob.empty()) {
+      Status s = beatbook::SetSubjectKeyField(store.identity().subject_secret, form, name, dob,
+                                              &a.input.fields);
+      if (!s.ok()) a.also.push_back({"subject", "the person: " + s.message()});
+    }
+  }
+  a.errors = beatbook::ValidateFields(form, a.input.fields, occurred_ms);
+  return a;
+}
+
+}  // namespace
+
+bool AppApi::MayUseForm(const std::string& form) const {
+  const std::string& role = store_->identity().role;
+  if (!beatbook::RoleWritesRecords(role)) return false;
+  if (form == "indicator_return") return role == "partner_lead" || role == "coordinator";
+  return true;
+}
+
+AppApi::Response AppApi::Forms() {
+  json forms = json::array();
+  for (const auto& name : store_->forms().FormNames()) {
+    const FormDef* f = store_->forms().Latest(name);
+    if (f == nullptr || !MayUseForm(name)) continue;
+    json fields = json::array();
+    for (const auto& field : f->fields) fields.push_back(FieldJson(field));
+    forms.push_back({{"form", f->name},
+                     {"version", f->version},
+                     {"label", f->label},
+                     {"help", f->help},
+                     {"fields", std::move(fields)}});
+  }
+  return Response(200, {{"forms", std::move(forms)}});
+}
+
+AppApi::Response AppApi::Check(const json& body) {
+  const FormDef* form = store_->forms().Latest(body.value("form", ""));
+  if (form == nullptr) return AppError(400, "bad_request", "no such form");
+  Answers a = ReadAnswers(*store_, *form, body, clock_->NowMs());
+  Response r = a.errors.empty() && a.also.empty() ? Response(200, json::object())
+                                                  : ValidationFailed(a.errors, a.also);
+  r.status = 200;  // a check answers; it refuses nothing
+  r.body.erase("error");
+  if (!r.body.contains("errors")) r.body["errors"] = json::array();
+  return r;
+}
+
+AppApi::Response AppApi::CreateRecord(const json& body) {
+  std::string form_name = body.value("form", "");
+  const FormDef* form = store_->forms().Latest(form_name);
+  if (form == nullptr || !MayUseForm(form_name)) {
+    return AppError(400, "bad_request", "this worker cannot fill in a form called '" + form_name + "'");
+  }
+  Answers a = ReadAnswers(*store_, *form, body, clock_->NowMs());
+  if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
+  std::string draft_id = body.value("draft_id", json("")).is_string() ? body.value("draft_id", "") : "";
+  std::string id;
+  Status s = store_->LogFromDraft(a.input, draft_id, &id);
+  if (!s.ok()) return StoreError(s);
+  return Response(201, {{"id", id}});
+}
+
+json AppApi::RecordJson(const beatbook::RecordState& r) {
+  // Its sync state: refused by the server (with the latest reason), waiting, or sent.
+  std::vector<beatbook::OutboxEntry> outbox;
+  std::vector<beatbook::Rejection> rejections;
+  store_->ReadOutbox(1'000'000, &outbox, /*parse=*/false).ok();
+  store_->Rejections(&rejections).ok();
+  bool waiting = std::any_of(outbox.begin(), outbox.end(),
+                             [&](const auto& e) { return e.record_id == r.id; });
+  std::string reason;
+  for (const auto& rej : rejections) {
+    if (rej.record_id == r.id) reason = rej.reason;
+  }
+  const FormDef* form = store_->forms().Find(r.form, r.form_version);
+  json j = {{"id", r.id},
+            {"form", r.form},
+            {"form_label", form ? form->label : r.form},
+            {"occurred_at", r.OccurredAt()},
+            {"author", r.author},
+            {"mine", r.author == store_->identity().user},
+            {"state", !reason.empty() ? "needs_fixing" : waiting ? "not_sent" : "sent"},
+            {"fields", r.FieldValues()}};
+  if (!reason.empty()) j["reason"] = Sentence(reason);
+  return j;
+}
+
+AppApi::Response AppApi::ListRecords(const Request& request) {
+  std::string form;
+  std::string query = request.target.find('?') == std::string::npos
+                          ? ""
+                          : request.target.substr(request.target.find('?') + 1);
+  if (query.rfind("form=", 0) == 0) form = query.substr(5, query.find('&') - 5);
+  std::vector<beatbook::RecordState> records;
+  if (Status s = store_->List(form, &records); !s.ok()) return StoreError(s);
+  std::reverse(records.begin(), records.end());  // newest first
+  json list = json::array();
+  for (const auto& r : records) list.push_back(RecordJson(r));
+  return Response(200, {{"records", std::move(list)}});
+}
+
+AppApi::Response AppApi::GetRecord(const std::string& id) {
+  beatbook::RecordState r;
+  if (Status s = store_->Get(id, &r); !s.ok()) return StoreError(s);
+  return Response(200, RecordJson(r));
+}
+
+AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {
+  beatbook::RecordState r;
+  if (Status s = store_->Get(id, &r); !s.ok()) return StoreError(s);
+  const FormDef* form = store_->forms().Find(r.form, r.form_version);
+  if (form == nullptr) return AppError(409, "old_form", "this record's form is not on this tablet");
+  // The answers as they would be after the change, checked field by field first.
+  json merged = {{"fields", r.FieldValues()}, {"occurred_at", r.OccurredAt()}};
+  json set = body.value("fields", json::object());
+  if (!set.is_object()) return AppError(400, "bad_request", "fields must be an object");
+  for (const auto& [name, value] : set.items()) {
+    if (value.is_null()) {
+      merged["fields"].erase(name);
+    } else {
+      merged["fields"][name] = value;
+    }
+  }
+  std::optional<std::string> when;
+  if (body.contains("occurred_at") && body["occurred_at"].is_string()) {
+    when = body["occurred_at"].get<std::string>();
+    merged["occurred_at"] = *when;
+  }
+  Answers a = ReadAnswers(*store_, *form, merged, clock_->NowMs());
+  if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
+  if (Status s = store_->Edit(id, set, when); !s.ok()) return StoreError(s);
+  return Response(200, {{"id", id}});
+}
+
+AppApi::Response AppApi::DeleteRecord(const std::string& id) {
+  if (Status s = store_->Delete(id); !s.ok()) return StoreError(s);
+  return Response(200, json::object());
+}
+
+AppApi::Response AppApi::ListDrafts() {
+  std::vector<beatbook::Draft> drafts;
+  if (Status s = store_->ListDrafts(&drafts); !s.ok()) return StoreError(s);
+  json list = json::array();
+  for (const auto& d : drafts) {
+    const FormDef* form = store_->forms().Latest(d.form);
+    list.push_back({{"id", d.id},
+                    {"form", d.form},
+                    {"form_label", form ? form->label : d.form},
+                    {"updated_at", beatbook::FormatIsoUtc(d.updated_ms)},
+                    {"occurred_at", d.occurred_at ? json(*d.occurred_at) : json()},
+                    {"fields", d.fields}});
+  }
+  return Response(200, {{"drafts", std::move(list)}});
+}
+
+AppApi::Response AppApi::SaveDraft(const std::string& id, const json& body) {
+  // A person's name and date of birth are never kept, not even in a draft: "subject" is ignored.
+  beatbook::Draft d;
+  d.id = id;
+  d.form = body.value("form", json("")).is_string() ? body.value("form", "") : "";
+  if (!MayUseForm(d.form)) return AppError(400, "bad_request", "no such form for this worker");
+  d.fields = body.value("fields", json::object());
+  if (body.contains("occurred_at") && body["occurred_at"].is_string()) {
+    d.occurred_at = body["occurred_at"].get<std::string>();
+  }
+  std::string saved;
+  if (Status s = store_->SaveDraft(d, &saved); !s.ok()) return StoreError(s);
+  return Response(id.empty() ? 201 : 200, {{"id", saved}});
+}
+
+AppApi::Response AppApi::DeleteDraft(const std::string& id) {
+  if (Status s = store_->DeleteDraft(id); !s.ok()) return StoreError(s);
+  return Response(200, json::object());
+}
+
+}  // namespace field_client

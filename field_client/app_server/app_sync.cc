@@ -1,0 +1,117 @@
+// The app API's Sync button and a partner lead's returns grid (docs/app-api.md).
+#include <map>
+
+#include "app_server/app_api.h"
+#include "app_server/app_reply.h"
+#include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
+#include "sync/curl_transport.h"
+#include "sync/sync_engine.h"
+
+namespace field_client {
+
+using beatbook::Status;
+using nlohmann::json;
+
+namespace {
+
+// "22:14" in Europe/London: when the worker last tried.
+std::string LondonTime(std::int64_t ms) {
+  std::int64_t local = (ms + beatbook::LondonOffsetMs(ms)) / 60'000;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(local / 60 % 24),
+                static_cast<int>(local % 60));
+  return buf;
+}
+
+}  // namespace
+
+AppApi::Response AppApi::Sync() {
+  const beatbook::Identity& id = store_->identity();
+  if (id.server_url.empty()) {
+    return AppError(409, "stand_alone", "this tablet has no server to send to");
+  }
+  // A short timeout and one retry: a person is waiting, and the records stay safe on the tablet.
+  beatbook::sync::CurlTransport transport(
+      id.server_url,
+      {id.ca_file, 1, beatbook::tunables::kAppSyncTimeoutMs, id.allow_insecure_http});
+  beatbook::sync::SyncEngine engine(store_.get(), &transport);
+  beatbook::sync::SyncSummary summary;
+  Status s = engine.Sync(&summary);
+  if (s.IsUnavailable()) {
+    last_sync_error_ = "No signal at " + LondonTime(clock_->NowMs());
+    return AppError(503, "no_signal",
+                    "No signal: nothing was lost; try again when you have signal");
+  }
+  if (!s.ok()) {
+    last_sync_error_ = Sentence(s.message());
+    if (s.message().find("wiped") != std::string::npos) store_.reset();  // revoked: wiped
+    int status = s.code() == Status::Code::kPermissionDenied  ? 403
+                 : s.code() == Status::Code::kUnauthenticated ? 401
+                                                              : 500;
+    return AppError(status, "sync_failed", s.message());
+  }
+  last_sync_error_.clear();
+  return Response(200, {{"pushed", summary.pushed},
+                        {"pulled", summary.pulled},
+                        {"rejected", summary.rejected},
+                        {"pending", summary.pending}});
+}
+
+AppApi::Response AppApi::Returns(const Request& request) {
+  const beatbook::Identity& me = store_->identity();
+  if (me.role != "partner_lead" && me.role != "coordinator") {
+    return AppError(403, "forbidden", "returns are entered by partner leads");
+  }
+  int fy = beatbook::PeriodOf(clock_->NowMs()).fy;
+  std::string query = request.target.find('?') == std::string::npos
+                          ? ""
+                          : request.target.substr(request.target.find('?') + 1);
+  if (query.rfind("fy=", 0) == 0) {
+    try {
+      fy = std::stoi(query.substr(3));
+    } catch (const std::exception&) {
+      return AppError(400, "bad_request", "fy must be a year such as 2023");
+    }
+  }
+  const beatbook::FormDef* form = store_->forms().Latest("indicator_return");
+  if (form == nullptr) return AppError(409, "no_form", "this tablet has no returns form");
+  std::set<std::string> milestones;
+  if (const auto* list = store_->forms().List("milestone_indicators")) {
+    for (const auto& c : *list) milestones.insert(c.code);
+  }
+  json indicators = json::array(), statuses = json::array(), quarters = json::array();
+  for (const auto& f : form->fields) {
+    for (const auto& c : f.choices) {
+      if (f.name == "indicator") {
+        indicators.push_back({{"id", c.code},
+                              {"label", c.label},
+                              {"kind", milestones.count(c.code) ? "milestone" : "return"}});
+      } else if (f.name == "status") {
+        statuses.push_back({{"code", c.code}, {"label", c.label}});
+      } else if (f.name == "quarter") {
+        quarters.push_back(c.code);
+      }
+    }
+  }
+  std::vector<beatbook::RecordState> returns;
+  if (Status s = store_->List("indicator_return", &returns); !s.ok()) return StoreError(s);
+  json cells = json::object();
+  for (const auto& r : returns) {
+    json values = r.FieldValues();
+    if (r.org != me.org || values.value("fy", 0) != fy) continue;
+    json shown = RecordJson(r);
+    json cell = {{"record_id", r.id}, {"state", shown["state"]}};
+    if (values.contains("value")) cell["value"] = values["value"];
+    if (values.contains("status")) cell["status"] = values["status"];
+    cells[values.value("indicator", "")][values.value("quarter", "")] = std::move(cell);
+  }
+  return Response(200, {{"fy", fy},
+                        {"org", me.org},
+                        {"quarters", std::move(quarters)},
+                        {"indicators", std::move(indicators)},
+                        {"statuses", std::move(statuses)},
+                        {"cells", std::move(cells)}});
+}
+
+}  // namespace field_client
