@@ -202,16 +202,22 @@ AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {
   if (Status s = store_->Get(id, &r); !s.ok()) return StoreError(s);
   const FormDef* form = store_->forms().Find(r.form, r.form_version);
   if (form == nullptr) return AppError(409, "old_form", "this record's form is not on this tablet");
-  // The answers as they would be after the change, checked field by field first.
-  json merged = {{"fields", r.FieldValues()}, {"occurred_at", r.OccurredAt()}};
-  json set = body.value("fields", json::object());
-  if (!set.is_object()) return AppError(400, "bad_request", "fields must be an object");
-  for (const auto& [name, value] : set.items()) {
-    if (value.is_null()) {
-      merged["fields"].erase(name);
-    } else {
-      merged["fields"][name] = value;
-    }
+  // The body holds every answer the record should have (a full replacement): what changed
+  // becomes the edit, an answer left out is cleared, an unchanged one is no change at all (so a
+  // partner return's key fields, sent back as they were, are not "edited").
+  json answers = body.value("fields", json::object());
+  if (!answers.is_object()) return AppError(400, "bad_request", "fields must be an object");
+  json before = r.FieldValues();
+  json set = json::object();
+  for (const auto& [name, value] : answers.items()) {
+    if (!value.is_null() && (!before.contains(name) || before[name] != value)) set[name] = value;
+  }
+  for (const auto& [name, value] : before.items()) {
+    if (!answers.contains(name) || answers[name].is_null()) set[name] = nullptr;
+  }
+  json merged = {{"fields", answers}, {"occurred_at", r.OccurredAt()}};
+  for (auto it = merged["fields"].begin(); it != merged["fields"].end();) {
+    it = it->is_null() ? merged["fields"].erase(it) : std::next(it);
   }
   std::optional<std::string> when;
   if (body.contains("occurred_at") && body["occurred_at"].is_string()) {
@@ -220,6 +226,7 @@ AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {
   }
   Answers a = ReadAnswers(*store_, *form, merged, clock_->NowMs());
   if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
+  if (set.empty() && !when) return Response(200, {{"id", id}});  // nothing changed
   if (Status s = store_->Edit(id, set, when); !s.ok()) return StoreError(s);
   return Response(200, {{"id", id}});
 }

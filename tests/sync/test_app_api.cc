@@ -155,9 +155,16 @@ TEST_CASE("records from the app: errors per field and nothing stored, then state
   CHECK(app("POST", "/app/api/records", contact).body["errors"][0]["field"] == "subject");
 
   // Edited with its errors per field; deleted for good.
-  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", {{"attendees", "many"}}}}).status == 400);
-  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", {{"attendees", 5}}}}).status == 200);
+  json answers = app("GET", "/app/api/records/" + id).body["fields"];
+  answers["attendees"] = "many";
+  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", answers}}).status == 400);
+  answers["attendees"] = 5;
+  answers["topics"] = {"asb"};
+  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", answers}}).status == 200);
   CHECK(app("GET", "/app/api/records/" + id).body["fields"]["attendees"] == 5);
+  answers.erase("topics");  // left out: cleared
+  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", answers}}).status == 200);
+  CHECK(app("GET", "/app/api/records/" + id).body["fields"].count("topics") == 0);
   CHECK(app("DELETE", "/app/api/records/" + id).status == 200);
   CHECK(app("GET", "/app/api/records/" + id).status == 404);
 }
@@ -259,6 +266,13 @@ TEST_CASE("a partner lead's returns grid: indicators by quarter, what is entered
   REQUIRE(app("POST", "/app/api/records", entry).status == 201);
   grid = app("GET", "/app/api/returns?fy=2023").body;
   CHECK(grid["cells"]["da_campaigns_supported"]["Q3"]["value"] == 5);
+  // Corrected in place: the key fields go back as they were, and are no edit.
+  std::string record = grid["cells"]["da_campaigns_supported"]["Q3"]["record_id"];
+  json answers = app("GET", "/app/api/records/" + record).body["fields"];
+  answers["value"] = 6;
+  CHECK(app("PUT", "/app/api/records/" + record, {{"fields", answers}}).status == 200);
+  CHECK(app("GET", "/app/api/returns?fy=2023").body["cells"]["da_campaigns_supported"]["Q3"]["value"] ==
+        6);
 
   Device worker = f.Enrol("amy", "police", "field_worker");
   std::string wdir = worker.store->dir();

@@ -1,0 +1,48 @@
+// A record's state, always an icon and a word (never colour alone), and answers written as a
+// person reads them.
+
+import { el, icon } from './dom.js';
+import { formatWhen } from './dates.js';
+
+const STATES = {
+  not_sent: { word: 'Not sent yet', icon: 'clock' },
+  sent: { word: 'Sent', icon: 'check' },
+  needs_fixing: { word: 'Needs fixing', icon: 'alert' },
+  draft: { word: 'Draft', icon: 'pencil' },
+};
+
+export function stateWord(state) {
+  return STATES[state]?.word ?? String(state || '');
+}
+
+export function stateChip(state) {
+  const known = STATES[state] ?? { word: stateWord(state), icon: 'clock' };
+  return el('span', { class: `state-chip state-${state}` }, icon(known.icon), known.word);
+}
+
+// An answer as text: choice labels, Yes/No, UK time, a person key as a plain statement.
+export function answerText(field, value) {
+  if (value === undefined || value === null || value === '' ||
+      (Array.isArray(value) && value.length === 0)) return '';
+  if (field?.format === 'keyed_hash') return 'A person is linked (their name is not kept)';
+  const label = (code) => field?.choices?.find((c) => c.code === code)?.label ?? String(code);
+  switch (field?.type) {
+    case 'boolean': return value === true ? 'Yes' : value === false ? 'No' : String(value);
+    case 'select_one': return label(value);
+    case 'select_multiple': return (Array.isArray(value) ? value : [value]).map(label).join(', ');
+    case 'datetime': return formatWhen(value);
+    default: return String(value);
+  }
+}
+
+// One line saying what a record or draft is about: its first answered, non-sensitive text or
+// choice ("Market Street", "Closure Order").
+export function summaryLine(form, fields = {}) {
+  for (const field of form?.fields ?? []) {
+    if (field.sensitive || field.format === 'keyed_hash') continue;
+    if (!['text', 'select_one'].includes(field.type)) continue;
+    const text = answerText(field, fields[field.name]);
+    if (text) return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  }
+  return '';
+}
