@@ -22,7 +22,7 @@
 #include "store/sqlite_central_store.h"
 
 using namespace beatbook;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -110,7 +110,7 @@ struct World {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World* world = new World;
   std::string raw(reinterpret_cast<const char*>(data), size);
-  http::request_parser<http::string_body> parser;
+  bhttp::request_parser<bhttp::string_body> parser;
   parser.body_limit(tunables::kMaxRequestBodyBytes);
   parser.eager(true);
   boost::beast::error_code ec;
@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string target = world->Splice(std::string(req.target()));
   server::ApiResponse r =
       world->api->Handle({std::string(req.method_string()), target, world->Splice(req.body()),
-                          world->Splice(std::string(req[http::field::authorization]))});
+                          world->Splice(std::string(req[bhttp::field::authorization]))});
   if (r.status < 200 || r.status > 599) __builtin_trap();
   std::string text = r.Text();
   // FUZZ_HTTP_VERBOSE=1 prints each answer: for checking what the seed inputs reach.

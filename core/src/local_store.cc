@@ -632,6 +632,16 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
     change.fields[name] = Register{v, t, d, old == state.fields.end() ? 0 : old->second.t};
   }
   Merge(&state, change);
+  // A record the server refused (it may never have taken the record at all) is fixed by sending
+  // it whole: every register, the unchanged ones with their own stamps, which merge as no-ops
+  // wherever they are already known.
+  bool refused = false;
+  BB_RETURN_IF_ERROR(HasRejections(id, &refused));
+  if (refused) {
+    if (!change.occurred_at) change.occurred_at = state.occurred_at;
+    if (!change.deleted) change.deleted = state.deleted;
+    for (const auto& [name, reg] : state.fields) change.fields.emplace(name, reg);
+  }
   BB_RETURN_IF_ERROR(WriteState(state));
   BB_RETURN_IF_ERROR(AppendOutbox(change));
   BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
@@ -835,6 +845,17 @@ Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
   }
   BB_FAULT_POINT("store.ack.before_commit");
   return txn.Commit();
+}
+
+Status LocalStore::HasRejections(const std::string& id, bool* any) {
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(db_.Cached("SELECT 1 FROM rejections WHERE record_id = ? LIMIT 1", &st));
+  st->Bind(1, id);
+  SqliteStmt::StepResult r = st->Step();
+  if (r == SqliteStmt::kError) return st->LastError();
+  *any = r == SqliteStmt::kRow;
+  st->Reset();
+  return Status::OK();
 }
 
 Status LocalStore::ForgetRecord(const std::string& id) {

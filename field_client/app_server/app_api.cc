@@ -1,6 +1,7 @@
 #include "app_server/app_api.h"
 
 #include <algorithm>
+#include <set>
 
 #include "app_server/app_files.h"
 #include "app_server/app_reply.h"
@@ -92,9 +93,8 @@ bool AppApi::HasSession(const Request& request) const {
   if (!key.empty()) return beatbook::ConstantTimeEquals(key, options_.launch_key);
   std::string cookie = CookieValue(request.Header("cookie"), kSessionCookie);
   if (cookie.empty()) return false;
-  return std::any_of(sessions_.begin(), sessions_.end(), [&](const std::string& s) {
-    return beatbook::ConstantTimeEquals(s, cookie);
-  });
+  return std::any_of(sessions_.begin(), sessions_.end(),
+                     [&](const std::string& s) { return beatbook::ConstantTimeEquals(s, cookie); });
 }
 
 AppApi::Response AppApi::StartSession(const Request& request) {
@@ -129,8 +129,8 @@ AppApi::Response AppApi::Route(const Request& request) {
   if (Response refused; !SameMachine(request, &refused)) return refused;
   const std::string path = request.Path();
   const std::string& method = request.method;
-  if (method == "GET" && (path == "/" || (path.rfind("/app/", 0) == 0 &&
-                                          path.rfind("/app/api/", 0) != 0))) {
+  if (method == "GET" &&
+      (path == "/" || (path.rfind("/app/", 0) == 0 && path.rfind("/app/api/", 0) != 0))) {
     return StaticFile(path);
   }
   if (path == "/app/session") {
@@ -228,17 +228,25 @@ AppApi::Response AppApi::State() {
       if (c.code == me.org) org_label = c.label;
     }
   }
-  state["worker"] = {{"user", me.user}, {"org", me.org}, {"org_label", org_label},
-                     {"role", me.role}};
+  state["worker"] = {
+      {"user", me.user}, {"org", me.org}, {"org_label", org_label}, {"role", me.role}};
   beatbook::StoreSummary summary;
   std::vector<beatbook::Draft> drafts;
   std::vector<beatbook::Rejection> rejections;
+  std::vector<beatbook::OutboxEntry> outbox;
   if (Status s = store_->Summary(&summary); !s.ok()) return StoreError(s);
   if (Status s = store_->ListDrafts(&drafts); !s.ok()) return StoreError(s);
   if (Status s = store_->Rejections(&rejections); !s.ok()) return StoreError(s);
-  state["pending"] = summary.pending_changes;
+  if (Status s = store_->ReadOutbox(1'000'000, &outbox, /*parse=*/false); !s.ok()) {
+    return StoreError(s);
+  }
+  // Records, not changes: a record logged then edited before a sync is one thing not sent yet.
+  std::set<std::string> waiting, refused;
+  for (const auto& e : outbox) waiting.insert(e.record_id);
+  for (const auto& r : rejections) refused.insert(r.record_id);
+  state["pending"] = waiting.size();
   state["drafts"] = drafts.size();
-  state["needs_fixing"] = rejections.size();
+  state["needs_fixing"] = refused.size();
   if (summary.last_sync_ms) state["last_sync"] = beatbook::FormatIsoUtc(summary.last_sync_ms);
   return Response(200, state);
 }

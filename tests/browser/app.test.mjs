@@ -933,6 +933,70 @@ test('back in signal: Sync sends everything, and the records reach the return', 
   assert.equal(figure?.values?.[QUARTER], env.returnFigure.value, "the partner lead's figure");
 });
 
+test('a record the server refuses shows as Needs fixing with the reason, and Fix sends it again', { timeout: 120_000 }, async () => {
+  // The partnership tightens a rule on the server (at most 20 attendees at a street brief) after
+  // a worker logged 50 offline: the server refuses the record, with its reason.
+  const strict = path.join(env.dir, 'strict-schema');
+  fs.cpSync(new URL('../../schema', import.meta.url), strict, { recursive: true });
+  const briefFile = path.join(strict, 'forms', 'street_brief.v1.json');
+  const brief = JSON.parse(fs.readFileSync(briefFile, 'utf8'));
+  brief.fields.find((f) => f.name === 'attendees').max = 20;
+  fs.writeFileSync(briefFile, JSON.stringify(brief));
+
+  const { page } = env.pages.phone;
+  await goHome(page).catch(() => {});
+  await heading(page, 'Home').waitFor();
+  const form = env.tablets.phone.forms.find((f) => f.form === 'street_brief');
+  await startForm(page, form);
+  await fillForm(page, form, 'Big crowd');
+  await page.getByLabel('Attendees', { exact: true }).fill('50');
+  await button(page, 'Save').click();
+  await heading(page, 'Home').waitFor();
+  await notSentYet(page, 1);
+
+  const args = ['serve', '--data', path.join(env.dir, 'central'), '--listen', env.serverListen,
+    '--schema', strict];
+  const { child } = await startProcess(SYNC_SERVER, args, /listening on (\S+)/);
+  env.server = child;
+  try {
+    await button(page, 'Sync').click();
+    await page.getByRole('status').filter({ hasText: /Sent \d+, received \d+/ })
+      .waitFor({ timeout: 3 * STEP_MS });
+    const fixing = page.getByRole('heading', { name: 'Needs fixing: 1', exact: true });
+    await fixing.waitFor();
+    await page.getByText(/above the maximum 20/).first().waitFor();
+    await audit(page, 'home with a record that needs fixing');
+    await screenshot(page, 'app-phone-needs-fixing.png');
+
+    // Fix: the record opens with its answers; the worker corrects it and sends it again.
+    await button(page, 'Fix').click();
+    const attendees = page.getByLabel('Attendees', { exact: true });
+    await attendees.waitFor();
+    assert.equal(await attendees.inputValue(), '50');
+    await attendees.fill('15');
+    await button(page, 'Save changes').click();
+    await page.getByText(/Sent \d+, received \d+|not sent yet/).first().waitFor();
+    await goHome(page).catch(() => {});
+    await heading(page, 'Home').waitFor();
+    await button(page, 'Sync').click();
+    await page.getByRole('status').filter({ hasText: /Sent 1, received \d+/ })
+      .waitFor({ timeout: 3 * STEP_MS });
+    await notSentYet(page, 0);
+    await page.getByRole('heading', { name: /^Needs fixing/ }).waitFor({ state: 'detached' });
+    const { records } = await pageApi(page, '/app/api/records?form=street_brief');
+    const fixed = records.find((r) => r.fields.attendees === 15);
+    assert.equal(fixed?.state, 'sent', 'the fixed record is sent');
+  } finally {
+    await stopServer();
+  }
+  // The server holds the corrected figure.
+  const exported = JSON.parse(await syncServer('export', '--data', path.join(env.dir, 'central'),
+    '--form', 'street_brief', '--format', 'json'));
+  const col = exported.columns.indexOf('attendees');
+  assert.ok(exported.rows.some((row) => row[col] === 15));
+  assert.ok(!exported.rows.some((row) => row[col] === 50));
+});
+
 test('no console errors, no page errors, no request beyond 127.0.0.1', () => {
   assert.deepEqual(env.pageErrors, []);
   assert.deepEqual(env.consoleErrors, []);

@@ -139,6 +139,10 @@ TEST_CASE("records from the app: errors per field and nothing stored, then state
   CHECK(records[0]["state"] == "not_sent");
   CHECK(records[0]["mine"] == true);
   CHECK(app("GET", "/app/api/state").body["pending"] == 1);
+  json changed = records[0]["fields"];
+  changed["attendees"] = 6;
+  CHECK(app("PUT", "/app/api/records/" + id, {{"fields", changed}}).status == 200);
+  CHECK(app("GET", "/app/api/state").body["pending"] == 1);  // records, not changes
   // A person's details become the person key, and are not kept.
   json contact = {
       {"form", "outreach_contact"},
@@ -271,8 +275,8 @@ TEST_CASE("a partner lead's returns grid: indicators by quarter, what is entered
   json answers = app("GET", "/app/api/records/" + record).body["fields"];
   answers["value"] = 6;
   CHECK(app("PUT", "/app/api/records/" + record, {{"fields", answers}}).status == 200);
-  CHECK(app("GET", "/app/api/returns?fy=2023").body["cells"]["da_campaigns_supported"]["Q3"]["value"] ==
-        6);
+  CHECK(app("GET", "/app/api/returns?fy=2023")
+            .body["cells"]["da_campaigns_supported"]["Q3"]["value"] == 6);
 
   Device worker = f.Enrol("amy", "police", "field_worker");
   std::string wdir = worker.store->dir();

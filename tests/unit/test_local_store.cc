@@ -279,6 +279,10 @@ TEST_CASE("acknowledging removes changes and keeps rejection reasons") {
   REQUIRE(f.store->Edit(b, {{"attendees", 3}}, std::nullopt).ok());
   outbox = f.Outbox();
   REQUIRE(outbox.size() == 1);
+  // The fix carries the whole record: the server may never have taken its first change.
+  CHECK(outbox[0].change.occurred_at.has_value());
+  CHECK(outbox[0].change.fields.count("place") == 1);
+  CHECK(outbox[0].change.fields.at("attendees").v == 3);
   REQUIRE(f.store->Acknowledge({outbox[0].seq}, {}).ok());
   rejections.clear();
   REQUIRE(f.store->Rejections(&rejections).ok());

@@ -137,6 +137,8 @@ class LocalStore {
   // All records valid and stored in one transaction, or none. Errors name the record's index.
   Status LogAll(const std::vector<RecordInput>& inputs, std::vector<std::string>* ids);
   // Sets fields (null clears one) and optionally occurred_at; validated against the record's form.
+  // The change of a record the server refused carries the whole record, so that the fix can be
+  // taken even where the first change never was.
   Status Edit(const std::string& id, const json& set_fields,
               const std::optional<std::string>& occurred_at);
   // Marks a record deleted (a tombstone that syncs).
@@ -199,6 +201,8 @@ class LocalStore {
   Status Wipe();
 
  private:
+  // Whether the server refused a change to record `id` (it needs fixing).
+  Status HasRejections(const std::string& id, bool* any);
   // Deletes a record, its outbox changes and rejections (inside the caller's transaction).
   Status ForgetRecord(const std::string& id);
   // LogAll, also deleting the draft `finishing_draft` (if not empty) in its transaction.
