@@ -25,7 +25,8 @@ namespace {
 
 // `records` as one push body from `device`, each a new record's first change.
 nlohmann::json PushBody(const std::vector<RecordInput>& records, std::size_t first,
-                        const server::DeviceInfo& device, std::size_t batch_no) {
+                        const server::DeviceInfo& device, std::size_t batch_no,
+                        std::int64_t now_ms) {
   nlohmann::json changes = nlohmann::json::array();
   for (std::size_t i = 0; i < records.size(); ++i) {
     RecordState r;
@@ -35,7 +36,7 @@ nlohmann::json PushBody(const std::vector<RecordInput>& records, std::size_t fir
     r.org = device.org;
     r.author = device.user;
     r.device = device.id;
-    HlcStamp t = HybridClock::FromPhysical(1'700'000'000'000) + static_cast<HlcStamp>(first + i);
+    HlcStamp t = HybridClock::FromPhysical(now_ms) + static_cast<HlcStamp>(first + i);
     r.occurred_at = Register{*records[i].occurred_at, t, r.device, 0};
     r.deleted = Register{false, t, r.device, 0};
     for (const auto& [k, v] : records[i].fields.items()) r.fields[k] = Register{v, t, r.device, 0};
@@ -65,22 +66,28 @@ double MergeRate(const Catalogue& catalogue, std::size_t n) {
   device.org = "police";
   device.role = "field_worker";
   auto records = bench::GenerateRecords(n, 11);
+  // Stamped as a device would stamp them now: the server refuses stamps far from its clock.
+  std::int64_t now = SystemClock::Default()->NowMs();
   // The bodies are built first: decoding them is part of the merge path, building them is not.
   std::vector<nlohmann::json> bodies;
   for (std::size_t at = 0; at < n; at += tunables::kPushBatchSize) {
     std::vector<RecordInput> batch(
         records.begin() + static_cast<long>(at),
         records.begin() + static_cast<long>(std::min(n, at + tunables::kPushBatchSize)));
-    bodies.push_back(PushBody(batch, at, device, bodies.size()));
+    bodies.push_back(PushBody(batch, at, device, bodies.size(), now));
   }
   std::int64_t applied = 0;
   auto start = Steady::now();
   for (const auto& body : bodies) {
     nlohmann::json reply;
-    Status s =
-        server::ApplyPush(store.get(), forms, catalogue, device, body, 1'700'000'000'000, &reply);
+    Status s = server::ApplyPush(store.get(), forms, catalogue, device, body, now, &reply);
     if (!s.ok() || reply["rejected"] != 0) {
-      std::fprintf(stderr, "merge: %s %s\n", s.ToString().c_str(), reply.dump().c_str());
+      std::string why = s.ToString();
+      for (const auto& r : reply.value("results", nlohmann::json::array())) {
+        if (r.contains("reason")) why += "; " + r["reason"].get<std::string>();
+        if (why.size() > 400) break;
+      }
+      std::fprintf(stderr, "merge: %s\n", why.c_str());
       return 0;
     }
     applied += reply["applied"].get<std::int64_t>();

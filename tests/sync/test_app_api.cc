@@ -47,13 +47,18 @@ struct App {
   AppApi api;
 };
 
+// A device enrolled for `user`, its store closed again: the directory an app serves.
+std::string EnrolledDir(SyncFixture& f, const std::string& user, const std::string& org,
+                        const std::string& role) {
+  Device d = f.Enrol(user, org, role);
+  return d.store->dir();  // the store closes with `d`
+}
+
 }  // namespace
 
 TEST_CASE("the app's API answers only its own page, on this machine's own name") {
   SyncFixture f;
-  Device amy = f.Enrol("amy", "street_pastors", "field_worker");
-  App app(amy.store->dir());
-  amy.store.reset();
+  App app(EnrolledDir(f, "amy", "street_pastors", "field_worker"));
   CHECK(app("GET", "/app/api/state").status == 200);
 
   http::Request no_key = Call("GET", "/app/api/state");
@@ -104,9 +109,7 @@ TEST_CASE("the app's API answers only its own page, on this machine's own name")
 
 TEST_CASE("records from the app: errors per field and nothing stored, then states in plain words") {
   SyncFixture f;
-  Device amy = f.Enrol("amy", "street_pastors", "field_worker");
-  std::string dir = amy.store->dir();
-  amy.store.reset();
+  std::string dir = EnrolledDir(f, "amy", "street_pastors", "field_worker");
   App app(dir);
   json forms = app("GET", "/app/api/forms").body["forms"];
   std::set<std::string> names;
@@ -175,9 +178,7 @@ TEST_CASE("records from the app: errors per field and nothing stored, then state
 
 TEST_CASE("drafts are kept sealed on the device and finish exactly once") {
   SyncFixture f;
-  Device amy = f.Enrol("amy", "street_pastors", "field_worker");
-  std::string dir = amy.store->dir();
-  amy.store.reset();
+  std::string dir = EnrolledDir(f, "amy", "street_pastors", "field_worker");
   std::string draft_id;
   {
     App app(dir);
@@ -249,10 +250,7 @@ TEST_CASE("a shared tablet: PIN sign-in, wrong PINs refused, signed out when idl
 
 TEST_CASE("a partner lead's returns grid: indicators by quarter, what is entered and its state") {
   SyncFixture f;
-  Device lead = f.Enrol("pat", "police", "partner_lead");
-  std::string dir = lead.store->dir();
-  lead.store.reset();
-  App app(dir);
+  App app(EnrolledDir(f, "pat", "police", "partner_lead"));
   json entry = {
       {"form", "indicator_return"},
       {"occurred_at", "2023-12-20T12:00:00Z"},
@@ -278,9 +276,6 @@ TEST_CASE("a partner lead's returns grid: indicators by quarter, what is entered
   CHECK(app("GET", "/app/api/returns?fy=2023")
             .body["cells"]["da_campaigns_supported"]["Q3"]["value"] == 6);
 
-  Device worker = f.Enrol("amy", "police", "field_worker");
-  std::string wdir = worker.store->dir();
-  worker.store.reset();
-  App worker_app(wdir);
+  App worker_app(EnrolledDir(f, "amy", "police", "field_worker"));
   CHECK(worker_app("GET", "/app/api/returns?fy=2023").status == 403);
 }
