@@ -1,7 +1,6 @@
 #include "app_server/app_api.h"
 
 #include <algorithm>
-#include <set>
 
 #include "app_server/app_files.h"
 #include "app_server/app_reply.h"
@@ -232,21 +231,14 @@ AppApi::Response AppApi::State() {
       {"user", me.user}, {"org", me.org}, {"org_label", org_label}, {"role", me.role}};
   beatbook::StoreSummary summary;
   std::vector<beatbook::Draft> drafts;
-  std::vector<beatbook::Rejection> rejections;
-  std::vector<beatbook::OutboxEntry> outbox;
+  SyncStates states;
   if (Status s = store_->Summary(&summary); !s.ok()) return StoreError(s);
   if (Status s = store_->ListDrafts(&drafts); !s.ok()) return StoreError(s);
-  if (Status s = store_->Rejections(&rejections); !s.ok()) return StoreError(s);
-  if (Status s = store_->ReadOutbox(1'000'000, &outbox, /*parse=*/false); !s.ok()) {
-    return StoreError(s);
-  }
+  if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   // Records, not changes: a record logged then edited before a sync is one thing not sent yet.
-  std::set<std::string> waiting, refused;
-  for (const auto& e : outbox) waiting.insert(e.record_id);
-  for (const auto& r : rejections) refused.insert(r.record_id);
-  state["pending"] = waiting.size();
+  state["pending"] = states.waiting.size();
   state["drafts"] = drafts.size();
-  state["needs_fixing"] = refused.size();
+  state["needs_fixing"] = states.refused.size();
   if (summary.last_sync_ms) state["last_sync"] = beatbook::FormatIsoUtc(summary.last_sync_ms);
   return Response(200, state);
 }

@@ -18,8 +18,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "beatbook/clock.h"
@@ -30,8 +32,8 @@
 namespace field_client {
 
 struct AppOptions {
-  std::string data;        // the device's store directory
-  std::string launch_key;  // the secret printed with the app's address
+  std::string data;                        // the device's store directory
+  std::string launch_key;                  // the secret printed with the app's address
   const beatbook::Clock* clock = nullptr;  // nullptr: the system clock
   std::int64_t idle_timeout_ms = beatbook::tunables::kAppIdleTimeoutMs;
 };
@@ -79,16 +81,23 @@ class AppApi final : public beatbook::http::Handler {
   Response Sync();
   Response Returns(const Request& request);
 
+  // Which records wait to be sent, and why the server refused those it refused: read once per
+  // request (the outbox is sealed: reading it per record would unseal it once per record).
+  struct SyncStates {
+    std::set<std::string> waiting;
+    std::map<std::string, std::string> refused;  // record id -> the latest reason
+  };
+  beatbook::Status LoadSyncStates(SyncStates* out);
   // The record as the page shows it, with its sync state.
-  nlohmann::json RecordJson(const beatbook::RecordState& record);
+  nlohmann::json RecordJson(const beatbook::RecordState& record, const SyncStates& states);
   // Whether this worker may use the form at all (partner returns: leads and the coordinator).
   bool MayUseForm(const std::string& form) const;
 
   AppOptions options_;
   const beatbook::Clock* clock_;
-  std::string origin_;  // "127.0.0.1:PORT"
-  std::mutex mu_;       // one request at a time
-  bool shared_ = false;  // a tablet whose workers sign in with PINs
+  std::string origin_;                           // "127.0.0.1:PORT"
+  std::mutex mu_;                                // one request at a time
+  bool shared_ = false;                          // a tablet whose workers sign in with PINs
   std::unique_ptr<beatbook::LocalStore> store_;  // null while locked
   std::deque<std::string> sessions_;             // the page's session cookies, newest last
   std::int64_t last_request_ms_ = 0;

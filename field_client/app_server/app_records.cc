@@ -45,8 +45,8 @@ json RelevanceJson(const beatbook::Relevance& r) {
 }
 
 json FieldJson(const FieldDef& f) {
-  json j = {{"name", f.name},     {"type", beatbook::FieldTypeName(f.type)},
-            {"label", f.label},   {"help", f.help},
+  json j = {{"name", f.name},         {"type", beatbook::FieldTypeName(f.type)},
+            {"label", f.label},       {"help", f.help},
             {"required", f.required}, {"sensitive", f.sensitive}};
   if (f.min) j["min"] = *f.min;
   if (f.max) j["max"] = *f.max;
@@ -80,7 +80,8 @@ Answers ReadAnswers(const beatbook::LocalStore& store, const FormDef& form, cons
   }
   std::int64_t occurred_ms = now_ms;
   if (body.contains("occurred_at") && !body["occurred_at"].is_null()) {
-    std::string when = body["occurred_at"].is_string() ? body["occurred_at"].get<std::string>() : "";
+    std::string when =
+        body["occurred_at"].is_string() ? body["occurred_at"].get<std::string>() : "";
     Status s = beatbook::ParseIsoDateTime(when, &occurred_ms);
     if (s.ok()) s = beatbook::CheckOccurredAt(occurred_ms, now_ms);
     if (!s.ok()) a.also.push_back({"occurred_at", "when it happened: " + s.message()});
@@ -141,29 +142,34 @@ AppApi::Response AppApi::CreateRecord(const json& body) {
   std::string form_name = body.value("form", "");
   const FormDef* form = store_->forms().Latest(form_name);
   if (form == nullptr || !MayUseForm(form_name)) {
-    return AppError(400, "bad_request", "this worker cannot fill in a form called '" + form_name + "'");
+    return AppError(400, "bad_request",
+                    "this worker cannot fill in a form called '" + form_name + "'");
   }
   Answers a = ReadAnswers(*store_, *form, body, clock_->NowMs());
   if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
-  std::string draft_id = body.value("draft_id", json("")).is_string() ? body.value("draft_id", "") : "";
+  std::string draft_id =
+      body.value("draft_id", json("")).is_string() ? body.value("draft_id", "") : "";
   std::string id;
   Status s = store_->LogFromDraft(a.input, draft_id, &id);
   if (!s.ok()) return StoreError(s);
   return Response(201, {{"id", id}});
 }
 
-json AppApi::RecordJson(const beatbook::RecordState& r) {
-  // Its sync state: refused by the server (with the latest reason), waiting, or sent.
+Status AppApi::LoadSyncStates(SyncStates* out) {
   std::vector<beatbook::OutboxEntry> outbox;
   std::vector<beatbook::Rejection> rejections;
-  store_->ReadOutbox(1'000'000, &outbox, /*parse=*/false).ok();
-  store_->Rejections(&rejections).ok();
-  bool waiting = std::any_of(outbox.begin(), outbox.end(),
-                             [&](const auto& e) { return e.record_id == r.id; });
-  std::string reason;
-  for (const auto& rej : rejections) {
-    if (rej.record_id == r.id) reason = rej.reason;
-  }
+  BB_RETURN_IF_ERROR(store_->ReadOutbox(1'000'000, &outbox, /*parse=*/false));
+  BB_RETURN_IF_ERROR(store_->Rejections(&rejections));
+  for (const auto& e : outbox) out->waiting.insert(e.record_id);
+  for (const auto& r : rejections) out->refused[r.record_id] = r.reason;  // oldest first
+  return Status::OK();
+}
+
+json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states) {
+  // Its sync state: refused by the server (with the latest reason), waiting, or sent.
+  bool waiting = states.waiting.count(r.id) > 0;
+  auto refused = states.refused.find(r.id);
+  std::string reason = refused == states.refused.end() ? "" : refused->second;
   const FormDef* form = store_->forms().Find(r.form, r.form_version);
   json j = {{"id", r.id},
             {"form", r.form},
@@ -171,7 +177,9 @@ json AppApi::RecordJson(const beatbook::RecordState& r) {
             {"occurred_at", r.OccurredAt()},
             {"author", r.author},
             {"mine", r.author == store_->identity().user},
-            {"state", !reason.empty() ? "needs_fixing" : waiting ? "not_sent" : "sent"},
+            {"state", !reason.empty() ? "needs_fixing"
+                      : waiting       ? "not_sent"
+                                      : "sent"},
             {"fields", r.FieldValues()}};
   if (!reason.empty()) j["reason"] = Sentence(reason);
   return j;
@@ -186,15 +194,19 @@ AppApi::Response AppApi::ListRecords(const Request& request) {
   std::vector<beatbook::RecordState> records;
   if (Status s = store_->List(form, &records); !s.ok()) return StoreError(s);
   std::reverse(records.begin(), records.end());  // newest first
+  SyncStates states;
+  if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   json list = json::array();
-  for (const auto& r : records) list.push_back(RecordJson(r));
+  for (const auto& r : records) list.push_back(RecordJson(r, states));
   return Response(200, {{"records", std::move(list)}});
 }
 
 AppApi::Response AppApi::GetRecord(const std::string& id) {
   beatbook::RecordState r;
   if (Status s = store_->Get(id, &r); !s.ok()) return StoreError(s);
-  return Response(200, RecordJson(r));
+  SyncStates states;
+  if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
+  return Response(200, RecordJson(r, states));
 }
 
 AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {

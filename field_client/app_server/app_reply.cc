@@ -36,13 +36,15 @@ Response StoreError(const Status& s) {
 Response ValidationFailed(const std::vector<beatbook::ValidationError>& errors,
                           const std::vector<std::pair<std::string, std::string>>& also) {
   json list = json::array();
-  for (const auto& [field, message] : also) list.push_back({{"field", field}, {"message", Sentence(message)}});
-  for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", Sentence(e.message)}});
+  for (const auto& [field, message] : also)
+    list.push_back({{"field", field}, {"message", Sentence(message)}});
+  for (const auto& e : errors)
+    list.push_back({{"field", e.field}, {"message", Sentence(e.message)}});
   std::size_t n = list.size();
-  Response r = AppError(400, "invalid",
-                        n == 1 ? "There is a problem with one answer: nothing was saved"
-                               : "There are problems with " + std::to_string(n) +
-                                     " answers: nothing was saved");
+  Response r = AppError(
+      400, "invalid",
+      n == 1 ? "There is a problem with one answer: nothing was saved"
+             : "There are problems with " + std::to_string(n) + " answers: nothing was saved");
   r.body["errors"] = std::move(list);
   return r;
 }

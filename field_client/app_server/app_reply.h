@@ -23,8 +23,8 @@ beatbook::http::Response StoreError(const beatbook::Status& s);
 
 // 400 with "errors": one per field, in words under each field. `also` are errors that name no
 // single field (the time, the person, the record as a whole).
-beatbook::http::Response ValidationFailed(const std::vector<beatbook::ValidationError>& errors,
-                                          const std::vector<std::pair<std::string, std::string>>&
-                                              also = {});
+beatbook::http::Response ValidationFailed(
+    const std::vector<beatbook::ValidationError>& errors,
+    const std::vector<std::pair<std::string, std::string>>& also = {});
 
 }  // namespace field_client

@@ -96,11 +96,13 @@ AppApi::Response AppApi::Returns(const Request& request) {
   }
   std::vector<beatbook::RecordState> returns;
   if (Status s = store_->List("indicator_return", &returns); !s.ok()) return StoreError(s);
+  SyncStates states;
+  if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   json cells = json::object();
   for (const auto& r : returns) {
     json values = r.FieldValues();
     if (r.org != me.org || values.value("fy", 0) != fy) continue;
-    json shown = RecordJson(r);
+    json shown = RecordJson(r, states);
     json cell = {{"record_id", r.id}, {"state", shown["state"]}};
     if (values.contains("value")) cell["value"] = values["value"];
     if (values.contains("status")) cell["status"] = values["status"];
