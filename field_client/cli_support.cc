@@ -9,8 +9,12 @@
 
 #include "beatbook/datetime.h"
 #include "beatbook/shared_tablet.h"
+#include "beatbook/validation.h"
 
 namespace field_client {
+
+using beatbook::json;
+using beatbook::Status;
 
 int Fail(const beatbook::Status& s) {
   std::cerr << "field_client: " << s.message() << "\n";
@@ -134,6 +138,28 @@ std::string HumanTime(std::int64_t epoch_ms) {
   if (epoch_ms == 0) return "never";
   std::string iso = beatbook::FormatIsoUtc(epoch_ms);  // 2023-06-01T21:15:00Z
   return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+}
+
+// Turns --set FIELD=VALUE arguments into typed values for `form`.
+Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& sets, json* out) {
+  *out = json::object();
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--set '" + s + "' is not FIELD=VALUE");
+    }
+    std::string name = s.substr(0, eq);
+    const beatbook::FieldDef* field = form.Find(name);
+    if (field == nullptr) {
+      return Status::InvalidArgument("field '" + name + "' is not a field of form '" + form.name +
+                                     "'");
+    }
+    if (out->contains(name)) return Status::InvalidArgument("field '" + name + "' is set twice");
+    json value;
+    BB_RETURN_IF_ERROR(beatbook::ParseFieldText(*field, s.substr(eq + 1), &value));
+    (*out)[name] = value;
+  }
+  return Status::OK();
 }
 
 }  // namespace field_client

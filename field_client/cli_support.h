@@ -50,4 +50,8 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
 // "2023-06-01 21:15 UTC" from epoch ms, or "never" for 0.
 std::string HumanTime(std::int64_t epoch_ms);
 
+// Turns --set FIELD=VALUE arguments into typed values for `form` (an empty VALUE is null: cleared).
+beatbook::Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& sets,
+                           beatbook::json* out);
+
 }  // namespace field_client

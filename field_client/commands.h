@@ -31,6 +31,8 @@ struct LogOptions {
   std::string json_file;  // "-" for stdin
   // A person, turned into the form's person key on the device (never stored or sent).
   std::string subject_name, subject_dob;
+  bool confirm_unusual = false;  // a return figure far outside its history is meant
+  std::string entered_for;       // the coordinator enters a return on this owner's behalf
   bool draft = false;  // keep as a draft (not validated, never synced) instead of a record
 };
 int RunLog(const LogOptions& o);
@@ -38,7 +40,9 @@ int RunLog(const LogOptions& o);
 int RunList(const std::string& data, const std::string& form, bool as_json);
 int RunShow(const std::string& data, const std::string& id, bool as_json);
 int RunEdit(const std::string& data, const std::string& id, const std::vector<std::string>& sets,
-            const std::string& occurred_at);
+            const std::string& occurred_at, bool confirm_unusual = false);
+// What this device's org still owes (partner leads), from the returns on the device.
+int RunOwed(const std::string& data, int fy, const std::string& quarter, bool as_json);
 int RunDelete(const std::string& data, const std::string& id);
 int RunStatus(const std::string& data, bool as_json);
 
@@ -73,7 +77,8 @@ int RunApp(const AppCommandOptions& o);
 
 // Drafts from the command line: list, finish (store as a record) or discard.
 int RunDrafts(const std::string& data, bool as_json);
-int RunFinishDraft(const std::string& data, const std::string& id);
+int RunFinishDraft(const std::string& data, const std::string& id,
+                   const std::vector<std::string>& sets = {});
 int RunDiscardDraft(const std::string& data, const std::string& id);
 
 }  // namespace field_client

@@ -39,7 +39,8 @@ int RunDrafts(const std::string& data, bool as_json) {
   return kExitOk;
 }
 
-int RunFinishDraft(const std::string& data, const std::string& id) {
+int RunFinishDraft(const std::string& data, const std::string& id,
+                   const std::vector<std::string>& sets) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
   beatbook::Draft draft;
@@ -47,6 +48,22 @@ int RunFinishDraft(const std::string& data, const std::string& id) {
   beatbook::RecordInput input;
   input.form = draft.form;
   input.fields = draft.fields;
+  // The answers given now complete or replace the draft's (an empty VALUE clears one).
+  if (!sets.empty()) {
+    const beatbook::FormDef* form = store->forms().Latest(draft.form);
+    if (form == nullptr)
+      return Fail("draft " + id + " is of form '" + draft.form +
+                  "', which this device does not have");
+    json more;
+    if (Status s = ParseSets(*form, sets, &more); !s.ok()) return Fail(s);
+    for (const auto& [name, value] : more.items()) {
+      if (value.is_null()) {
+        input.fields.erase(name);
+      } else {
+        input.fields[name] = value;
+      }
+    }
+  }
   input.occurred_at = draft.occurred_at;
   std::string record;
   // Stored and the draft gone in one transaction; a draft that is not complete stays a draft.

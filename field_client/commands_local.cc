@@ -6,9 +6,13 @@
 #include <set>
 #include <sstream>
 
+#include "beatbook/clock.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
 #include "beatbook/json_text.h"
+#include "beatbook/permissions.h"
+#include "beatbook/return_rules.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
 #include "cli_support.h"
@@ -23,28 +27,6 @@ using beatbook::Status;
 namespace {
 
 const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator", "admin"};
-
-// Turns --set FIELD=VALUE arguments into typed values for `form`.
-Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& sets, json* out) {
-  *out = json::object();
-  for (const auto& s : sets) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status::InvalidArgument("--set '" + s + "' is not FIELD=VALUE");
-    }
-    std::string name = s.substr(0, eq);
-    const beatbook::FieldDef* field = form.Find(name);
-    if (field == nullptr) {
-      return Status::InvalidArgument("field '" + name + "' is not a field of form '" + form.name +
-                                     "'");
-    }
-    if (out->contains(name)) return Status::InvalidArgument("field '" + name + "' is set twice");
-    json value;
-    BB_RETURN_IF_ERROR(beatbook::ParseFieldText(*field, s.substr(eq + 1), &value));
-    (*out)[name] = value;
-  }
-  return Status::OK();
-}
 
 Status ReadAll(const std::string& path, std::string* text) {
   if (path == "-") {
@@ -115,14 +97,19 @@ int RunForms(const std::string& data, bool as_json) {
   if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
   const auto& forms = store->forms();
   json out = {{"forms", json::array()}};
+  const beatbook::Identity& me = store->identity();
   for (const auto& name : forms.FormNames()) {
     const beatbook::FormDef* f = forms.Latest(name);
+    // Only what this device's worker may log: the form's writers, and the choices their org may
+    // pick.
+    if (!beatbook::MayLogForm(forms, me.role, me.org, *f)) continue;
     json fj = f->source;
     for (auto& field : fj["fields"]) {
       const beatbook::FieldDef* def = f->Find(field["name"]);
       if (!def->choices.empty()) {
         field["choices"] = json::array();
         for (const auto& c : def->choices) {
+          if (!beatbook::MayPickChoice(forms, me.role, me.org, *f, *def, c.code)) continue;
           field["choices"].push_back({{"code", c.code}, {"label", c.label}});
         }
       }
@@ -160,6 +147,91 @@ int RunForms(const std::string& data, bool as_json) {
 Status SetSubjectKey(const beatbook::LocalStore& store, const beatbook::FormDef& form,
                      const std::string& name, const std::string& dob, json* fields) {
   return beatbook::SetSubjectKeyField(store.identity().subject_secret, form, name, dob, fields);
+}
+
+namespace {
+
+// --confirm-unusual and --for, as the return form's fields (a form without them refuses them).
+Status SetReturnFlags(const beatbook::FormDef& form, bool confirm_unusual,
+                      const std::string& entered_for, json* fields) {
+  if (confirm_unusual) {
+    if (!form.Find("unusual_confirmed")) {
+      return Status::InvalidArgument("--confirm-unusual: form '" + form.name +
+                                     "' has no figure to confirm");
+    }
+    (*fields)["unusual_confirmed"] = true;
+  }
+  if (!entered_for.empty()) {
+    if (!form.Find("entered_for")) {
+      return Status::InvalidArgument("--for: form '" + form.name +
+                                     "' is not entered on another org's behalf");
+    }
+    (*fields)["entered_for"] = entered_for;
+  }
+  return Status::OK();
+}
+
+// After a record with a person key: how many earlier contacts this org's records on the device
+// have had with that person this financial year (never who or where), on stderr.
+void SaySeenBefore(beatbook::LocalStore& store, const beatbook::FormDef& form, const json& fields,
+                   const std::string& id) {
+  for (const auto& f : form.fields) {
+    if (f.format != "keyed_hash") continue;
+    auto key = fields.find(f.name);
+    if (key == fields.end() || !key->is_string()) continue;
+    std::vector<beatbook::RecordState> records;
+    beatbook::RecordState self;
+    if (!store.List(form.name, &records).ok() || !store.Get(id, &self).ok()) return;
+    std::int64_t at = 0;
+    if (!beatbook::ParseIsoDateTime(self.OccurredAt(), &at).ok()) return;
+    int seen = beatbook::CountSeenBefore(records, f.name, key->get<std::string>(), at, id);
+    std::cerr << (seen == 0 ? std::string("first contact with this person this year")
+                            : "seen before: " + std::to_string(seen) + " earlier contact" +
+                                  (seen == 1 ? "" : "s") + " with this person this year")
+              << "\n";
+  }
+}
+
+}  // namespace
+
+int RunOwed(const std::string& data, int fy, const std::string& quarter_name, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  const beatbook::Identity& me = store->identity();
+  if (me.role != "partner_lead" && me.role != "coordinator") {
+    return Fail("owed is for partner leads and the coordinator; this device's role is " + me.role);
+  }
+  const beatbook::ReturnRules& rules = store->forms().returns();
+  if (rules.empty()) return Fail("this device has no return rules yet: sync to get them");
+  std::optional<int> quarter;
+  if (!quarter_name.empty()) {
+    quarter = beatbook::QuarterNumber(quarter_name);
+    if (*quarter == 0) return Fail("--quarter '" + quarter_name + "' is not one of Q1, Q2, Q3, Q4");
+  }
+  std::int64_t now = beatbook::SystemClock::Default()->NowMs();
+  // By default the year of the latest quarter that has ended (its returns are the ones falling
+  // due): three months ago is in it.
+  if (fy == 0) fy = beatbook::PeriodOf(now - 92LL * 86'400'000).fy;
+  std::vector<beatbook::RecordState> returns;
+  if (Status s = store->List("indicator_return", &returns); !s.ok()) return Fail(s);
+  std::vector<beatbook::EnteredReturn> entered;
+  for (const auto& r : returns) {
+    json f = r.FieldValues();
+    std::int64_t at = 0;
+    if (!f.value("indicator", json()).is_string() || f.value("fy", json()) != fy ||
+        !beatbook::ParseIsoDateTime(r.OccurredAt(), &at).ok()) {
+      continue;
+    }
+    // Entered when the partner lead entered it on a tablet (its occurred_at).
+    entered.push_back({f["indicator"].get<std::string>(), r.org,
+                       beatbook::QuarterNumber(f.value("quarter", "")), at});
+  }
+  // A coordinator sees every owner; a partner lead their own org.
+  std::string org = me.role == "coordinator" ? "" : me.org;
+  auto items = beatbook::OwedItems(rules, fy, quarter, entered, now, org);
+  json owed = beatbook::OwedJson(fy, items, now);
+  std::cout << (as_json ? JsonText(owed) + "\n" : beatbook::RenderOwed(owed));
+  return kExitOk;
 }
 
 int RunLog(const LogOptions& o) {
@@ -222,6 +294,9 @@ int RunLog(const LogOptions& o) {
   beatbook::RecordInput input;
   input.form = o.form;
   if (Status s = ParseSets(*form, o.sets, &input.fields); !s.ok()) return Fail(s);
+  if (Status s = SetReturnFlags(*form, o.confirm_unusual, o.entered_for, &input.fields); !s.ok()) {
+    return Fail(s);
+  }
   if (o.draft) {
     // Kept to finish later: not validated, never synced. A person's details are never kept.
     if (!o.subject_name.empty() || !o.subject_dob.empty()) {
@@ -244,6 +319,7 @@ int RunLog(const LogOptions& o) {
   std::string id;
   if (Status s = store->Log(input, &id); !s.ok()) return Fail(s);
   std::cout << id << "\n";
+  SaySeenBefore(*store, *form, input.fields, id);
   return kExitOk;
 }
 
@@ -296,7 +372,7 @@ int RunShow(const std::string& data, const std::string& id, bool as_json) {
 }
 
 int RunEdit(const std::string& data, const std::string& id, const std::vector<std::string>& sets,
-            const std::string& occurred_at) {
+            const std::string& occurred_at, bool confirm_unusual) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
   beatbook::RecordState r;
@@ -305,6 +381,7 @@ int RunEdit(const std::string& data, const std::string& id, const std::vector<st
   if (form == nullptr) return Fail("record " + id + " uses a form version this device lacks");
   json fields;
   if (Status s = ParseSets(*form, sets, &fields); !s.ok()) return Fail(s);
+  if (Status s = SetReturnFlags(*form, confirm_unusual, "", &fields); !s.ok()) return Fail(s);
   std::optional<std::string> when;
   if (!occurred_at.empty()) when = occurred_at;
   if (Status s = store->Edit(id, fields, when); !s.ok()) return Fail(s);

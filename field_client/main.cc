@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   c_log->add_option("--subject-name", log.subject_name,
                     "the person's name: hashed into subject_key here, never stored or sent");
   c_log->add_option("--subject-dob", log.subject_dob, "the person's date of birth, YYYY-MM-DD");
+  c_log->add_flag("--confirm-unusual", log.confirm_unusual,
+                  "store a return figure far outside its usual range (you have checked it)");
+  c_log->add_option("--for", log.entered_for,
+                    "coordinator: the owner org a partner return is entered for");
   c_log->add_flag("--draft", log.draft,
                   "keep it as a draft to finish later (not checked, never synced)");
   c_log->callback([&] { rc = RunLog(log); });
@@ -65,7 +69,9 @@ int main(int argc, char** argv) {
   auto* c_finish = app.add_subcommand("finish", "store a draft as a record (checked as log does)");
   c_finish->add_option("--data", data, "device store directory")->required();
   c_finish->add_option("id", draft_id, "draft id")->required();
-  c_finish->callback([&] { rc = RunFinishDraft(data, draft_id); });
+  std::vector<std::string> finish_sets;
+  c_finish->add_option("--set", finish_sets, "FIELD=VALUE to complete or change the draft");
+  c_finish->callback([&] { rc = RunFinishDraft(data, draft_id, finish_sets); });
 
   auto* c_discard = app.add_subcommand("discard", "delete a draft");
   c_discard->add_option("--data", data, "device store directory")->required();
@@ -99,7 +105,20 @@ int main(int argc, char** argv) {
   c_edit->add_option("id", id, "record id")->required();
   c_edit->add_option("--set", sets, "FIELD=VALUE (empty VALUE clears the field)");
   c_edit->add_option("--occurred-at", occurred_at, "new ISO 8601 date-time");
-  c_edit->callback([&] { rc = RunEdit(data, id, sets, occurred_at); });
+  bool confirm_unusual = false;
+  c_edit->add_flag("--confirm-unusual", confirm_unusual,
+                   "store a return figure far outside its usual range (you have checked it)");
+  c_edit->callback([&] { rc = RunEdit(data, id, sets, occurred_at, confirm_unusual); });
+
+  int owed_fy = 0;
+  std::string owed_quarter;
+  auto* c_owed = app.add_subcommand(
+      "owed", "what this device's org still owes: returns due or past their due date");
+  c_owed->add_option("--data", data, "device store directory")->required();
+  c_owed->add_option("--fy", owed_fy, "financial year (default: that of the latest quarter ended)");
+  c_owed->add_option("--quarter", owed_quarter, "Q1, Q2, Q3 or Q4");
+  c_owed->add_flag("--json", as_json, "machine-readable output");
+  c_owed->callback([&] { rc = RunOwed(data, owed_fy, owed_quarter, as_json); });
 
   auto* c_delete = app.add_subcommand("delete", "delete a record (a tombstone that syncs)");
   c_delete->add_option("--data", data, "device store directory")->required();

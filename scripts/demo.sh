@@ -82,7 +82,7 @@ for qv in Q1:3 Q2:5 Q3:2; do
   q=${qv%:*}
   "$fc" log --data "$work/hana" indicator_return --set indicator=pc_housing_drug_interventions \
     --set fy=2023 --set quarter=$q --set value=${qv#*:} >/dev/null
-  "$fc" log --data "$work/hana" indicator_return --set indicator=ql_implementation_plan \
+  "$fc" log --data "$work/hana" indicator_return --set indicator=da_daha_progress \
     --set fy=2023 --set quarter=$q --set status=in_progress >/dev/null
 done
 "$fc" status --data "$work/amy"
@@ -122,7 +122,10 @@ for form, n in sorted(collections.Counter(r["form"] for r in recs).items()):
     print(f"  {form:22} {n:4}")
 print("  %-22s %4d" % ("total", len(recs)))'
 
-say "the coordinator approves Q1, then a late Q1 record arrives"
+say "what WCC Housing still owes, on its lead's tablet (field_client owed)"
+"$fc" owed --data "$work/hana" --fy 2023
+
+say "the coordinator approves Q1 (told who still owes what), then a late Q1 record arrives"
 "$ss" approve --data "$work/central" --fy 2023 --quarter Q1 --user cleo
 "$fc" log --data "$work/pc_jones" enforcement_action --occurred-at 2023-06-30T22:00:00+01:00 \
   --set action=closure_order >/dev/null

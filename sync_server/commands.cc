@@ -15,6 +15,8 @@
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
 #include "report/quarterly_return.h"
+#include "report/return_migration.h"
+#include "report/returns_check.h"
 #include "store/open_store.h"
 
 namespace beatbook::server {
@@ -78,8 +80,19 @@ Status LoadCatalogue(const std::string& schema_dir, CentralStore* store, Catalog
   int version = 0;
   BB_RETURN_IF_ERROR(store->ContributionsVersion(&version));
   if (version == out->version()) return Status::OK();
-  // A new catalogue version: recompute what every record contributes. Approved quarters keep the
-  // figures (and catalogue version) they were approved with.
+  // A new catalogue version. Returns that now have one figure for the partnership move to its
+  // record first (report/return_migration.h); then what every record contributes is recomputed.
+  // Approved quarters keep the figures (and catalogue version) they were approved with.
+  FormSet forms;
+  BB_RETURN_IF_ERROR(FormSet::LoadDir(schema_dir, &forms));
+  MigrationResult moved;
+  BB_RETURN_IF_ERROR(MigrateSharedReturns(store, forms, SystemClock::Default()->NowMs(), &moved));
+  if (moved.moved > 0) {
+    std::cerr << "sync_server: catalogue version " << out->version() << ": moved " << moved.moved
+              << " partner returns to " << moved.merged_to
+              << " shared partnership returns; owners disagreed in " << moved.conflicts
+              << " (see the conflicts list)\n";
+  }
   return store->RebuildContributions(
       out->version(), [out](const RecordState& s) { return ContributionsOf(*out, s); });
 }
@@ -325,11 +338,43 @@ int RunApprove(const ApproveOptions& o) {
   }
   std::string kind;
   AuditEvent who{0, 0, OperatorName(), "operator", "", "", "", json::object()};
+  std::vector<std::string> warnings;
   Status s = ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user,
-                            SystemClock::Default()->NowMs(), who, &kind);
+                            SystemClock::Default()->NowMs(), who, &kind, &warnings);
   if (!s.ok()) return Fail(s.message());
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   std::cout << kind << " of " << o.fy << "/" << (o.fy + 1) % 100 << " " << o.quarter << " by "
             << o.user << " recorded\n";
+  return 0;
+}
+
+int RunOwed(const OwedOptions& o) {
+  std::optional<int> quarter;
+  if (!o.quarter.empty()) {
+    quarter = QuarterNumber(o.quarter);
+    if (*quarter == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
+  }
+  if (Status p = CheckPeriod(o.fy, quarter); !p.ok()) return Fail(p.message());
+  FormSet forms;
+  if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
+  if (!o.org.empty() && forms.List("org")) {
+    bool known = false;
+    for (const auto& c : *forms.List("org")) known |= c.code == o.org;
+    if (!known) return Fail("--org '" + o.org + "' is not a partner code");
+  }
+  std::unique_ptr<CentralStore> store;
+  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  Catalogue catalogue;
+  if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
+    return Fail(s.message());
+  }
+  json owed;
+  if (Status s = AssembleOwed(store.get(), forms.returns(), o.fy, quarter,
+                              SystemClock::Default()->NowMs(), o.org, &owed);
+      !s.ok()) {
+    return Fail(s.message());
+  }
+  std::cout << (o.as_json ? JsonText(owed) + "\n" : RenderOwed(owed));
   return 0;
 }
 

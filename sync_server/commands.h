@@ -45,6 +45,13 @@ struct ReportOptions {
 };
 int RunReport(const ReportOptions& o);
 
+struct OwedOptions {
+  std::string data, schema, quarter, org;
+  int fy = 0;
+  bool as_json = false;
+};
+int RunOwed(const OwedOptions& o);
+
 struct ApproveOptions {
   std::string data, schema, user, quarter;
   int fy = 0;

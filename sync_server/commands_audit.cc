@@ -122,6 +122,7 @@ int RunAudit(const AuditOptions& o) {
       out["events"].push_back({{"seq", e.seq},
                                {"at", FormatIsoUtc(e.at_ms)},
                                {"actor", e.actor},
+                               {"user", e.actor},  // the interface's name for it
                                {"role", e.role},
                                {"org", e.org},
                                {"device", e.device_id},

@@ -126,6 +126,20 @@ int main(int argc, char** argv) {
     rc = RunReport(report);
   });
 
+  OwedOptions owed;
+  auto* c_owed = app.add_subcommand(
+      "owed", "which partner returns are entered, due or owed (past their due date), per owner");
+  c_owed->add_option("--data", owed.data, "central store directory (the embedded SQLite store)");
+  c_owed->add_option("--fy", owed.fy, "financial year, e.g. 2023 for 2023/24")->required();
+  c_owed->add_option("--quarter", owed.quarter, "Q1, Q2, Q3 or Q4");
+  c_owed->add_option("--org", owed.org, "one owner org only");
+  c_owed->add_flag("--json", owed.as_json, "machine-readable output");
+  c_owed->add_option("--schema", owed.schema, "forms and indicators directory");
+  c_owed->callback([&] {
+    SetStoreUrl(store_url);
+    rc = RunOwed(owed);
+  });
+
   ApproveOptions approve;
   auto* c_approve = app.add_subcommand("approve", "freeze a quarter's return (or restate it)");
   c_approve->add_option("--data", approve.data,
@@ -175,8 +189,9 @@ int main(int argc, char** argv) {
   c_audit->add_option("--user", audit.user, "only this actor");
   c_audit->add_option("--device", audit.device, "only this device");
   c_audit->add_option("--action", audit.action,
-                      "only this action (enrol, token, revoke, rotate, push, correct, pull, "
-                      "report, explain, export, export_records, approve, purge)");
+                      "only this action (enrol, token, revoke, rotate, renew, signout, push, "
+                      "correct, unblock, pull, report, explain, export, export_records, approve, "
+                      "purge, devices, conflicts, audit, migrate_return)");
   c_audit->add_option("--limit", audit.limit, "the most recent N entries")
       ->default_val(1000)
       ->check(CLI::Range(1, 1'000'000));

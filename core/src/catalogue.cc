@@ -15,6 +15,8 @@ const char* IndicatorKindName(IndicatorKind kind) {
       return "sum";
     case IndicatorKind::kDistinct:
       return "distinct";
+    case IndicatorKind::kRepeat:
+      return "repeat";
     case IndicatorKind::kPercent:
       return "percent";
     case IndicatorKind::kReturn:
@@ -69,6 +71,47 @@ Status ParseConditions(const json& parent, const char* key, const std::string& w
     Condition c;
     BB_RETURN_IF_ERROR(ParseCondition(cj, where, &c));
     out->push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
+// A field list: "subject_key" or ["@local_date", "place", "@org"].
+std::vector<std::string> FieldList(const json& j) {
+  if (j.is_string()) return {j.get<std::string>()};
+  return j.get<std::vector<std::string>>();
+}
+
+Status ParseDefinition(const json& d, IndicatorKind kind, const std::string& where,
+                       Definition* def) {
+  def->form = d.at("form").get<std::string>();
+  BB_RETURN_IF_ERROR(ParseConditions(d, "where", where, &def->where));
+  BB_RETURN_IF_ERROR(ParseConditions(d, "where_any", where, &def->where_any));
+  BB_RETURN_IF_ERROR(ParseConditions(d, "numerator", where, &def->numerator));
+  if (d.contains("org")) def->orgs = d["org"].get<std::set<std::string>>();
+  if (kind == IndicatorKind::kSum) {
+    def->sum_field = d.at("sum").at("field").get<std::string>();
+    if (d["sum"].contains("picks_in")) {
+      def->picks_in = d["sum"]["picks_in"].get<std::set<std::string>>();
+    }
+    if (d["sum"].contains("picks_not_in")) {
+      def->picks_not_in = d["sum"]["picks_not_in"].get<std::set<std::string>>();
+    }
+  }
+  if (kind == IndicatorKind::kDistinct || kind == IndicatorKind::kRepeat) {
+    def->distinct = FieldList(d.at("distinct"));
+    if (def->distinct.empty()) return Status::InvalidArgument(where + ": \"distinct\" is empty");
+    if (d.contains("otherwise_distinct"))
+      def->otherwise_distinct = FieldList(d["otherwise_distinct"]);
+  }
+  if (kind == IndicatorKind::kPercent && def->numerator.empty()) {
+    return Status::InvalidArgument(where + ": a percent needs a \"numerator\"");
+  }
+  if (d.contains("also")) {
+    for (const auto& more : d["also"]) {
+      Definition extra;
+      BB_RETURN_IF_ERROR(ParseDefinition(more, kind, where, &extra));
+      def->also.push_back(std::move(extra));
+    }
   }
   return Status::OK();
 }
@@ -149,6 +192,7 @@ Status Catalogue::FromJson(const json& doc, Catalogue* out) {
   cat.source_ = doc;
   try {
     cat.version_ = doc.at("catalogue_version").get<int>();
+    cat.first_fy_ = doc.value("first_fy", 2000);
     for (const auto& p : doc.at("priorities")) {
       cat.priorities_.push_back({p.at("id").get<std::string>(), p.at("label").get<std::string>()});
     }
@@ -168,9 +212,10 @@ Status Catalogue::FromJson(const json& doc, Catalogue* out) {
       ind.direction = ParseDirection(ij);
       std::string kind = ij.at("kind").get<std::string>();
       static const std::pair<const char*, IndicatorKind> kKinds[] = {
-          {"count", IndicatorKind::kCount},       {"sum", IndicatorKind::kSum},
-          {"distinct", IndicatorKind::kDistinct}, {"percent", IndicatorKind::kPercent},
-          {"return", IndicatorKind::kReturn},     {"milestone", IndicatorKind::kMilestone}};
+          {"count", IndicatorKind::kCount},        {"sum", IndicatorKind::kSum},
+          {"distinct", IndicatorKind::kDistinct},  {"repeat", IndicatorKind::kRepeat},
+          {"percent", IndicatorKind::kPercent},    {"return", IndicatorKind::kReturn},
+          {"milestone", IndicatorKind::kMilestone}};
       bool known = false;
       for (const auto& [name, k] : kKinds) {
         if (kind == name) {
@@ -185,25 +230,11 @@ Status Catalogue::FromJson(const json& doc, Catalogue* out) {
       if (derived) {
         if (!ij.contains("definition"))
           return Status::InvalidArgument(where + " needs a definition");
-        const json& d = ij["definition"];
-        Definition& def = ind.definition;
-        def.form = d.at("form").get<std::string>();
-        BB_RETURN_IF_ERROR(ParseConditions(d, "where", where, &def.where));
-        BB_RETURN_IF_ERROR(ParseConditions(d, "where_any", where, &def.where_any));
-        BB_RETURN_IF_ERROR(ParseConditions(d, "numerator", where, &def.numerator));
-        if (d.contains("org")) def.orgs = d["org"].get<std::set<std::string>>();
-        if (ind.kind == IndicatorKind::kSum) {
-          def.sum_field = d.at("sum").at("field").get<std::string>();
-          if (d["sum"].contains("picks_in")) {
-            def.picks_in = d["sum"]["picks_in"].get<std::set<std::string>>();
-          }
-        }
-        if (ind.kind == IndicatorKind::kDistinct)
-          def.distinct_field = d.at("distinct").get<std::string>();
-        if (ind.kind == IndicatorKind::kPercent && def.numerator.empty()) {
-          return Status::InvalidArgument(where + ": a percent needs a \"numerator\"");
-        }
+        BB_RETURN_IF_ERROR(ParseDefinition(ij["definition"], ind.kind, where, &ind.definition));
       }
+      ind.at_least = ij.value("at_least", false);
+      ind.changed_in = ij.value("changed_in", 0);
+      ind.added_in = ij.value("added_in", 0);
       cat.indicators_.push_back(std::move(ind));
     }
   } catch (const json::exception& e) {

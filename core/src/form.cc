@@ -106,6 +106,19 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
   form.version = fj["version"].get<int>();
   form.label = Str(fj, "label");
   form.help = Str(fj, "help");
+  if (fj.contains("writers")) {
+    const json& w = fj["writers"];
+    if (!w.is_object()) return bad("form '" + form.name + "': \"writers\" must be an object");
+    if (w.contains("roles")) form.writers.roles = w["roles"].get<std::set<std::string>>();
+    // "orgs": "*" is every org, as an empty set is.
+    if (w.contains("orgs") && w["orgs"].is_array()) {
+      form.writers.orgs = w["orgs"].get<std::set<std::string>>();
+    }
+    form.writers.owners_of = Str(w, "owners_of");
+  }
+  if (fj.contains("natural_key"))
+    form.natural_key = fj["natural_key"].get<std::vector<std::string>>();
+  if (fj.contains("immutable")) form.immutable = fj["immutable"].get<std::set<std::string>>();
   if (!fj.contains("fields") || !fj["fields"].is_array()) return bad("missing \"fields\" array");
   for (const auto& jf : fj["fields"]) {
     FieldDef f;
@@ -169,6 +182,13 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
       }
       f.relevant = std::move(rel);
     }
+    if (jf.contains("choice_orgs")) {
+      for (const auto& [code, orgs] : jf["choice_orgs"].items()) {
+        if (!f.choice_codes.count(code))
+          return bad(at + "choice_orgs names unknown code '" + code + "'");
+        f.choice_orgs[code] = orgs.get<std::set<std::string>>();
+      }
+    }
     form.fields.push_back(std::move(f));
   }
   // Cross-references: relevance and not_before must name fields of this form.
@@ -180,6 +200,18 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
     if (!f.not_before.empty() && f.not_before != "occurred_at" && !form.Find(f.not_before)) {
       return bad("form '" + form.name + "' field '" + f.name + "': not_before names unknown field");
     }
+  }
+  for (const auto& name : form.natural_key) {
+    if (!form.Find(name))
+      return bad("form '" + form.name + "': natural_key names unknown field '" + name + "'");
+  }
+  for (const auto& name : form.immutable) {
+    if (!form.Find(name))
+      return bad("form '" + form.name + "': immutable names unknown field '" + name + "'");
+  }
+  if (!form.writers.owners_of.empty() && !form.Find(form.writers.owners_of)) {
+    return bad("form '" + form.name + "': writers.owners_of names unknown field '" +
+               form.writers.owners_of + "'");
   }
   auto key = std::make_pair(form.name, form.version);
   if (forms_.count(key)) {
@@ -209,6 +241,10 @@ Status FormSet::FromJson(const json& doc, FormSet* out) {
     }
     for (const auto& fj : doc["forms"]) {
       BB_RETURN_IF_ERROR(set.AddForm(fj, "form set"));
+    }
+    if (doc.contains("returns")) {
+      Status s = ReturnRules::FromJson(doc["returns"], &set.returns_);
+      if (!s.ok()) return Status::InvalidArgument("form set: " + s.message());
     }
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("form set has a value of the wrong type: ") +
@@ -243,6 +279,13 @@ Status FormSet::LoadDir(const std::string& dir, FormSet* out) {
     }
   }
   if (set.forms_.empty()) return Status::InvalidArgument("no forms found in " + dir + "/forms");
+  if (fs::exists(root / "indicators.json")) {
+    json catalogue;
+    BB_RETURN_IF_ERROR(ReadJsonFile(root / "indicators.json", &catalogue));
+    Status r = ReturnRules::FromCatalogueJson(catalogue, &set.returns_);
+    if (!r.ok())
+      return Status::InvalidArgument((root / "indicators.json").string() + ": " + r.message());
+  }
   *out = std::move(set);
   return Status::OK();
 }
@@ -250,7 +293,9 @@ Status FormSet::LoadDir(const std::string& dir, FormSet* out) {
 json FormSet::ToJson() const {
   json forms = json::array();
   for (const auto& [key, form] : forms_) forms.push_back(form.source);
-  return {{"choices", choices_doc_}, {"forms", forms}};
+  json doc = {{"choices", choices_doc_}, {"forms", forms}};
+  if (!returns_.empty()) doc["returns"] = returns_.ToJson();
+  return doc;
 }
 
 const FormDef* FormSet::Find(const std::string& name, int version) const {

@@ -35,11 +35,55 @@ double SumOf(const Definition& def, const json& fields) {
   if (!it->is_array()) return 0;
   double picks = 0;
   for (const auto& item : *it) {
-    if (def.picks_in.empty() || (item.is_string() && def.picks_in.count(item.get<std::string>()))) {
+    if (!item.is_string()) continue;
+    const std::string code = item.get<std::string>();
+    if ((def.picks_in.empty() || def.picks_in.count(code)) && !def.picks_not_in.count(code)) {
       picks += 1;
     }
   }
   return picks;
+}
+
+// The value of one part of a distinct key: a field, or "@id", "@org", "@local_date".
+std::string KeyPart(const std::string& part, const RecordState& state, const json& fields,
+                    std::int64_t occurred_ms) {
+  if (part == "@id") return state.id;
+  if (part == "@org") return state.org;
+  if (part == "@local_date") {
+    int y = 0, m = 0, d = 0;
+    LondonDate(occurred_ms, &y, &m, &d);
+    return std::to_string(y) + "-" + std::to_string(m) + "-" + std::to_string(d);
+  }
+  auto it = fields.find(part);
+  if (it == fields.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// The key a record counts under, or "" if its first part is empty (and there is no fallback).
+std::string DistinctKey(const Definition& def, const RecordState& state, const json& fields,
+                        std::int64_t occurred_ms) {
+  auto build = [&](const std::vector<std::string>& parts) {
+    std::string key;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      std::string v = KeyPart(parts[i], state, fields, occurred_ms);
+      if (i == 0 && v.empty()) return std::string();
+      key += (i == 0 ? "" : "|") + v;
+    }
+    return key;
+  };
+  std::string key = build(def.distinct);
+  if (key.empty() && !def.otherwise_distinct.empty()) key = build(def.otherwise_distinct);
+  return key;
+}
+
+// The first of an indicator's definitions that selects the record, or nullptr.
+const Definition* SelectingDefinition(const Definition& def, const RecordState& state,
+                                      const json& fields) {
+  if (def.Selects(state.form, state.org, fields)) return &def;
+  for (const auto& more : def.also) {
+    if (more.Selects(state.form, state.org, fields)) return &more;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -71,8 +115,10 @@ std::vector<Contribution> ContributionsOf(const Catalogue& catalogue, const Reco
   if (!ParseIsoDateTime(state.OccurredAt(), &occurred_ms).ok()) return out;
   Period p = PeriodOf(occurred_ms);
   for (const Indicator& ind : catalogue.indicators()) {
-    const Definition& def = ind.definition;
-    if (def.form.empty() || !def.Selects(state.form, state.org, fields)) continue;
+    if (ind.definition.form.empty()) continue;
+    const Definition* selecting = SelectingDefinition(ind.definition, state, fields);
+    if (selecting == nullptr) continue;
+    const Definition& def = *selecting;
     Contribution c{ind.id, p.fy, p.quarter, 0, 0, "", ""};
     switch (ind.kind) {
       case IndicatorKind::kCount:
@@ -82,14 +128,12 @@ std::vector<Contribution> ContributionsOf(const Catalogue& catalogue, const Reco
         c.value = SumOf(def, fields);
         if (c.value == 0) continue;
         break;
-      case IndicatorKind::kDistinct: {
-        auto it = fields.find(def.distinct_field);
-        if (it == fields.end() || !it->is_string()) continue;
-        c.key = it->get<std::string>();
+      case IndicatorKind::kDistinct:
+      case IndicatorKind::kRepeat:
+        c.key = DistinctKey(def, state, fields, occurred_ms);
         if (c.key.empty()) continue;
         c.value = 1;
         break;
-      }
       case IndicatorKind::kPercent: {
         bool in = true;
         for (const auto& cond : def.numerator) in = in && cond.Holds(fields);

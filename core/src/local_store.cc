@@ -10,6 +10,7 @@
 #include "beatbook/migrations.h"
 #include "beatbook/permissions.h"
 #include "beatbook/record_rows.h"
+#include "beatbook/return_checks.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 
@@ -418,6 +419,55 @@ Status LocalStore::AppendOutbox(const std::string& record_id, const std::string&
   return st->Run();
 }
 
+Status LocalStore::CheckReturn(const FormDef& form, const std::string& record_org,
+                               const json& fields, std::int64_t now_ms) {
+  if (std::string why = WhyReturnPeriodRefused(forms_, form.name, form.version, fields, now_ms);
+      !why.empty()) {
+    return Status::InvalidArgument(why);
+  }
+  std::string why;
+  BB_RETURN_IF_ERROR(FigureCheck(form, record_org, fields, &why));
+  if (why.empty()) return Status::OK();
+  return Status::InvalidArgument(
+      why + ": check it, and if it is right confirm it (--confirm-unusual, or tick 'I have " +
+      "checked this figure')");
+}
+
+Status LocalStore::FigureCheck(const FormDef& form, const std::string& record_org,
+                               const json& fields, std::string* why) {
+  Status read = Status::OK();
+  auto figure_of = [&](const std::string& id, double* value) {
+    RecordState earlier;
+    bool found = false;
+    if (Status s = LoadState(id, &earlier, &found); !s.ok()) {
+      read = s;
+      return false;
+    }
+    if (!found || earlier.IsDeleted()) return false;
+    json v = earlier.FieldValues().value("value", json());
+    if (!v.is_number()) return false;
+    *value = v.get<double>();
+    return true;
+  };
+  json checked = fields;
+  auto confirmed = checked.find("unusual_confirmed");
+  if (confirmed != checked.end() && *confirmed == true) {
+    *why = "";
+    return Status::OK();
+  }
+  *why = WhyReturnUnusual(forms_, form.name, form.version, record_org, checked, figure_of);
+  return read;
+}
+
+std::string LocalStore::WhyFigureNeedsConfirming(const std::string& form_name,
+                                                 const std::string& record_org,
+                                                 const json& fields) {
+  const FormDef* form = forms_.Latest(form_name);
+  std::string why;
+  if (form == nullptr || !FigureCheck(*form, record_org, fields, &why).ok()) return "";
+  return why;
+}
+
 Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, RecordState* state) {
   const FormDef* form = forms_.Latest(in.form);
   if (form == nullptr) {
@@ -434,7 +484,14 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
     }
     return Status::OK();
   };
-  BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
+  // The org the record is filed under: the device's own, except for partner returns (the
+  // partnership's for a figure it shares, the owner's when the coordinator enters it for them).
+  std::string entered_for;
+  if (auto it = in.fields.find("entered_for"); it != in.fields.end() && it->is_string()) {
+    entered_for = it->get<std::string>();
+  }
+  std::string record_org = FilingOrg(forms_, in.form, in.fields, identity_.org, entered_for);
+  if (in.org && *in.org != record_org) BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
   BB_RETURN_IF_ERROR(own(in.author, identity_.user, "author"));
   BB_RETURN_IF_ERROR(own(in.device, identity_.device_id, "device"));
   std::int64_t now_ms = clock_->NowMs();
@@ -442,11 +499,17 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(occurred, &occurred_ms);
   if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
-  BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms));
+  BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms, forms_.returns().first_fy()));
   auto errors = ValidateFields(*form, in.fields, occurred_ms);
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+  if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
+                                       form->version, record_org, in.fields);
+      !why.empty()) {
+    return Status::InvalidArgument(why);
+  }
+  BB_RETURN_IF_ERROR(CheckReturn(*form, record_org, in.fields, now_ms));
 
-  std::optional<std::string> derived = NaturalKeyId(in.form, in.fields, identity_.org);
+  std::optional<std::string> derived = NaturalKeyId(forms_, in.form, in.fields, record_org);
   if (in.id && !IsValidId(*in.id)) {
     return Status::InvalidArgument("id '" + *in.id + "' is not a valid record id (use a UUID)");
   }
@@ -475,7 +538,7 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   change.id = id;
   change.form = form->name;
   change.form_version = form->version;
-  change.org = identity_.org;
+  change.org = record_org;
   change.author = identity_.user;
   change.device = d;
   auto base = [&](const std::optional<Register>& r) { return found && r ? r->t : 0; };
@@ -576,7 +639,8 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
-  if (std::string why = WhyMayNotChange(identity_.role, identity_.user, identity_.org, state);
+  if (std::string why =
+          WhyMayNotChange(forms_, identity_.role, identity_.user, identity_.org, state);
       !why.empty()) {
     return Status::FailedPrecondition(why);
   }
@@ -586,17 +650,22 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
                                       std::to_string(state.form_version) +
                                       ", which this device does not have");
   }
-  if (state.form == "indicator_return") {
-    for (const char* key : {"indicator", "fy", "quarter"}) {
-      if (set_fields.contains(key)) {
-        return Status::InvalidArgument(std::string("field '") + key + "' is part of the return's " +
-                                       "natural key and cannot be edited; delete the return and " +
-                                       "log a new one");
-      }
+  for (const auto& key : form->immutable) {
+    if (set_fields.contains(key)) {
+      return Status::InvalidArgument("field '" + key + "' is part of the " + form->name +
+                                     "'s natural key and cannot be edited; delete the record " +
+                                     "and log a new one");
     }
   }
   json values = state.FieldValues();
-  for (const auto& [name, v] : set_fields.items()) {
+  // A confirmation of an unusual figure stands for that figure only: changing the figure
+  // withdraws it unless it is given again.
+  json set = set_fields;
+  if (set.contains("value") && !set.contains("unusual_confirmed") &&
+      values.contains("unusual_confirmed")) {
+    set["unusual_confirmed"] = nullptr;
+  }
+  for (const auto& [name, v] : set.items()) {
     if (v.is_null()) {
       values.erase(name);
     } else {
@@ -607,7 +676,9 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(occurred, &occurred_ms);
   if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
-  if (occurred_at) BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, clock_->NowMs()));
+  if (occurred_at) {
+    BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, clock_->NowMs(), forms_.returns().first_fy()));
+  }
   auto errors = ValidateFields(*form, values, occurred_ms);
   for (const auto& [name, v] : set_fields.items()) {
     if (!form->Find(name) && v.is_null()) {
@@ -616,6 +687,14 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
     }
   }
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+  if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
+                                       form->version, state.org, values);
+      !why.empty()) {
+    return Status::InvalidArgument(why);
+  }
+  if (set_fields.contains("value") || set_fields.contains("unusual_confirmed")) {
+    BB_RETURN_IF_ERROR(CheckReturn(*form, state.org, values, clock_->NowMs()));
+  }
 
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
@@ -627,7 +706,7 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   change.deleted.reset();
   change.fields.clear();
   if (occurred_at) change.occurred_at = Register{*occurred_at, t, d, state.occurred_at->t};
-  for (const auto& [name, v] : set_fields.items()) {
+  for (const auto& [name, v] : set.items()) {
     auto old = state.fields.find(name);
     change.fields[name] = Register{v, t, d, old == state.fields.end() ? 0 : old->second.t};
   }
@@ -653,7 +732,8 @@ Status LocalStore::Delete(const std::string& id) {
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
-  if (std::string why = WhyMayNotChange(identity_.role, identity_.user, identity_.org, state);
+  if (std::string why =
+          WhyMayNotChange(forms_, identity_.role, identity_.user, identity_.org, state);
       !why.empty()) {
     return Status::FailedPrecondition(why);
   }

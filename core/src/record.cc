@@ -193,12 +193,25 @@ json RecordState::ToRecordJson() const {
           {"fields", FieldValues()}};
 }
 
-std::optional<std::string> NaturalKeyId(const std::string& form, const json& f,
-                                        const std::string& org) {
-  if (form != "indicator_return") return std::nullopt;
-  if (!f.contains("indicator") || !f.contains("fy") || !f.contains("quarter")) return std::nullopt;
-  return DerivedUuid("indicator_return|" + f["indicator"].dump() + "|" + f["fy"].dump() + "|" +
-                     f["quarter"].dump() + "|" + org);
+std::optional<std::string> NaturalKeyId(const FormSet& forms, const std::string& form,
+                                        const json& f, const std::string& org) {
+  const FormDef* def = forms.Latest(form);
+  if (def == nullptr || def->natural_key.empty()) return std::nullopt;
+  std::string key = form;
+  for (const auto& name : def->natural_key) {
+    auto it = f.find(name);
+    if (it == f.end()) return std::nullopt;
+    key += "|" + it->dump();
+  }
+  // A return with one figure for the partnership is one record whoever enters it: no org.
+  std::string org_part = org;
+  if (!def->writers.owners_of.empty()) {
+    auto it = f.find(def->writers.owners_of);
+    const ReturnRule* rule =
+        it != f.end() && it->is_string() ? forms.returns().Find(it->get<std::string>()) : nullptr;
+    if (rule != nullptr && rule->combine == Combine::kOne) org_part.clear();
+  }
+  return DerivedUuid(key + "|" + org_part);
 }
 
 bool IsNaturalKeyShapedId(const std::string& id) {
@@ -206,19 +219,21 @@ bool IsNaturalKeyShapedId(const std::string& id) {
   return id.size() == 36 && id[8] == '-' && id[13] == '-' && id[14] == '8';
 }
 
-std::string CheckRecordId(const RecordState& state) {
-  json values = state.FieldValues();
-  bool natural_form = state.form == "indicator_return";
-  if (!natural_form) {
+std::string CheckRecordId(const FormSet& forms, const RecordState& state) {
+  const FormDef* def = forms.Latest(state.form);
+  if (def == nullptr || def->natural_key.empty()) {
     if (IsNaturalKeyShapedId(state.id)) {
       return "the record id has the shape kept for partner returns; a " + state.form +
              " record may not take it";
     }
     return "";
   }
-  auto key = NaturalKeyId(state.form, values, state.org);
+  auto key = NaturalKeyId(forms, state.form, state.FieldValues(), state.org);
   if (!key || *key != state.id) {
-    return "the record id does not match its natural key (indicator, fy, quarter, org)";
+    std::string fields;
+    for (const auto& name : def->natural_key) fields += name + ", ";
+    return "the record id does not match its natural key (" + fields +
+           "and the org unless the figure is one for the partnership)";
   }
   return "";
 }

@@ -1,5 +1,6 @@
 #include "beatbook/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -46,6 +47,11 @@ json Value(const Indicator& ind, const Cells* cells, int quarter) {
       double total = 0;
       for (int q = 1; q <= 4; ++q) total += get(q) ? get(q)->value : 0;
       return total;
+    }
+    case IndicatorKind::kRepeat: {
+      // The store counts, per period, the keys seen in two or more records (RawFigure::n).
+      const RawFigure* f = get(quarter);
+      return f ? f->n : 0.0;
     }
     case IndicatorKind::kPercent: {
       double num = 0, n = 0;
@@ -127,19 +133,30 @@ json BuildReport(const Catalogue& catalogue, const ReportInput& in) {
     const Cells* cur = now.count(ind.id) ? &now[ind.id] : nullptr;
     const Cells* prev = before.count(ind.id) ? &before[ind.id] : nullptr;
     json values = json::object(), trend = json::object(), late = json::object(),
-         approved = json::object(), n = json::object();
+         approved = json::object(), n = json::object(), redefined = json::object();
+    // The version that last changed how this indicator is counted.
+    int defined_in = std::max(ind.changed_in, ind.added_in);
     std::map<int, json> live;
     for (int q = 1; q <= 4; ++q) live[q] = Value(ind, cur, q);
     for (int q = 1; q <= 4; ++q) {
       const char* name = kQuarters[q - 1];
       json shown = live[q];
+      const json* approved_row = nullptr;
       if (auto it = frozen.find(q); it != frozen.end()) {
-        // The approved figure stands; a different live figure is shown as late.
-        approved[name] = true;
         for (const auto& r : it->second->report["indicators"]) {
-          if (r["id"] == ind.id) shown = r["values"][name];
+          if (r["id"] == ind.id) approved_row = &r;
         }
-        if (shown != live[q]) late[name] = live[q];
+      }
+      // An indicator added after the quarter was approved was not part of it: shown live.
+      if (approved_row != nullptr) {
+        const Approval& a = *frozen[q];
+        // The approved figure stands; a different live figure is shown as late, or, for a
+        // figure approved under an earlier definition, beside today's count of it.
+        approved[name] = true;
+        shown = (*approved_row)["values"][name];
+        if (shown != live[q]) {
+          (a.catalogue_version < defined_in ? redefined : late)[name] = live[q];
+        }
       }
       values[name] = shown;
       json previous_quarter = q > 1 ? values[kQuarters[q - 2]] : Value(ind, prev, 4);
@@ -162,6 +179,9 @@ json BuildReport(const Catalogue& catalogue, const ReportInput& in) {
     }
     if (!approved.empty()) row["approved"] = approved;
     if (!late.empty()) row["late"] = late;
+    if (!redefined.empty()) row["redefined"] = redefined;
+    if (ind.at_least) row["at_least"] = true;
+    if (defined_in > 0) row["defined_in"] = defined_in;
     indicators.push_back(std::move(row));
   }
   json approvals = json::array();
@@ -172,8 +192,16 @@ json BuildReport(const Catalogue& catalogue, const ReportInput& in) {
                          {"at", FormatIsoUtc(a.at_ms)},
                          {"catalogue_version", a.catalogue_version}});
   }
+  // The catalogue version each quarter is reported under: its approval's, or today's.
+  json versions = json::object();
+  for (int q = 1; q <= 4; ++q) {
+    auto it = frozen.find(q);
+    versions[kQuarters[q - 1]] =
+        it != frozen.end() ? it->second->catalogue_version : catalogue.version();
+  }
   json report = {{"fy", in.fy},
                  {"catalogue_version", catalogue.version()},
+                 {"versions", versions},
                  {"indicators", indicators},
                  {"approvals", approvals},
                  {"warnings", in.warnings}};
@@ -217,10 +245,12 @@ std::string RenderTable(const Catalogue& catalogue, const json& report) {
         out << line;
         for (const auto& c : cols) {
           std::string cell = Text(row["values"][c]);
+          if (row.contains("at_least") && row["values"][c].is_number()) cell = ">=" + cell;
           if (row["kind"] == "percent" && !row["values"][c].is_null()) cell += "%";
           if (c != "year") {
             cell += mark(row["trend"][c]["vs_previous_quarter"]);
             if (row.contains("late") && row["late"].contains(c)) cell += "*";
+            if (row.contains("redefined") && row["redefined"].contains(c)) cell += "^";
           }
           out << (cell.size() < kCellWidth ? std::string(kCellWidth - cell.size(), ' ') : " ")
               << cell;
@@ -230,7 +260,13 @@ std::string RenderTable(const Catalogue& catalogue, const json& report) {
     }
   }
   out << "\n+ / - / = : moved the way the plan wants / the other way / unchanged, against the "
-         "previous quarter.  * : late data changes an approved figure.\n";
+         "previous quarter.  * : late data changes an approved figure.  ^ : approved under an "
+         "earlier definition; counted today's way it differs.  >= : at least.\n";
+  std::string versions;
+  for (const auto& [q, v] : report["versions"].items()) {
+    versions += (versions.empty() ? "" : ", ") + q + " v" + std::to_string(v.get<int>());
+  }
+  out << "Reported under catalogue versions: " << versions << "\n";
   for (const auto& a : report["approvals"]) {
     out << a["quarter"].get<std::string>() << " " << a["kind"].get<std::string>() << " by "
         << a["user"].get<std::string>() << " at " << a["at"].get<std::string>() << "\n";

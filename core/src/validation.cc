@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "beatbook/datetime.h"
+#include "beatbook/indicators.h"
 #include "beatbook/tunables.h"
 
 namespace beatbook {
@@ -282,6 +283,17 @@ Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms) {
   if (occurred_ms > now_ms + tunables::kMaxClockAheadMs) {
     return Status::InvalidArgument("occurred_at " + FormatIsoUtc(occurred_ms) +
                                    " is in the future: check the date (and this device's clock)");
+  }
+  return Status::OK();
+}
+
+Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms, int first_fy) {
+  BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms));
+  if (occurred_ms < QuarterStartMs(first_fy, 1)) {
+    return Status::InvalidArgument(
+        "occurred_at " + FormatIsoUtc(occurred_ms) + " is before 1 April " +
+        std::to_string(first_fy) +
+        ", the start of the first year the plan reports: check the year");
   }
   return Status::OK();
 }

@@ -359,10 +359,11 @@ async function save(session) {
     if (got.occurredAt) body.occurred_at = got.occurredAt;
     if (got.subject) body.subject = got.subject;
     if (session.draftId) body.draft_id = session.draftId;
-    await createRecord(body);
+    const saved = await createRecord(body);
     session.closed = true;
     await go('home');
-    announce(`${session.form.label} saved on this tablet. It will be sent at the next sync.`);
+    announce(`${session.form.label} saved on this tablet. It will be sent at the next sync.` +
+      seenBefore(saved?.seen_before));
   } catch (error) {
     if (error.status === 401) return;  // signed out: the PIN pad is showing
     const errors = error.errors?.length
@@ -401,3 +402,10 @@ export function wireForm() {
   });
 }
 
+// " Seen before: …" after saving a contact with a person's details: how many earlier contacts
+// the organisation has had with them this year (a count only).
+function seenBefore(count) {
+  if (count === undefined || count === null) return '';
+  if (count === 0) return ' First contact with this person this year.';
+  return ` Seen before: ${count} earlier contact${count === 1 ? '' : 's'} with this person this year.`;
+}

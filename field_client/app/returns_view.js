@@ -15,10 +15,14 @@ import { showScreen } from './nav.js';
 let fy = currentFy();
 let data = null;      // GET /app/api/returns for fy
 let editing = null;   // {indicator, quarter} whose editor is open
+// A figure the tablet found far outside the organisation's own history: {indicator, quarter,
+// text, message}; its editor then offers the tick "I have checked this figure".
+let confirming = null;
 let loadSeq = 0;
 
 export async function openReturns() {
   editing = null;
+  confirming = null;
   hideSummary('returns');
   await load();
   showScreen('returns', 'Returns');
@@ -91,10 +95,18 @@ function cellText(ind, cell) {
   return cell.value === undefined || cell.value === null ? '' : String(cell.value);
 }
 
+// "20 Jul 2023" from the "2023-07-20" the app sends for a due date.
+function dueDate(day) {
+  const date = new Date(`${day}T12:00:00Z`);
+  return Number.isNaN(date.getTime()) ? day : date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
 function cellButton(ind, quarter) {
   const cell = cellOf(ind, quarter);
   const text = cellText(ind, cell);
-  const owed = !text && quarterEnded(fy, quarter);
+  // Not entered: due (the quarter has ended, the due date has not passed) or owed (it has).
+  const expected = !text ? data?.owed?.[ind.id]?.[quarter] ?? null : null;
+  const owed = expected?.state === 'owed' || (!data?.owed && !text && quarterEnded(fy, quarter));
   return el('button', {
     type: 'button',
     id: `cell-${ind.id}-${quarter}`,
@@ -104,7 +116,8 @@ function cellButton(ind, quarter) {
   },
   text ? el('span', { class: 'cell-value', text }) : el('span', { class: 'cell-none', text: 'Not entered' }),
   text && cell.state ? stateChip(cell.state) : null,
-  owed ? el('span', { class: 'owed' }, icon('alert'), 'Owed') : null);
+  owed ? el('span', { class: 'owed' }, icon('alert'), expected ? `Owed: due ${dueDate(expected.due)}` : 'Owed') : null,
+  expected?.state === 'due' ? el('span', { class: 'due', text: `Due by ${dueDate(expected.due)}` }) : null);
 }
 
 function openEditor(ind, quarter) {
@@ -117,6 +130,7 @@ function openEditor(ind, quarter) {
 
 function closeEditor(focusId) {
   editing = null;
+  confirming = null;
   hideSummary('returns');
   render();
   $(focusId)?.focus();
@@ -147,18 +161,25 @@ function editorRow(ind, quarter, span) {
     };
     control.focusTarget = () => inputs.find((i) => i.checked) ?? inputs[0];
   } else {
+    const unusual = confirming?.indicator === ind.id && confirming?.quarter === quarter ? confirming : null;
     const input = el('input', { type: 'text', id: 'ret-input', inputmode: 'decimal',
       class: 'input-number', autocomplete: 'off', spellcheck: 'false',
-      value: cellText(ind, cell), 'aria-describedby': 'ret-hint ret-error' });
+      value: unusual ? unusual.text : cellText(ind, cell), 'aria-describedby': 'ret-hint ret-error' });
+    // Offered once the tablet has said the figure looks unusual: ticking says it was checked.
+    const tick = unusual ? el('input', { type: 'checkbox', id: 'ret-confirm' }) : null;
     control = el('div', { class: 'question' },
       el('label', { for: 'ret-input', class: 'question-label', text: 'Value' }),
       el('p', { class: 'hint', id: 'ret-hint', text: `Your figure for ${where}: a number, 0 or more.` }),
-      error, input);
+      error, input,
+      tick ? el('label', { class: 'chip confirm-unusual', for: 'ret-confirm' }, tick,
+        el('span', { text: 'I have checked this figure and it is right' })) : null);
     read = () => {
       const parsed = parseNumber(input.value, false);
       if (parsed.bad !== undefined) return { error: 'Value must be a number, like 12' };
       if (parsed.value === undefined) return { error: 'Enter the figure, or close without saving' };
-      return { fields: { value: parsed.value }, text: String(parsed.value) };
+      const fields = { value: parsed.value };
+      if (tick?.checked) fields.unusual_confirmed = true;
+      return { fields, text: String(parsed.value) };
     };
     control.focusTarget = () => input;
   }
@@ -181,15 +202,18 @@ function editorRow(ind, quarter, span) {
     try {
       const fields = { indicator: ind.id, fy, quarter, ...got.fields };
       if (cell?.record_id) {
-        // Correcting: the record's other answers (a note) stay as they were.
+        // Correcting: the record's other answers (a note) stay as they were; a new figure needs
+        // its own tick.
         const record = await getRecord(cell.record_id);
         const merged = { ...record.fields, ...fields };
         delete merged[ind.kind === 'milestone' ? 'value' : 'status'];
+        if (!got.fields.unusual_confirmed) delete merged.unusual_confirmed;
         await editRecord(cell.record_id, { fields: merged });
       } else {
         await createRecord({ form: 'indicator_return', fields });
       }
       editing = null;
+      confirming = null;
       hideSummary('returns');
       await load();
       $(cellId)?.focus();
@@ -198,6 +222,19 @@ function editorRow(ind, quarter, span) {
       button.disabled = false;
       if (failure.status === 401) return;
       const errors = failure.errors?.length ? failure.errors : [{ field: '', message: failure.message }];
+      if (errors.some((e) => e.code === 'unusual') && !confirming) {
+        // Ask for the tick, keeping what was typed, with the reason under the figure.
+        confirming = { indicator: ind.id, quarter, text: got.text, message: errors[0].message };
+        render();
+        const again = document.querySelector('#ret-error');
+        if (again) {
+          again.hidden = false;
+          again.replaceChildren(el('span', { class: 'sr-only', text: 'Error: ' }), confirming.message);
+          again.closest('.question')?.classList.add('has-error');
+        }
+        showSummary('returns', summaryTitle(1), [{ message: confirming.message, target: $('ret-confirm') }]);
+        return;
+      }
       const own = errors.find((e) => e.field === 'value' || e.field === 'status');
       setError(own?.message ?? '');
       showSummary('returns', summaryTitle(errors.length), errors.map((e) => ({

@@ -69,6 +69,8 @@ class AppApi final : public beatbook::http::Handler {
   // Records, drafts and forms (app_records.cc).
   Response Forms();
   Response Check(const nlohmann::json& body);
+  Response UnusualFigure(const std::string& form, const std::string& org,
+                         const nlohmann::json& fields);
   Response CreateRecord(const nlohmann::json& body);
   Response ListRecords(const Request& request);
   Response GetRecord(const std::string& id);

@@ -8,6 +8,7 @@
 #include "app_server/app_reply.h"
 #include "beatbook/datetime.h"
 #include "beatbook/permissions.h"
+#include "beatbook/return_rules.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
 
@@ -83,7 +84,9 @@ Answers ReadAnswers(const beatbook::LocalStore& store, const FormDef& form, cons
     std::string when =
         body["occurred_at"].is_string() ? body["occurred_at"].get<std::string>() : "";
     Status s = beatbook::ParseIsoDateTime(when, &occurred_ms);
-    if (s.ok()) s = beatbook::CheckOccurredAt(occurred_ms, now_ms);
+    if (s.ok()) {
+      s = beatbook::CheckOccurredAt(occurred_ms, now_ms, store.forms().returns().first_fy());
+    }
     if (!s.ok()) a.also.push_back({"occurred_at", "when it happened: " + s.message()});
     a.input.occurred_at = when;
   }
@@ -104,10 +107,10 @@ Answers ReadAnswers(const beatbook::LocalStore& store, const FormDef& form, cons
 }  // namespace
 
 bool AppApi::MayUseForm(const std::string& form) const {
-  const std::string& role = store_->identity().role;
-  if (!beatbook::RoleWritesRecords(role)) return false;
-  if (form == "indicator_return") return role == "partner_lead" || role == "coordinator";
-  return true;
+  const beatbook::Identity& me = store_->identity();
+  const FormDef* def = store_->forms().Latest(form);
+  // The form's writers (roles and orgs), as the core checks them on save.
+  return def != nullptr && beatbook::MayLogForm(store_->forms(), me.role, me.org, *def);
 }
 
 AppApi::Response AppApi::Forms() {
@@ -116,7 +119,21 @@ AppApi::Response AppApi::Forms() {
     const FormDef* f = store_->forms().Latest(name);
     if (f == nullptr || !MayUseForm(name)) continue;
     json fields = json::array();
-    for (const auto& field : f->fields) fields.push_back(FieldJson(field));
+    for (const auto& field : f->fields) {
+      json shown = FieldJson(field);
+      // Choices this worker's org may not pick are not offered (and refused if sent anyway).
+      if (shown.contains("choices")) {
+        json offered = json::array();
+        for (auto& c : shown["choices"]) {
+          const beatbook::Identity& me = store_->identity();
+          if (beatbook::MayPickChoice(store_->forms(), me.role, me.org, *f, field, c["code"])) {
+            offered.push_back(std::move(c));
+          }
+        }
+        shown["choices"] = std::move(offered);
+      }
+      fields.push_back(std::move(shown));
+    }
     forms.push_back({{"form", f->name},
                      {"version", f->version},
                      {"label", f->label},
@@ -138,6 +155,22 @@ AppApi::Response AppApi::Check(const json& body) {
   return r;
 }
 
+// 200 unless the answers hold a return figure far outside its owner's history and not ticked
+// as checked: then 400 with the reason on the "value" question (code "unusual"), so the app can
+// offer the tick.
+AppApi::Response AppApi::UnusualFigure(const std::string& form, const std::string& org,
+                                       const json& fields) {
+  std::string why = store_->WhyFigureNeedsConfirming(form, org, fields);
+  if (why.empty()) return Response(200, json::object());
+  std::string message =
+      "This figure looks unusual: " + why +
+      ". Check it. If it is right, tick \u201cI have checked this figure\u201d and "
+      "save again.";
+  Response r = AppError(400, "unusual", message);
+  r.body["errors"] = json::array({{{"field", "value"}, {"code", "unusual"}, {"message", message}}});
+  return r;
+}
+
 AppApi::Response AppApi::CreateRecord(const json& body) {
   std::string form_name = body.value("form", "");
   const FormDef* form = store_->forms().Latest(form_name);
@@ -147,12 +180,34 @@ AppApi::Response AppApi::CreateRecord(const json& body) {
   }
   Answers a = ReadAnswers(*store_, *form, body, clock_->NowMs());
   if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
+  const beatbook::Identity& me = store_->identity();
+  std::string entered_for = a.input.fields.value("entered_for", json("")).is_string()
+                                ? a.input.fields.value("entered_for", "")
+                                : "";
+  std::string org =
+      beatbook::FilingOrg(store_->forms(), form->name, a.input.fields, me.org, entered_for);
+  if (Response r = UnusualFigure(form->name, org, a.input.fields); r.status != 200) return r;
   std::string draft_id =
       body.value("draft_id", json("")).is_string() ? body.value("draft_id", "") : "";
   std::string id;
   Status s = store_->LogFromDraft(a.input, draft_id, &id);
   if (!s.ok()) return StoreError(s);
-  return Response(201, {{"id", id}});
+  json reply = {{"id", id}};
+  // Seen before: how many earlier contacts this org's records on the tablet have had with the
+  // person this year (a count only: never who entered them or where).
+  for (const auto& f : form->fields) {
+    auto key = a.input.fields.find(f.name);
+    if (f.format != "keyed_hash" || key == a.input.fields.end() || !key->is_string()) continue;
+    std::vector<beatbook::RecordState> records;
+    beatbook::RecordState saved;
+    std::int64_t at = 0;
+    if (store_->List(form->name, &records).ok() && store_->Get(id, &saved).ok() &&
+        beatbook::ParseIsoDateTime(saved.OccurredAt(), &at).ok()) {
+      reply["seen_before"] =
+          beatbook::CountSeenBefore(records, f.name, key->get<std::string>(), at, id);
+    }
+  }
+  return Response(201, std::move(reply));
 }
 
 Status AppApi::LoadSyncStates(SyncStates* out) {
@@ -239,6 +294,10 @@ AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {
   Answers a = ReadAnswers(*store_, *form, merged, clock_->NowMs());
   if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
   if (set.empty() && !when) return Response(200, {{"id", id}});  // nothing changed
+  if (set.contains("value") && !set.contains("unusual_confirmed")) {
+    a.input.fields.erase("unusual_confirmed");  // a new figure needs its own confirmation
+  }
+  if (Response u = UnusualFigure(form->name, r.org, a.input.fields); u.status != 200) return u;
   if (Status s = store_->Edit(id, set, when); !s.ok()) return StoreError(s);
   return Response(200, {{"id", id}});
 }

@@ -5,6 +5,7 @@
 #include "app_server/app_reply.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
+#include "beatbook/return_rules.h"
 #include "sync/curl_transport.h"
 #include "sync/sync_engine.h"
 
@@ -80,9 +81,17 @@ AppApi::Response AppApi::Returns(const Request& request) {
   if (const auto* list = store_->forms().List("milestone_indicators")) {
     for (const auto& c : *list) milestones.insert(c.code);
   }
+  // Only the indicators this org owns (the coordinator sees every one).
+  const beatbook::ReturnRules& rules = store_->forms().returns();
+  auto owns = [&](const std::string& indicator) {
+    const beatbook::ReturnRule* rule = rules.Find(indicator);
+    return me.role == "coordinator" || rule == nullptr || rule->owners.empty() ||
+           rule->owners.count(me.org) > 0;
+  };
   json indicators = json::array(), statuses = json::array(), quarters = json::array();
   for (const auto& f : form->fields) {
     for (const auto& c : f.choices) {
+      if (f.name == "indicator" && !owns(c.code)) continue;
       if (f.name == "indicator") {
         indicators.push_back({{"id", c.code},
                               {"label", c.label},
@@ -101,15 +110,42 @@ AppApi::Response AppApi::Returns(const Request& request) {
   json cells = json::object();
   for (const auto& r : returns) {
     json values = r.FieldValues();
-    if (r.org != me.org || values.value("fy", 0) != fy) continue;
+    // The org's own returns, and the partnership's figures it shares with other owners.
+    bool shared =
+        r.org == rules.partnership_org() && owns(values.value("indicator", json("")).is_string()
+                                                     ? values["indicator"].get<std::string>()
+                                                     : std::string());
+    if ((r.org != me.org && !shared) || values.value("fy", 0) != fy) continue;
     json shown = RecordJson(r, states);
     json cell = {{"record_id", r.id}, {"state", shown["state"]}};
     if (values.contains("value")) cell["value"] = values["value"];
     if (values.contains("status")) cell["status"] = values["status"];
     cells[values.value("indicator", "")][values.value("quarter", "")] = std::move(cell);
   }
+  // What is still owed: due (before its due date) or owed (after), with the date.
+  std::vector<beatbook::EnteredReturn> entered;
+  for (const auto& r : returns) {
+    json values = r.FieldValues();
+    if (values.value("fy", 0) != fy || !values.value("indicator", json()).is_string()) continue;
+    std::int64_t at = 0;
+    if (!beatbook::ParseIsoDateTime(r.OccurredAt(), &at).ok()) continue;
+    entered.push_back({values["indicator"].get<std::string>(), r.org,
+                       beatbook::QuarterNumber(values.value("quarter", "")), at});
+  }
+  json owed = json::object();
+  json owed_doc =
+      beatbook::OwedJson(fy,
+                         beatbook::OwedItems(rules, fy, std::nullopt, entered, clock_->NowMs(),
+                                             me.role == "coordinator" ? "" : me.org),
+                         clock_->NowMs());
+  for (const auto& item : owed_doc["items"]) {
+    if (item["state"] == "entered") continue;
+    owed[item["indicator"].get<std::string>()][item["quarter"].get<std::string>()] = {
+        {"state", item["state"]}, {"due", item["due"]}};
+  }
   return Response(200, {{"fy", fy},
                         {"org", me.org},
+                        {"owed", std::move(owed)},
                         {"quarters", std::move(quarters)},
                         {"indicators", std::move(indicators)},
                         {"statuses", std::move(statuses)},

@@ -17,6 +17,7 @@
 #include "beatbook/validation.h"
 #include "report/quarterly_return.h"
 #include "report/record_export.h"
+#include "report/returns_check.h"
 
 namespace beatbook::server {
 
@@ -214,9 +215,9 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
     return DashboardFile(request, path);
   }
   static const std::set<std::string> kAuthed = {
-      "/v1/forms",     "/v1/push",      "/v1/pull",        "/v1/report", "/v1/approve",
-      "/v1/explain",   "/v1/rotate",    "/v1/records",     "/v1/orgs",   "/v1/devices",
-      "/v1/conflicts", "/v1/approvals", "/v1/report.xlsx", "/v1/signout"};
+      "/v1/forms",     "/v1/push",      "/v1/pull",        "/v1/report",  "/v1/approve",
+      "/v1/explain",   "/v1/rotate",    "/v1/records",     "/v1/orgs",    "/v1/devices",
+      "/v1/conflicts", "/v1/approvals", "/v1/report.xlsx", "/v1/signout", "/v1/owed"};
   if (path != "/v1/enrol" && !kAuthed.count(path)) {
     return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
   }
@@ -248,12 +249,14 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   if (device.role == "admin") return Error(403, "an admin device reads no record content");
   // Board members read the return, its approvals and downloads, and nothing else.
   bool return_only = path == "/v1/report" || path == "/v1/report.xlsx" || path == "/v1/orgs" ||
-                     path == "/v1/approvals";
+                     path == "/v1/approvals" || path == "/v1/owed";
   if (device.role == "board" && !return_only) {
     return Error(403, "a board member reads the quarterly return only, not " + path);
   }
   if (path == "/v1/push") return Push(device, request);
   if (path == "/v1/pull") return Pull(device, query);
+  // What is still owed: a partner lead sees their own org's, the coordinator and board everyone's.
+  if (path == "/v1/owed" && device.role != "field_worker") return Owed(device, query);
   // The return, approvals and drill-downs are the coordinator's (and the board's, to read).
   if (device.role != "coordinator" && device.role != "board") {
     return Error(403, "only a coordinator may use " + path);
@@ -424,6 +427,58 @@ ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
   return {200, response};
 }
 
+void Api::KeepOwnedReturns(const DeviceInfo& device, ChangePage* page) const {
+  const ReturnRules& rules = forms_->returns();
+  std::vector<std::string> kept;
+  kept.reserve(page->states.size());
+  for (auto& text : page->states) {
+    RecordState state;
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    bool ok = !j.is_discarded() && RecordState::FromJson(j, &state).ok();
+    if (ok && state.org == device.org) {
+      kept.push_back(std::move(text));
+      continue;
+    }
+    // The partnership's return: kept if this org owns its indicator (a purged one has no
+    // fields left and is kept: it only removes what the device may hold).
+    json fields = ok ? state.FieldValues() : json::object();
+    const ReturnRule* rule = fields.value("indicator", json()).is_string()
+                                 ? rules.Find(fields["indicator"].get<std::string>())
+                                 : nullptr;
+    if (ok && (state.purged || (rule && rule->owners.count(device.org)))) {
+      kept.push_back(std::move(text));
+    }
+  }
+  page->states = std::move(kept);
+}
+
+ApiResponse Api::Owed(const DeviceInfo& device, const std::string& query) {
+  int fy = 0;
+  std::optional<int> quarter;
+  std::string message;
+  if (!ReadPeriod(QueryParam(query, "fy"), QueryParam(query, "quarter"), &fy, &quarter, &message)) {
+    return Error(400, message);
+  }
+  std::string org = QueryParam(query, "org").value_or("");
+  if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
+  if (device.role == "partner_lead") {
+    if (!org.empty() && org != device.org) {
+      return Error(403, "a partner lead sees what their own org owes, not " + org + "'s");
+    }
+    org = device.org;
+  }
+  json owed;
+  Status s = AssembleOwed(store_, forms_->returns(), fy, quarter, clock_->NowMs(), org, &owed);
+  if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  // Partners by name, not code, on screens.
+  json labels = json::object();
+  if (const auto* list = forms_->List("org")) {
+    for (const auto& c : *list) labels[c.code] = c.label;
+  }
+  owed["org_labels"] = std::move(labels);
+  return {200, std::move(owed)};
+}
+
 ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   std::string cursor = QueryParam(query, "cursor").value_or("0");
   std::size_t limit = tunables::kMaxPullLimit;
@@ -437,11 +492,21 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
       return Error(400, "limit '" + *l + "' is not a positive whole number");
     }
   }
-  // Who sees what: a coordinator pulls every org, everyone else their own org.
-  std::string org = device.role == "coordinator" ? "" : device.org;
+  // Who sees what: a coordinator pulls every org, everyone else their own org; a partner lead
+  // also the partnership's returns of indicators their org owns (one figure that every owner
+  // enters and corrects).
+  PullScope scope(device.role == "coordinator" ? "" : device.org);
+  const ReturnRules& rules = forms_->returns();
+  bool shares_returns =
+      device.role == "partner_lead" && !rules.empty() && device.org != rules.partnership_org();
+  if (shares_returns) {
+    scope.shared_org = rules.partnership_org();
+    scope.shared_form = "indicator_return";
+  }
   ChangePage page;
-  Status s = store_->ReadChanges(cursor, org, limit, &page);
+  Status s = store_->ReadChanges(cursor, scope, limit, &page);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  if (shares_returns) KeepOwnedReturns(device, &page);
   store_->NotePull(device.id, clock_->NowMs());
   if (!page.states.empty()) {
     Status a = Audit(device, "pull",
@@ -515,10 +580,15 @@ ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
   if (!quarter) return Error(400, "quarter is required to approve");
   std::string kind;
   AuditEvent who{0, 0, device.user, device.role, device.org, device.id, "", json::object()};
-  Status s =
-      ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), who, &kind);
+  std::vector<std::string> warnings;
+  Status s = ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), who,
+                            &kind, &warnings);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
-  return {200, {{"kind", kind}, {"fy", fy}, {"quarter", "Q" + std::to_string(*quarter)}}};
+  return {200,
+          {{"kind", kind},
+           {"fy", fy},
+           {"quarter", "Q" + std::to_string(*quarter)},
+           {"warnings", warnings}}};
 }
 
 ApiResponse Api::Records(const DeviceInfo& device, const std::string& query) {

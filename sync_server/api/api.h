@@ -68,6 +68,9 @@ class Api final : public http::Handler {
   ApiResponse Rotate(const DeviceInfo& device);
   ApiResponse Push(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Pull(const DeviceInfo& device, const std::string& query);
+  ApiResponse Owed(const DeviceInfo& device, const std::string& query);
+  // Drops from a partner lead's pull page the partnership's returns their org does not own.
+  void KeepOwnedReturns(const DeviceInfo& device, ChangePage* page) const;
   ApiResponse Report(const DeviceInfo& device, const std::string& query);
   ApiResponse Approve(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Explain(const DeviceInfo& device, const std::string& query);

@@ -6,6 +6,7 @@
 #include "beatbook/indicators.h"
 #include "beatbook/json_text.h"
 #include "beatbook/permissions.h"
+#include "beatbook/return_checks.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 
@@ -80,13 +81,13 @@ std::string CheckStamps(const DeviceInfo& dev, const RecordState& change, std::i
 // Whether `change`, a partner return, may take its id over from `stored`: a record of another
 // form that took the return's natural-key id before such ids were refused to other forms
 // (docs/protocol.md, section 4). The return replaces it; the audit log keeps what it was.
-bool TakesOverBlocker(const RecordState& stored, const RecordState& change) {
-  return stored.form != change.form && !CheckRecordId(stored).empty() &&
-         NaturalKeyId(change.form, change.FieldValues(), change.org) == change.id;
+bool TakesOverBlocker(const FormSet& forms, const RecordState& stored, const RecordState& change) {
+  return stored.form != change.form && !CheckRecordId(forms, stored).empty() &&
+         NaturalKeyId(forms, change.form, change.FieldValues(), change.org) == change.id;
 }
 
 // Who may write what (docs/protocol.md, section 4). Returns a reason, or "" if allowed.
-std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
+std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const RecordState& change,
                             const RecordState* stored, std::int64_t now_ms) {
   if (!RoleWritesRecords(dev.role)) return "a " + dev.role + " does not write records";
   if (std::string why = CheckStamps(dev, change, now_ms); !why.empty()) return why;
@@ -95,7 +96,16 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
     return "the record was removed under the retention policy; the change is not kept";
   }
   if (stored == nullptr) {
-    if (change.org != dev.org) {
+    // A partner return may be filed under another org than the device's: the partnership's for a
+    // figure it shares, an owner's when the coordinator enters it on their behalf (checked in
+    // full by WhyMayNotWrite once merged).
+    json fields = change.FieldValues();
+    std::string entered_for = fields.value("entered_for", json()).is_string()
+                                  ? fields["entered_for"].get<std::string>()
+                                  : std::string();
+    if (change.org != dev.org &&
+        change.org != FilingOrg(forms, change.form, fields, dev.org, entered_for) &&
+        !(dev.role == "coordinator" && NaturalKeyId(forms, change.form, fields, change.org))) {
       return "the record claims org '" + change.org + "' but this device belongs to '" + dev.org +
              "'";
     }
@@ -113,7 +123,8 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
     if (stored->author != change.author || stored->device != change.device) {
       // Only a natural-key record (a partner return) may be created again on another device, and
       // then only as this device's own.
-      bool natural = NaturalKeyId(change.form, stored->FieldValues(), change.org).has_value();
+      bool natural =
+          NaturalKeyId(forms, change.form, stored->FieldValues(), change.org).has_value();
       if (!natural || change.author != dev.user || change.device != dev.id) {
         return "the change claims another author or device than the stored record";
       }
@@ -125,7 +136,8 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
         change.deleted->After(*stored->deleted)) {
       return "record " + stored->id + " was deleted, and a delete is final";
     }
-    if (std::string why = WhyMayNotChange(dev.role, dev.user, dev.org, *stored); !why.empty()) {
+    if (std::string why = WhyMayNotChange(forms, dev.role, dev.user, dev.org, *stored);
+        !why.empty()) {
       return why;
     }
   }
@@ -141,17 +153,86 @@ std::string CheckPermission(const DeviceInfo& dev, const RecordState& change,
 
 // Validates the merged record against its form version, deleted or not: a delete carries
 // registers like any change, and every one of them reaches the store and every device of the
-// org. Returns a reason, or "".
-std::string CheckValid(const FormSet& forms, const RecordState& merged, std::int64_t now_ms) {
+// org. Then who may write it (form writers, org limits on choices, return owners) for a record
+// that is not deleted, and a return's period and figure. Returns a reason, or "".
+Status CheckValid(const FormSet& forms, const DeviceInfo& dev, WriteTxn& txn,
+                  const RecordState& change, const RecordState& merged, std::int64_t now_ms,
+                  std::string* why) {
   const FormDef* form = forms.Find(merged.form, merged.form_version);
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(merged.OccurredAt(), &occurred_ms);
-  if (!s.ok()) return "occurred_at: " + s.message();
-  if (Status when = CheckOccurredAt(occurred_ms, now_ms); !when.ok()) return when.message();
+  if (!s.ok()) {
+    *why = "occurred_at: " + s.message();
+    return Status::OK();
+  }
+  // Nothing may be dated before the plan's first year; records stored before that rule existed
+  // can still be corrected and deleted, as long as the change does not set their date.
+  Status when = change.occurred_at
+                    ? CheckOccurredAt(occurred_ms, now_ms, forms.returns().first_fy())
+                    : CheckOccurredAt(occurred_ms, now_ms);
+  if (!when.ok()) {
+    *why = when.message();
+    return Status::OK();
+  }
   json values = merged.FieldValues();
   auto errors = ValidateFields(*form, values, occurred_ms);
-  if (!errors.empty()) return JoinErrors(errors);
-  return CheckRecordId(merged);
+  if (!errors.empty()) {
+    *why = JoinErrors(errors);
+    return Status::OK();
+  }
+  *why = CheckRecordId(forms, merged);
+  if (!why->empty() || merged.IsDeleted()) return Status::OK();
+  *why = WhyMayNotWrite(forms, dev.role, dev.org, merged.form, merged.form_version, merged.org,
+                        values);
+  if (!why->empty()) return Status::OK();
+  *why = WhyReturnPeriodRefused(forms, merged.form, merged.form_version, values, now_ms);
+  if (!why->empty()) return Status::OK();
+  if (change.fields.count("value") || change.fields.count("unusual_confirmed")) {
+    Status read = Status::OK();
+    auto figure_of = [&](const std::string& id, double* value) {
+      RecordState earlier;
+      bool found = false;
+      if (Status r = txn.LoadRecord(id, &earlier, &found); !r.ok()) {
+        read = r;
+        return false;
+      }
+      if (!found || earlier.IsDeleted()) return false;
+      json v = earlier.FieldValues().value("value", json());
+      if (!v.is_number()) return false;
+      *value = v.get<double>();
+      return true;
+    };
+    // A confirmation stands for the figure it was given with: one written before the figure's
+    // latest change does not confirm it.
+    auto confirmed = merged.fields.find("unusual_confirmed");
+    auto figure = merged.fields.find("value");
+    if (confirmed != merged.fields.end() && figure != merged.fields.end() &&
+        confirmed->second.t < figure->second.t) {
+      values.erase("unusual_confirmed");
+    }
+    *why = WhyReturnNeedsConfirming(forms, merged.form, merged.form_version, merged.org, values,
+                                    figure_of);
+    BB_RETURN_IF_ERROR(read);
+  }
+  return Status::OK();
+}
+
+// The owner a return was entered for by a device whose org does not own it (the coordinator on
+// an owner's behalf), or "".
+std::string OnBehalfOf(const FormSet& forms, const DeviceInfo& dev, const RecordState& merged) {
+  const FormDef* def = forms.Find(merged.form, merged.form_version);
+  if (def == nullptr || def->writers.owners_of.empty()) return "";
+  json values = merged.FieldValues();
+  auto ind = values.find(def->writers.owners_of);
+  const ReturnRule* rule = ind != values.end() && ind->is_string()
+                               ? forms.returns().Find(ind->get<std::string>())
+                               : nullptr;
+  if (rule == nullptr || rule->owners.count(dev.org)) return "";
+  std::string entered_for = values.value("entered_for", json()).is_string()
+                                ? values["entered_for"].get<std::string>()
+                                : std::string();
+  if (!entered_for.empty()) return entered_for;
+  return merged.org != dev.org ? merged.org : "the owners";
 }
 
 }  // namespace
@@ -176,11 +257,12 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
     std::int64_t applied = 0, rejected = 0, conflicts = 0;
     json changed = json::array();    // records this batch changed, for the audit log
     json corrected = json::array();  // ... of them, records someone else had entered
+    json on_behalf = json::array();  // ... returns entered on an owner's behalf
     for (const auto& pc : request.changes) {
       RecordState stored;
       bool found = false;
       BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
-      if (found && TakesOverBlocker(stored, pc.state)) {
+      if (found && TakesOverBlocker(forms, stored, pc.state)) {
         // Stored before ids were checked: the record that took this return's id gives it up.
         BB_RETURN_IF_ERROR(txn.Audit({0,
                                       now_ms,
@@ -197,12 +279,13 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
         stored = RecordState{};
         found = false;
       }
-      std::string reason = CheckPermission(device, pc.state, found ? &stored : nullptr, now_ms);
+      std::string reason =
+          CheckPermission(forms, device, pc.state, found ? &stored : nullptr, now_ms);
       RecordState merged = stored;
       MergeResult merge;
       if (reason.empty()) {
         merge = Merge(&merged, pc.state);
-        reason = CheckValid(forms, merged, now_ms);
+        BB_RETURN_IF_ERROR(CheckValid(forms, device, txn, pc.state, merged, now_ms, &reason));
       }
       if (!reason.empty()) {
         ++rejected;
@@ -215,6 +298,9 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
       if (merge.changed) {
         changed.push_back(merged.id);
         if (found && stored.author != device.user) corrected.push_back(merged.id);
+        if (std::string owner = OnBehalfOf(forms, device, merged); !owner.empty()) {
+          on_behalf.push_back({{"record", merged.id}, {"for", owner}});
+        }
         BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
         BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
                                                 merged.MaxStamp(), now_ms));
@@ -242,6 +328,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                       {"rejected", rejected},
                       {"conflicts", conflicts},
                       {"records", changed}}};
+    if (!on_behalf.empty()) event.detail["on_behalf"] = on_behalf;
     BB_RETURN_IF_ERROR(txn.Audit(event));
     if (!corrected.empty()) {
       event.action = "correct";

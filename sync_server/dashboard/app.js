@@ -13,6 +13,7 @@ import { announce } from './messages.js';
 import { fillFySelect } from './filters.js';
 import { onFilterChange, loadReturn, onReturnRendered } from './return_view.js';
 import { loadSync } from './health_view.js';
+import { loadOwed } from './owed_view.js';
 import { loadReview, renderReview } from './review_view.js';
 import { renderPack } from './board_pack.js';
 import { downloadCsv, downloadXlsx } from './downloads.js';
@@ -23,7 +24,9 @@ function wire() {
   // What the modules leave to the page: signing out on a refused credential, what each tab loads,
   // and which open tab re-renders with the return.
   onCredentialRefused(signOut);
-  setTabLoaders({ 'tab-sync': loadSync, 'tab-review': loadReview, 'tab-pack': renderPack });
+  setTabLoaders({
+    'tab-sync': loadSync, 'tab-review': loadReview, 'tab-owed': loadOwed, 'tab-pack': renderPack,
+  });
   onReturnRendered(() => {
     const tab = activeTabId();
     if (tab === 'tab-pack') renderPack();
@@ -41,7 +44,7 @@ function wire() {
   $('filters').addEventListener('submit', (event) => event.preventDefault());
   $('refresh').addEventListener('click', () => {
     loadReturn();
-    const loaders = { 'tab-sync': loadSync, 'tab-review': loadReview };
+    const loaders = { 'tab-sync': loadSync, 'tab-review': loadReview, 'tab-owed': loadOwed };
     loaders[activeTabId()]?.();
   });
   $('download-csv').addEventListener('click', downloadCsv);

@@ -185,6 +185,11 @@ function figureCell(ind, period, options) {
   const lateMark = late === undefined ? null : el('span', { class: 'late' },
     el('span', { 'aria-hidden': 'true', text: '*' }),
     srOnly(` (late records would make it ${formatValue(ind, late)})`));
+  // Approved under an earlier catalogue version whose definition was different: today's count.
+  const redefined = ind.redefined?.[period];
+  const redefinedMark = redefined === undefined ? null : el('span', { class: 'late redefined' },
+    el('span', { 'aria-hidden': 'true', text: ` (now ${formatValue(ind, redefined)})` }),
+    srOnly(` (approved under the earlier definition; counted today's way it is ${formatValue(ind, redefined)})`));
   const cell = el('td', { class: typeof value === 'string' ? 'num status' : 'num' });
   if (options.interactive && isCoordinator() && value !== null) {
     const what = period === 'year' ? `the year ${fyLabel(state.fy)}` : period;
@@ -197,6 +202,6 @@ function figureCell(ind, period, options) {
   } else {
     appendAll(cell, [hook, unit]);
   }
-  appendAll(cell, [lateMark]);
+  appendAll(cell, [lateMark, redefinedMark]);
   return cell;
 }

@@ -7,6 +7,7 @@ import { api, query } from './api.js';
 import { announce, showError, attempt } from './messages.js';
 import { approvedQuarters, formatValue, cellText } from './report_data.js';
 import { loadReturn } from './return_view.js';
+import { dueDate } from './owed_view.js';
 
 export async function loadReview() {
   renderReview();
@@ -118,13 +119,15 @@ async function confirmApproval(quarter, kind) {
     return;
   }
   if (!dialog.open) return;
-  $('approve-warnings').replaceChildren(...approvalNotes(quarter, kind, reply.report.warnings || []));
+  $('approve-warnings').replaceChildren(...approvalNotes(quarter, kind, reply.report));
   confirm.disabled = false;
   confirm.onclick = () => approve(quarter, dialog);
 }
 
-function approvalNotes(quarter, kind, warnings) {
+function approvalNotes(quarter, kind, report) {
   const notes = [];
+  // Device warnings; what is owed and unusual figures come as their own lists.
+  const warnings = (report.warnings || []).filter((w) => w.startsWith('device '));
   if (quarterEndMs(state.fy, quarter) > Date.now()) {
     notes.push(el('p', { class: 'warning-box', text: `${quarter} ${fyLabel(state.fy)} has not ended yet.` }));
   }
@@ -134,6 +137,21 @@ function approvalNotes(quarter, kind, warnings) {
       el('ul', {}, warnings.map((w) => el('li', { text: w })))));
   } else {
     notes.push(el('p', { class: 'ok-box', text: `Every device has synced since ${quarter} ended.` }));
+  }
+  const missing = report.owed?.items || [];
+  if (missing.length) {
+    const owedCount = missing.filter((i) => i.state === 'owed').length;
+    notes.push(el('div', { class: 'warning-box' },
+      el('p', { text: `${missing.length} partner return${missing.length === 1 ? ' is' : 's are'} not entered for ${quarter}` +
+        (owedCount ? ` (${owedCount} past the due date):` : ':') }),
+      el('ul', {}, missing.slice(0, 12).map((i) => el('li', { text: `${i.label} — ${i.org} (${i.state === 'owed' ? 'owed' : 'due'} by ${dueDate(i.due)})` }))),
+      missing.length > 12 ? el('p', { text: `… and ${missing.length - 12} more: see Still owed.` }) : null));
+  }
+  const unusual = report.unusual || [];
+  if (unusual.length) {
+    notes.push(el('div', { class: 'warning-box' },
+      el('p', { text: `${unusual.length} figure${unusual.length === 1 ? ' looks' : 's look'} unusual against the owner's own history:` }),
+      el('ul', {}, unusual.map((u) => el('li', { text: `${u.label} — ${u.org}: ${u.value}. ${u.reason}.` })))));
   }
   if (state.org) {
     notes.push(el('p', { text: `This covers every organisation, not only ${state.org}.` }));

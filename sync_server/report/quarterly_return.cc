@@ -3,6 +3,7 @@
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/report.h"
+#include "report/returns_check.h"
 
 namespace beatbook::server {
 
@@ -73,7 +74,28 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
     BB_RETURN_IF_ERROR(store->ReadOrgFigures(fy - 1, org, &in.previous));
   }
   BB_RETURN_IF_ERROR(DeviceWarnings(store, fy, quarter, now_ms, org, &in.warnings));
+  // What is still owed and what looks wrong, before anyone approves the quarter.
+  ReturnRules rules;
+  BB_RETURN_IF_ERROR(ReturnRules::FromCatalogueJson(catalogue.source(), &rules));
+  json owed, unusual;
+  BB_RETURN_IF_ERROR(AssembleOwed(store, rules, fy, quarter, now_ms, org, &owed));
+  BB_RETURN_IF_ERROR(UnusualFigures(store, rules, fy, quarter, &unusual));
+  if (!org.empty()) {
+    json mine = json::array();
+    for (const auto& u : unusual) {
+      if (u["org"] == org) mine.push_back(u);
+    }
+    unusual = std::move(mine);
+  }
+  for (auto& w : ReturnWarnings(owed, unusual)) in.warnings.push_back(std::move(w));
   *out = BuildReport(catalogue, in);
+  // What is not entered yet (due or owed), for the warnings shown before approval.
+  json missing = json::array();
+  for (const auto& i : owed["items"]) {
+    if (i["state"] != "entered") missing.push_back(i);
+  }
+  (*out)["owed"] = {{"by_org", owed["by_org"]}, {"rates", owed["rates"]}, {"items", missing}};
+  (*out)["unusual"] = std::move(unusual);
   if (!org.empty()) (*out)["org"] = org;
   // Labels for headings (the dashboard groups indicators by priority and aim).
   json priorities = json::array(), aims = json::array();
@@ -94,8 +116,18 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
 
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
                       const std::string& user, std::int64_t now_ms, AuditEvent audit,
-                      std::string* kind) {
+                      std::string* kind, std::vector<std::string>* warnings) {
   BB_RETURN_IF_ERROR(CheckPeriod(fy, quarter));
+  // Approving does not wait for every partner, but says who still owes what and which figures
+  // look wrong, and keeps that with the approval's audit entry.
+  ReturnRules rules;
+  BB_RETURN_IF_ERROR(ReturnRules::FromCatalogueJson(catalogue.source(), &rules));
+  json owed, unusual;
+  BB_RETURN_IF_ERROR(AssembleOwed(store, rules, fy, quarter, now_ms, "", &owed));
+  BB_RETURN_IF_ERROR(UnusualFigures(store, rules, fy, quarter, &unusual));
+  std::vector<std::string> said = ReturnWarnings(owed, unusual);
+  if (!said.empty()) audit.detail["warnings"] = said;
+  if (warnings) *warnings = said;
   std::vector<Approval> earlier;
   BB_RETURN_IF_ERROR(store->Approvals(fy, &earlier));
   bool approved_before = false;

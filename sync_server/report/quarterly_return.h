@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,9 +28,11 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
 // Freezes quarter `quarter` of `fy` as it stands now: an "approval" the first time, a
 // "restatement" after that. Sets *kind. `audit` names who asked (its action and detail are
 // filled in here) and is written in the approval's transaction.
+// `warnings`, if given, gets what was still owed and the unusual figures when it was approved
+// (also kept in the audit entry).
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
                       const std::string& user, std::int64_t now_ms, AuditEvent audit,
-                      std::string* kind);
+                      std::string* kind, std::vector<std::string>* warnings = nullptr);
 
 // Writes the return as an Excel workbook with a sheet per priority (libxlsxwriter).
 Status WriteXlsx(const Catalogue& catalogue, const nlohmann::json& report, const std::string& path);

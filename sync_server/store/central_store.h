@@ -117,6 +117,19 @@ struct FigureSource {
   double value = 0;
   std::string status;
   std::int64_t at_ms = 0;  // when its contribution was last written
+  int quarter = 0;
+  std::string occurred_at;  // the record's (for a return: when it was entered on the device)
+};
+
+// Which records a pull reads: one org's (empty: every org), and also the records of
+// `shared_form` filed under `shared_org` (the partnership's returns, which every owner's partner
+// lead needs; the API keeps only those of indicators the device's org owns).
+struct PullScope {
+  PullScope(std::string org_code = "") : org(std::move(org_code)) {}  // NOLINT: an org is a scope
+  PullScope(const char* org_code) : org(org_code) {}                  // NOLINT
+  std::string org;
+  std::string shared_org;
+  std::string shared_form;
 };
 
 // One page of the change feed.
@@ -167,8 +180,8 @@ class CentralStore {
                            std::string* response, bool* found) = 0;
   // Runs `fn` in one write transaction: committed if it returns OK, rolled back otherwise.
   virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
-  // Records changed after `cursor` ("0" at first), oldest change first; `org` empty for all orgs.
-  virtual Status ReadChanges(const std::string& cursor, const std::string& org, std::size_t limit,
+  // Records changed after `cursor` ("0" at first), oldest change first, within `scope`.
+  virtual Status ReadChanges(const std::string& cursor, const PullScope& scope, std::size_t limit,
                              ChangePage* out) = 0;
   // Notes a pull by a device (its last contact).
   virtual Status NotePull(const std::string& device_id, std::int64_t at_ms) = 0;

@@ -190,6 +190,9 @@ class PgLedger {
       }
       if (before <= 0 && after > 0) totals_[{ind, fy, q}].value += 1;
       if (before > 0 && after <= 0) totals_[{ind, fy, q}].value -= 1;
+      // Keys seen in two or more records (kind repeat) are counted in n.
+      if (before < 2 && after >= 2) totals_[{ind, fy, q}].n += 1;
+      if (before >= 2 && after < 2) totals_[{ind, fy, q}].n -= 1;
     }
     for (const auto& [k, t] : totals_) {
       if (t.value == 0 && t.n == 0 && t.records == 0) continue;
@@ -532,16 +535,18 @@ Status PgCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   return Commit(&txn, &pg);
 }
 
-Status PgCentralStore::ReadChanges(const std::string& cursor, const std::string& org,
+Status PgCentralStore::ReadChanges(const std::string& cursor, const PullScope& scope,
                                    std::size_t limit, ChangePage* out) {
   std::int64_t after = 0;
   BB_RETURN_IF_ERROR(ParseCursor(cursor, &after));
   std::lock_guard<std::mutex> lock(mu_);
   PgResult r;
-  BB_RETURN_IF_ERROR(db_.Exec(
-      "SELECT seq, state FROM records WHERE seq > $1 AND ($2 = '' OR org = $2) ORDER BY seq "
-      "LIMIT $3",
-      {PgInt(after), org, PgInt(static_cast<std::int64_t>(limit + 1))}, &r));
+  BB_RETURN_IF_ERROR(
+      db_.Exec("SELECT seq, state FROM records WHERE seq > $1 AND ($2 = '' OR org = $2 OR "
+               "(org = $4 AND form = $5)) ORDER BY seq LIMIT $3",
+               {PgInt(after), scope.org, PgInt(static_cast<std::int64_t>(limit + 1)),
+                scope.shared_org, scope.shared_form},
+               &r));
   out->states.clear();
   out->more = r.rows() > static_cast<int>(limit);
   std::int64_t last = after;
@@ -616,13 +621,15 @@ Status PgCentralStore::ReadOrgFigures(int fy, const std::string& org, std::vecto
       "JOIN records r ON r.id = c.record_id WHERE c.fy = $1 AND r.org = $2 AND c.key = '' "
       "GROUP BY c.indicator, c.quarter "
       "UNION ALL "
-      "SELECT c.indicator, c.quarter, count(DISTINCT c.key), 0, 0 FROM contributions c "
+      "SELECT indicator, quarter, count(*), sum(CASE WHEN refs >= 2 THEN 1 ELSE 0 END), 0 "
+      "FROM (SELECT c.indicator, c.quarter, c.key, count(*) AS refs FROM contributions c "
       "JOIN records r ON r.id = c.record_id WHERE c.fy = $1 AND r.org = $2 AND c.key <> '' "
-      "GROUP BY c.indicator, c.quarter "
+      "GROUP BY c.indicator, c.quarter, c.key) k GROUP BY indicator, quarter "
       "UNION ALL "
-      "SELECT c.indicator, 0, count(DISTINCT c.key), 0, 0 FROM contributions c "
+      "SELECT indicator, 0, count(*), sum(CASE WHEN refs >= 2 THEN 1 ELSE 0 END), 0 "
+      "FROM (SELECT c.indicator, c.key, count(*) AS refs FROM contributions c "
       "JOIN records r ON r.id = c.record_id WHERE c.fy = $1 AND r.org = $2 AND c.key <> '' "
-      "GROUP BY c.indicator",
+      "GROUP BY c.indicator, c.key) y GROUP BY indicator",
       {PgInt(fy), org}, &sums));
   BB_RETURN_IF_ERROR(db_.Exec(
       "SELECT c.indicator, c.quarter, c.status FROM contributions c JOIN records r "
@@ -638,15 +645,16 @@ Status PgCentralStore::ExplainFigure(const std::string& indicator, int fy, int q
                                      std::vector<FigureSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   PgResult r;
-  BB_RETURN_IF_ERROR(db_.Exec(
-      "SELECT c.record_id, r.org, r.author, c.value, c.status, c.at_ms FROM contributions c "
-      "JOIN records r ON r.id = c.record_id "
-      "WHERE c.indicator = $1 AND c.fy = $2 AND ($3 = 0 OR c.quarter = $3) "
-      "ORDER BY c.at_ms, c.record_id",
-      {indicator, PgInt(fy), PgInt(quarter)}, &r));
+  BB_RETURN_IF_ERROR(
+      db_.Exec("SELECT c.record_id, r.org, r.author, c.value, c.status, c.at_ms, c.quarter, "
+               "r.occurred_at FROM "
+               "contributions c JOIN records r ON r.id = c.record_id "
+               "WHERE c.indicator = $1 AND c.fy = $2 AND ($3 = 0 OR c.quarter = $3) "
+               "ORDER BY c.at_ms, c.record_id",
+               {indicator, PgInt(fy), PgInt(quarter)}, &r));
   for (int i = 0; i < r.rows(); ++i) {
-    out->push_back(
-        {r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Double(i, 3), r.Text(i, 4), r.Int(i, 5)});
+    out->push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Double(i, 3), r.Text(i, 4),
+                    r.Int(i, 5), static_cast<int>(r.Int(i, 6)), r.Text(i, 7)});
   }
   return Status::OK();
 }

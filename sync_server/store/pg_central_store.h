@@ -46,7 +46,7 @@ class PgCentralStore final : public CentralStore {
   Status FindBatch(const std::string& device_id, const std::string& batch_id, std::string* response,
                    bool* found) override;
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
-  Status ReadChanges(const std::string& cursor, const std::string& org, std::size_t limit,
+  Status ReadChanges(const std::string& cursor, const PullScope& scope, std::size_t limit,
                      ChangePage* out) override;
   Status NotePull(const std::string& device_id, std::int64_t at_ms) override;
   Status ReadFigures(int fy, std::vector<RawFigure>* out) override;

@@ -197,6 +197,11 @@ class ContributionLedger {
         BB_RETURN_IF_ERROR(AddRef(c.indicator, c.fy, q, c.key, sign, &refs));
         bool appeared = sign > 0 && refs == 1, vanished = sign < 0 && refs == 0;
         if (appeared || vanished) BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, sign, 0, 0));
+        // Keys seen in two or more records (kind repeat) are counted in n.
+        bool repeated = sign > 0 && refs == 2, unrepeated = sign < 0 && refs == 1;
+        if (repeated || unrepeated) {
+          BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, 0, sign, 0));
+        }
       }
       return Status::OK();
     }
@@ -703,19 +708,21 @@ Status SqliteCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   return txn.Commit();
 }
 
-Status SqliteCentralStore::ReadChanges(const std::string& cursor, const std::string& org,
+Status SqliteCentralStore::ReadChanges(const std::string& cursor, const PullScope& scope,
                                        std::size_t limit, ChangePage* out) {
   std::int64_t after = 0;
   BB_RETURN_IF_ERROR(ParseCursor(cursor, &after));
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt* st;
   BB_RETURN_IF_ERROR(
-      db_.Cached("SELECT seq, state FROM records WHERE seq > ?1 AND (?2 = '' OR org = ?2) "
-                 "ORDER BY seq LIMIT ?3",
+      db_.Cached("SELECT seq, state FROM records WHERE seq > ?1 AND (?2 = '' OR org = ?2 OR "
+                 "(org = ?4 AND form = ?5)) ORDER BY seq LIMIT ?3",
                  &st));
   st->Bind(1, after);
-  st->Bind(2, org);
+  st->Bind(2, scope.org);
   st->Bind(3, static_cast<std::int64_t>(limit + 1));  // one extra tells whether there is more
+  st->Bind(4, scope.shared_org);
+  st->Bind(5, scope.shared_form);
   out->states.clear();
   out->more = false;
   std::int64_t last = after;
@@ -755,13 +762,14 @@ Status SqliteCentralStore::ReadOrgFigures(int fy, const std::string& org,
       "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key = '' "
       "GROUP BY c.indicator, c.quarter "
       "UNION ALL "
-      "SELECT c.indicator, c.quarter, count(DISTINCT c.key), 0, 0 FROM contributions c "
-      "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key <> '' "
-      "GROUP BY c.indicator, c.quarter "
+      "SELECT indicator, quarter, count(*), sum(refs >= 2), 0 FROM (SELECT c.indicator, "
+      "c.quarter, c.key, count(*) AS refs FROM contributions c JOIN records r ON r.id = "
+      "c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key <> '' GROUP BY c.indicator, "
+      "c.quarter, c.key) GROUP BY indicator, quarter "
       "UNION ALL "
-      "SELECT c.indicator, 0, count(DISTINCT c.key), 0, 0 FROM contributions c "
-      "JOIN records r ON r.id = c.record_id WHERE c.fy = ?1 AND r.org = ?2 AND c.key <> '' "
-      "GROUP BY c.indicator",
+      "SELECT indicator, 0, count(*), sum(refs >= 2), 0 FROM (SELECT c.indicator, c.key, "
+      "count(*) AS refs FROM contributions c JOIN records r ON r.id = c.record_id WHERE "
+      "c.fy = ?1 AND r.org = ?2 AND c.key <> '' GROUP BY c.indicator, c.key) GROUP BY indicator",
       &st));
   st.Bind(1, std::int64_t{fy});
   st.Bind(2, org);
@@ -831,8 +839,9 @@ Status SqliteCentralStore::ExplainFigure(const std::string& indicator, int fy, i
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
-      "SELECT c.record_id, r.org, r.author, c.value, c.status, c.at_ms FROM contributions c "
-      "JOIN records r ON r.id = c.record_id "
+      "SELECT c.record_id, r.org, r.author, c.value, c.status, c.at_ms, c.quarter, "
+      "r.occurred_at FROM "
+      "contributions c JOIN records r ON r.id = c.record_id "
       "WHERE c.indicator = ? AND c.fy = ? AND (? = 0 OR c.quarter = ?) ORDER BY c.at_ms, "
       "c.record_id",
       &st));
@@ -840,10 +849,13 @@ Status SqliteCentralStore::ExplainFigure(const std::string& indicator, int fy, i
   st.Bind(2, std::int64_t{fy});
   st.Bind(3, std::int64_t{quarter});
   st.Bind(4, std::int64_t{quarter});
-  while (st.Step() == SqliteStmt::kRow) {
+  SqliteStmt::StepResult r;
+  while ((r = st.Step()) == SqliteStmt::kRow) {
     out->push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnDouble(3),
-                    st.ColumnText(4), st.ColumnInt(5)});
+                    st.ColumnText(4), st.ColumnInt(5), static_cast<int>(st.ColumnInt(6)),
+                    st.ColumnText(7)});
   }
+  if (r != SqliteStmt::kDone) return st.LastError();
   return Status::OK();
 }
 

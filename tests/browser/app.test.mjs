@@ -531,8 +531,11 @@ async function logEveryForm(kind) {
 
   const { forms } = await pageApi(page, '/app/api/forms');
   t.forms = forms;
-  assert.ok(forms.length >= 4, `a street pastor has forms: ${forms.map((f) => f.form)}`);
-  assert.ok(!forms.some((f) => f.form === 'indicator_return'), 'partner returns are for leads');
+  // The forms a Street Pastor logs (their writers), and not those they do not.
+  assert.deepEqual(forms.map((f) => f.form).sort(), ['outreach_contact', 'patrol', 'satisfaction_survey'],
+    `a street pastor has forms: ${forms.map((f) => f.form)}`);
+  const patrolType = forms.find((f) => f.form === 'patrol').fields.find((f) => f.name === 'patrol_type');
+  assert.ok(!patrolType.choices.some((c) => c.code === 'op_fortress'), 'Op Fortress is the police\'s to record');
   for (const form of forms) await button(page, form.label).waitFor();
 
   // The theme switch, and the other theme audited too.
@@ -683,7 +686,10 @@ test('a draft survives the app being killed and is finished after a restart; rec
   await fillForm(page, form, 'Kill Lane');
   await page.getByLabel(textField.label, { exact: true }).fill('Kill Lane');
   // The draft on the tablet holds the last answer before the app is killed.
-  await waitForDraft(page, (d) => d.form === form.form && d.fields?.[textField.name] === 'Kill Lane');
+  // ... every required answer included (the draft is saved as the worker goes).
+  const required = form.fields.filter((f) => f.required && !f.relevant && f.format !== 'keyed_hash');
+  await waitForDraft(page, (d) => d.form === form.form && d.fields?.[textField.name] === 'Kill Lane' &&
+    required.every((f) => d.fields?.[f.name] !== undefined));
   await stopApp(app, 'SIGKILL');
 
   app = await startApp('spare');  // a new address and a new key
@@ -856,6 +862,29 @@ test("a partner lead's returns grid: figures and milestones entered in place", {
   const corrected = await pageApi(page, `/app/api/returns?fy=${FY}`);
   assert.equal(corrected.cells[figure.id][QUARTER].record_id, after.cells[figure.id][QUARTER].record_id);
   env.returnFigure.value = 6;
+
+  // Only the indicators the police own; the quarters not entered are owed, with their due date.
+  const owned = new Set(JSON.parse(fs.readFileSync(new URL('../../schema/indicators.json', import.meta.url)))
+    .indicators.filter((i) => (i.owners || []).includes('police')).map((i) => i.id));
+  assert.deepEqual(new Set(corrected.indicators.map((i) => i.id)), owned);
+  const other = corrected.indicators.find((i) => i.kind === 'return' && i.id !== figure.id);
+  assert.equal(corrected.owed[other.id][QUARTER].state, 'owed');
+  assert.match(await cell(page, other).textContent(), /Owed: due 20 Jul 2023/);
+
+  // An absurd figure: the tablet says why it looks unusual and asks for a tick before saving it.
+  await cell(page, other).click();
+  await value.fill('99999999');
+  await button(page, 'Save').click();
+  const tick = page.getByRole('checkbox', { name: 'I have checked this figure and it is right' });
+  await tick.waitFor();
+  assert.match(await description(value), /looks unusual/);
+  await audit(page, 'returns: an unusual figure');
+  await screenshot(page, 'app-tablet-returns-unusual.png');
+  assert.equal((await pageApi(page, `/app/api/returns?fy=${FY}`)).cells[other.id]?.[QUARTER], undefined,
+    'nothing saved before the tick');
+  await tick.check();
+  await button(page, 'Save').click();
+  await cell(page, other).filter({ hasText: '99999999' }).waitFor();
   await goHome(page);
 
   const phone = await openApp('phone', app);
@@ -934,22 +963,22 @@ test('back in signal: Sync sends everything, and the records reach the return', 
 });
 
 test('a record the server refuses shows as Needs fixing with the reason, and Fix sends it again', { timeout: 120_000 }, async () => {
-  // The partnership tightens a rule on the server (at most 20 attendees at a street brief) after
+  // The partnership tightens a rule on the server (at most 20 people engaged on a patrol) after
   // a worker logged 50 offline: the server refuses the record, with its reason.
   const strict = path.join(env.dir, 'strict-schema');
   fs.cpSync(new URL('../../schema', import.meta.url), strict, { recursive: true });
-  const briefFile = path.join(strict, 'forms', 'street_brief.v1.json');
-  const brief = JSON.parse(fs.readFileSync(briefFile, 'utf8'));
-  brief.fields.find((f) => f.name === 'attendees').max = 20;
-  fs.writeFileSync(briefFile, JSON.stringify(brief));
+  const patrolFile = path.join(strict, 'forms', 'patrol.v1.json');
+  const patrol = JSON.parse(fs.readFileSync(patrolFile, 'utf8'));
+  patrol.fields.find((f) => f.name === 'engagements').max = 20;
+  fs.writeFileSync(patrolFile, JSON.stringify(patrol));
 
   const { page } = env.pages.phone;
   await goHome(page).catch(() => {});
   await heading(page, 'Home').waitFor();
-  const form = env.tablets.phone.forms.find((f) => f.form === 'street_brief');
+  const form = env.tablets.phone.forms.find((f) => f.form === 'patrol');
   await startForm(page, form);
   await fillForm(page, form, 'Big crowd');
-  await page.getByLabel('Attendees', { exact: true }).fill('50');
+  await page.getByLabel('Engagements', { exact: true }).fill('50');
   await button(page, 'Save').click();
   await heading(page, 'Home').waitFor();
   await notSentYet(page, 1);
@@ -970,7 +999,7 @@ test('a record the server refuses shows as Needs fixing with the reason, and Fix
 
     // Fix: the record opens with its answers; the worker corrects it and sends it again.
     await button(page, 'Fix').click();
-    const attendees = page.getByLabel('Attendees', { exact: true });
+    const attendees = page.getByLabel('Engagements', { exact: true });
     await attendees.waitFor();
     assert.equal(await attendees.inputValue(), '50');
     await attendees.fill('15');
@@ -983,16 +1012,16 @@ test('a record the server refuses shows as Needs fixing with the reason, and Fix
       .waitFor({ timeout: 3 * STEP_MS });
     await notSentYet(page, 0);
     await page.getByRole('heading', { name: /^Needs fixing/ }).waitFor({ state: 'detached' });
-    const { records } = await pageApi(page, '/app/api/records?form=street_brief');
-    const fixed = records.find((r) => r.fields.attendees === 15);
+    const { records } = await pageApi(page, '/app/api/records?form=patrol');
+    const fixed = records.find((r) => r.fields.engagements === 15);
     assert.equal(fixed?.state, 'sent', 'the fixed record is sent');
   } finally {
     await stopServer();
   }
   // The server holds the corrected figure.
   const exported = JSON.parse(await syncServer('export', '--data', path.join(env.dir, 'central'),
-    '--form', 'street_brief', '--format', 'json'));
-  const col = exported.columns.indexOf('attendees');
+    '--form', 'patrol', '--format', 'json'));
+  const col = exported.columns.indexOf('engagements');
   assert.ok(exported.rows.some((row) => row[col] === 15));
   assert.ok(!exported.rows.some((row) => row[col] === 50));
 });

@@ -226,7 +226,7 @@ before(async () => {
   fs.mkdirSync(env.artifacts, { recursive: true });
   env.tokens = {
     police: await token('pat', 'police', 'field_worker'),
-    reach: await token('rik', 'street_reach', 'field_worker'),
+    reach: await token('rik', 'wcc_asb', 'field_worker'),
     pastor: await token('amy', 'street_pastors', 'field_worker'),  // tried on the dashboard
     coordinator: await token('cleo', 'csp', 'coordinator'),
     board: await token('bea', 'csp', 'board'),
@@ -244,9 +244,9 @@ before(async () => {
   await logAction(police, 'police', 'licence_review', '2023-06-03T22:00:00+01:00');  // not counted
   await logAction(police, 'police', 'closure_order', '2023-08-15T10:00:00+01:00');
   await logAction(police, 'police', 'closure_order', '2023-09-29T16:45:00+01:00');
-  await logAction(reach, 'street_reach', 'closure_order', '2023-06-10T12:00:00+01:00');
-  await logAction(reach, 'street_reach', 'dvpn', '2023-06-11T12:00:00+01:00');  // not counted
-  await logAction(police, 'police', 'closure_order', '2022-06-01T12:00:00+01:00');  // FY 2022
+  await logAction(reach, 'wcc_asb', 'closure_order', '2023-06-10T12:00:00+01:00');
+  await logAction(reach, 'wcc_asb', 'dvpn', '2023-06-11T12:00:00+01:00');  // not counted
+  await logAction(police, 'police', 'closure_order', '2024-06-01T12:00:00+01:00');  // FY 2024
   await fieldClient('sync', '--data', police);
   await fieldClient('sync', '--data', reach);
 
@@ -441,6 +441,28 @@ test('approving Q1 warns first, and a late record offers a restatement', { timeo
   await page.waitForFunction(([id, want]) =>
     document.querySelector(`#panel-return [data-indicator="${id}"][data-period="Q1"]`)?.textContent === want,
   [INDICATOR, String(expectedFigures().Q1)]);
+});
+
+test('still owed: per partner, with the reporting rate and what each owes', { timeout: 20_000 }, async () => {
+  const { page } = env.coordinator;
+  await page.getByRole('tab', { name: 'Still owed' }).click();
+  const table = page.locator('#owed-body table');
+  await table.waitFor();
+  // Partners by name, not code; nobody entered any return, so the police owe theirs.
+  const police = table.locator('tbody tr:has(th:text-is("Police"))');
+  assert.equal(await police.count(), 1);
+  assert.ok(Number(await police.locator('td').first().textContent()) > 0, 'the police owe returns');
+  assert.match(await page.locator('#owed-body').textContent(), /Reporting rate/);
+  const details = page.locator('#owed-body details', { hasText: 'Police:' });
+  await details.locator('summary').click();
+  assert.match(await details.textContent(), /Owed.*Q1: .*due by \d+ \w+ 2023/s);
+  await screenshot(page, 'dashboard-still-owed.png');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `Still owed is ${overflow}px wider than a 768px tablet`);
+  await screenshot(page, 'dashboard-still-owed-tablet.png');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('tab', { name: 'Return' }).click();
 });
 
 test('screenshots, wide and tablet, with no sideways scrolling on a tablet', { timeout: 20_000 }, async () => {

@@ -13,8 +13,7 @@ namespace {
 
 struct Tablet {
   Tablet() {
-    Ok({"init", "--data", data(), "--user", "amy", "--org", "street_pastors", "--role",
-        "field_worker"});
+    Ok({"init", "--data", data(), "--user", "amy", "--org", "csp", "--role", "field_worker"});
   }
   std::string data() const { return dir / "tablet"; }
   TempDir dir;
@@ -49,7 +48,7 @@ TEST_CASE("a field worker logs, lists, shows, edits and deletes records offline"
   CHECK(rec["id"] == id);
   CHECK(rec["form"] == "outreach_contact");
   CHECK(rec["form_version"] == 2);  // the latest version of the form
-  CHECK(rec["org"] == "street_pastors");
+  CHECK(rec["org"] == "csp");
   CHECK(rec["author"] == "amy");
   CHECK(rec["occurred_at"] == "2023-06-01T22:15:00+01:00");
   CHECK(rec["fields"]["safeguarding_concern"] == true);
@@ -78,19 +77,20 @@ TEST_CASE("a field worker logs, lists, shows, edits and deletes records offline"
 
   json status = OkJson({"status", "--data", t.data(), "--json"});
   CHECK(status["user"] == "amy");
-  CHECK(status["org"] == "street_pastors");
+  CHECK(status["org"] == "csp");
   CHECK(status["pending_changes"] == 4);  // two logs, an edit and a delete wait to sync
   CHECK(status["server"].is_null());
   CHECK(status["last_sync"].is_null());
 }
 
-TEST_CASE("forms lists every form with fields, types, constraints and choices") {
+TEST_CASE("forms lists the forms this worker logs, with fields, types, constraints and choices") {
   Tablet t;
   json forms = OkJson({"forms", "--data", t.data(), "--json"});
   std::set<std::string> names;
   for (const auto& f : forms["forms"]) names.insert(f["form"].get<std::string>());
-  CHECK(names == std::set<std::string>{"enforcement_action", "indicator_return", "outreach_contact",
-                                       "patrol", "satisfaction_survey", "street_brief"});
+  // Every form a CSP field worker may log; partner returns are for leads and the coordinator.
+  CHECK(names == std::set<std::string>{"enforcement_action", "outreach_contact", "patrol",
+                                       "satisfaction_survey", "street_brief"});
   for (const auto& f : forms["forms"]) {
     if (f["form"] != "satisfaction_survey") continue;
     for (const auto& field : f["fields"]) {

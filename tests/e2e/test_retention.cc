@@ -38,9 +38,10 @@ TEST_CASE("purge removes expired records everywhere and leaves the figures alone
   std::string amy = site.Enrol("amy", "street_pastors");
   std::string ben = site.Enrol("ben", "street_pastors", "", "partner_lead");  // may correct amy's
   std::string cleo = site.Enrol("cleo", "csp", "", "coordinator");
-  // Records four years old (outreach contacts are kept three) and recent ones.
+  // Records more than three years old (outreach contacts are kept three; nothing is older than
+  // the plan's first year, 2023/24) and recent ones.
   std::int64_t now = SystemClock::Default()->NowMs();
-  std::string old_when = FormatIsoUtc(now - 4LL * 365 * 86'400'000);
+  std::string old_when = FormatIsoUtc(now - (3LL * 365 + 30) * 86'400'000);
   std::string recent_when = FormatIsoUtc(now - 30LL * 86'400'000);
   auto contact = [&](const std::string& when, const std::string& note) {
     return Ok({"log", "--data", amy, "outreach_contact", "--occurred-at", when, "--set",

@@ -10,7 +10,7 @@ namespace {
 
 std::string TabletToken(Site& site, const std::string& user) {
   CommandResult t = SyncServer({"token", "--data", site.dir / "central", "--user", user, "--org",
-                                "street_pastors", "--role", "field_worker"});
+                                "csp", "--role", "field_worker"});
   REQUIRE(t.exit_code == 0);
   return t.out.substr(0, t.out.find('\n'));
 }

@@ -58,7 +58,7 @@ std::string EnrolledDir(SyncFixture& f, const std::string& user, const std::stri
 
 TEST_CASE("the app's API answers only its own page, on this machine's own name") {
   SyncFixture f;
-  App app(EnrolledDir(f, "amy", "street_pastors", "field_worker"));
+  App app(EnrolledDir(f, "amy", "csp", "field_worker"));
   CHECK(app("GET", "/app/api/state").status == 200);
 
   http::Request no_key = Call("GET", "/app/api/state");
@@ -109,7 +109,7 @@ TEST_CASE("the app's API answers only its own page, on this machine's own name")
 
 TEST_CASE("records from the app: errors per field and nothing stored, then states in plain words") {
   SyncFixture f;
-  std::string dir = EnrolledDir(f, "amy", "street_pastors", "field_worker");
+  std::string dir = EnrolledDir(f, "amy", "csp", "field_worker");
   App app(dir);
   json forms = app("GET", "/app/api/forms").body["forms"];
   std::set<std::string> names;
@@ -178,7 +178,7 @@ TEST_CASE("records from the app: errors per field and nothing stored, then state
 
 TEST_CASE("drafts are kept sealed on the device and finish exactly once") {
   SyncFixture f;
-  std::string dir = EnrolledDir(f, "amy", "street_pastors", "field_worker");
+  std::string dir = EnrolledDir(f, "amy", "csp", "field_worker");
   std::string draft_id;
   {
     App app(dir);
@@ -226,7 +226,7 @@ TEST_CASE("a shared tablet: PIN sign-in, wrong PINs refused, signed out when idl
   test::TempDir tablet;
   for (auto [user, pin] :
        std::vector<std::pair<std::string, std::string>>{{"pat", "2468"}, {"quinn", "1357"}}) {
-    Device d = f.Enrol(user, "street_pastors", "field_worker");
+    Device d = f.Enrol(user, "csp", "field_worker");
     std::unique_ptr<LocalStore> added;
     REQUIRE(AddWorker(tablet.path(), pin, d.store->identity(), d.store->forms(), {}, &added).ok());
   }

@@ -40,9 +40,9 @@ void RunSimulation(std::uint64_t seed, int steps) {
     sims.push_back(std::move(s));
   };
   add("amy", "police", "field_worker", 0);
-  add("bob", "police", "field_worker", 3LL * 86'400'000);  // three days fast
-  add("cal", "police", "field_worker", -5LL * 3'600'000);  // five hours slow
-  add("dee", "stop", "field_worker", -2LL * 86'400'000);   // two days slow
+  add("bob", "police", "field_worker", 3LL * 86'400'000);    // three days fast
+  add("cal", "police", "field_worker", -5LL * 3'600'000);    // five hours slow
+  add("dee", "wcc_asb", "field_worker", -2LL * 86'400'000);  // two days slow
   add("eve", "csp", "coordinator", 0);
 
   std::set<std::string> logged;

@@ -132,7 +132,7 @@ TEST_CASE("sync health, conflicts with sensitive values withheld, one org's retu
   SyncFixture f;
   Device pat = f.Enrol("pat", "police", "field_worker");
   Device sue = f.Enrol("sue", "police", "partner_lead");  // a lead may correct pat's records
-  Device ash = f.Enrol("ash", "stop", "field_worker");
+  Device ash = f.Enrol("ash", "wcc_asb", "field_worker");
   std::string closure =
       pat.Log("enforcement_action", {{"action", "closure_order"}, {"notes", "confidential detail"}},
               "2023-05-10T21:00:00Z");
@@ -153,7 +153,7 @@ TEST_CASE("sync health, conflicts with sensitive values withheld, one org's retu
   REQUIRE(pat.store->Get(closure, &forged).ok());
   json change = forged.ToJson(true);
   change["id"] = NewUuid();
-  change["org"] = "stop";
+  change["org"] = "wcc_asb";
   change["change_id"] = NewUuid();
   json push = {{"batch_id", NewUuid()}, {"changes", {change}}};
   REQUIRE(f.api->Handle({"POST", "/v1/push", push.dump(), pat.Bearer()}).status == 200);
@@ -201,7 +201,7 @@ TEST_CASE("sync health, conflicts with sensitive values withheld, one org's retu
   };
   CHECK(closures("") == 3);
   CHECK(closures("&org=police") == 2);
-  CHECK(closures("&org=stop") == 1);
+  CHECK(closures("&org=wcc_asb") == 1);
   CHECK(f.api->Handle({"GET", "/v1/report?fy=2023&org=nowhere", "", cleo}).status == 400);
   server::ApiResponse workbook =
       f.api->Handle({"GET", "/v1/report.xlsx?fy=2023&org=police", "", cleo});

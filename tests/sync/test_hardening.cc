@@ -73,7 +73,7 @@ TEST_CASE(
   Device mallory = f.Enrol("mallory", "stop", "field_worker");
   Device lead = f.Enrol("pat", "police", "partner_lead");
   json key = {{"indicator", "da_campaigns_supported"}, {"fy", 2023}, {"quarter", "Q3"}};
-  std::string return_id = *NaturalKeyId("indicator_return", key, "police");
+  std::string return_id = *NaturalKeyId(f.forms, "indicator_return", key, "police");
   // Taking the id with a street brief (any form, any org) is refused.
   json results = Push(f, mallory, {NewBrief(mallory, Now(), return_id).ToJson(true)});
   CHECK(results[0]["status"] == "rejected");
@@ -117,7 +117,7 @@ TEST_CASE(
 
 TEST_CASE("a delete is final, and a delete is validated like any change") {
   SyncFixture f;
-  Device amy = f.Enrol("amy", "police", "field_worker");
+  Device amy = f.Enrol("amy", "csp", "field_worker");
   std::string id = amy.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
   REQUIRE(amy.Sync().ok());
   REQUIRE(amy.store->Delete(id).ok());
@@ -128,7 +128,7 @@ TEST_CASE("a delete is final, and a delete is validated like any change") {
   HlcStamp later = Now() + (1 << 16);
 
   // Undeleting with a later "deleted": false is refused; nothing changes.
-  RecordState undo = Envelope(id, "street_brief", "police", "amy", dev);
+  RecordState undo = Envelope(id, "street_brief", "csp", "amy", dev);
   undo.deleted = Register{false, later, dev, 0};
   json results = Push(f, amy, {undo.ToJson(true)});
   CHECK(results[0]["status"] == "rejected");
@@ -146,7 +146,7 @@ TEST_CASE("a delete is final, and a delete is validated like any change") {
                                                  {"notes", std::string(3'000'000, 'x')}}) {
     CAPTURE(field);
     RecordState junk =
-        Envelope(id2, "outreach_contact", "police", "amy", dev, before2["form_version"].get<int>());
+        Envelope(id2, "outreach_contact", "csp", "amy", dev, before2["form_version"].get<int>());
     junk.deleted = Register{true, later, dev, 0};
     junk.fields[field] = Register{value, later, dev, 0};
     json r = Push(f, amy, {junk.ToJson(true)});

@@ -2,6 +2,7 @@
 // "Access"; docs/protocol.md, section 4). Requests go to the real Api over the real store.
 #include <set>
 
+#include "beatbook/permissions.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;
@@ -56,14 +57,14 @@ std::set<std::string> PulledOrgs(server::Api& api, const std::string& bearer, in
 TEST_CASE("every role against every endpoint and record scope") {
   SyncFixture f;
   // Records on the server: one of police (the actors' org for the first three) and one of stop.
-  Device stop_worker = f.Enrol("sue", "stop", "field_worker");
+  Device stop_worker = f.Enrol("sue", "wcc_asb", "field_worker");
   stop_worker.Log("street_brief", {{"place", "Refuge"}, {"attendees", 2}});
   REQUIRE(stop_worker.Sync().ok());
   Device police_worker = f.Enrol("pat", "police", "field_worker");
   police_worker.Log("street_brief", {{"place", "Jewry Street"}, {"attendees", 5}});
   REQUIRE(police_worker.Sync().ok());
   RecordState stop_record, police_record;
-  for (const auto& [id, j] : f.ServerRecords("stop"))
+  for (const auto& [id, j] : f.ServerRecords("wcc_asb"))
     REQUIRE(RecordState::FromJson(j, &stop_record).ok());
   for (const auto& [id, j] : f.ServerRecords("police")) {
     REQUIRE(RecordState::FromJson(j, &police_record).ok());
@@ -76,7 +77,7 @@ TEST_CASE("every role against every endpoint and record scope") {
     std::set<std::string> sees;             // orgs whose records the pull returns
     const char* correct_own_org;            // another user's record of the device's org (police)
     const char* correct_other_org;          // a record of another org (stop)
-    const char* enter_return;               // an indicator_return of the device's org
+    const char* enter_return;               // a partnership return the device's org owns
     int report, approve, explain, records;  // HTTP statuses
   };
   const std::vector<Expect> matrix = {
@@ -106,7 +107,7 @@ TEST_CASE("every role against every endpoint and record scope") {
       {"coordinator",
        "csp",
        200,
-       {"police", "stop"},
+       {"csp", "police", "wcc_asb"},  // csp: the partnership return the lead entered
        "applied",
        "applied",
        "applied",
@@ -159,19 +160,19 @@ TEST_CASE("every role against every endpoint and record scope") {
       CHECK(PushOne(*f.api, bearer, j) == "rejected");
     }
 
-    // A partner return (natural-key id) of the device's own org.
+    // A partner return (natural-key id) of an indicator the device's org owns: one figure for
+    // the partnership, filed under its org.
     if (e.pull == 200) {
-      nlohmann::json fields = {{"indicator", "pc_housing_drug_interventions"},
-                               {"fy", 2023},
-                               {"quarter", "Q1"},
-                               {"value", 2}};
-      auto id = NaturalKeyId("indicator_return", fields, e.org);
+      nlohmann::json fields = {
+          {"indicator", "pc_vru_referrals"}, {"fy", 2023}, {"quarter", "Q1"}, {"value", 2}};
+      auto id = NaturalKeyId(f.forms, "indicator_return", fields, e.org);
       REQUIRE(id.has_value());
       RecordState ret;
       ret.id = *id;
       ret.form = "indicator_return";
       ret.form_version = 1;
-      ret.org = e.org;
+      ret.org = FilingOrg(f.forms, "indicator_return", fields, e.org, "");
+      CHECK(ret.org == "csp");
       ret.author = d.store->identity().user;
       ret.device = dev;
       HlcStamp t = police_record.MaxStamp() + (3 << 16);

@@ -6,8 +6,8 @@ using namespace beatbook::test;
 
 TEST_CASE("records logged offline on three devices reach the server once and the org's devices") {
   SyncFixture f;
-  Device a = f.Enrol("amy", "street_pastors", "field_worker");
-  Device b = f.Enrol("bob", "street_pastors", "field_worker");
+  Device a = f.Enrol("amy", "bid", "field_worker");
+  Device b = f.Enrol("bob", "bid", "field_worker");
   Device p = f.Enrol("pat", "police", "field_worker");
   for (int i = 0; i < 30; ++i) a.Log("street_brief", {{"place", "A"}, {"attendees", i}});
   for (int i = 0; i < 20; ++i) b.Log("street_brief", {{"place", "B"}, {"attendees", i}});
@@ -21,8 +21,8 @@ TEST_CASE("records logged offline on three devices reach the server once and the
   CHECK(sb.pulled == 50);  // its own 20 come back too, plus amy's 30; not the police's
   CHECK(f.ServerRecords().size() == 60);
   REQUIRE(a.Sync().ok());
-  CHECK(a.Visible() == f.ServerRecords("street_pastors"));
-  CHECK(b.Visible() == f.ServerRecords("street_pastors"));
+  CHECK(a.Visible() == f.ServerRecords("bid"));
+  CHECK(b.Visible() == f.ServerRecords("bid"));
   CHECK(p.Visible() == f.ServerRecords("police"));
   // A coordinator sees every org.
   Device c = f.Enrol("cat", "csp", "coordinator");
@@ -72,7 +72,15 @@ TEST_CASE("a record the server finds invalid is rejected with a reason, and the 
   SyncFixture f;
   Device a = f.Enrol("amy", "police", "field_worker");
   std::string good = a.Log("street_brief", {{"place", "A"}, {"attendees", 1}});
-  // A return from a field worker: valid on the device, but only leads may enter returns.
+  // A return from a field worker whose device has out-of-date forms that do not say who may
+  // log returns: stored on the device, but only leads may enter returns.
+  json doc = a.store->forms().ToJson();
+  for (auto& form : doc["forms"]) {
+    if (form["form"] == "indicator_return") form.erase("writers");
+  }
+  FormSet stale;
+  REQUIRE(FormSet::FromJson(doc, &stale).ok());
+  REQUIRE(a.store->ReplaceForms(stale).ok());
   std::string ret =
       a.Log("indicator_return",
             {{"indicator", "da_op_foundation"}, {"fy", 2023}, {"quarter", "Q1"}, {"value", 3}});

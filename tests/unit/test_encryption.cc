@@ -32,7 +32,7 @@ std::string FilesUnder(const std::string& dir) {
 Identity TabletWorker(const std::string& user) {
   Identity id;
   id.user = user;
-  id.org = "street_pastors";
+  id.org = "police";
   id.role = "field_worker";
   id.device_id = "dev-" + user;
   id.secret = "credential-of-" + user;

@@ -44,9 +44,11 @@ std::map<std::string, Contribution> ById(const std::vector<Contribution>& cs) {
 
 }  // namespace
 
-TEST_CASE("the catalogue holds the 45 indicators of the data dictionary") {
+TEST_CASE("the catalogue holds the 48 indicators of the data dictionary, version 2") {
   const Catalogue& cat = Cat();
-  CHECK(cat.indicators().size() == 45);
+  CHECK(cat.version() == 2);
+  CHECK(cat.first_fy() == 2023);
+  CHECK(cat.indicators().size() == 48);
   std::map<IndicatorKind, int> kinds;
   for (const auto& i : cat.indicators()) {
     kinds[i.kind]++;
@@ -55,8 +57,9 @@ TEST_CASE("the catalogue holds the 45 indicators of the data dictionary") {
   CHECK(kinds[IndicatorKind::kReturn] == 22);
   CHECK(kinds[IndicatorKind::kMilestone] == 5);
   CHECK(kinds[IndicatorKind::kCount] == 13);
-  CHECK(kinds[IndicatorKind::kSum] == 3);
-  CHECK(kinds[IndicatorKind::kDistinct] == 1);
+  CHECK(kinds[IndicatorKind::kSum] == 4);
+  CHECK(kinds[IndicatorKind::kDistinct] == 2);
+  CHECK(kinds[IndicatorKind::kRepeat] == 1);
   CHECK(kinds[IndicatorKind::kPercent] == 1);
   CHECK(cat.Find("ql_satisfaction_level")->kind == IndicatorKind::kPercent);
   CHECK(cat.Find("da_protection_powers")->definition.form == "enforcement_action");
@@ -161,7 +164,7 @@ TEST_CASE("the report: year totals, percent with n = 0, milestones and returns")
   json report = BuildReport(cat, in);
   std::map<std::string, json> rows;
   for (const auto& r : report["indicators"]) rows[r["id"]] = r;
-  CHECK(report["indicators"].size() == 45);
+  CHECK(report["indicators"].size() == 48);
   json v = rows["pc_closure_orders"]["values"];
   CHECK(v == json({{"Q1", 2.0}, {"Q2", 0.0}, {"Q3", 1.0}, {"Q4", 0.0}, {"year", 3.0}}));
   // Closure orders: the plan wants more (direction increase).

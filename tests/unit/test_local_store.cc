@@ -14,7 +14,7 @@ struct Fixture {
     REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
     Identity id;
     id.user = "amy";
-    id.org = "street_pastors";
+    id.org = "police";
     id.role = "partner_lead";
     id.device_id = "dev-a";
     LocalStoreOptions options;
@@ -53,7 +53,7 @@ TEST_CASE("logging stores the record and its outbox change together") {
   RecordState r;
   REQUIRE(f.store->Get(id, &r).ok());
   CHECK(r.form == "street_brief");
-  CHECK(r.org == "street_pastors");
+  CHECK(r.org == "police");
   CHECK(r.author == "amy");
   CHECK(r.device == "dev-a");
   CHECK(r.OccurredAt() == "2023-06-01T22:15:00+01:00");
@@ -124,7 +124,7 @@ TEST_CASE("bad input changes nothing stored") {
             .IsInvalidArgument());
   CHECK(f.store->Log(Brief("a", -1), &other).IsInvalidArgument());
   RecordInput wrong_org = Brief("a", 1);
-  wrong_org.org = "police";
+  wrong_org.org = "stop";
   CHECK(f.store->Log(wrong_org, &other).IsInvalidArgument());
   RecordInput dup = Brief("a", 1);
   dup.id = id;
@@ -194,7 +194,7 @@ TEST_CASE("pulled states merge in and the cursor moves with them") {
   remote.id = "r-remote";
   remote.form = "street_brief";
   remote.form_version = 1;
-  remote.org = "street_pastors";
+  remote.org = "police";
   remote.author = "bob";
   remote.device = "dev-b";
   // Stamped three hours ahead of this device's clock: within the tolerance for clocks.
@@ -235,19 +235,18 @@ TEST_CASE("pulled states merge in and the cursor moves with them") {
 TEST_CASE("a pulled partner return replaces a local record that had taken its id") {
   Fixture f;
   json key = {{"indicator", "da_campaigns_supported"}, {"fy", 2023}, {"quarter", "Q3"}};
-  std::string id = *NaturalKeyId("indicator_return", key, "street_pastors");
+  std::string id = *NaturalKeyId(f.forms, "indicator_return", key, "police");
   HlcStamp t = HybridClock::FromPhysical(1'700'000'000'000);
   // A street brief that took the return's id before the server refused such ids.
   RecordState squatter =
-      test::NewRecord(test::Envelope(id, "street_brief", "street_pastors", "mallory", "dev-m"), t,
+      test::NewRecord(test::Envelope(id, "street_brief", "police", "mallory", "dev-m"), t,
                       "2023-10-01T10:00:00Z", {{"place", "X"}, {"attendees", 1}});
   REQUIRE(f.store->ApplyPulled({squatter}, "1").ok());
   // The server cleared it and the real return took the id: the device follows the server.
   json fields = key;
   fields["value"] = 3;
-  RecordState ret =
-      test::NewRecord(test::Envelope(id, "indicator_return", "street_pastors", "pat", "dev-p"),
-                      t + 1, "2023-12-20T12:00:00Z", fields);
+  RecordState ret = test::NewRecord(test::Envelope(id, "indicator_return", "csp", "pat", "dev-p"),
+                                    t + 1, "2023-12-20T12:00:00Z", fields);
   REQUIRE(f.store->ApplyPulled({ret}, "2").ok());
   RecordState now;
   REQUIRE(f.store->Get(id, &now).ok());

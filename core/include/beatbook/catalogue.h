@@ -21,7 +21,8 @@ namespace beatbook {
 
 using json = nlohmann::json;
 
-enum class IndicatorKind { kCount, kSum, kDistinct, kPercent, kReturn, kMilestone };
+// kRepeat: distinct keys seen in two or more records of the period (people seen twice or more).
+enum class IndicatorKind { kCount, kSum, kDistinct, kRepeat, kPercent, kReturn, kMilestone };
 const char* IndicatorKindName(IndicatorKind kind);
 
 // One test on a record's fields (docs/indicators.md).
@@ -35,13 +36,21 @@ struct Condition {
 
 struct Definition {
   std::string form;
-  std::vector<Condition> where;      // all must hold
-  std::vector<Condition> where_any;  // at least one must hold (if any are given)
-  std::set<std::string> orgs;        // the record's org must be one of these (if any are given)
-  std::string sum_field;             // kind sum: a number, or the picks of a select_multiple
-  std::set<std::string> picks_in;    // kind sum: count only these picks (if any are given)
-  std::string distinct_field;        // kind distinct
+  std::vector<Condition> where;        // all must hold
+  std::vector<Condition> where_any;    // at least one must hold (if any are given)
+  std::set<std::string> orgs;          // the record's org must be one of these (if any are given)
+  std::string sum_field;               // kind sum: a number, or the picks of a select_multiple
+  std::set<std::string> picks_in;      // kind sum: count only these picks (if any are given)
+  std::set<std::string> picks_not_in;  // kind sum: ... and not these
+  // Kinds distinct and repeat: the key counted once, made of these fields ("@id", "@org" and
+  // "@local_date" name the record's id, org and London date), and the key used when the first
+  // is empty (e.g. "@id": an anonymous contact counts once on its own).
+  std::vector<std::string> distinct;
+  std::vector<std::string> otherwise_distinct;
   std::vector<Condition> numerator;  // kind percent: the share of the selected records
+  // More records that count towards the same indicator, each with its own form and conditions
+  // (a record counts under the first definition that selects it).
+  std::vector<Definition> also;
 
   // True if a record of `form` by `org` with these field values is selected.
   bool Selects(const std::string& form, const std::string& org, const json& fields) const;
@@ -55,6 +64,9 @@ struct Indicator {
   IndicatorKind kind = IndicatorKind::kCount;
   int direction = +1;     // +1: the plan wants it to increase; -1: to decrease
   Definition definition;  // derived kinds only
+  bool at_least = false;  // the figure is a lower bound (shown as "at least")
+  int changed_in = 0;     // the catalogue version that last changed its definition (0: never)
+  int added_in = 0;       // the catalogue version that added it (0: the first)
 };
 
 struct Aim {
@@ -76,6 +88,8 @@ class Catalogue {
   static Status FromJson(const json& doc, Catalogue* out);
 
   int version() const { return version_; }
+  // The first financial year reported: records dated before its 1 April are refused.
+  int first_fy() const { return first_fy_; }
   const std::vector<Priority>& priorities() const { return priorities_; }
   const std::vector<Aim>& aims() const { return aims_; }
   const std::vector<Indicator>& indicators() const { return indicators_; }
@@ -85,6 +99,7 @@ class Catalogue {
 
  private:
   int version_ = 0;
+  int first_fy_ = 2000;
   std::vector<Priority> priorities_;
   std::vector<Aim> aims_;
   std::vector<Indicator> indicators_;

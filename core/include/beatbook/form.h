@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "beatbook/return_rules.h"
 #include "beatbook/status.h"
 
 namespace beatbook {
@@ -62,6 +63,18 @@ struct FieldDef {
   std::string format;
   std::string not_before;  // a date-time field (or "occurred_at") this must not precede
   std::optional<Relevance> relevant;
+  // Choices only some orgs may pick ("choice_orgs": {"op_fortress": ["police"]}): code -> orgs.
+  std::map<std::string, std::set<std::string>> choice_orgs;
+};
+
+// Who may log a form ("writers" in the form JSON; docs/forms.md). Empty sets mean anyone. The
+// coordinator may log any form.
+struct Writers {
+  std::set<std::string> roles;
+  std::set<std::string> orgs;
+  // A field naming a return indicator: only its owners' partner leads (and the coordinator on an
+  // owner's behalf) may write the record (beatbook/return_rules.h).
+  std::string owners_of;
 };
 
 struct FormDef {
@@ -70,16 +83,23 @@ struct FormDef {
   std::string label;
   std::string help;
   std::vector<FieldDef> fields;
-  json source;  // the JSON it was loaded from
+  Writers writers;
+  // Fields whose values make the record's id (beatbook/record.h, NaturalKeyId): a record entered
+  // twice with the same values is one record. Empty for forms whose records get fresh ids.
+  std::vector<std::string> natural_key;
+  std::set<std::string> immutable;  // fields that cannot be edited once stored
+  json source;                      // the JSON it was loaded from
 
   const FieldDef* Find(const std::string& field_name) const;
 };
 
 class FormSet {
  public:
-  // Loads `dir`/choices.json and every `dir`/forms/*.json.
+  // Loads `dir`/choices.json, every `dir`/forms/*.json and the return rules of
+  // `dir`/indicators.json (if there is one).
   static Status LoadDir(const std::string& dir, FormSet* out);
-  // Loads the document ToJson() writes: {"choices": {"lists": {...}}, "forms": [FORM, ...]}.
+  // Loads the document ToJson() writes: {"choices": {"lists": {...}}, "forms": [FORM, ...],
+  // "returns": RULES} ("returns" may be missing: a store written before return rules existed).
   static Status FromJson(const json& doc, FormSet* out);
   json ToJson() const;
 
@@ -95,12 +115,15 @@ class FormSet {
   // a value is shown without its form (a conflict), such a field's values are withheld.
   bool AnyMarksSensitive(const std::string& field) const;
   bool empty() const { return forms_.empty(); }
+  // Who reports which partner return (beatbook/return_rules.h); empty if none were loaded.
+  const ReturnRules& returns() const { return returns_; }
 
  private:
   Status AddForm(const json& form_json, const std::string& where);
   json choices_doc_;
   std::map<std::string, std::vector<Choice>> lists_;
   std::map<std::pair<std::string, int>, FormDef> forms_;
+  ReturnRules returns_;
 };
 
 }  // namespace beatbook

@@ -141,6 +141,13 @@ class LocalStore {
   // taken even where the first change never was.
   Status Edit(const std::string& id, const json& set_fields,
               const std::optional<std::string>& occurred_at);
+
+  // "" unless `fields`, a partner return filed under `record_org`, has a figure far outside its
+  // owner's history on this device (docs/indicators.md, "What looks wrong") and is not
+  // confirmed (unusual_confirmed); then why, in plain words. Log and Edit refuse such a figure;
+  // the worker's app asks for the tick first.
+  std::string WhyFigureNeedsConfirming(const std::string& form, const std::string& record_org,
+                                       const json& fields);
   // Marks a record deleted (a tombstone that syncs).
   Status Delete(const std::string& id);
 
@@ -239,6 +246,12 @@ class LocalStore {
   Status AppendOutbox(const RecordState& change);
   Status AppendOutbox(const std::string& record_id, const std::string& change_json);
   Status PrepareNewRecord(const RecordInput& input, HybridClock* hlc, RecordState* state);
+  // A partner return's period and, for a figure far outside its history, its confirmation.
+  Status CheckReturn(const FormDef& form, const std::string& record_org, const json& fields,
+                     std::int64_t now_ms);
+  // Sets *why if the return's figure is unusual against this device's history and unconfirmed.
+  Status FigureCheck(const FormDef& form, const std::string& record_org, const json& fields,
+                     std::string* why);
   Status ReadHlc(HlcStamp* last);
 
   SqliteDb db_;

@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "beatbook/form.h"
 #include "beatbook/record.h"
 
 namespace beatbook {
@@ -22,7 +23,39 @@ namespace beatbook {
 std::string WhyMayNotChange(const std::string& role, const std::string& user,
                             const std::string& org, const RecordState& stored);
 
+// The same, knowing the forms: a partner lead may also change a return filed under the
+// partnership (combine `one`) when their org is one of its indicator's owners.
+std::string WhyMayNotChange(const FormSet& forms, const std::string& role, const std::string& user,
+                            const std::string& org, const RecordState& stored);
+
 // Whether `role` may create and push records at all.
 bool RoleWritesRecords(const std::string& role);
+
+// "" if a device of `role` and `org` may write a record of form `form` (at `version`) filed under
+// `record_org` with these field values; otherwise the reason, naming the rule (docs/forms.md,
+// "Who may log what"):
+// - the form's writers (roles and orgs; a coordinator may log any form);
+// - choices limited to some orgs (`choice_orgs`), checked against the record's org;
+// - a partner return: only partner leads of its indicator's owners, or the coordinator on an
+//   owner's behalf (saying which in `entered_for` where the form has that field), and filed under
+//   the org its combine asks for (the partnership's for `one`, the owner's for `sum`).
+// Checked by the device before it stores a record and by the server on every merged change.
+std::string WhyMayNotWrite(const FormSet& forms, const std::string& role, const std::string& org,
+                           const std::string& form, int version, const std::string& record_org,
+                           const json& fields);
+
+// Whether a device of `role` and `org` may log form `form` at all (its writers), and may pick
+// choice `code` of `field` (choices limited to some orgs; the indicators of a partner return its
+// owners report, any of them for the coordinator). What a device offers its worker.
+bool MayLogForm(const FormSet& forms, const std::string& role, const std::string& org,
+                const FormDef& form);
+bool MayPickChoice(const FormSet& forms, const std::string& role, const std::string& org,
+                   const FormDef& form, const FieldDef& field, const std::string& code);
+
+// The org a new record of `form` with these fields is filed under when a device of `org` logs
+// it, `on_behalf_of` naming the owner a coordinator enters a return for (empty: none): the
+// device's own org except for partner returns (beatbook/return_rules.h, RecordOrg).
+std::string FilingOrg(const FormSet& forms, const std::string& form, const json& fields,
+                      const std::string& org, const std::string& on_behalf_of);
 
 }  // namespace beatbook

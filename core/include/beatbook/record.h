@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "beatbook/form.h"
 #include "beatbook/hlc.h"
 #include "beatbook/status.h"
 
@@ -62,11 +63,13 @@ struct RecordState {
   json ToRecordJson() const;
 };
 
-// The id of a record whose id derives from a natural key of its fields (data dictionary): for an
-// indicator_return, (indicator, fy, quarter, org), so the same return entered on two tablets is one
-// record. nullopt for other forms, or when a key field is missing.
-std::optional<std::string> NaturalKeyId(const std::string& form, const json& fields,
-                                        const std::string& org);
+// The id of a record whose id derives from a natural key of its fields (the form's
+// "natural_key"): for an indicator_return, (indicator, fy, quarter) and, unless the indicator has
+// one figure for the partnership (combine `one`, beatbook/return_rules.h), the org, so the same
+// return entered on two tablets is one record. nullopt for forms without a natural key, or when a
+// key field is missing.
+std::optional<std::string> NaturalKeyId(const FormSet& forms, const std::string& form,
+                                        const json& fields, const std::string& org);
 
 // Whether `id` has the shape of a natural-key id (a version-8 UUID, as NaturalKeyId makes). Such
 // ids are kept for records whose form has a natural key: a record of another form taking one
@@ -76,7 +79,7 @@ bool IsNaturalKeyShapedId(const std::string& id);
 // "" if `state`'s id fits its form: the id derived from its natural key for a form that has one,
 // and not natural-key shaped otherwise; else the reason, in plain words. Checked on every change,
 // deletes included.
-std::string CheckRecordId(const RecordState& state);
+std::string CheckRecordId(const FormSet& forms, const RecordState& state);
 
 // A concurrent write that lost a merge: kept for the coordinator to review.
 struct Conflict {

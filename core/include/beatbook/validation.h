@@ -37,6 +37,8 @@ bool IsEmptyValue(const json& value);
 // (tunables::kEarliestOccurredAtMs) and not more than tunables::kMaxClockAheadMs after `now_ms`.
 // InvalidArgument saying which, with the date, otherwise.
 Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms);
+// The same, also refusing dates before 1 April of `first_fy`, the first year the plan reports.
+Status CheckOccurredAt(std::int64_t occurred_ms, std::int64_t now_ms, int first_fy);
 
 // The first character of `text` that no stored text may hold, as "U+XXXX", or "" if none: control
 // characters (NUL and the rest of C0, DEL, C1) other than tab and, where `line_breaks`, CR and
