@@ -1,4 +1,4 @@
-// field_client's commands (../shared/spec/interfaces.md). Each returns the process exit code and
+// field_client's commands (docs/interfaces.md). Each returns the process exit code and
 // prints errors itself; main.cc only parses the command line.
 #pragma once
 

@@ -1,5 +1,5 @@
 // field_client: the field tablet tool. Logs records offline and syncs them with sync_server.
-// Command-line contract: ../shared/spec/interfaces.md (and README.md).
+// Command-line contract: docs/interfaces.md (and README.md).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

@@ -8,7 +8,7 @@
 set -euo pipefail
 build="${1:?usage: check-test-count.sh BUILD_DIR}"
 cases=0
-for program in unit_tests sync_tests e2e_tests store_tests; do
+for program in core_tests sync_tests e2e_tests store_tests; do
   n="$("$build/tests/$program" --count | sed -n 's/.*passing the current filters: *\([0-9]*\).*/\1/p')"
   [ -n "$n" ] || { echo "check-test-count: could not count the cases of $program" >&2; exit 1; }
   cases=$((cases + n))

@@ -33,6 +33,13 @@ echo "== plain build ($(date -u +%T)) =="
 (cd "$root/build" && ctest -j 2 --output-on-failure --timeout 600 --no-tests=error | tee "$root/build/ctest.log")
 ! grep -q "(Skipped)" "$root/build/ctest.log" || { echo "tests were skipped in the plain build" >&2; exit 1; }
 
+echo "== the core alone ($(date -u +%T)) =="
+# The core and its tests build with SQLite, nlohmann/json and libsodium only (no Boost, curl,
+# libpq, CLI11 or libxlsxwriter): a build that only configures those proves it.
+"$root/scripts/build.sh" "$root/build-core" -DBEATBOOK_CORE_ONLY=ON -DCMAKE_UNITY_BUILD=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG"
+(cd "$root/build-core" && ctest -j 2 --output-on-failure --no-tests=error)
+
 echo "== AddressSanitizer + UBSan build ($(date -u +%T)) =="
 # Every test again, the PostgreSQL ones included. No benchmarks in the sanitizer build.
 "$root/scripts/build.sh" "$root/build-asan" -DBEATBOOK_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \

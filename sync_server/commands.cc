@@ -28,17 +28,8 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-namespace {
-std::string& StoreUrl() {
-  static std::string url;
-  return url;
-}
-}  // namespace
-
-void SetStoreUrl(const std::string& url) { StoreUrl() = url; }
-
-Status OpenCommandStore(const std::string& data, std::unique_ptr<CentralStore>* out) {
-  return OpenCentralStore(data, StoreUrl(), out);
+Status OpenCommandStore(const StoreLocation& at, std::unique_ptr<CentralStore>* out) {
+  return OpenCentralStore(at.data, at.url, out);
 }
 
 namespace {
@@ -114,7 +105,7 @@ int RunServe(const ServeOptions& o) {
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
@@ -165,7 +156,7 @@ int RunToken(const TokenOptions& o) {
   if (o.user.empty() || o.user.size() > 100) return Fail("--user must be 1 to 100 characters");
   if (o.ttl_hours <= 0) return Fail("--ttl-hours must be positive");
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   std::string token = RandomSecret(24);
   std::int64_t now = SystemClock::Default()->NowMs();
   TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
@@ -178,9 +169,9 @@ int RunToken(const TokenOptions& o) {
   return 0;
 }
 
-int RunDevices(const std::string& data, bool as_json) {
+int RunDevices(const StoreLocation& at, bool as_json) {
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore(at, &store); !s.ok()) return Fail(s.message());
   std::vector<DeviceInfo> devices;
   if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
   if (Status s = AuditOperator(store.get(), "devices", {{"devices", devices.size()}}); !s.ok()) {
@@ -216,9 +207,9 @@ int RunDevices(const std::string& data, bool as_json) {
   return 0;
 }
 
-int RunRenew(const std::string& data, const std::string& device_id) {
+int RunRenew(const StoreLocation& at, const std::string& device_id) {
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore(at, &store); !s.ok()) return Fail(s.message());
   std::vector<DeviceInfo> devices;
   if (Status s = store->ListDevices(&devices); !s.ok()) return Fail(s.message());
   auto it = std::find_if(devices.begin(), devices.end(),
@@ -234,9 +225,9 @@ int RunRenew(const std::string& data, const std::string& device_id) {
   return 0;
 }
 
-int RunRevoke(const std::string& data, const std::string& device_id) {
+int RunRevoke(const StoreLocation& at, const std::string& device_id) {
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore(at, &store); !s.ok()) return Fail(s.message());
   DeviceInfo device;
   AuditEvent audit = OperatorEvent("revoke", json::object());
   if (Status s = store->RevokeDevice(device_id, &device, &audit); !s.ok()) {
@@ -247,9 +238,9 @@ int RunRevoke(const std::string& data, const std::string& device_id) {
   return 0;
 }
 
-int RunConflicts(const std::string& data, const std::string& schema, bool as_json) {
+int RunConflicts(const StoreLocation& at, const std::string& schema, bool as_json) {
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore(at, &store); !s.ok()) return Fail(s.message());
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(schema), &forms); !s.ok()) return Fail(s.message());
   std::vector<StoredConflict> conflicts;
@@ -302,7 +293,7 @@ int RunReport(const ReportOptions& o) {
   }
   if (o.format == "xlsx" && o.out.empty()) return Fail("--format xlsx needs --out FILE.xlsx");
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
@@ -331,7 +322,7 @@ int RunApprove(const ApproveOptions& o) {
   int quarter = QuarterNumber(o.quarter);
   if (quarter == 0) return Fail("--quarter '" + o.quarter + "' is not one of Q1, Q2, Q3, Q4");
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
@@ -363,7 +354,7 @@ int RunOwed(const OwedOptions& o) {
     if (!known) return Fail("--org '" + o.org + "' is not a partner code");
   }
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());

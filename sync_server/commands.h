@@ -10,8 +10,16 @@
 
 namespace beatbook::server {
 
+// Where a command's central store is: the embedded SQLite store in `data`, or the PostgreSQL
+// store at `url` (--store) when given.
+struct StoreLocation {
+  std::string data;
+  std::string url;
+};
+
 struct ServeOptions {
   std::string data;
+  std::string store_url;
   std::string listen;
   std::string schema;  // forms and indicators.json directory
   int threads = 0;
@@ -25,20 +33,23 @@ struct ServeOptions {
 int RunServe(const ServeOptions& o);
 
 struct TokenOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, user, org, role, schema;
   int ttl_hours = 168;
 };
 int RunToken(const TokenOptions& o);
 
-int RunDevices(const std::string& data, bool as_json);
-// Revokes a device: its next request is refused and it wipes its local data.
+// The enrolled devices and their last sync.
+int RunDevices(const StoreLocation& at, bool as_json);
 // Renews an expired device credential (counts as a use now); audited.
-int RunRenew(const std::string& data, const std::string& device_id);
-int RunRevoke(const std::string& data, const std::string& device_id);
+int RunRenew(const StoreLocation& at, const std::string& device_id);
+// Revokes a device: its next request is refused and it wipes its local data.
+int RunRevoke(const StoreLocation& at, const std::string& device_id);
 // Concurrent writes that lost a merge, for the coordinator to review.
-int RunConflicts(const std::string& data, const std::string& schema, bool as_json);
+int RunConflicts(const StoreLocation& at, const std::string& schema, bool as_json);
 
 struct ReportOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, format = "table", out;
   int fy = 0;
   std::string quarter;
@@ -46,6 +57,7 @@ struct ReportOptions {
 int RunReport(const ReportOptions& o);
 
 struct OwedOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, quarter, org;
   int fy = 0;
   bool as_json = false;
@@ -53,12 +65,14 @@ struct OwedOptions {
 int RunOwed(const OwedOptions& o);
 
 struct ApproveOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, user, quarter;
   int fy = 0;
 };
 int RunApprove(const ApproveOptions& o);
 
 struct ExportOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, form, quarter, org, reason, out, format = "csv";
   int fy = 0;  // 0: every year
   bool include_sensitive = false;
@@ -67,6 +81,7 @@ struct ExportOptions {
 int RunExport(const ExportOptions& o);
 
 struct PurgeOptions {
+  std::string store_url;             // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, policy;  // policy: default SCHEMA/retention.json
   bool dry_run = false;
 };
@@ -74,6 +89,7 @@ struct PurgeOptions {
 int RunPurge(const PurgeOptions& o);
 
 struct AuditOptions {
+  std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, since, user, device, action;
   int limit = 1000;
   bool as_json = false;
@@ -83,11 +99,9 @@ int RunAudit(const AuditOptions& o);
 
 class CentralStore;
 struct AuditEvent;
-// The PostgreSQL store every command uses instead of the SQLite one in --data, from --store
-// (main.cc sets it before running a command; empty: the embedded store).
-void SetStoreUrl(const std::string& url);
-// Opens the command's store: --store if given, else the SQLite store in `data`.
-Status OpenCommandStore(const std::string& data, std::unique_ptr<CentralStore>* out);
+// Opens the command's store: the PostgreSQL one at `at.url` if given, else the SQLite store in
+// `at.data`.
+Status OpenCommandStore(const StoreLocation& at, std::unique_ptr<CentralStore>* out);
 // Prints "sync_server: MESSAGE" to stderr; returns exit code 1.
 int Fail(const std::string& message);
 // Who runs a command on the server machine (the login name; under sudo, the invoking user).

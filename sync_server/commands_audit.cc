@@ -65,7 +65,7 @@ int RunExport(const ExportOptions& o) {
   std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
   if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   RecordTable table;
   AuditEvent who{0, SystemClock::Default()->NowMs(), OperatorName(), "operator", "", "", "", {}};
   if (Status s = ExportRecords(store.get(), forms, req, who, &table); !s.ok()) {
@@ -104,7 +104,7 @@ int RunAudit(const AuditOptions& o) {
   }
   std::unique_ptr<CentralStore> store;
   std::vector<AuditEvent> events;
-  Status s = OpenCommandStore(o.data, &store);
+  Status s = OpenCommandStore({o.data, o.store_url}, &store);
   if (s.ok()) s = store->ReadAudit(query, &events);
   // Reading the log is itself logged (after the read: it is not in what this read shows).
   if (s.ok()) {

@@ -19,7 +19,7 @@ int RunPurge(const PurgeOptions& o) {
   std::string policy = o.policy.empty() ? schema + "/retention.json" : o.policy;
   if (Status s = LoadRetention(policy, forms, &rules); !s.ok()) return Fail(s.message());
   std::unique_ptr<CentralStore> store;
-  if (Status s = OpenCommandStore(o.data, &store); !s.ok()) return Fail(s.message());
+  if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   std::int64_t now = SystemClock::Default()->NowMs();
   PurgePlan plan;
   if (Status s = PlanPurge(store.get(), rules, now, &plan); !s.ok()) return Fail(s.message());

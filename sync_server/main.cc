@@ -1,5 +1,5 @@
 // sync_server: merges what field devices push into the central store and serves it back.
-// Command-line contract: ../shared/spec/interfaces.md (and README.md).
+// Command-line contract: docs/interfaces.md (and README.md).
 #include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
                    "refuse a device credential unused for this many days (default 180; 0: never)")
       ->check(CLI::Range(0, 36500));
   c_serve->callback([&] {
-    SetStoreUrl(store_url);
+    serve.store_url = store_url;
     rc = RunServe(serve);
   });
 
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       ->default_val(168);
   c_token->add_option("--schema", token.schema, "forms directory (for the org codes)");
   c_token->callback([&] {
-    SetStoreUrl(store_url);
+    token.store_url = store_url;
     rc = RunToken(token);
   });
 
@@ -79,27 +79,18 @@ int main(int argc, char** argv) {
   auto* c_devices = app.add_subcommand("devices", "enrolled devices and their last sync");
   c_devices->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_devices->add_flag("--json", as_json, "machine-readable output");
-  c_devices->callback([&] {
-    SetStoreUrl(store_url);
-    rc = RunDevices(data, as_json);
-  });
+  c_devices->callback([&] { rc = RunDevices({data, store_url}, as_json); });
 
   std::string device_id;
   auto* c_renew = app.add_subcommand("renew", "renew a device credential that expired unused");
   c_renew->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_renew->add_option("--device", device_id, "device id, as `devices` lists it")->required();
-  c_renew->callback([&] {
-    SetStoreUrl(store_url);
-    rc = RunRenew(data, device_id);
-  });
+  c_renew->callback([&] { rc = RunRenew({data, store_url}, device_id); });
 
   auto* c_revoke = app.add_subcommand("revoke", "revoke a device (lost, stolen, or its user left)");
   c_revoke->add_option("--data", data, "central store directory (the embedded SQLite store)");
   c_revoke->add_option("--device", device_id, "device id, as `devices` lists it")->required();
-  c_revoke->callback([&] {
-    SetStoreUrl(store_url);
-    rc = RunRevoke(data, device_id);
-  });
+  c_revoke->callback([&] { rc = RunRevoke({data, store_url}, device_id); });
 
   auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
   c_conflicts->add_option("--data", data, "central store directory (the embedded SQLite store)");
@@ -107,10 +98,7 @@ int main(int argc, char** argv) {
   std::string conflicts_schema;
   c_conflicts->add_option("--schema", conflicts_schema,
                           "forms directory (which fields are sensitive)");
-  c_conflicts->callback([&] {
-    SetStoreUrl(store_url);
-    rc = RunConflicts(data, conflicts_schema, as_json);
-  });
+  c_conflicts->callback([&] { rc = RunConflicts({data, store_url}, conflicts_schema, as_json); });
 
   ReportOptions report;
   auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
@@ -122,7 +110,7 @@ int main(int argc, char** argv) {
   c_report->add_option("--out", report.out, "output file (xlsx)");
   c_report->add_option("--schema", report.schema, "forms and indicators directory");
   c_report->callback([&] {
-    SetStoreUrl(store_url);
+    report.store_url = store_url;
     rc = RunReport(report);
   });
 
@@ -136,7 +124,7 @@ int main(int argc, char** argv) {
   c_owed->add_flag("--json", owed.as_json, "machine-readable output");
   c_owed->add_option("--schema", owed.schema, "forms and indicators directory");
   c_owed->callback([&] {
-    SetStoreUrl(store_url);
+    owed.store_url = store_url;
     rc = RunOwed(owed);
   });
 
@@ -149,7 +137,7 @@ int main(int argc, char** argv) {
   c_approve->add_option("--user", approve.user, "the coordinator approving")->required();
   c_approve->add_option("--schema", approve.schema, "forms and indicators directory");
   c_approve->callback([&] {
-    SetStoreUrl(store_url);
+    approve.store_url = store_url;
     rc = RunApprove(approve);
   });
 
@@ -167,7 +155,7 @@ int main(int argc, char** argv) {
   c_export->add_option("--out", exp.out, "write to this file instead of stdout");
   c_export->add_option("--schema", exp.schema, "forms directory");
   c_export->callback([&] {
-    SetStoreUrl(store_url);
+    exp.store_url = store_url;
     rc = RunExport(exp);
   });
 
@@ -178,7 +166,7 @@ int main(int argc, char** argv) {
   c_purge->add_option("--policy", purge.policy, "retention policy (default schema/retention.json)");
   c_purge->add_option("--schema", purge.schema, "forms directory");
   c_purge->callback([&] {
-    SetStoreUrl(store_url);
+    purge.store_url = store_url;
     rc = RunPurge(purge);
   });
 
@@ -197,7 +185,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1'000'000));
   c_audit->add_flag("--json", audit.as_json, "machine-readable output");
   c_audit->callback([&] {
-    SetStoreUrl(store_url);
+    audit.store_url = store_url;
     rc = RunAudit(audit);
   });
 

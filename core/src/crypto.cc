@@ -1,10 +1,6 @@
 #include "beatbook/crypto.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,8 +21,19 @@ std::string FormatUuid(const unsigned char b[16]) {
   return out;
 }
 
+// libsodium: the system's CSPRNG, SHA-256 and HMAC-SHA-256 (the core's only crypto library).
+void InitSodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+}
+
 void RandomBytes(unsigned char* buf, int n) {
-  if (RAND_bytes(buf, n) != 1) throw std::runtime_error("OpenSSL RAND_bytes failed");
+  InitSodium();
+  randombytes_buf(buf, static_cast<size_t>(n));
+}
+
+void Sha256(const std::string& data, unsigned char digest[crypto_hash_sha256_BYTES]) {
+  InitSodium();
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
 }  // namespace
 
@@ -49,8 +56,8 @@ std::string NewTimeOrderedUuid(std::int64_t unix_ms) {
 }
 
 std::string DerivedUuid(const std::string& key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(key, digest);
   digest[6] = (digest[6] & 0x0f) | 0x80;  // version 8 (custom, name-based)
   digest[8] = (digest[8] & 0x3f) | 0x80;
   return FormatUuid(digest);
@@ -76,13 +83,17 @@ std::string RandomSecret(int bytes) {
 }
 
 std::string HmacSha256Hex(const std::string& key, const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len);
+  InitSodium();
+  unsigned char digest[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                                data.size());
+  crypto_auth_hmacsha256_final(&state, digest);
   static const char* kHex = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
+  for (unsigned int i = 0; i < crypto_auth_hmacsha256_BYTES; ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 15];
   }
@@ -90,8 +101,8 @@ std::string HmacSha256Hex(const std::string& key, const std::string& data) {
 }
 
 std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(data, digest);
   std::string out;
   char hex[3];
   for (unsigned char c : digest) {
@@ -103,7 +114,8 @@ std::string Sha256Hex(const std::string& data) {
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  InitSodium();
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace beatbook

@@ -1,5 +1,6 @@
 #include "beatbook/local_store.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -19,6 +20,19 @@ namespace beatbook {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A whole number this store wrote into its meta table, read without exceptions.
+template <typename Int>
+Status MetaInt(const std::string& text, const char* key, Int* out) {
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return Status::Corruption(std::string("the device store's ") + key + " '" + text +
+                              "' is not a number");
+  }
+  *out = static_cast<Int>(v);
+  return Status::OK();
+}
 
 constexpr char kDbFile[] = "beatbook.db";
 
@@ -366,8 +380,7 @@ Status LocalStore::PutMeta(const std::string& key, const std::string& value) {
 Status LocalStore::ReadHlc(HlcStamp* last) {
   std::string text;
   BB_RETURN_IF_ERROR(GetMeta("hlc_last", &text));
-  *last = std::stoll(text);
-  return Status::OK();
+  return MetaInt(text, "hlc_last", last);
 }
 
 Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* found) {
@@ -800,7 +813,7 @@ Status LocalStore::Summary(StoreSummary* out) {
   out->rejections = st.ColumnInt(2);
   std::string text;
   BB_RETURN_IF_ERROR(GetMeta("last_sync_ms", &text));
-  out->last_sync_ms = std::stoll(text);
+  BB_RETURN_IF_ERROR(MetaInt(text, "last_sync_ms", &out->last_sync_ms));
   return GetMeta("cursor", &out->cursor);
 }
 
@@ -1047,8 +1060,9 @@ Status LocalStore::RestorePreviousSecret() {
 Status LocalStore::CredentialSince(std::int64_t* at_ms) {
   std::string text;
   // Stores made before rotation existed have no date: their credential counts as old.
-  *at_ms = GetMeta("credential_ms", &text).ok() ? std::stoll(text) : 0;
-  return Status::OK();
+  *at_ms = 0;
+  if (!GetMeta("credential_ms", &text).ok()) return Status::OK();
+  return MetaInt(text, "credential_ms", at_ms);
 }
 
 Status LocalStore::SetIdentity(const Identity& identity) {

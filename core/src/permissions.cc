@@ -1,5 +1,7 @@
 #include "beatbook/permissions.h"
 
+#include "beatbook/role.h"
+
 namespace beatbook {
 
 namespace {
@@ -101,9 +103,7 @@ std::string WhyMayNotWriteReturn(const FormSet& forms, const FormDef& def, const
 
 }  // namespace
 
-bool RoleWritesRecords(const std::string& role) {
-  return role == "field_worker" || role == "partner_lead" || role == "coordinator";
-}
+bool RoleWritesRecords(const std::string& role) { return kRecordWriters.Has(role); }
 
 std::string WhyMayNotChange(const std::string& role, const std::string& user,
                             const std::string& org, const RecordState& stored) {
@@ -142,9 +142,12 @@ std::string WhyMayNotWrite(const FormSet& forms, const std::string& role, const 
   const Writers& w = def->writers;
   if (role != "coordinator") {
     if (!w.roles.empty() && !w.roles.count(role)) {
-      std::string roles;
-      for (const auto& r : w.roles) roles += (roles.empty() ? "" : " or ") + r;
-      return "a " + role + " does not log " + name + " (it is logged by a " + roles + ")";
+      RoleSet roles;
+      for (const auto& r : w.roles) {
+        if (auto known = ParseRole(r)) roles.Add(*known);
+      }
+      return RoleInWords(role) + " does not log " + name + " (it is logged by " + roles.Describe() +
+             ")";
     }
     if (!w.orgs.empty() && !w.orgs.count(org)) {
       return OrgName(forms, org) + " does not log " + name + " (it is logged by " +

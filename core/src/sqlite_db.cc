@@ -61,6 +61,15 @@ Status SqliteStmt::Run() {
   return s;
 }
 
+Status SqliteStmt::ForEachRow(const std::function<Status()>& row) {
+  StepResult r = kDone;
+  Status s = Status::OK();
+  while (s.ok() && (r = Step()) == kRow) s = row();
+  if (s.ok() && r == kError) s = LastError();
+  Reset();
+  return s;
+}
+
 void SqliteStmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);

@@ -13,6 +13,7 @@
 #include "beatbook/indicators.h"
 #include "beatbook/permissions.h"
 #include "beatbook/report.h"
+#include "beatbook/role.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "report/quarterly_return.h"
@@ -214,11 +215,91 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   if (path == "/" || path == "/dashboard" || path.rfind("/dashboard/", 0) == 0) {
     return DashboardFile(request, path);
   }
-  static const std::set<std::string> kAuthed = {
-      "/v1/forms",     "/v1/push",      "/v1/pull",        "/v1/report",  "/v1/approve",
-      "/v1/explain",   "/v1/rotate",    "/v1/records",     "/v1/orgs",    "/v1/devices",
-      "/v1/conflicts", "/v1/approvals", "/v1/report.xlsx", "/v1/signout", "/v1/owed"};
-  if (path != "/v1/enrol" && !kAuthed.count(path)) {
+  // Every endpoint behind a credential: its method, the roles that may use it, and its handler.
+  // Captureless lambdas here may call the Api's private handlers.
+  struct Endpoint {
+    const char* path;
+    const char* method;
+    RoleSet roles;
+    ApiResponse (*handle)(Api& api, const DeviceInfo& device, const ApiRequest& request,
+                          const std::string& query);
+  };
+  constexpr RoleSet kAnyone = RoleSet::All();
+  constexpr RoleSet kCoordinator = {Role::kCoordinator};
+  constexpr RoleSet kReaders = {Role::kCoordinator, Role::kBoard};
+  static const Endpoint kEndpoints[] = {
+      {"/v1/forms", "GET", kAnyone,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.Forms(d);
+       }},
+      {"/v1/rotate", "POST", kAnyone,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.Rotate(d);
+       }},
+      {"/v1/signout", "POST", kAnyone,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.SignOut(d);
+       }},
+      // Admins see the device list without record content (dashboard.cc).
+      {"/v1/devices",
+       "GET",
+       {Role::kCoordinator, Role::kAdmin},
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.Devices(d);
+       }},
+      {"/v1/push", "POST", kRecordWriters,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
+         return a.Push(d, r);
+       }},
+      {"/v1/pull", "GET", kRecordWriters,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Pull(d, q);
+       }},
+      // What is still owed: a partner lead sees their own org's, the coordinator and board all.
+      {"/v1/owed",
+       "GET",
+       {Role::kPartnerLead, Role::kCoordinator, Role::kBoard},
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Owed(d, q);
+       }},
+      // The return, its approvals and downloads: the coordinator's, and the board's to read.
+      {"/v1/report", "GET", kReaders,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Report(d, q);
+       }},
+      {"/v1/report.xlsx", "GET", kReaders,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.ReportWorkbook(d, q);
+       }},
+      {"/v1/orgs", "GET", kReaders,
+       [](Api& a, const DeviceInfo&, const ApiRequest&, const std::string&) { return a.Orgs(); }},
+      {"/v1/approvals", "GET", kReaders,
+       [](Api& a, const DeviceInfo&, const ApiRequest&, const std::string& q) {
+         return a.Approvals(q);
+       }},
+      // Drill-downs, conflicts, record exports and approving: the coordinator's alone.
+      {"/v1/conflicts", "GET", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.Conflicts(d);
+       }},
+      {"/v1/records", "GET", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Records(d, q);
+       }},
+      {"/v1/approve", "POST", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
+         return a.Approve(d, r);
+       }},
+      {"/v1/explain", "GET", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Explain(d, q);
+       }},
+  };
+  const Endpoint* endpoint = nullptr;
+  for (const auto& e : kEndpoints) {
+    if (path == e.path) endpoint = &e;
+  }
+  if (path != "/v1/enrol" && endpoint == nullptr) {
     return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
   }
   // Every endpoint from here on is a sign-in: with a token or a credential.
@@ -227,10 +308,8 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
     if (!expect("POST")) return Error(405, "use POST for /v1/enrol");
     return Enrol(request);
   }
-  bool is_push =
-      path == "/v1/push" || path == "/v1/approve" || path == "/v1/rotate" || path == "/v1/signout";
-  if (!expect(is_push ? "POST" : "GET")) {
-    return Error(405, std::string("use ") + (is_push ? "POST" : "GET") + " for " + path);
+  if (!expect(endpoint->method)) {
+    return Error(405, std::string("use ") + endpoint->method + " for " + path);
   }
   DeviceInfo device;
   ApiResponse denied;
@@ -241,35 +320,14 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   if (limiter_ && !limiter_->Allow(device.id, rate_clock_->NowMs(), &retry_ms)) {
     return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
   }
-  if (path == "/v1/forms") return Forms(device);
-  if (path == "/v1/rotate") return Rotate(device);
-  if (path == "/v1/signout") return SignOut(device);
-  // Admins manage devices; the list shows no record content to them (dashboard.cc).
-  if (path == "/v1/devices" && device.role == "admin") return Devices(device);
-  if (device.role == "admin") return Error(403, "an admin device reads no record content");
-  // Board members read the return, its approvals and downloads, and nothing else.
-  bool return_only = path == "/v1/report" || path == "/v1/report.xlsx" || path == "/v1/orgs" ||
-                     path == "/v1/approvals" || path == "/v1/owed";
-  if (device.role == "board" && !return_only) {
-    return Error(403, "a board member reads the quarterly return only, not " + path);
+  if (!endpoint->roles.Has(device.role)) {
+    if (device.role == "admin") return Error(403, "an admin device reads no record content");
+    if (device.role == "board") {
+      return Error(403, "a board member reads the quarterly return only, not " + path);
+    }
+    return Error(403, "only " + endpoint->roles.Describe() + " may use " + path);
   }
-  if (path == "/v1/push") return Push(device, request);
-  if (path == "/v1/pull") return Pull(device, query);
-  // What is still owed: a partner lead sees their own org's, the coordinator and board everyone's.
-  if (path == "/v1/owed" && device.role != "field_worker") return Owed(device, query);
-  // The return, approvals and drill-downs are the coordinator's (and the board's, to read).
-  if (device.role != "coordinator" && device.role != "board") {
-    return Error(403, "only a coordinator may use " + path);
-  }
-  if (path == "/v1/report") return Report(device, query);
-  if (path == "/v1/report.xlsx") return ReportWorkbook(device, query);
-  if (path == "/v1/orgs") return Orgs();
-  if (path == "/v1/approvals") return Approvals(query);
-  if (path == "/v1/devices") return Devices(device);
-  if (path == "/v1/conflicts") return Conflicts(device);
-  if (path == "/v1/records") return Records(device, query);
-  if (path == "/v1/approve") return Approve(device, request);
-  return Explain(device, query);
+  return endpoint->handle(*this, device, request, query);
 }
 
 bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied) {
@@ -507,7 +565,9 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   Status s = store_->ReadChanges(cursor, scope, limit, &page);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   if (shares_returns) KeepOwnedReturns(device, &page);
-  store_->NotePull(device.id, clock_->NowMs());
+  // The device's last contact is bookkeeping for sync health: a pull is still served if it
+  // cannot be noted (the audit entry below, which must be written, fails the same way).
+  store_->NotePull(device.id, clock_->NowMs()).IgnoreError();
   if (!page.states.empty()) {
     Status a = Audit(device, "pull",
                      {{"after", cursor}, {"to", page.cursor}, {"records", page.states.size()}});

@@ -1,7 +1,7 @@
 // Limits against abuse that the API applies before doing any work for a request: how deeply a
 // JSON body may nest, how many requests a device may make, and how many failed sign-ins (wrong
 // credentials or tokens) may come from one address.
-// Size limits live where the bytes arrive (http_server.cc) and in the push decoder.
+// Size limits live where the bytes arrive (http/src/server.cc) and in the push decoder.
 #pragma once
 
 #include <cstdint>

@@ -144,10 +144,6 @@ std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const R
   if (change.deleted && change.deleted->v != true && change.deleted->v != false) {
     return "\"deleted\" must be true or false";
   }
-  if (change.form == "indicator_return" && dev.role != "partner_lead" &&
-      dev.role != "coordinator") {
-    return "only a partner lead or coordinator may enter indicator returns";
-  }
   return "";
 }
 
@@ -156,8 +152,8 @@ std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const R
 // org. Then who may write it (form writers, org limits on choices, return owners) for a record
 // that is not deleted, and a return's period and figure. Returns a reason, or "".
 Status CheckValid(const FormSet& forms, const DeviceInfo& dev, WriteTxn& txn,
-                  const RecordState& change, const RecordState& merged, std::int64_t now_ms,
-                  std::string* why) {
+                  const RecordState& change, const RecordState& merged, bool existed,
+                  std::int64_t now_ms, std::string* why) {
   const FormDef* form = forms.Find(merged.form, merged.form_version);
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(merged.OccurredAt(), &occurred_ms);
@@ -180,11 +176,18 @@ Status CheckValid(const FormSet& forms, const DeviceInfo& dev, WriteTxn& txn,
     *why = JoinErrors(errors);
     return Status::OK();
   }
+  // Who may write it first (the form's writers, choice limits, return owners): a record the
+  // device had no business writing is refused for that, whatever else is wrong with it. A delete
+  // of a stored record is not held to today's rules of who may log it (a record stored before a
+  // rule existed can still be deleted); a new record is, deleted or not, or a record created
+  // deleted could take a return's id and keep it for ever.
+  if (!(existed && merged.IsDeleted())) {
+    *why = WhyMayNotWrite(forms, dev.role, dev.org, merged.form, merged.form_version, merged.org,
+                          values);
+    if (!why->empty()) return Status::OK();
+  }
   *why = CheckRecordId(forms, merged);
   if (!why->empty() || merged.IsDeleted()) return Status::OK();
-  *why = WhyMayNotWrite(forms, dev.role, dev.org, merged.form, merged.form_version, merged.org,
-                        values);
-  if (!why->empty()) return Status::OK();
   *why = WhyReturnPeriodRefused(forms, merged.form, merged.form_version, values, now_ms);
   if (!why->empty()) return Status::OK();
   if (change.fields.count("value") || change.fields.count("unusual_confirmed")) {
@@ -285,7 +288,8 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
       MergeResult merge;
       if (reason.empty()) {
         merge = Merge(&merged, pc.state);
-        BB_RETURN_IF_ERROR(CheckValid(forms, device, txn, pc.state, merged, now_ms, &reason));
+        BB_RETURN_IF_ERROR(
+            CheckValid(forms, device, txn, pc.state, merged, found, now_ms, &reason));
       }
       if (!reason.empty()) {
         ++rejected;

@@ -105,9 +105,18 @@ function renderWarnings(report) {
     box.replaceChildren();
     return;
   }
-  box.replaceChildren(el('div', { class: 'warning-box' },
-    el('h2', { text: 'Devices not synced since the quarter ended' }),
-    el('ul', {}, warnings.map((w) => el('li', { text: w })))));
+  // Devices behind, returns owed and figures that look wrong, each under its own heading.
+  const groups = [
+    ['Devices not synced since the quarter ended', warnings.filter((w) => w.startsWith('device '))],
+    ['Returns past their due date (see Still owed)', warnings.filter((w) => w.includes(' still owes '))],
+    ['Figures that look unusual', warnings.filter((w) => w.startsWith('unusual figure'))],
+  ];
+  const known = new Set(groups.flatMap(([, list]) => list));
+  groups.push(['Other warnings', warnings.filter((w) => !known.has(w))]);
+  box.replaceChildren(...groups.filter(([, list]) => list.length).map(([title, list]) =>
+    el('div', { class: 'warning-box' },
+      el('h2', { text: title }),
+      el('ul', {}, list.map((w) => el('li', { text: w }))))));
 }
 
 function renderApprovalsLine() {

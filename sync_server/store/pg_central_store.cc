@@ -701,7 +701,12 @@ Status PgCentralStore::ContributionsVersion(int* version) {
   std::lock_guard<std::mutex> lock(mu_);
   PgResult r;
   BB_RETURN_IF_ERROR(db_.Exec("SELECT value FROM meta WHERE key = 'catalogue_version'", {}, &r));
-  *version = r.rows() == 1 ? std::stoi(r.Text(0, 0)) : 0;
+  *version = 0;
+  if (r.rows() == 1) {
+    std::int64_t v = 0;
+    BB_RETURN_IF_ERROR(StoredInt(r.Text(0, 0), "catalogue version", &v));
+    *version = static_cast<int>(v);
+  }
   return Status::OK();
 }
 
@@ -772,8 +777,8 @@ Status PgCentralStore::Conflicts(std::vector<StoredConflict>* out) {
     StoredConflict c;
     c.conflict.record_id = r.Text(i, 0);
     c.conflict.field = r.Text(i, 1);
-    c.conflict.winner = StoredRegisterFrom(r.Text(i, 2));
-    c.conflict.loser = StoredRegisterFrom(r.Text(i, 3));
+    BB_RETURN_IF_ERROR(StoredRegisterFrom(r.Text(i, 2), &c.conflict.winner));
+    BB_RETURN_IF_ERROR(StoredRegisterFrom(r.Text(i, 3), &c.conflict.loser));
     c.at_ms = r.Int(i, 4);
     out->push_back(std::move(c));
   }

@@ -149,7 +149,7 @@ class ContributionLedger {
         &old));
     old->Bind(1, record_id);
     std::vector<Contribution> previous;
-    while (old->Step() == SqliteStmt::kRow) {
+    BB_RETURN_IF_ERROR(old->ForEachRow([&] {
       Contribution c;
       c.indicator = old->ColumnText(0);
       c.fy = static_cast<int>(old->ColumnInt(1));
@@ -158,8 +158,8 @@ class ContributionLedger {
       c.n = old->ColumnDouble(4);
       c.key = old->ColumnText(5);
       previous.push_back(std::move(c));
-    }
-    old->Reset();
+      return Status::OK();
+    }));
     for (const auto& c : previous) BB_RETURN_IF_ERROR(Apply(c, -1));
     SqliteStmt* del;
     BB_RETURN_IF_ERROR(db_->Cached("DELETE FROM contributions WHERE record_id = ?", &del));
@@ -223,7 +223,7 @@ class ContributionLedger {
     up->Bind(5, std::int64_t{sign});
     if (up->Step() != SqliteStmt::kRow) return up->LastError();
     *refs = up->ColumnInt(0);
-    up->Run();
+    BB_RETURN_IF_ERROR(up->Run());
     if (*refs <= 0) {
       SqliteStmt* del;
       BB_RETURN_IF_ERROR(db_->Cached(
@@ -671,7 +671,10 @@ Status SqliteCentralStore::ListDevices(std::vector<DeviceInfo>* out) {
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare("SELECT id FROM devices ORDER BY enrolled_ms, id", &st));
   std::vector<std::string> ids;
-  while (st.Step() == SqliteStmt::kRow) ids.push_back(st.ColumnText(0));
+  BB_RETURN_IF_ERROR(st.ForEachRow([&] {
+    ids.push_back(st.ColumnText(0));
+    return Status::OK();
+  }));
   for (const auto& id : ids) {
     DeviceInfo d;
     std::string hash;
@@ -807,7 +810,7 @@ Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
   BB_RETURN_IF_ERROR(
       db_.Cached("SELECT indicator, quarter, value, n, records FROM totals WHERE fy = ?", &st));
   st->Bind(1, std::int64_t{fy});
-  while (st->Step() == SqliteStmt::kRow) {
+  BB_RETURN_IF_ERROR(st->ForEachRow([&] {
     RawFigure f;
     f.indicator = st->ColumnText(0);
     f.fy = fy;
@@ -816,8 +819,8 @@ Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
     f.n = st->ColumnDouble(3);
     f.records = st->ColumnInt(4);
     out->push_back(std::move(f));
-  }
-  st->Reset();
+    return Status::OK();
+  }));
   // Milestones: the most recent status written for each quarter.
   SqliteStmt* ms;
   BB_RETURN_IF_ERROR(db_.Cached(
@@ -826,10 +829,10 @@ Status SqliteCentralStore::ReadFigures(int fy, std::vector<RawFigure>* out) {
       &ms));
   ms->Bind(1, std::int64_t{fy});
   LatestMilestones latest;
-  while (ms->Step() == SqliteStmt::kRow) {
+  BB_RETURN_IF_ERROR(ms->ForEachRow([&] {
     latest.Add(ms->ColumnText(0), static_cast<int>(ms->ColumnInt(1)), ms->ColumnText(2));
-  }
-  ms->Reset();
+    return Status::OK();
+  }));
   latest.AppendTo(fy, out);
   return Status::OK();
 }
@@ -888,7 +891,7 @@ Status SqliteCentralStore::Approvals(int fy, std::vector<Approval>* out) {
       "ORDER BY id",
       &st));
   st.Bind(1, std::int64_t{fy});
-  while (st.Step() == SqliteStmt::kRow) {
+  return st.ForEachRow([&] {
     Approval a;
     a.fy = fy;
     a.quarter = static_cast<int>(st.ColumnInt(0));
@@ -896,22 +899,24 @@ Status SqliteCentralStore::Approvals(int fy, std::vector<Approval>* out) {
     a.user = st.ColumnText(2);
     a.at_ms = st.ColumnInt(3);
     a.catalogue_version = static_cast<int>(st.ColumnInt(4));
-    try {
-      a.report = json::parse(st.ColumnText(5));
-    } catch (const json::exception& e) {
-      return Status::Corruption(std::string("an approved return is unreadable: ") + e.what());
-    }
+    a.report = json::parse(st.ColumnText(5), nullptr, /*allow_exceptions=*/false);
+    if (a.report.is_discarded()) return Status::Corruption("an approved return is unreadable");
     out->push_back(std::move(a));
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 Status SqliteCentralStore::ContributionsVersion(int* version) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare("SELECT value FROM meta WHERE key = 'catalogue_version'", &st));
-  *version = st.Step() == SqliteStmt::kRow ? std::stoi(st.ColumnText(0)) : 0;
-  return Status::OK();
+  *version = 0;
+  return st.ForEachRow([&] {
+    std::int64_t v = 0;
+    BB_RETURN_IF_ERROR(StoredInt(st.ColumnText(0), "catalogue version", &v));
+    *version = static_cast<int>(v);
+    return Status::OK();
+  });
 }
 
 Status SqliteCentralStore::RebuildContributions(
@@ -927,13 +932,14 @@ Status SqliteCentralStore::RebuildContributions(
         "SELECT c.record_id, c.indicator, c.fy, c.quarter, c.value, c.n, c.key, c.status, c.stamp "
         "FROM contributions c JOIN records r ON r.id = c.record_id WHERE r.deleted = 1",
         &c));
-    while (c.Step() == SqliteStmt::kRow) {
+    BB_RETURN_IF_ERROR(c.ForEachRow([&] {
       auto& [list, stamp] = kept[c.ColumnText(0)];
       list.push_back({c.ColumnText(1), static_cast<int>(c.ColumnInt(2)),
                       static_cast<int>(c.ColumnInt(3)), c.ColumnDouble(4), c.ColumnDouble(5),
                       c.ColumnText(6), c.ColumnText(7)});
       stamp = std::max(stamp, static_cast<HlcStamp>(c.ColumnInt(8)));
-    }
+      return Status::OK();
+    }));
   }
   BB_RETURN_IF_ERROR(
       db_.Exec("DELETE FROM contributions; DELETE FROM totals; DELETE FROM distinct_keys;"));
@@ -941,18 +947,18 @@ Status SqliteCentralStore::RebuildContributions(
   BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records", &st));
   ContributionLedger ledger(&db_);
   std::int64_t now = SystemClock::Default()->NowMs();
-  while (st.Step() == SqliteStmt::kRow) {
+  // An error mid-scan (a read failing) rolls the whole rebuild back: a partial recount is
+  // never committed.
+  BB_RETURN_IF_ERROR(st.ForEachRow([&] {
     RecordState s;
     BB_RETURN_IF_ERROR(ParseStoredState(st.ColumnText(0), &s));
     if (s.purged) {
       auto it = kept.find(s.id);
-      if (it != kept.end()) {
-        BB_RETURN_IF_ERROR(ledger.Set(s.id, it->second.first, it->second.second, now));
-      }
-      continue;
+      if (it == kept.end()) return Status::OK();
+      return ledger.Set(s.id, it->second.first, it->second.second, now);
     }
-    BB_RETURN_IF_ERROR(ledger.Set(s.id, fn(s), s.MaxStamp(), now));
-  }
+    return ledger.Set(s.id, fn(s), s.MaxStamp(), now);
+  }));
   SqliteStmt meta;
   BB_RETURN_IF_ERROR(
       db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('catalogue_version', ?)", &meta));
@@ -979,16 +985,16 @@ Status SqliteCentralStore::Conflicts(std::vector<StoredConflict>* out) {
   SqliteStmt st;
   BB_RETURN_IF_ERROR(
       db_.Prepare("SELECT record_id, field, winner, loser, at_ms FROM conflicts ORDER BY id", &st));
-  while (st.Step() == SqliteStmt::kRow) {
+  return st.ForEachRow([&] {
     StoredConflict c;
     c.conflict.record_id = st.ColumnText(0);
     c.conflict.field = st.ColumnText(1);
-    c.conflict.winner = StoredRegisterFrom(st.ColumnText(2));
-    c.conflict.loser = StoredRegisterFrom(st.ColumnText(3));
+    BB_RETURN_IF_ERROR(StoredRegisterFrom(st.ColumnText(2), &c.conflict.winner));
+    BB_RETURN_IF_ERROR(StoredRegisterFrom(st.ColumnText(3), &c.conflict.loser));
     c.at_ms = st.ColumnInt(4);
     out->push_back(std::move(c));
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 Status SqliteCentralStore::Rejections(std::vector<StoredRejection>* out) {
@@ -996,11 +1002,11 @@ Status SqliteCentralStore::Rejections(std::vector<StoredRejection>* out) {
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
       "SELECT device, change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms", &st));
-  while (st.Step() == SqliteStmt::kRow) {
+  return st.ForEachRow([&] {
     out->push_back(
         {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4)});
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 Status SqliteCentralStore::CheckIntegrity() {

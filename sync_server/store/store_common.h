@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -22,9 +23,27 @@ inline nlohmann::json StoredRegisterJson(const Register& r) {
   return {{"v", r.v}, {"t", r.t}, {"d", r.d}};
 }
 
-inline Register StoredRegisterFrom(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text);
-  return Register{j["v"], j["t"].get<std::int64_t>(), j["d"].get<std::string>(), 0};
+// Corruption (never an exception) if the stored text is not such a register.
+inline Status StoredRegisterFrom(const std::string& text, Register* out) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("v") || !j.value("t", nlohmann::json()).is_number_integer() ||
+      !j.value("d", nlohmann::json()).is_string()) {
+    return Status::Corruption("a stored conflict's register is unreadable");
+  }
+  *out = Register{j["v"], j["t"].get<std::int64_t>(), j["d"].get<std::string>(), 0};
+  return Status::OK();
+}
+
+// A stored whole number (a version, a count) read without exceptions; Corruption otherwise.
+inline Status StoredInt(const std::string& text, const char* what, std::int64_t* out) {
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return Status::Corruption(std::string("the stored ") + what + " '" + text +
+                              "' is not a number");
+  }
+  *out = v;
+  return Status::OK();
 }
 
 // The sequence number a pull cursor stands for; InvalidArgument for one no server issued.

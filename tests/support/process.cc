@@ -193,6 +193,4 @@ void ServerProcess::Kill() {
 
 std::string FieldClientBin() { return BEATBOOK_FIELD_CLIENT; }
 std::string SyncServerBin() { return BEATBOOK_SYNC_SERVER; }
-std::string SchemaDir() { return BEATBOOK_SCHEMA_DIR; }
-
 }  // namespace beatbook::test

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "support/schema_dir.h"
+
 namespace beatbook::test {
 
 struct CommandResult {
@@ -59,6 +61,5 @@ class ServerProcess {
 // Paths of the built programs (set by CMake).
 std::string FieldClientBin();
 std::string SyncServerBin();
-std::string SchemaDir();
 
 }  // namespace beatbook::test

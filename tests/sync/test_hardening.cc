@@ -70,7 +70,7 @@ TEST_CASE("a stamp from the far future is refused, and sync goes on for everyone
 TEST_CASE(
     "a record of another form cannot take a partner return's id, and a squatter gives it up") {
   SyncFixture f;
-  Device mallory = f.Enrol("mallory", "stop", "field_worker");
+  Device mallory = f.Enrol("mallory", "wcc_asb", "field_worker");
   Device lead = f.Enrol("pat", "police", "partner_lead");
   json key = {{"indicator", "da_campaigns_supported"}, {"fy", 2023}, {"quarter", "Q3"}};
   std::string return_id = *NaturalKeyId(f.forms, "indicator_return", key, "police");

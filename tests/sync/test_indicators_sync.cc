@@ -108,7 +108,8 @@ TEST_CASE("a return entered on two tablets is one record, and only leads may ent
   CHECK(not_owner.message().find("not an owner") != std::string::npos);
   Status not_lead = worker.store->Log({"indicator_return", ret, {}, {}, {}, {}, {}}, &id);
   CHECK(not_lead.IsInvalidArgument());
-  CHECK(not_lead.message().find("field_worker does not log") != std::string::npos);
+  CHECK(not_lead.message().find("a field worker does not log 'Indicator return' (it is logged by a "
+                                "partner lead or coordinator)") != std::string::npos);
   REQUIRE(lead1.Sync().ok());
   REQUIRE(lead2.Sync().ok());
   REQUIRE(lead1.Sync().ok());

@@ -4,6 +4,7 @@
 // would have: what it stores is refused when it syncs, for the same reason.
 #include <set>
 
+#include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "report/quarterly_return.h"
@@ -137,6 +138,34 @@ TEST_CASE("a non-owner's return is refused on the device and on the server, nami
   CHECK(Refusal(police, id).find("Police is not an owner") != std::string::npos);
   CHECK(f.ServerRecords().count(id) == 0);
   CHECK(Row(Report(f, cleo), "pc_channel_referrals")["values"]["Q3"].is_null());
+
+  // A return created already deleted is held to the same rules: a non-owner cannot take the
+  // partnership's Q2 figure (a delete is final) and keep its owners from entering it.
+  {
+    json fields = Return("pc_channel_referrals", "Q2", 1);
+    std::string shared_id = *NaturalKeyId(f.forms, "indicator_return", fields, "csp");
+    const Identity& me = police.store->identity();
+    HlcStamp t = HybridClock::FromPhysical(SystemClock::Default()->NowMs());
+    RecordState squat;
+    squat.id = shared_id;
+    squat.form = "indicator_return";
+    squat.form_version = 2;
+    squat.org = "csp";
+    squat.author = me.user;
+    squat.device = me.device_id;
+    squat.occurred_at = Register{"2023-07-02T12:00:00Z", t, me.device_id, 0};
+    squat.deleted = Register{true, t, me.device_id, 0};
+    for (const auto& [k, v] : fields.items()) squat.fields[k] = Register{v, t, me.device_id, 0};
+    json change = squat.ToJson(true);
+    change["change_id"] = NewUuid();
+    json body = {{"batch_id", NewUuid()}, {"changes", json::array({change})}};
+    server::ApiResponse r = f.api->Handle({"POST", "/v1/push", body.dump(), police.Bearer()});
+    REQUIRE(r.status == 200);
+    CHECK(r.body["results"][0]["status"] == "rejected");
+    CHECK(r.body["results"][0]["reason"].get<std::string>().find("Police is not an owner") !=
+          std::string::npos);
+    CHECK(f.ServerRecords().count(shared_id) == 0);
+  }
 
   // Only the coordinator enters a return for another organisation.
   json shared = Return("pc_vru_referrals", "Q3", 2);

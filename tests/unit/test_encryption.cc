@@ -10,7 +10,7 @@
 #include "beatbook/shared_tablet.h"
 #include "beatbook/sqlite_db.h"
 #include "beatbook/tunables.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;

@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "beatbook/form.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;

@@ -5,7 +5,7 @@
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/report.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 
 using namespace beatbook;
 

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "beatbook/local_store.h"
-#include "support/process.h"
 #include "support/record_states.h"
+#include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;

@@ -2,7 +2,7 @@
 
 #include "beatbook/local_store.h"
 #include "beatbook/sqlite_db.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook;

@@ -4,7 +4,7 @@
 
 #include "beatbook/csv.h"
 #include "beatbook/record_export.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 
 using namespace beatbook;
 using nlohmann::json;

@@ -6,8 +6,8 @@
 #include "beatbook/datetime.h"
 #include "beatbook/form.h"
 #include "beatbook/record.h"
-#include "support/process.h"
 #include "support/record_states.h"
+#include "support/schema_dir.h"
 
 using namespace beatbook;
 

@@ -6,7 +6,7 @@
 #include "beatbook/crypto.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 
 using namespace beatbook;
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "beatbook/validation.h"
-#include "support/process.h"
+#include "support/schema_dir.h"
 
 using namespace beatbook;
 

@@ -1,5 +1,5 @@
-// The indicator catalogue: the 45 indicators of the delivery plan, loaded from
-// schema/indicators.json and evaluated as data (no indicator is described in C++).
+// The indicator catalogue: the 48 indicators of the delivery plan (catalogue version 2), loaded
+// from schema/indicators.json and evaluated as data (no indicator is described in C++).
 //
 //   Catalogue cat;
 //   Status s = Catalogue::LoadFile("schema/indicators.json", &cat);

@@ -2,8 +2,8 @@
 // comments: "sensitive": true in the form) left out unless they are asked for explicitly.
 //
 //   RecordTable t = TabulateRecords(forms, "outreach_contact", records,
-//   /*include_sensitive=*/false); std::cout << RenderRecordsCsv(t);        // t.withheld names the
-//   columns left out
+//                                   /*include_sensitive=*/false);
+//   std::cout << RenderRecordsCsv(t);  // t.withheld names the columns left out
 //
 // Only what the caller passes is tabulated: choosing the records (form, period, org, not
 // deleted) and recording the export in the audit log are the caller's job.

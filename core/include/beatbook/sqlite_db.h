@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ class SqliteStmt {
   StepResult Step();
   // Runs the statement to completion, then resets it for reuse.
   Status Run();
+  // Steps through every row, calling `row` on each, then resets the statement. Stops at the
+  // first error, SQLite's or `row`'s, and returns it: an error is never taken for the last row.
+  Status ForEachRow(const std::function<Status()>& row);
   void Reset();
 
   std::string ColumnText(int col) const;

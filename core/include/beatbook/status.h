@@ -13,7 +13,9 @@
 
 namespace beatbook {
 
-class Status {
+// [[nodiscard]]: a Status thrown away is a failure nobody hears of; the build refuses it. Where a
+// failure is deliberately ignored, say why and write IgnoreError().
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -59,6 +61,8 @@ class Status {
 
   // "invalid argument: field 'attendees': value -3 is below the minimum 0"
   std::string ToString() const;
+  // Marks a Status as deliberately ignored (with a comment saying why at the call).
+  void IgnoreError() const {}
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
