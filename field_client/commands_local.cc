@@ -213,7 +213,9 @@ int RunOwed(const std::string& data, int fy, const std::string& quarter_name, bo
   // due): three months ago is in it.
   if (fy == 0) fy = beatbook::PeriodOf(now - 92LL * 86'400'000).fy;
   std::vector<beatbook::RecordState> returns;
-  if (Status s = store->List("indicator_return", &returns); !s.ok()) return Fail(s);
+  const beatbook::FormDef* return_form = store->forms().ReturnForm();
+  if (return_form == nullptr) return Fail("this device has no form for partner returns");
+  if (Status s = store->List(return_form->name, &returns); !s.ok()) return Fail(s);
   std::vector<beatbook::EnteredReturn> entered;
   for (const auto& r : returns) {
     json f = r.FieldValues();

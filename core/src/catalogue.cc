@@ -193,6 +193,7 @@ Status Catalogue::FromJson(const json& doc, Catalogue* out) {
   try {
     cat.version_ = doc.at("catalogue_version").get<int>();
     cat.first_fy_ = doc.value("first_fy", 2000);
+    cat.return_form_ = doc.value("return_form", "indicator_return");
     for (const auto& p : doc.at("priorities")) {
       cat.priorities_.push_back({p.at("id").get<std::string>(), p.at("label").get<std::string>()});
     }

@@ -92,6 +92,124 @@ std::string Str(const json& j, const char* key) {
 
 }  // namespace
 
+namespace {
+
+// A field's "relevant" (XLSForm's relevant): "" or what is wrong with it.
+std::string ParseRelevance(const json& r, const std::map<std::string, std::vector<Choice>>& lists,
+                           Relevance* rel) {
+  rel->field = Str(r, "field");
+  if (rel->field.empty()) return "\"relevant\" needs a \"field\"";
+  if (r.contains("equals")) {
+    rel->op = Relevance::Op::kEquals;
+    rel->operand = r["equals"];
+  } else if (r.contains("in")) {
+    rel->op = Relevance::Op::kIn;
+    rel->operand = r["in"];
+  } else if (r.contains("in_list")) {
+    rel->op = Relevance::Op::kInList;
+    rel->operand = r["in_list"];
+    auto it = lists.find(rel->operand.get<std::string>());
+    if (it == lists.end()) return "unknown list in \"relevant\"";
+    for (const auto& c : it->second) rel->list_codes.insert(c.code);
+  } else if (r.contains("includes")) {
+    rel->op = Relevance::Op::kIncludes;
+    rel->operand = r["includes"];
+  } else if (r.contains("present")) {
+    rel->op = Relevance::Op::kPresent;
+  } else {
+    return "\"relevant\" needs one of equals, in, in_list, includes, present";
+  }
+  return "";
+}
+
+// One field of a form: "" or what is wrong with it (the caller names the form and field).
+std::string ParseField(const json& jf, const std::map<std::string, std::vector<Choice>>& lists,
+                       FieldDef* f) {
+  if (!ParseType(Str(jf, "type"), &f->type)) return "unknown type '" + Str(jf, "type") + "'";
+  f->label = Str(jf, "label");
+  f->help = Str(jf, "help");
+  f->required = jf.value("required", false);
+  f->sensitive = jf.value("sensitive", false);
+  f->format = Str(jf, "format");
+  if (!f->format.empty() && f->format != "keyed_hash")
+    return "unknown format '" + f->format + "' (known: keyed_hash)";
+  if (!f->format.empty() && f->type != FieldType::kText)
+    return "a format applies to text fields only";
+  if (jf.contains("min")) f->min = jf["min"].get<double>();
+  if (jf.contains("max")) f->max = jf["max"].get<double>();
+  f->max_length = jf.value("max_length", std::size_t{0});
+  f->not_before = Str(jf, "not_before");
+  if (jf.contains("choices")) {
+    for (const auto& list_name : jf["choices"]) {
+      std::string ln = list_name.get<std::string>();
+      auto it = lists.find(ln);
+      if (it == lists.end()) return "unknown choice list '" + ln + "'";
+      f->choice_lists.push_back(ln);
+      for (const auto& c : it->second) {
+        if (f->choice_codes.insert(c.code).second) f->choices.push_back(c);
+      }
+    }
+  }
+  bool is_select = f->type == FieldType::kSelectOne || f->type == FieldType::kSelectMultiple;
+  if (is_select && f->choices.empty()) return "a select field needs \"choices\"";
+  if (jf.contains("relevant")) {
+    Relevance rel;
+    if (std::string why = ParseRelevance(jf["relevant"], lists, &rel); !why.empty()) return why;
+    f->relevant = std::move(rel);
+  }
+  if (jf.contains("choice_orgs")) {
+    for (const auto& [code, orgs] : jf["choice_orgs"].items()) {
+      if (!f->choice_codes.count(code)) return "choice_orgs names unknown code '" + code + "'";
+      f->choice_orgs[code] = orgs.get<std::set<std::string>>();
+    }
+  }
+  return "";
+}
+
+// The form-level properties beside its fields: who may log it, its natural key, the fields that
+// cannot be edited. "" or what is wrong.
+std::string ParseFormRules(const json& fj, FormDef* form) {
+  if (fj.contains("writers")) {
+    const json& w = fj["writers"];
+    if (!w.is_object()) return "\"writers\" must be an object";
+    if (w.contains("roles")) form->writers.roles = w["roles"].get<std::set<std::string>>();
+    // "orgs": "*" is every org, as an empty set is.
+    if (w.contains("orgs") && w["orgs"].is_array()) {
+      form->writers.orgs = w["orgs"].get<std::set<std::string>>();
+    }
+    form->writers.owners_of = Str(w, "owners_of");
+  }
+  if (fj.contains("natural_key")) {
+    form->natural_key = fj["natural_key"].get<std::vector<std::string>>();
+  }
+  if (fj.contains("immutable")) form->immutable = fj["immutable"].get<std::set<std::string>>();
+  return "";
+}
+
+// Cross-references within a form: every field a rule names must be one of its fields.
+std::string CheckReferences(const FormDef& form) {
+  for (const auto& f : form.fields) {
+    if (f.relevant && !form.Find(f.relevant->field)) {
+      return "field '" + f.name + "': relevant names unknown field '" + f.relevant->field + "'";
+    }
+    if (!f.not_before.empty() && f.not_before != "occurred_at" && !form.Find(f.not_before)) {
+      return "field '" + f.name + "': not_before names unknown field";
+    }
+  }
+  for (const auto& name : form.natural_key) {
+    if (!form.Find(name)) return "natural_key names unknown field '" + name + "'";
+  }
+  for (const auto& name : form.immutable) {
+    if (!form.Find(name)) return "immutable names unknown field '" + name + "'";
+  }
+  if (!form.writers.owners_of.empty() && !form.Find(form.writers.owners_of)) {
+    return "writers.owners_of names unknown field '" + form.writers.owners_of + "'";
+  }
+  return "";
+}
+
+}  // namespace
+
 Status FormSet::AddForm(const json& fj, const std::string& where) {
   auto bad = [&](const std::string& msg) { return Status::InvalidArgument(where + ": " + msg); };
   if (!fj.is_object()) return bad("a form must be a JSON object");
@@ -99,124 +217,33 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
   form.source = fj;
   form.name = Str(fj, "form");
   if (form.name.empty()) return bad("missing \"form\" name");
+  const std::string named = "form '" + form.name + "'";
   if (!fj.contains("version") || !fj["version"].is_number_integer() ||
       fj["version"].get<int>() < 1) {
-    return bad("form '" + form.name + "' needs an integer \"version\" >= 1");
+    return bad(named + " needs an integer \"version\" >= 1");
   }
   form.version = fj["version"].get<int>();
   form.label = Str(fj, "label");
   form.help = Str(fj, "help");
-  if (fj.contains("writers")) {
-    const json& w = fj["writers"];
-    if (!w.is_object()) return bad("form '" + form.name + "': \"writers\" must be an object");
-    if (w.contains("roles")) form.writers.roles = w["roles"].get<std::set<std::string>>();
-    // "orgs": "*" is every org, as an empty set is.
-    if (w.contains("orgs") && w["orgs"].is_array()) {
-      form.writers.orgs = w["orgs"].get<std::set<std::string>>();
-    }
-    form.writers.owners_of = Str(w, "owners_of");
-  }
-  if (fj.contains("natural_key"))
-    form.natural_key = fj["natural_key"].get<std::vector<std::string>>();
-  if (fj.contains("immutable")) form.immutable = fj["immutable"].get<std::set<std::string>>();
+  if (std::string why = ParseFormRules(fj, &form); !why.empty()) return bad(named + ": " + why);
   if (!fj.contains("fields") || !fj["fields"].is_array()) return bad("missing \"fields\" array");
   for (const auto& jf : fj["fields"]) {
     FieldDef f;
     f.name = Str(jf, "name");
-    std::string at = "form '" + form.name + "' field '" + f.name + "': ";
-    if (f.name.empty()) return bad("form '" + form.name + "': a field has no \"name\"");
-    if (form.Find(f.name) || f.name == "occurred_at")
+    if (f.name.empty()) return bad(named + ": a field has no \"name\"");
+    std::string at = named + " field '" + f.name + "': ";
+    if (form.Find(f.name) || f.name == "occurred_at") {
       return bad(at + "name used twice or reserved");
-    if (!ParseType(Str(jf, "type"), &f.type))
-      return bad(at + "unknown type '" + Str(jf, "type") + "'");
-    f.label = Str(jf, "label");
-    f.help = Str(jf, "help");
-    f.required = jf.value("required", false);
-    f.sensitive = jf.value("sensitive", false);
-    f.format = Str(jf, "format");
-    if (!f.format.empty() && f.format != "keyed_hash")
-      return bad(at + "unknown format '" + f.format + "' (known: keyed_hash)");
-    if (!f.format.empty() && f.type != FieldType::kText)
-      return bad(at + "a format applies to text fields only");
-    if (jf.contains("min")) f.min = jf["min"].get<double>();
-    if (jf.contains("max")) f.max = jf["max"].get<double>();
-    f.max_length = jf.value("max_length", std::size_t{0});
-    f.not_before = Str(jf, "not_before");
-    if (jf.contains("choices")) {
-      for (const auto& list_name : jf["choices"]) {
-        std::string ln = list_name.get<std::string>();
-        auto it = lists_.find(ln);
-        if (it == lists_.end()) return bad(at + "unknown choice list '" + ln + "'");
-        f.choice_lists.push_back(ln);
-        for (const auto& c : it->second) {
-          if (f.choice_codes.insert(c.code).second) f.choices.push_back(c);
-        }
-      }
     }
-    bool is_select = f.type == FieldType::kSelectOne || f.type == FieldType::kSelectMultiple;
-    if (is_select && f.choices.empty()) return bad(at + "a select field needs \"choices\"");
-    if (jf.contains("relevant")) {
-      const json& r = jf["relevant"];
-      Relevance rel;
-      rel.field = Str(r, "field");
-      if (rel.field.empty()) return bad(at + "\"relevant\" needs a \"field\"");
-      if (r.contains("equals")) {
-        rel.op = Relevance::Op::kEquals;
-        rel.operand = r["equals"];
-      } else if (r.contains("in")) {
-        rel.op = Relevance::Op::kIn;
-        rel.operand = r["in"];
-      } else if (r.contains("in_list")) {
-        rel.op = Relevance::Op::kInList;
-        rel.operand = r["in_list"];
-        auto it = lists_.find(rel.operand.get<std::string>());
-        if (it == lists_.end()) return bad(at + "unknown list in \"relevant\"");
-        for (const auto& c : it->second) rel.list_codes.insert(c.code);
-      } else if (r.contains("includes")) {
-        rel.op = Relevance::Op::kIncludes;
-        rel.operand = r["includes"];
-      } else if (r.contains("present")) {
-        rel.op = Relevance::Op::kPresent;
-      } else {
-        return bad(at + "\"relevant\" needs one of equals, in, in_list, includes, present");
-      }
-      f.relevant = std::move(rel);
-    }
-    if (jf.contains("choice_orgs")) {
-      for (const auto& [code, orgs] : jf["choice_orgs"].items()) {
-        if (!f.choice_codes.count(code))
-          return bad(at + "choice_orgs names unknown code '" + code + "'");
-        f.choice_orgs[code] = orgs.get<std::set<std::string>>();
-      }
-    }
+    if (std::string why = ParseField(jf, lists_, &f); !why.empty()) return bad(at + why);
     form.fields.push_back(std::move(f));
   }
-  // Cross-references: relevance and not_before must name fields of this form.
-  for (const auto& f : form.fields) {
-    if (f.relevant && !form.Find(f.relevant->field)) {
-      return bad("form '" + form.name + "' field '" + f.name + "': relevant names unknown field '" +
-                 f.relevant->field + "'");
-    }
-    if (!f.not_before.empty() && f.not_before != "occurred_at" && !form.Find(f.not_before)) {
-      return bad("form '" + form.name + "' field '" + f.name + "': not_before names unknown field");
-    }
-  }
-  for (const auto& name : form.natural_key) {
-    if (!form.Find(name))
-      return bad("form '" + form.name + "': natural_key names unknown field '" + name + "'");
-  }
-  for (const auto& name : form.immutable) {
-    if (!form.Find(name))
-      return bad("form '" + form.name + "': immutable names unknown field '" + name + "'");
-  }
-  if (!form.writers.owners_of.empty() && !form.Find(form.writers.owners_of)) {
-    return bad("form '" + form.name + "': writers.owners_of names unknown field '" +
-               form.writers.owners_of + "'");
+  if (std::string why = CheckReferences(form); !why.empty()) {
+    return bad(named + (why.rfind("field '", 0) == 0 ? " " : ": ") + why);
   }
   auto key = std::make_pair(form.name, form.version);
   if (forms_.count(key)) {
-    return bad("form '" + form.name + "' version " + std::to_string(form.version) +
-               " defined twice");
+    return bad(named + " version " + std::to_string(form.version) + " defined twice");
   }
   forms_.emplace(key, std::move(form));
   return Status::OK();
@@ -310,6 +337,14 @@ const FormDef* FormSet::Latest(const std::string& name) const {
     best = &it->second;
   }
   return best;
+}
+
+const FormDef* FormSet::ReturnForm() const {
+  for (const auto& name : FormNames()) {
+    const FormDef* form = Latest(name);
+    if (form && !form->writers.owners_of.empty()) return form;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> FormSet::FormNames() const {

@@ -92,7 +92,7 @@ std::vector<Contribution> ContributionsOf(const Catalogue& catalogue, const Reco
   std::vector<Contribution> out;
   if (state.IsDeleted()) return out;
   json fields = state.FieldValues();
-  if (state.form == "indicator_return") {
+  if (state.form == catalogue.return_form()) {
     // A partner's figure or milestone: its period is the one it names, not when it was entered.
     const Indicator* ind = catalogue.Find(fields.value("indicator", ""));
     int quarter = QuarterNumber(fields.value("quarter", ""));

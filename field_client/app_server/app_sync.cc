@@ -75,7 +75,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
       return AppError(400, "bad_request", "fy must be a year such as 2023");
     }
   }
-  const beatbook::FormDef* form = store_->forms().Latest("indicator_return");
+  const beatbook::FormDef* form = store_->forms().ReturnForm();
   if (form == nullptr) return AppError(409, "no_form", "this tablet has no returns form");
   std::set<std::string> milestones;
   if (const auto* list = store_->forms().List("milestone_indicators")) {
@@ -104,7 +104,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
     }
   }
   std::vector<beatbook::RecordState> returns;
-  if (Status s = store_->List("indicator_return", &returns); !s.ok()) return StoreError(s);
+  if (Status s = store_->List(form->name, &returns); !s.ok()) return StoreError(s);
   SyncStates states;
   if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   json cells = json::object();

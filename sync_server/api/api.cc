@@ -555,11 +555,12 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   // enters and corrects).
   PullScope scope(device.role == "coordinator" ? "" : device.org);
   const ReturnRules& rules = forms_->returns();
-  bool shares_returns =
-      device.role == "partner_lead" && !rules.empty() && device.org != rules.partnership_org();
+  const FormDef* return_form = forms_->ReturnForm();
+  bool shares_returns = device.role == "partner_lead" && !rules.empty() && return_form &&
+                        device.org != rules.partnership_org();
   if (shares_returns) {
     scope.shared_org = rules.partnership_org();
-    scope.shared_form = "indicator_return";
+    scope.shared_form = return_form->name;
   }
   ChangePage page;
   Status s = store_->ReadChanges(cursor, scope, limit, &page);

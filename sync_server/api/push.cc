@@ -240,6 +240,74 @@ std::string OnBehalfOf(const FormSet& forms, const DeviceInfo& dev, const Record
 
 }  // namespace
 
+namespace {
+
+// What one batch did, for its answer and its audit entries.
+struct BatchOutcome {
+  json results = json::array();
+  std::int64_t applied = 0, rejected = 0, conflicts = 0;
+  json changed = json::array();    // records this batch changed
+  json corrected = json::array();  // ... of them, records someone else had entered
+  json on_behalf = json::array();  // ... returns entered on an owner's behalf
+};
+
+// Checks, merges and stores one change of a batch inside its transaction (docs/protocol.md,
+// sections 4 and 5); a refused change is recorded as a rejection with its reason.
+Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalogue,
+                   const DeviceInfo& device, const PushChange& pc, std::int64_t now_ms,
+                   BatchOutcome* out) {
+  RecordState stored;
+  bool found = false;
+  BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
+  if (found && TakesOverBlocker(forms, stored, pc.state)) {
+    // Stored before ids were checked: the record that took this return's id gives it up.
+    BB_RETURN_IF_ERROR(txn.Audit({0,
+                                  now_ms,
+                                  device.user,
+                                  device.role,
+                                  device.org,
+                                  device.id,
+                                  "unblock",
+                                  {{"record", stored.id},
+                                   {"form", stored.form},
+                                   {"org", stored.org},
+                                   {"author", stored.author},
+                                   {"device", stored.device}}}));
+    stored = RecordState{};
+    found = false;
+  }
+  std::string reason = CheckPermission(forms, device, pc.state, found ? &stored : nullptr, now_ms);
+  RecordState merged = stored;
+  MergeResult merge;
+  if (reason.empty()) {
+    merge = Merge(&merged, pc.state);
+    BB_RETURN_IF_ERROR(CheckValid(forms, device, txn, pc.state, merged, found, now_ms, &reason));
+  }
+  if (!reason.empty()) {
+    ++out->rejected;
+    out->results.push_back(
+        {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
+    return txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms});
+  }
+  if (merge.changed) {
+    out->changed.push_back(merged.id);
+    if (found && stored.author != device.user) out->corrected.push_back(merged.id);
+    if (std::string owner = OnBehalfOf(forms, device, merged); !owner.empty()) {
+      out->on_behalf.push_back({{"record", merged.id}, {"for", owner}});
+    }
+    BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
+    BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
+                                            merged.MaxStamp(), now_ms));
+  }
+  for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
+  out->conflicts += static_cast<std::int64_t>(merge.conflicts.size());
+  ++out->applied;
+  out->results.push_back({{"change_id", pc.change_id}, {"status", "applied"}});
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
                  const DeviceInfo& device, const json& body, std::int64_t now_ms, json* response) {
   PushRequest request;
@@ -251,73 +319,20 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
   BB_RETURN_IF_ERROR(store->FindBatch(device.id, batch_id, &stored_response, &seen));
   if (seen) {
     // A retried batch: its first answer, unchanged; nothing is applied again.
-    *response = json::parse(stored_response);
+    *response = json::parse(stored_response, nullptr, /*allow_exceptions=*/false);
+    if (response->is_discarded()) return Status::Corruption("a stored batch answer is unreadable");
     return Status::OK();
   }
 
   return store->Write([&](WriteTxn& txn) {
-    json results = json::array();
-    std::int64_t applied = 0, rejected = 0, conflicts = 0;
-    json changed = json::array();    // records this batch changed, for the audit log
-    json corrected = json::array();  // ... of them, records someone else had entered
-    json on_behalf = json::array();  // ... returns entered on an owner's behalf
+    BatchOutcome out;
     for (const auto& pc : request.changes) {
-      RecordState stored;
-      bool found = false;
-      BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
-      if (found && TakesOverBlocker(forms, stored, pc.state)) {
-        // Stored before ids were checked: the record that took this return's id gives it up.
-        BB_RETURN_IF_ERROR(txn.Audit({0,
-                                      now_ms,
-                                      device.user,
-                                      device.role,
-                                      device.org,
-                                      device.id,
-                                      "unblock",
-                                      {{"record", stored.id},
-                                       {"form", stored.form},
-                                       {"org", stored.org},
-                                       {"author", stored.author},
-                                       {"device", stored.device}}}));
-        stored = RecordState{};
-        found = false;
-      }
-      std::string reason =
-          CheckPermission(forms, device, pc.state, found ? &stored : nullptr, now_ms);
-      RecordState merged = stored;
-      MergeResult merge;
-      if (reason.empty()) {
-        merge = Merge(&merged, pc.state);
-        BB_RETURN_IF_ERROR(
-            CheckValid(forms, device, txn, pc.state, merged, found, now_ms, &reason));
-      }
-      if (!reason.empty()) {
-        ++rejected;
-        results.push_back(
-            {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
-        BB_RETURN_IF_ERROR(
-            txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms}));
-        continue;
-      }
-      if (merge.changed) {
-        changed.push_back(merged.id);
-        if (found && stored.author != device.user) corrected.push_back(merged.id);
-        if (std::string owner = OnBehalfOf(forms, device, merged); !owner.empty()) {
-          on_behalf.push_back({{"record", merged.id}, {"for", owner}});
-        }
-        BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
-        BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
-                                                merged.MaxStamp(), now_ms));
-      }
-      for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
-      conflicts += static_cast<std::int64_t>(merge.conflicts.size());
-      ++applied;
-      results.push_back({{"change_id", pc.change_id}, {"status", "applied"}});
+      BB_RETURN_IF_ERROR(ApplyChange(txn, forms, catalogue, device, pc, now_ms, &out));
     }
-    *response = {{"results", results},
-                 {"applied", applied},
-                 {"rejected", rejected},
-                 {"conflicts", conflicts}};
+    *response = {{"results", out.results},
+                 {"applied", out.applied},
+                 {"rejected", out.rejected},
+                 {"conflicts", out.conflicts}};
     BB_RETURN_IF_ERROR(txn.SaveBatch(device.id, batch_id, JsonText(*response), now_ms));
     BB_RETURN_IF_ERROR(txn.NoteSync(device.id, now_ms, request.pending_after));
     AuditEvent event{0,
@@ -328,15 +343,15 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                      device.id,
                      "push",
                      {{"batch_id", batch_id},
-                      {"applied", applied},
-                      {"rejected", rejected},
-                      {"conflicts", conflicts},
-                      {"records", changed}}};
-    if (!on_behalf.empty()) event.detail["on_behalf"] = on_behalf;
+                      {"applied", out.applied},
+                      {"rejected", out.rejected},
+                      {"conflicts", out.conflicts},
+                      {"records", out.changed}}};
+    if (!out.on_behalf.empty()) event.detail["on_behalf"] = out.on_behalf;
     BB_RETURN_IF_ERROR(txn.Audit(event));
-    if (!corrected.empty()) {
+    if (!out.corrected.empty()) {
       event.action = "correct";
-      event.detail = {{"records", corrected}};
+      event.detail = {{"records", out.corrected}};
       BB_RETURN_IF_ERROR(txn.Audit(event));
     }
     BB_FAULT_POINT("server.push.before_commit");

@@ -90,6 +90,9 @@ class Catalogue {
   int version() const { return version_; }
   // The first financial year reported: records dated before its 1 April are refused.
   int first_fy() const { return first_fy_; }
+  // The form partner returns are entered on ("return_form"): its records contribute the figure
+  // or status they carry, for the quarter they name.
+  const std::string& return_form() const { return return_form_; }
   const std::vector<Priority>& priorities() const { return priorities_; }
   const std::vector<Aim>& aims() const { return aims_; }
   const std::vector<Indicator>& indicators() const { return indicators_; }
@@ -100,6 +103,7 @@ class Catalogue {
  private:
   int version_ = 0;
   int first_fy_ = 2000;
+  std::string return_form_ = "indicator_return";
   std::vector<Priority> priorities_;
   std::vector<Aim> aims_;
   std::vector<Indicator> indicators_;

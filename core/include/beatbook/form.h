@@ -117,6 +117,9 @@ class FormSet {
   bool empty() const { return forms_.empty(); }
   // Who reports which partner return (beatbook/return_rules.h); empty if none were loaded.
   const ReturnRules& returns() const { return returns_; }
+  // The latest version of the form partner returns are entered on (the one whose writers name
+  // its indicator's owners, `writers.owners_of`), or nullptr.
+  const FormDef* ReturnForm() const;
 
  private:
   Status AddForm(const json& form_json, const std::string& where);
