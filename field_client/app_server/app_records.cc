@@ -220,6 +220,24 @@ Status AppApi::LoadSyncStates(SyncStates* out) {
   return Status::OK();
 }
 
+namespace {
+
+// The server names fields by code ("field 'attendees': ..."); a worker reads their labels
+// ("Attendees: ...").
+std::string WithLabels(const FormDef& form, std::string reason) {
+  for (const auto& f : form.fields) {
+    if (f.label.empty()) continue;
+    const std::string code = "field '" + f.name + "'";
+    for (auto at = reason.find(code); at != std::string::npos; at = reason.find(code, at)) {
+      reason.replace(at, code.size(), f.label);
+      at += f.label.size();
+    }
+  }
+  return reason;
+}
+
+}  // namespace
+
 json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states) {
   // Its sync state: refused by the server (with the latest reason), waiting, or sent.
   bool waiting = states.waiting.count(r.id) > 0;
@@ -236,7 +254,7 @@ json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states
                       : waiting       ? "not_sent"
                                       : "sent"},
             {"fields", r.FieldValues()}};
-  if (!reason.empty()) j["reason"] = Sentence(reason);
+  if (!reason.empty()) j["reason"] = Sentence(form ? WithLabels(*form, reason) : reason);
   return j;
 }
 

@@ -113,10 +113,16 @@ function renderWarnings(report) {
   ];
   const known = new Set(groups.flatMap(([, list]) => list));
   groups.push(['Other warnings', warnings.filter((w) => !known.has(w))]);
+  // What is owed can be a line for every partner: folded, with its count, under its heading.
+  const owed = groups[1][1];
   box.replaceChildren(...groups.filter(([, list]) => list.length).map(([title, list]) =>
     el('div', { class: 'warning-box' },
       el('h2', { text: title }),
-      el('ul', {}, list.map((w) => el('li', { text: w }))))));
+      list === owed
+        ? el('details', {},
+          el('summary', { text: `${list.length} partner${list.length === 1 ? ' owes' : 's owe'} returns past their due date` }),
+          el('ul', {}, list.map((w) => el('li', { text: w }))))
+        : el('ul', {}, list.map((w) => el('li', { text: w }))))));
 }
 
 function renderApprovalsLine() {

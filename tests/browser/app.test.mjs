@@ -993,7 +993,8 @@ test('a record the server refuses shows as Needs fixing with the reason, and Fix
       .waitFor({ timeout: 3 * STEP_MS });
     const fixing = page.getByRole('heading', { name: 'Needs fixing: 1', exact: true });
     await fixing.waitFor();
-    await page.getByText(/above the maximum 20/).first().waitFor();
+    // The reason names the question as the worker sees it (its label), not its code.
+    await page.getByText(/Engagements: value 50 is above the maximum 20/).first().waitFor();
     await audit(page, 'home with a record that needs fixing');
     await screenshot(page, 'app-phone-needs-fixing.png');
 
