@@ -7,6 +7,7 @@
 #include "beatbook/clock.h"
 #include "beatbook/crypto.h"
 #include "beatbook/record_rows.h"
+#include "store/ledger.h"
 #include "store/store_common.h"
 
 namespace beatbook::server {
@@ -131,109 +132,70 @@ std::string TextArray(const std::vector<std::string>& items) {
 }  // namespace
 
 // Used by PgCentralStore::Txn (so not in an anonymous namespace).
-// Keeps the totals and distinct keys in step with the contributions (as ContributionLedger in
-// sqlite_central_store.cc does). Contributions are written as records are saved, but what they
-// change in the shared totals is summed in memory and written by Flush, just before the commit,
-// in key order: the rows every push touches (an indicator's quarter) are then locked for
-// milliseconds rather than for the whole push, and always in the same order, so two servers'
-// transactions never deadlock on them.
-class PgLedger {
+// The ledger's statements on PostgreSQL (store/ledger.h keeps the arithmetic).
+class PgLedgerStatements final : public LedgerStatements {
  public:
-  explicit PgLedger(PgDb* db) : db_(db) {}
+  explicit PgLedgerStatements(PgDb* db) : db_(db) {}
 
-  Status Set(const std::string& record_id, const std::vector<Contribution>& contributions,
-             HlcStamp stamp, std::int64_t at_ms) {
-    PgResult old;
+  Status TakeContributions(const std::string& record_id, std::vector<Contribution>* old) override {
+    PgResult r;
     BB_RETURN_IF_ERROR(
         db_->Exec("DELETE FROM contributions WHERE record_id = $1 "
                   "RETURNING indicator, fy, quarter, value, n, key",
-                  {record_id}, &old));
-    for (int i = 0; i < old.rows(); ++i) {
+                  {record_id}, &r));
+    for (int i = 0; i < r.rows(); ++i) {
       Contribution c;
-      c.indicator = old.Text(i, 0);
-      c.fy = static_cast<int>(old.Int(i, 1));
-      c.quarter = static_cast<int>(old.Int(i, 2));
-      c.value = old.Double(i, 3);
-      c.n = old.Double(i, 4);
-      c.key = old.Text(i, 5);
-      Apply(c, -1);
-    }
-    for (const auto& c : contributions) {
-      BB_RETURN_IF_ERROR(db_->Exec(
-          "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, key, status, "
-          "stamp, at_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-          {record_id, c.indicator, PgInt(c.fy), PgInt(c.quarter), PgDouble(c.value), PgDouble(c.n),
-           c.key, c.status, PgInt(stamp), PgInt(at_ms)}));
-      Apply(c, +1);
+      c.indicator = r.Text(i, 0);
+      c.fy = static_cast<int>(r.Int(i, 1));
+      c.quarter = static_cast<int>(r.Int(i, 2));
+      c.value = r.Double(i, 3);
+      c.n = r.Double(i, 4);
+      c.key = r.Text(i, 5);
+      old->push_back(std::move(c));
     }
     return Status::OK();
   }
 
-  // Writes the summed changes: distinct keys first (whether a key appeared or vanished changes
-  // its total), then the totals, each in key order.
-  Status Flush() {
-    for (const auto& [k, delta] : refs_) {
-      if (delta == 0) continue;
-      const auto& [ind, fy, q, key] = k;
-      PgResult r;
-      BB_RETURN_IF_ERROR(db_->Exec(
-          "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES($1,$2,$3,$4,$5) "
-          "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = distinct_keys.refs + $5 "
-          "RETURNING refs",
-          {ind, PgInt(fy), PgInt(q), key, PgInt(delta)}, &r));
-      std::int64_t after = r.Int(0, 0), before = after - delta;
-      if (after <= 0) {
-        BB_RETURN_IF_ERROR(db_->Exec(
-            "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND "
-            "key = $4",
-            {ind, PgInt(fy), PgInt(q), key}));
-      }
-      if (before <= 0 && after > 0) totals_[{ind, fy, q}].value += 1;
-      if (before > 0 && after <= 0) totals_[{ind, fy, q}].value -= 1;
-      // Keys seen in two or more records (kind repeat) are counted in n.
-      if (before < 2 && after >= 2) totals_[{ind, fy, q}].n += 1;
-      if (before >= 2 && after < 2) totals_[{ind, fy, q}].n -= 1;
-    }
-    for (const auto& [k, t] : totals_) {
-      if (t.value == 0 && t.n == 0 && t.records == 0) continue;
-      const auto& [ind, fy, q] = k;
-      BB_RETURN_IF_ERROR(db_->Exec(
-          "INSERT INTO totals(indicator, fy, quarter, value, n, records) "
-          "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(indicator, fy, quarter) DO UPDATE SET "
-          "value = totals.value + $4, n = totals.n + $5, records = totals.records + $6",
-          {ind, PgInt(fy), PgInt(q), PgDouble(t.value), PgDouble(t.n), PgInt(t.records)}));
-    }
-    refs_.clear();
-    totals_.clear();
-    return Status::OK();
+  Status InsertContribution(const std::string& record_id, const Contribution& c, HlcStamp stamp,
+                            std::int64_t at_ms) override {
+    return db_->Exec(
+        "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, key, status, "
+        "stamp, at_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        {record_id, c.indicator, PgInt(c.fy), PgInt(c.quarter), PgDouble(c.value), PgDouble(c.n),
+         c.key, c.status, PgInt(stamp), PgInt(at_ms)});
+  }
+
+  Status AddKeyRefs(const std::string& ind, int fy, int q, const std::string& key,
+                    std::int64_t delta, std::int64_t* after) override {
+    PgResult r;
+    BB_RETURN_IF_ERROR(db_->Exec(
+        "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES($1,$2,$3,$4,$5) "
+        "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = distinct_keys.refs + $5 "
+        "RETURNING refs",
+        {ind, PgInt(fy), PgInt(q), key, PgInt(delta)}, &r));
+    *after = r.Int(0, 0);
+    if (*after > 0) return Status::OK();
+    return db_->Exec(
+        "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND key = $4",
+        {ind, PgInt(fy), PgInt(q), key});
+  }
+
+  Status AddTotals(const std::string& ind, int fy, int q, double value, double n,
+                   std::int64_t records) override {
+    return db_->Exec(
+        "INSERT INTO totals(indicator, fy, quarter, value, n, records) "
+        "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(indicator, fy, quarter) DO UPDATE SET "
+        "value = totals.value + $4, n = totals.n + $5, records = totals.records + $6",
+        {ind, PgInt(fy), PgInt(q), PgDouble(value), PgDouble(n), PgInt(records)});
   }
 
  private:
-  struct Total {
-    double value = 0, n = 0;
-    std::int64_t records = 0;
-  };
-
-  void Apply(const Contribution& c, int sign) {
-    if (!c.key.empty()) {
-      // Distinct: a key counts once per quarter and once in the year (quarter 0).
-      for (int q : {c.quarter, 0}) refs_[{c.indicator, c.fy, q, c.key}] += sign;
-      return;
-    }
-    Total& t = totals_[{c.indicator, c.fy, c.quarter}];
-    t.value += sign * c.value;
-    t.n += sign * c.n;
-    t.records += sign;
-  }
-
   PgDb* db_;
-  std::map<std::tuple<std::string, int, int, std::string>, std::int64_t> refs_;
-  std::map<std::tuple<std::string, int, int>, Total> totals_;
 };
 
 class PgCentralStore::Txn final : public WriteTxn {
  public:
-  explicit Txn(PgDb* db) : db_(db), ledger_(db) {}
+  explicit Txn(PgDb* db) : db_(db), statements_(db), ledger_(&statements_) {}
 
   Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
     // FOR UPDATE: two instances merging into the same record take turns.
@@ -300,12 +262,13 @@ class PgCentralStore::Txn final : public WriteTxn {
   Status Audit(const AuditEvent& event) override { return InsertAudit(db_, event); }
 
   const std::vector<std::string>& saved() const { return saved_; }
-  // The totals' changes, summed: written just before the commit (PgLedger).
+  // The totals' changes, summed: written just before the commit (store/ledger.h).
   Status FlushTotals() { return ledger_.Flush(); }
 
  private:
   PgDb* db_;
-  PgLedger ledger_;
+  PgLedgerStatements statements_;
+  BufferedLedger ledger_;
   std::vector<std::string> saved_;  // in the order first saved
   std::set<std::string> saved_set_;
 };
@@ -734,7 +697,8 @@ Status PgCentralStore::RebuildContributions(
       db_.ExecScript("DELETE FROM contributions; DELETE FROM totals; DELETE FROM distinct_keys"));
   PgResult records;
   BB_RETURN_IF_ERROR(db_.Exec("SELECT state FROM records", {}, &records));
-  PgLedger ledger(&db_);
+  PgLedgerStatements statements(&db_);
+  BufferedLedger ledger(&statements);
   std::int64_t now = SystemClock::Default()->NowMs();
   for (int i = 0; i < records.rows(); ++i) {
     RecordState s;

@@ -13,6 +13,7 @@
 #include "beatbook/fault.h"
 #include "beatbook/migrations.h"
 #include "beatbook/record_rows.h"
+#include "store/ledger.h"
 #include "store/store_common.h"
 
 namespace beatbook::server {
@@ -136,80 +137,53 @@ Status InsertAudit(SqliteDb* db, const AuditEvent& e) {
   return st->Run();
 }
 
-// Keeps the totals table and distinct keys in step with the contributions table.
-class ContributionLedger {
+// The ledger's statements on SQLite (store/ledger.h keeps the arithmetic).
+class SqliteLedgerStatements final : public LedgerStatements {
  public:
-  explicit ContributionLedger(SqliteDb* db) : db_(db) {}
+  explicit SqliteLedgerStatements(SqliteDb* db) : db_(db) {}
 
-  Status Set(const std::string& record_id, const std::vector<Contribution>& contributions,
-             HlcStamp stamp, std::int64_t at_ms) {
-    SqliteStmt* old;
-    BB_RETURN_IF_ERROR(db_->Cached(
-        "SELECT indicator, fy, quarter, value, n, key FROM contributions WHERE record_id = ?",
-        &old));
-    old->Bind(1, record_id);
-    std::vector<Contribution> previous;
-    BB_RETURN_IF_ERROR(old->ForEachRow([&] {
+  Status TakeContributions(const std::string& record_id, std::vector<Contribution>* old) override {
+    SqliteStmt* st;
+    BB_RETURN_IF_ERROR(
+        db_->Cached("DELETE FROM contributions WHERE record_id = ? "
+                    "RETURNING indicator, fy, quarter, value, n, key",
+                    &st));
+    st->Bind(1, record_id);
+    return st->ForEachRow([&] {
       Contribution c;
-      c.indicator = old->ColumnText(0);
-      c.fy = static_cast<int>(old->ColumnInt(1));
-      c.quarter = static_cast<int>(old->ColumnInt(2));
-      c.value = old->ColumnDouble(3);
-      c.n = old->ColumnDouble(4);
-      c.key = old->ColumnText(5);
-      previous.push_back(std::move(c));
+      c.indicator = st->ColumnText(0);
+      c.fy = static_cast<int>(st->ColumnInt(1));
+      c.quarter = static_cast<int>(st->ColumnInt(2));
+      c.value = st->ColumnDouble(3);
+      c.n = st->ColumnDouble(4);
+      c.key = st->ColumnText(5);
+      old->push_back(std::move(c));
       return Status::OK();
-    }));
-    for (const auto& c : previous) BB_RETURN_IF_ERROR(Apply(c, -1));
-    SqliteStmt* del;
-    BB_RETURN_IF_ERROR(db_->Cached("DELETE FROM contributions WHERE record_id = ?", &del));
-    del->Bind(1, record_id);
-    BB_RETURN_IF_ERROR(del->Run());
+    });
+  }
+
+  Status InsertContribution(const std::string& record_id, const Contribution& c, HlcStamp stamp,
+                            std::int64_t at_ms) override {
     SqliteStmt* ins;
     BB_RETURN_IF_ERROR(db_->Cached(
         "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, key, status, "
         "stamp, at_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
         &ins));
-    for (const auto& c : contributions) {
-      ins->Bind(1, record_id);
-      ins->Bind(2, c.indicator);
-      ins->Bind(3, std::int64_t{c.fy});
-      ins->Bind(4, std::int64_t{c.quarter});
-      ins->Bind(5, c.value);
-      ins->Bind(6, c.n);
-      ins->Bind(7, c.key);
-      ins->Bind(8, c.status);
-      ins->Bind(9, stamp);
-      ins->Bind(10, at_ms);
-      BB_RETURN_IF_ERROR(ins->Run());
-      BB_RETURN_IF_ERROR(Apply(c, +1));
-    }
-    return Status::OK();
+    ins->Bind(1, record_id);
+    ins->Bind(2, c.indicator);
+    ins->Bind(3, std::int64_t{c.fy});
+    ins->Bind(4, std::int64_t{c.quarter});
+    ins->Bind(5, c.value);
+    ins->Bind(6, c.n);
+    ins->Bind(7, c.key);
+    ins->Bind(8, c.status);
+    ins->Bind(9, stamp);
+    ins->Bind(10, at_ms);
+    return ins->Run();
   }
 
- private:
-  // Adds (sign +1) or removes (-1) one contribution from the totals.
-  Status Apply(const Contribution& c, int sign) {
-    if (!c.key.empty()) {
-      // Distinct: a key counts once per quarter and once in the year (quarter 0).
-      for (int q : {c.quarter, 0}) {
-        std::int64_t refs = 0;
-        BB_RETURN_IF_ERROR(AddRef(c.indicator, c.fy, q, c.key, sign, &refs));
-        bool appeared = sign > 0 && refs == 1, vanished = sign < 0 && refs == 0;
-        if (appeared || vanished) BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, sign, 0, 0));
-        // Keys seen in two or more records (kind repeat) are counted in n.
-        bool repeated = sign > 0 && refs == 2, unrepeated = sign < 0 && refs == 1;
-        if (repeated || unrepeated) {
-          BB_RETURN_IF_ERROR(AddTotal(c.indicator, c.fy, q, 0, sign, 0));
-        }
-      }
-      return Status::OK();
-    }
-    return AddTotal(c.indicator, c.fy, c.quarter, sign * c.value, sign * c.n, sign);
-  }
-
-  Status AddRef(const std::string& ind, int fy, int q, const std::string& key, int sign,
-                std::int64_t* refs) {
+  Status AddKeyRefs(const std::string& ind, int fy, int q, const std::string& key,
+                    std::int64_t delta, std::int64_t* after) override {
     SqliteStmt* up;
     BB_RETURN_IF_ERROR(db_->Cached(
         "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES(?1,?2,?3,?4,?5) "
@@ -220,26 +194,25 @@ class ContributionLedger {
     up->Bind(2, std::int64_t{fy});
     up->Bind(3, std::int64_t{q});
     up->Bind(4, key);
-    up->Bind(5, std::int64_t{sign});
-    if (up->Step() != SqliteStmt::kRow) return up->LastError();
-    *refs = up->ColumnInt(0);
-    BB_RETURN_IF_ERROR(up->Run());
-    if (*refs <= 0) {
-      SqliteStmt* del;
-      BB_RETURN_IF_ERROR(db_->Cached(
-          "DELETE FROM distinct_keys WHERE indicator = ? AND fy = ? AND quarter = ? AND key = ?",
-          &del));
-      del->Bind(1, ind);
-      del->Bind(2, std::int64_t{fy});
-      del->Bind(3, std::int64_t{q});
-      del->Bind(4, key);
-      BB_RETURN_IF_ERROR(del->Run());
-    }
-    return Status::OK();
+    up->Bind(5, delta);
+    BB_RETURN_IF_ERROR(up->ForEachRow([&] {
+      *after = up->ColumnInt(0);
+      return Status::OK();
+    }));
+    if (*after > 0) return Status::OK();
+    SqliteStmt* del;
+    BB_RETURN_IF_ERROR(db_->Cached(
+        "DELETE FROM distinct_keys WHERE indicator = ? AND fy = ? AND quarter = ? AND key = ?",
+        &del));
+    del->Bind(1, ind);
+    del->Bind(2, std::int64_t{fy});
+    del->Bind(3, std::int64_t{q});
+    del->Bind(4, key);
+    return del->Run();
   }
 
-  Status AddTotal(const std::string& ind, int fy, int q, double value, double n,
-                  std::int64_t records) {
+  Status AddTotals(const std::string& ind, int fy, int q, double value, double n,
+                   std::int64_t records) override {
     SqliteStmt* up;
     BB_RETURN_IF_ERROR(db_->Cached(
         "INSERT INTO totals(indicator, fy, quarter, value, n, records) VALUES(?1,?2,?3,?4,?5,?6) "
@@ -255,18 +228,21 @@ class ContributionLedger {
     return up->Run();
   }
 
+ private:
   SqliteDb* db_;
 };
 
 class SqliteCentralStore::Txn final : public WriteTxn {
  public:
-  explicit Txn(SqliteDb* db) : db_(db) {}
+  explicit Txn(SqliteDb* db) : db_(db), statements_(db), ledger_(&statements_) {}
 
   Status SetContributions(const std::string& record_id,
                           const std::vector<Contribution>& contributions, HlcStamp stamp,
                           std::int64_t at_ms) override {
-    return ContributionLedger(db_).Set(record_id, contributions, stamp, at_ms);
+    return ledger_.Set(record_id, contributions, stamp, at_ms);
   }
+  // The totals' changes, summed: written just before the commit (store/ledger.h).
+  Status FlushTotals() { return ledger_.Flush(); }
 
   Status Audit(const AuditEvent& event) override { return InsertAudit(db_, event); }
 
@@ -356,6 +332,8 @@ class SqliteCentralStore::Txn final : public WriteTxn {
 
  private:
   SqliteDb* db_;
+  SqliteLedgerStatements statements_;
+  BufferedLedger ledger_;
   std::int64_t next_seq_ = 1;
 };
 
@@ -708,6 +686,7 @@ Status SqliteCentralStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   Txn t(&db_);
   BB_RETURN_IF_ERROR(t.Begin());
   BB_RETURN_IF_ERROR(fn(t));
+  BB_RETURN_IF_ERROR(t.FlushTotals());
   return txn.Commit();
 }
 
@@ -757,7 +736,7 @@ Status SqliteCentralStore::ReadOrgFigures(int fy, const std::string& org,
                                           std::vector<RawFigure>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   // Computed from the contributions of the org's records, the way the totals are kept
-  // (ContributionLedger): sums per quarter; distinct keys per quarter and for the year (quarter
+  // (store/ledger.h): sums per quarter; distinct keys per quarter and for the year (quarter
   // 0); a milestone's latest status.
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare(
@@ -945,7 +924,8 @@ Status SqliteCentralStore::RebuildContributions(
       db_.Exec("DELETE FROM contributions; DELETE FROM totals; DELETE FROM distinct_keys;"));
   SqliteStmt st;
   BB_RETURN_IF_ERROR(db_.Prepare("SELECT state FROM records", &st));
-  ContributionLedger ledger(&db_);
+  SqliteLedgerStatements statements(&db_);
+  BufferedLedger ledger(&statements);
   std::int64_t now = SystemClock::Default()->NowMs();
   // An error mid-scan (a read failing) rolls the whole rebuild back: a partial recount is
   // never committed.
@@ -959,6 +939,7 @@ Status SqliteCentralStore::RebuildContributions(
     }
     return ledger.Set(s.id, fn(s), s.MaxStamp(), now);
   }));
+  BB_RETURN_IF_ERROR(ledger.Flush());
   SqliteStmt meta;
   BB_RETURN_IF_ERROR(
       db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('catalogue_version', ?)", &meta));

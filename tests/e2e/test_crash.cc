@@ -3,6 +3,7 @@
 // fault points themselves: listed completely, and loud when set.
 #include <doctest/doctest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,14 +104,25 @@ TEST_CASE("SIGKILL at random moments during bulk logging leaves whole records on
       ::_exit(0);
     }
     ::close(progress[1]);
-    std::uniform_int_distribution<int> wait_ms(30, 400);
+    // The kill comes a random moment after the child's first commit of this round (waited for
+    // at most 60 s: an instrumented build opens the store and logs slowly), so that every round
+    // has committed work to check, and most kills land mid-batch.
+    std::string told;
+    char buf[4096];
+    for (int waited = 0; told.find('c') == std::string::npos && waited < 60'000; waited += 10) {
+      pollfd p{progress[0], POLLIN, 0};
+      if (::poll(&p, 1, 10) > 0) {
+        ssize_t n = ::read(progress[0], buf, sizeof buf);
+        if (n <= 0) break;
+        told.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    std::uniform_int_distribution<int> wait_ms(0, 300);
     ::usleep(static_cast<useconds_t>(wait_ms(rng)) * 1000);
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
     REQUIRE(WIFSIGNALED(status));  // killed while still logging, not finished or failed
-    std::string told;
-    char buf[4096];
     for (ssize_t n; (n = ::read(progress[0], buf, sizeof buf)) > 0;) told.append(buf, n);
     ::close(progress[0]);
     auto committed = static_cast<std::size_t>(std::count(told.begin(), told.end(), 'c'));
