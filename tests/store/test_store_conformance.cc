@@ -1,6 +1,8 @@
 // One conformance suite for the CentralStore interface (store/central_store.h), run against the
 // embedded SQLite store and the PostgreSQL store alike: what every implementation must do.
+#include <map>
 #include <set>
+#include <utility>
 
 #include "beatbook/clock.h"
 #include "store_fixture.h"
@@ -276,6 +278,62 @@ STORE_TEST("running totals follow contributions: sums, distinct keys, milestones
   all = figures("");
   CHECK(all["count_x/Q3"] == "3");
   CHECK(all.count("people/Q1") == 0);
+}
+
+STORE_TEST("keys seen in two or more records are counted apart, for the quarter and the year") {
+  // "repeat" figures (people seen twice or more) read RawFigure::n of a distinct indicator.
+  REQUIRE(SaveAll(store, {Brief("a", "police", 10, 1), Brief("b", "police", 11, 1),
+                          Brief("c", "police", 12, 1), Brief("d", "stop", 13, 1)})
+              .ok());
+  auto set = [&](const std::string& id, int quarter, const std::string& key) {
+    REQUIRE(
+        store
+            .Write([&](WriteTxn& txn) {
+              return txn.SetContributions(id, {{"seen", 2023, quarter, 1, 0, key, ""}}, 20, kNow);
+            })
+            .ok());
+  };
+  // k1 twice in Q1 and once in Q2; k2 once in Q1 (from another org).
+  set("a", 1, "k1");
+  set("b", 1, "k1");
+  set("c", 2, "k1");
+  set("d", 1, "k2");
+  auto repeated = [&](const std::string& org) {
+    std::vector<RawFigure> raw;
+    REQUIRE(
+        (org.empty() ? store.ReadFigures(2023, &raw) : store.ReadOrgFigures(2023, org, &raw)).ok());
+    std::map<int, std::pair<int, int>> out;  // quarter -> (distinct keys, keys seen twice+)
+    for (const auto& f : raw) {
+      if (f.indicator == "seen")
+        out[f.quarter] = {static_cast<int>(f.value), static_cast<int>(f.n)};
+    }
+    return out;
+  };
+  auto all = repeated("");
+  CHECK(all[1] == std::make_pair(2, 1));  // k1 (twice) and k2
+  CHECK(all[2] == std::make_pair(1, 0));
+  CHECK(all[0] == std::make_pair(2, 1));  // the year: k1 three times
+  auto police = repeated("police");
+  CHECK(police[1] == std::make_pair(1, 1));
+  CHECK(police[0] == std::make_pair(1, 1));
+  // Moving b's contact to Q3: k1 is no longer repeated in Q1, still in the year.
+  set("b", 3, "k1");
+  all = repeated("");
+  CHECK(all[1] == std::make_pair(2, 0));
+  CHECK(all[3] == std::make_pair(1, 0));
+  CHECK(all[0] == std::make_pair(2, 1));
+  // Several changes in one transaction are summed before they are written.
+  REQUIRE(store
+              .Write([&](WriteTxn& txn) {
+                BB_RETURN_IF_ERROR(
+                    txn.SetContributions("d", {{"seen", 2023, 2, 1, 0, "k1", ""}}, 21, kNow));
+                return txn.SetContributions("c", {}, 21, kNow);
+              })
+              .ok());
+  all = repeated("");
+  CHECK(all[1] == std::make_pair(1, 0));  // a's k1
+  CHECK(all[2] == std::make_pair(1, 0));  // d's k1 (c's is gone)
+  CHECK(all[0] == std::make_pair(1, 1));  // k1 in a, b and d; k2 gone
 }
 
 STORE_TEST("a purge leaves the envelope, numbers it anew, drops quotes of values, keeps figures") {
