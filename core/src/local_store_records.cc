@@ -147,11 +147,7 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   };
   // The org the record is filed under: the device's own, except for partner returns (the
   // partnership's for a figure it shares, the owner's when the coordinator enters it for them).
-  std::string entered_for;
-  if (auto it = in.fields.find("entered_for"); it != in.fields.end() && it->is_string()) {
-    entered_for = it->get<std::string>();
-  }
-  std::string record_org = FilingOrg(forms_, in.form, in.fields, identity_.org, entered_for);
+  std::string record_org = FilingOrg(forms_, in.form, in.fields, identity_.org);
   if (in.org && *in.org != record_org) BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
   BB_RETURN_IF_ERROR(own(in.author, identity_.user, "author"));
   BB_RETURN_IF_ERROR(own(in.device, identity_.device_id, "device"));

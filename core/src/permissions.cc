@@ -57,10 +57,7 @@ std::string WhyMayNotWriteReturn(const FormSet& forms, const FormDef& def, const
                                  const std::string& record_org, const json& fields) {
   const ReturnRules& rules = forms.returns();
   const std::string what = "'" + rule.label + "'";
-  std::string entered_for;
-  if (auto it = fields.find("entered_for"); it != fields.end() && it->is_string()) {
-    entered_for = it->get<std::string>();
-  }
+  const std::string entered_for = EnteredFor(fields);
   bool owner = rule.owners.empty() || rule.owners.count(org) > 0;
   if (role != "coordinator" && !entered_for.empty() && entered_for != org) {
     return "only the coordinator enters a return on another organisation's behalf";
@@ -173,12 +170,18 @@ std::string WhyMayNotWrite(const FormSet& forms, const std::string& role, const 
   return "";
 }
 
+std::string EnteredFor(const json& fields) {
+  auto it = fields.find("entered_for");
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string FilingOrg(const FormSet& forms, const std::string& form, const json& fields,
-                      const std::string& org, const std::string& on_behalf_of) {
+                      const std::string& org) {
   const FormDef* def = forms.Latest(form);
   const ReturnRule* rule = def ? ReturnRuleOf(forms, *def, fields) : nullptr;
   if (rule == nullptr) return org;
-  return forms.returns().RecordOrg(*rule, on_behalf_of.empty() ? org : on_behalf_of);
+  std::string owner = EnteredFor(fields);
+  return forms.returns().RecordOrg(*rule, owner.empty() ? org : owner);
 }
 
 bool MayLogForm(const FormSet& forms, const std::string& role, const std::string& org,

@@ -181,11 +181,7 @@ AppApi::Response AppApi::CreateRecord(const json& body) {
   Answers a = ReadAnswers(*store_, *form, body, clock_->NowMs());
   if (!a.errors.empty() || !a.also.empty()) return ValidationFailed(a.errors, a.also);
   const beatbook::Identity& me = store_->identity();
-  std::string entered_for = a.input.fields.value("entered_for", json("")).is_string()
-                                ? a.input.fields.value("entered_for", "")
-                                : "";
-  std::string org =
-      beatbook::FilingOrg(store_->forms(), form->name, a.input.fields, me.org, entered_for);
+  std::string org = beatbook::FilingOrg(store_->forms(), form->name, a.input.fields, me.org);
   if (Response r = UnusualFigure(form->name, org, a.input.fields); r.status != 200) return r;
   std::string draft_id =
       body.value("draft_id", json("")).is_string() ? body.value("draft_id", "") : "";

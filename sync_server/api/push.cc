@@ -100,11 +100,7 @@ std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const R
     // figure it shares, an owner's when the coordinator enters it on their behalf (checked in
     // full by WhyMayNotWrite once merged).
     json fields = change.FieldValues();
-    std::string entered_for = fields.value("entered_for", json()).is_string()
-                                  ? fields["entered_for"].get<std::string>()
-                                  : std::string();
-    if (change.org != dev.org &&
-        change.org != FilingOrg(forms, change.form, fields, dev.org, entered_for) &&
+    if (change.org != dev.org && change.org != FilingOrg(forms, change.form, fields, dev.org) &&
         !(dev.role == "coordinator" && NaturalKeyId(forms, change.form, fields, change.org))) {
       return "the record claims org '" + change.org + "' but this device belongs to '" + dev.org +
              "'";
@@ -231,10 +227,7 @@ std::string OnBehalfOf(const FormSet& forms, const DeviceInfo& dev, const Record
                                ? forms.returns().Find(ind->get<std::string>())
                                : nullptr;
   if (rule == nullptr || rule->owners.count(dev.org)) return "";
-  std::string entered_for = values.value("entered_for", json()).is_string()
-                                ? values["entered_for"].get<std::string>()
-                                : std::string();
-  if (!entered_for.empty()) return entered_for;
+  if (std::string entered_for = EnteredFor(values); !entered_for.empty()) return entered_for;
   return merged.org != dev.org ? merged.org : "the owners";
 }
 

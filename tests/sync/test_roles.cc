@@ -171,7 +171,7 @@ TEST_CASE("every role against every endpoint and record scope") {
       ret.id = *id;
       ret.form = "indicator_return";
       ret.form_version = 1;
-      ret.org = FilingOrg(f.forms, "indicator_return", fields, e.org, "");
+      ret.org = FilingOrg(f.forms, "indicator_return", fields, e.org);
       CHECK(ret.org == "csp");
       ret.author = d.store->identity().user;
       ret.device = dev;

@@ -52,10 +52,13 @@ bool MayLogForm(const FormSet& forms, const std::string& role, const std::string
 bool MayPickChoice(const FormSet& forms, const std::string& role, const std::string& org,
                    const FormDef& form, const FieldDef& field, const std::string& code);
 
+// The owner a coordinator names for a partner return ("entered_for"), or "".
+std::string EnteredFor(const json& fields);
+
 // The org a new record of `form` with these fields is filed under when a device of `org` logs
-// it, `on_behalf_of` naming the owner a coordinator enters a return for (empty: none): the
-// device's own org except for partner returns (beatbook/return_rules.h, RecordOrg).
+// it: the device's own org except for partner returns (beatbook/return_rules.h, RecordOrg), which
+// go to the partnership's org or to the owner named in `entered_for`.
 std::string FilingOrg(const FormSet& forms, const std::string& form, const json& fields,
-                      const std::string& org, const std::string& on_behalf_of);
+                      const std::string& org);
 
 }  // namespace beatbook
