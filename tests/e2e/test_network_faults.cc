@@ -48,8 +48,9 @@ TEST_CASE("syncs through cut, stalled and slow connections complete with nothing
   }
 
   // Every kind of fault at least once (the first connections), then a fault on about half. A
-  // fault counts only once it acted on bytes; a connection its client gives up on first (a
-  // busy sanitizer run) does not count, so each kind is scripted more than once.
+  // fault counts only once it acted on bytes; one whose connection ended first (a busy sanitizer
+  // run, an answer shorter than the cut) passes to the next connection, so every scripted fault
+  // happens.
   proxy.SetPlan({0.2,
                  0.2,
                  0.05,

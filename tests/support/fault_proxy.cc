@@ -110,6 +110,11 @@ FaultProxy::Decision FaultProxy::Decide() {
   return d;
 }
 
+void FaultProxy::Requeue(Fate fate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  plan_.scripted.insert(plan_.scripted.begin() + static_cast<std::ptrdiff_t>(next_scripted_), fate);
+}
+
 void FaultProxy::Count(Fate fate) {
   std::lock_guard<std::mutex> lock(mu_);
   switch (fate) {
@@ -192,6 +197,9 @@ void FaultProxy::Serve(int client, Decision d) {
   }
   ::close(server);
   ::close(client);
+  // A fault that never acted (the client gave up first, or the connection carried fewer bytes than
+  // the cut) goes to the next connection, so every scripted fault really happens.
+  if (!counted) Requeue(d.fate);
 }
 
 }  // namespace beatbook::test

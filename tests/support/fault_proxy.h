@@ -33,8 +33,9 @@ namespace beatbook::test {
 enum class NetFault { kPass, kCutRequest, kCutResponse, kStall, kSlow };
 
 // Which fates connections meet: first the `scripted` ones, one per connection in order (so a test
-// can be sure each fault happens at least once), then drawn with these probabilities; what is left
-// over passes untouched.
+// can be sure each fault happens at least once: a scripted fault that did not act, because its
+// connection ended first, is given to the next connection), then drawn with these probabilities;
+// what is left over passes untouched.
 struct FaultPlan {
   double cut_request = 0;
   double cut_response = 0;
@@ -79,6 +80,7 @@ class FaultProxy {
   void Serve(int client_fd, Decision decision);
   Decision Decide();
   void Count(Fate fate);
+  void Requeue(Fate fate);
 
   int upstream_port_;
   FaultPlan plan_;
