@@ -10,13 +10,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "api/push.h"
 #include "beatbook/indicators.h"
 #include "beatbook/tunables.h"
 #include "bench_util.h"
 #include "record_generator.h"
-#include "report/quarterly_return.h"
-#include "store/sqlite_central_store.h"
+#include "sync_server/api/push.h"
+#include "sync_server/report/quarterly_return.h"
+#include "sync_server/store/sql_central_store.h"
 
 using namespace beatbook;
 using bench::Steady;
@@ -58,8 +58,8 @@ double MergeRate(const Catalogue& catalogue, std::size_t n) {
     return 0;
   }
   std::string dir = bench::TempDir();
-  std::unique_ptr<server::SqliteCentralStore> store;
-  if (!server::SqliteCentralStore::Open(dir, &store).ok()) return 0;
+  std::unique_ptr<server::SqlCentralStore> store;
+  if (!server::SqlCentralStore::OpenSqlite(dir, &store).ok()) return 0;
   server::DeviceInfo device;
   device.id = "dev-bench";
   device.user = "amy";
@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
   if (merge_rate == 0) return 1;
 
   std::string dir = bench::TempDir();
-  std::unique_ptr<server::SqliteCentralStore> store;
-  if (!server::SqliteCentralStore::Open(dir, &store).ok()) return 1;
+  std::unique_ptr<server::SqlCentralStore> store;
+  if (!server::SqlCentralStore::OpenSqlite(dir, &store).ok()) return 1;
 
   auto load_start = Steady::now();
   const std::size_t kBatch = 20'000;

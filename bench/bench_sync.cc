@@ -24,11 +24,11 @@
 
 #include "beatbook/crypto.h"
 #include "bench_util.h"
+#include "field_client/sync/curl_transport.h"
+#include "field_client/sync/sync_engine.h"
 #include "record_generator.h"
-#include "store/open_store.h"
 #include "support/process.h"
-#include "sync/curl_transport.h"
-#include "sync/sync_engine.h"
+#include "sync_server/store/open_store.h"
 
 using namespace beatbook;
 using namespace beatbook::bench;

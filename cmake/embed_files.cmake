@@ -1,7 +1,7 @@
 # Writes OUT, a C++ source defining NAMESPACE::FUNCTION() (declared in HEADER) returning every
 # file in DIR as an http::StaticFile, bytes compiled into the program: sync_server serves its
 # dashboard, field_client the worker's app, without any file install.
-#   cmake -DDIR=... -DOUT=... -DHEADER=api/dashboard_files.h -DNAMESPACE=beatbook::server \
+#   cmake -DDIR=... -DOUT=... -DHEADER=sync_server/api/dashboard_files.h -DNAMESPACE=beatbook::server \
 #         -DFUNCTION=DashboardFiles -P embed_files.cmake
 file(GLOB files RELATIVE "${DIR}" "${DIR}/*")
 list(SORT files)

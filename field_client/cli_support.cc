@@ -1,4 +1,4 @@
-#include "cli_support.h"
+#include "field_client/cli_support.h"
 
 #include <fcntl.h>
 #include <termios.h>

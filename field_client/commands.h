@@ -46,7 +46,7 @@ int RunOwed(const std::string& data, int fy, const std::string& quarter, bool as
 int RunDelete(const std::string& data, const std::string& id);
 int RunStatus(const std::string& data, bool as_json);
 
-struct SyncOptions {
+struct SyncCommandOptions {
   std::string data;
   bool as_json = false;
   std::string ca;
@@ -54,11 +54,11 @@ struct SyncOptions {
   int retries = -1;     // per request after a network error or 5xx; -1: tunables::kRetryAttempts
   bool allow_insecure_http = false;  // this once, besides what init kept
 };
-int RunSync(const SyncOptions& o);
+int RunSync(const SyncCommandOptions& o);
 // Replaces the device's credential now (sync also does it every 30 days).
-int RunRotate(const SyncOptions& o);
+int RunRotate(const SyncCommandOptions& o);
 
-struct ReportOptions {
+struct ReportCommandOptions {
   std::string data;
   int fy = 0;
   std::string quarter;
@@ -66,7 +66,7 @@ struct ReportOptions {
   std::string ca;
   bool allow_insecure_http = false;  // this once, besides what init kept
 };
-int RunReport(const ReportOptions& o);
+int RunReport(const ReportCommandOptions& o);
 
 struct AppCommandOptions {
   std::string data;

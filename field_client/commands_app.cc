@@ -2,11 +2,11 @@
 // (docs/app-api.md), from the same store the other commands use.
 #include <iostream>
 
-#include "app_server/app_api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/http/server.h"
-#include "cli_support.h"
-#include "commands.h"
+#include "field_client/app_server/app_api.h"
+#include "field_client/cli_support.h"
+#include "field_client/commands.h"
 
 namespace field_client {
 

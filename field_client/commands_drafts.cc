@@ -4,8 +4,8 @@
 
 #include "beatbook/datetime.h"
 #include "beatbook/json_text.h"
-#include "cli_support.h"
-#include "commands.h"
+#include "field_client/cli_support.h"
+#include "field_client/commands.h"
 
 namespace field_client {
 

@@ -15,8 +15,8 @@
 #include "beatbook/return_rules.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
-#include "cli_support.h"
-#include "commands.h"
+#include "field_client/cli_support.h"
+#include "field_client/commands.h"
 
 namespace field_client {
 

@@ -3,10 +3,10 @@
 
 #include <iostream>
 
-#include "cli_support.h"
-#include "commands.h"
-#include "sync/curl_transport.h"
-#include "sync/sync_engine.h"
+#include "field_client/cli_support.h"
+#include "field_client/commands.h"
+#include "field_client/sync/curl_transport.h"
+#include "field_client/sync/sync_engine.h"
 
 #include "beatbook/json_text.h"
 namespace field_client {
@@ -54,14 +54,14 @@ int RunEnrol(const InitOptions& o) {
 }
 
 // The device's server, with its CA (or --ca) and the command's timeout and retries.
-bsync::CurlTransport TransportFor(const beatbook::LocalStore& store, const SyncOptions& o) {
+bsync::CurlTransport TransportFor(const beatbook::LocalStore& store, const SyncCommandOptions& o) {
   const auto& id = store.identity();
   return bsync::CurlTransport(id.server_url,
                               {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L,
                                id.allow_insecure_http || o.allow_insecure_http});
 }
 
-int RunSync(const SyncOptions& o) {
+int RunSync(const SyncCommandOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   const auto& id = store->identity();
@@ -100,7 +100,7 @@ int RunSync(const SyncOptions& o) {
   return kExitOk;
 }
 
-int RunRotate(const SyncOptions& o) {
+int RunRotate(const SyncCommandOptions& o) {
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(o.data, &store); !s.ok()) return Fail(s);
   const auto& id = store->identity();
@@ -112,7 +112,7 @@ int RunRotate(const SyncOptions& o) {
   return kExitOk;
 }
 
-int RunReport(const ReportOptions& o) {
+int RunReport(const ReportCommandOptions& o) {
   if (o.format != "table" && o.format != "csv" && o.format != "json") {
     return Fail("--format '" + o.format + "' is not table, csv or json");
   }

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "beatbook/fault.h"
-#include "commands.h"
+#include "field_client/commands.h"
 
 int main(int argc, char** argv) {
   // Test hooks set by accident kill the process or fail every write: say so before anything.
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   c_status->add_flag("--json", as_json, "machine-readable output");
   c_status->callback([&] { rc = RunStatus(data, as_json); });
 
-  SyncOptions sync;
+  SyncCommandOptions sync;
   auto* c_sync = app.add_subcommand("sync", "push waiting changes, pull what this device may see");
   c_sync->add_option("--data", sync.data, "device store directory")->required();
   c_sync->add_flag("--json", sync.as_json, "machine-readable output");
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
                    "plain http:// to a server beyond this machine, this once (insecure)");
   c_sync->callback([&] { rc = RunSync(sync); });
 
-  SyncOptions rotate;
+  SyncCommandOptions rotate;
   auto* c_rotate = app.add_subcommand("rotate", "replace this device's credential with a new one");
   c_rotate->add_option("--data", rotate.data, "device store directory")->required();
   c_rotate->add_option("--ca", rotate.ca, "CA certificate file to trust for the server");
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
                      "plain http:// to a server beyond this machine, this once (insecure)");
   c_rotate->callback([&] { rc = RunRotate(rotate); });
 
-  ReportOptions report;
+  ReportCommandOptions report;
   auto* c_report =
       app.add_subcommand("report", "the quarterly return from the server (coordinator)");
   c_report->add_option("--data", report.data, "device store directory")->required();

@@ -16,10 +16,10 @@
 #include <map>
 #include <string>
 
-#include "api/api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/tunables.h"
-#include "store/sqlite_central_store.h"
+#include "sync_server/api/api.h"
+#include "sync_server/store/sql_central_store.h"
 
 using namespace beatbook;
 namespace bhttp = boost::beast::http;
@@ -45,7 +45,7 @@ struct World {
   World() {
     char dir[] = "/tmp/beatbook-fuzz-XXXXXX";
     if (!::mkdtemp(dir)) __builtin_trap();
-    if (!server::SqliteCentralStore::Open(dir, &store).ok()) __builtin_trap();
+    if (!server::SqlCentralStore::OpenSqlite(dir, &store).ok()) __builtin_trap();
     if (!FormSet::LoadDir(BEATBOOK_SCHEMA_DIR, &forms).ok()) __builtin_trap();
     if (!Catalogue::LoadFile(std::string(BEATBOOK_SCHEMA_DIR) + "/indicators.json", &catalogue)
              .ok()) {
@@ -98,7 +98,7 @@ struct World {
     }
   }
 
-  std::unique_ptr<server::SqliteCentralStore> store;
+  std::unique_ptr<server::SqlCentralStore> store;
   FormSet forms;
   Catalogue catalogue;
   std::unique_ptr<server::Api> api;

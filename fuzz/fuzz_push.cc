@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "api/push.h"
+#include "sync_server/api/push.h"
 
 using namespace beatbook;
 

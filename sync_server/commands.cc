@@ -1,4 +1,4 @@
-#include "commands.h"
+#include "sync_server/commands.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,6 @@
 #include <iostream>
 #include <set>
 
-#include "api/api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/http/server.h"
@@ -14,10 +13,11 @@
 #include "beatbook/json_text.h"
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
-#include "report/quarterly_return.h"
-#include "report/return_migration.h"
-#include "report/returns_check.h"
-#include "store/open_store.h"
+#include "sync_server/api/api.h"
+#include "sync_server/report/quarterly_return.h"
+#include "sync_server/report/return_migration.h"
+#include "sync_server/report/returns_check.h"
+#include "sync_server/store/open_store.h"
 
 namespace beatbook::server {
 
@@ -281,7 +281,7 @@ int RunConflicts(const StoreLocation& at, const std::string& schema, bool as_jso
   return 0;
 }
 
-int RunReport(const ReportOptions& o) {
+int RunReport(const ReturnReportOptions& o) {
   std::optional<int> quarter;
   if (!o.quarter.empty()) {
     quarter = QuarterNumber(o.quarter);

@@ -48,13 +48,13 @@ int RunRevoke(const StoreLocation& at, const std::string& device_id);
 // Concurrent writes that lost a merge, for the coordinator to review.
 int RunConflicts(const StoreLocation& at, const std::string& schema, bool as_json);
 
-struct ReportOptions {
+struct ReturnReportOptions {
   std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, format = "table", out;
   int fy = 0;
   std::string quarter;
 };
-int RunReport(const ReportOptions& o);
+int RunReport(const ReturnReportOptions& o);
 
 struct OwedOptions {
   std::string store_url;  // --store: PostgreSQL instead of the store in `data`

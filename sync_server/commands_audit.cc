@@ -12,9 +12,9 @@
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/json_text.h"
-#include "commands.h"
-#include "report/record_export.h"
-#include "store/central_store.h"
+#include "sync_server/commands.h"
+#include "sync_server/report/coordinator_export.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

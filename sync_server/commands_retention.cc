@@ -5,9 +5,9 @@
 #include "beatbook/clock.h"
 #include "beatbook/datetime.h"
 #include "beatbook/tunables.h"
-#include "commands.h"
-#include "report/retention.h"
-#include "store/central_store.h"
+#include "sync_server/commands.h"
+#include "sync_server/report/retention.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

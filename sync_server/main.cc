@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "beatbook/fault.h"
-#include "commands.h"
+#include "sync_server/commands.h"
 
 int main(int argc, char** argv) {
   // Whatever the server writes (its store, exports, workbooks) is for its own account only.
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
                           "forms directory (which fields are sensitive)");
   c_conflicts->callback([&] { rc = RunConflicts({data, store_url}, conflicts_schema, as_json); });
 
-  ReportOptions report;
+  ReturnReportOptions report;
   auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
   c_report->add_option("--data", report.data,
                        "central store directory (the embedded SQLite store)");

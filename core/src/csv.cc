@@ -1,4 +1,4 @@
-#include "beatbook/csv.h"
+#include "csv.h"
 
 namespace beatbook {
 

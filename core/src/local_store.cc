@@ -8,13 +8,13 @@
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
 #include "beatbook/key_files.h"
-#include "beatbook/migrations.h"
 #include "beatbook/permissions.h"
 #include "beatbook/record_rows.h"
 #include "beatbook/return_checks.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "local_store_internal.h"
+#include "migrations.h"
 
 namespace beatbook {
 

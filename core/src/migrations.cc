@@ -1,4 +1,4 @@
-#include "beatbook/migrations.h"
+#include "migrations.h"
 
 namespace beatbook {
 

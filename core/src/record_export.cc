@@ -3,7 +3,7 @@
 #include <set>
 #include <sstream>
 
-#include "beatbook/csv.h"
+#include "csv.h"
 
 namespace beatbook {
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "beatbook/csv.h"
 #include "beatbook/datetime.h"
+#include "csv.h"
 
 namespace beatbook {
 

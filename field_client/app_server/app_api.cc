@@ -1,13 +1,13 @@
-#include "app_server/app_api.h"
+#include "field_client/app_server/app_api.h"
 
 #include <algorithm>
 
-#include "app_server/app_files.h"
-#include "app_server/app_reply.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/shared_tablet.h"
 #include "beatbook/tunables.h"
+#include "field_client/app_server/app_files.h"
+#include "field_client/app_server/app_reply.h"
 
 namespace field_client {
 

@@ -4,13 +4,13 @@
 #include <map>
 #include <set>
 
-#include "app_server/app_api.h"
-#include "app_server/app_reply.h"
 #include "beatbook/datetime.h"
 #include "beatbook/permissions.h"
 #include "beatbook/return_rules.h"
 #include "beatbook/subject_key.h"
 #include "beatbook/validation.h"
+#include "field_client/app_server/app_api.h"
+#include "field_client/app_server/app_reply.h"
 
 namespace field_client {
 

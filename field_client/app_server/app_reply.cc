@@ -1,4 +1,4 @@
-#include "app_server/app_reply.h"
+#include "field_client/app_server/app_reply.h"
 
 #include <cctype>
 

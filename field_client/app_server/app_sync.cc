@@ -1,13 +1,13 @@
 // The app API's Sync button and a partner lead's returns grid (docs/app-api.md).
 #include <map>
 
-#include "app_server/app_api.h"
-#include "app_server/app_reply.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/return_rules.h"
-#include "sync/curl_transport.h"
-#include "sync/sync_engine.h"
+#include "field_client/app_server/app_api.h"
+#include "field_client/app_server/app_reply.h"
+#include "field_client/sync/curl_transport.h"
+#include "field_client/sync/sync_engine.h"
 
 namespace field_client {
 

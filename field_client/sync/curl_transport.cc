@@ -1,4 +1,4 @@
-#include "sync/curl_transport.h"
+#include "field_client/sync/curl_transport.h"
 
 #include <curl/curl.h>
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "sync/transport.h"
+#include "field_client/sync/transport.h"
 
 namespace beatbook::sync {
 

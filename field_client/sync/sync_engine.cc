@@ -1,4 +1,4 @@
-#include "sync/sync_engine.h"
+#include "field_client/sync/sync_engine.h"
 
 #include "beatbook/fault.h"
 #include "beatbook/tunables.h"

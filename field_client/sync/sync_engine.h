@@ -18,7 +18,7 @@
 
 #include "beatbook/clock.h"
 #include "beatbook/local_store.h"
-#include "sync/transport.h"
+#include "field_client/sync/transport.h"
 
 namespace beatbook::sync {
 

@@ -1,12 +1,10 @@
-#include "api/api.h"
+#include "sync_server/api/api.h"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <set>
 
-#include "api/push.h"
-#include "api/query.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
@@ -16,9 +14,11 @@
 #include "beatbook/role.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
-#include "report/quarterly_return.h"
-#include "report/record_export.h"
-#include "report/returns_check.h"
+#include "sync_server/api/push.h"
+#include "sync_server/api/query.h"
+#include "sync_server/report/coordinator_export.h"
+#include "sync_server/report/quarterly_return.h"
+#include "sync_server/report/returns_check.h"
 
 namespace beatbook::server {
 

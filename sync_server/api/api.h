@@ -13,13 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/limits.h"
 #include "beatbook/catalogue.h"
 #include "beatbook/clock.h"
 #include "beatbook/form.h"
 #include "beatbook/http/handler.h"
 #include "beatbook/tunables.h"
-#include "store/central_store.h"
+#include "sync_server/api/limits.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

@@ -7,11 +7,11 @@
 #include <iterator>
 #include <map>
 
-#include "api/api.h"
-#include "api/dashboard_files.h"
-#include "api/query.h"
 #include "beatbook/datetime.h"
-#include "report/quarterly_return.h"
+#include "sync_server/api/api.h"
+#include "sync_server/api/dashboard_files.h"
+#include "sync_server/api/query.h"
+#include "sync_server/report/quarterly_return.h"
 
 namespace beatbook::server {
 

@@ -1,4 +1,4 @@
-#include "api/dashboard_files.h"
+#include "sync_server/api/dashboard_files.h"
 
 namespace beatbook::server {
 

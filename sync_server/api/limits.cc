@@ -1,4 +1,4 @@
-#include "api/limits.h"
+#include "sync_server/api/limits.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "api/push.h"
+#include "sync_server/api/push.h"
 
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"

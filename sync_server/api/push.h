@@ -8,7 +8,7 @@
 
 #include "beatbook/catalogue.h"
 #include "beatbook/form.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

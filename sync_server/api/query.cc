@@ -1,4 +1,4 @@
-#include "api/query.h"
+#include "sync_server/api/query.h"
 
 #include <cctype>
 

@@ -1,9 +1,9 @@
-#include "report/quarterly_return.h"
+#include "sync_server/report/quarterly_return.h"
 
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/report.h"
-#include "report/returns_check.h"
+#include "sync_server/report/returns_check.h"
 
 namespace beatbook::server {
 

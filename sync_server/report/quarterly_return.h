@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "beatbook/catalogue.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

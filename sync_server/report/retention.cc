@@ -1,4 +1,4 @@
-#include "report/retention.h"
+#include "sync_server/report/retention.h"
 
 #include <fstream>
 #include <set>

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "beatbook/form.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

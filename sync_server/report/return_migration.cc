@@ -1,4 +1,4 @@
-#include "report/return_migration.h"
+#include "sync_server/report/return_migration.h"
 
 #include <algorithm>
 #include <map>

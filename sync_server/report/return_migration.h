@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "beatbook/form.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

@@ -1,4 +1,4 @@
-#include "report/returns_check.h"
+#include "sync_server/report/returns_check.h"
 
 #include <algorithm>
 #include <map>

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "beatbook/return_rules.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

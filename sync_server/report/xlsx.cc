@@ -1,7 +1,7 @@
 // The return as an Excel workbook: one sheet per priority, a row per indicator.
 #include <xlsxwriter.h>
 
-#include "report/quarterly_return.h"
+#include "sync_server/report/quarterly_return.h"
 
 namespace beatbook::server {
 

@@ -1,4 +1,4 @@
-#include "store/ledger.h"
+#include "sync_server/store/ledger.h"
 
 namespace beatbook::server {
 

@@ -1,7 +1,6 @@
-#include "store/open_store.h"
+#include "sync_server/store/open_store.h"
 
-#include "store/pg_central_store.h"
-#include "store/sqlite_central_store.h"
+#include "sync_server/store/sql_central_store.h"
 
 namespace beatbook::server {
 
@@ -16,8 +15,8 @@ Status OpenCentralStore(const std::string& data_dir, const std::string& store,
       return Status::InvalidArgument("--store '" + store +
                                      "' is not a PostgreSQL URI (postgresql://USER@HOST/DB)");
     }
-    std::unique_ptr<PgCentralStore> pg;
-    BB_RETURN_IF_ERROR(PgCentralStore::Open(store, &pg));
+    std::unique_ptr<SqlCentralStore> pg;
+    BB_RETURN_IF_ERROR(SqlCentralStore::OpenPostgres(store, &pg));
     *out = std::move(pg);
     return Status::OK();
   }
@@ -26,8 +25,8 @@ Status OpenCentralStore(const std::string& data_dir, const std::string& store,
         "give --data DIR (the embedded store) or --store "
         "postgresql://... (a PostgreSQL store)");
   }
-  std::unique_ptr<SqliteCentralStore> sqlite;
-  BB_RETURN_IF_ERROR(SqliteCentralStore::Open(data_dir, &sqlite));
+  std::unique_ptr<SqlCentralStore> sqlite;
+  BB_RETURN_IF_ERROR(SqlCentralStore::OpenSqlite(data_dir, &sqlite));
   *out = std::move(sqlite);
   return Status::OK();
 }

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

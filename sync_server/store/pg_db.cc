@@ -1,4 +1,4 @@
-#include "store/pg_db.h"
+#include "sync_server/store/pg_db.h"
 
 #include <cstdio>
 #include <cstdlib>

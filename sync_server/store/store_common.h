@@ -14,7 +14,7 @@
 
 #include "beatbook/record.h"
 #include "beatbook/report.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 

@@ -11,9 +11,9 @@
 
 #include "beatbook/local_store.h"
 #include "cli.h"
-#include "store/sqlite_central_store.h"
 #include "support/seed.h"
 #include "support/temp_dir.h"
+#include "sync_server/store/sql_central_store.h"
 
 namespace beatbook::test {
 
@@ -61,8 +61,8 @@ struct Site {
 
   // Every record on the server, after checking the store's integrity.
   std::multiset<std::string> ServerIds() {
-    std::unique_ptr<server::SqliteCentralStore> store;
-    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
+    std::unique_ptr<server::SqlCentralStore> store;
+    REQUIRE(server::SqlCentralStore::OpenSqlite(dir / "central", &store).ok());
     REQUIRE(store->CheckIntegrity().ok());
     std::vector<RecordState> states;
     REQUIRE(store->AllRecords(&states).ok());

@@ -4,8 +4,8 @@
 
 #include "beatbook/local_store.h"
 #include "cli.h"
-#include "store/sqlite_central_store.h"
 #include "support/temp_dir.h"
+#include "sync_server/store/sql_central_store.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
@@ -75,8 +75,8 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   std::string bearer = Bearer(dir / "amy");
   const std::string push = server.url() + "/v1/push";
   auto count_records = [&] {
-    std::unique_ptr<server::SqliteCentralStore> store;
-    REQUIRE(server::SqliteCentralStore::Open(dir / "central", &store).ok());
+    std::unique_ptr<server::SqlCentralStore> store;
+    REQUIRE(server::SqlCentralStore::OpenSqlite(dir / "central", &store).ok());
     std::vector<RecordState> states;
     REQUIRE(store->AllRecords(&states).ok());
     return states.size();

@@ -73,8 +73,8 @@ TEST_CASE("workers share a tablet by shift, each signing in with a PIN to record
 
   PinOk("2468", {"sync", "--data", tablet});
   PinOk("1357", {"sync", "--data", tablet});
-  std::unique_ptr<server::SqliteCentralStore> central;
-  REQUIRE(server::SqliteCentralStore::Open(site.dir / "central", &central).ok());
+  std::unique_ptr<server::SqlCentralStore> central;
+  REQUIRE(server::SqlCentralStore::OpenSqlite(site.dir / "central", &central).ok());
   std::vector<RecordState> states;
   REQUIRE(central->AllRecords(&states).ok());
   std::map<std::string, std::string> author_of;

@@ -5,9 +5,9 @@
 #include <set>
 
 #include "cli.h"
-#include "store/open_store.h"
 #include "store/store_fixture.h"
 #include "support/temp_dir.h"
+#include "sync_server/store/open_store.h"
 
 using namespace beatbook;
 using namespace beatbook::test;

@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "cli.h"
-#include "store/open_store.h"
 #include "store/store_fixture.h"
+#include "sync_server/store/open_store.h"
 
 using namespace beatbook;
 using namespace beatbook::test;

@@ -14,11 +14,10 @@
 #include <string>
 
 #include "beatbook/crypto.h"
-#include "store/pg_central_store.h"
-#include "store/pg_db.h"
-#include "store/sqlite_central_store.h"
 #include "support/temp_dir.h"
 #include "support/test_run.h"
+#include "sync_server/store/pg_db.h"
+#include "sync_server/store/sql_central_store.h"
 
 namespace beatbook::test {
 
@@ -70,22 +69,23 @@ constexpr const char* kPgSkipReason = "BEATBOOK_TEST_PG_URL is not set (scripts/
 }  // namespace beatbook::test
 
 // Defines a test body taking `server::CentralStore& store`, run against each store.
-#define STORE_TEST_IMPL(name, fn)                                                           \
-  static void fn(beatbook::server::CentralStore& store);                                    \
-  TEST_CASE("sqlite: " name) {                                                              \
-    beatbook::test::TempDir dir;                                                            \
-    std::unique_ptr<beatbook::server::SqliteCentralStore> store;                            \
-    REQUIRE(beatbook::server::SqliteCentralStore::Open(dir.path(), &store).ok());           \
-    fn(*store);                                                                             \
-  }                                                                                         \
-  TEST_CASE("postgresql: " name) {                                                          \
-    if (!beatbook::test::PgAvailable()) SKIP_TEST(beatbook::test::kPgSkipReason);           \
-    beatbook::test::PgSchema schema;                                                        \
-    std::unique_ptr<beatbook::server::PgCentralStore> store;                                \
-    beatbook::Status opened = beatbook::server::PgCentralStore::Open(schema.url(), &store); \
-    REQUIRE_MESSAGE(opened.ok(), opened.ToString());                                        \
-    fn(*store);                                                                             \
-  }                                                                                         \
+#define STORE_TEST_IMPL(name, fn)                                                    \
+  static void fn(beatbook::server::CentralStore& store);                             \
+  TEST_CASE("sqlite: " name) {                                                       \
+    beatbook::test::TempDir dir;                                                     \
+    std::unique_ptr<beatbook::server::SqlCentralStore> store;                        \
+    REQUIRE(beatbook::server::SqlCentralStore::OpenSqlite(dir.path(), &store).ok()); \
+    fn(*store);                                                                      \
+  }                                                                                  \
+  TEST_CASE("postgresql: " name) {                                                   \
+    if (!beatbook::test::PgAvailable()) SKIP_TEST(beatbook::test::kPgSkipReason);    \
+    beatbook::test::PgSchema schema;                                                 \
+    std::unique_ptr<beatbook::server::SqlCentralStore> store;                        \
+    beatbook::Status opened =                                                        \
+        beatbook::server::SqlCentralStore::OpenPostgres(schema.url(), &store);       \
+    REQUIRE_MESSAGE(opened.ok(), opened.ToString());                                 \
+    fn(*store);                                                                      \
+  }                                                                                  \
   static void fn(beatbook::server::CentralStore& store)
 #define STORE_TEST_CAT2(a, b) a##b
 #define STORE_TEST_CAT(a, b) STORE_TEST_CAT2(a, b)

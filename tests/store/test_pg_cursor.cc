@@ -2,7 +2,7 @@
 // sync_server processes would be) commit at once, some slowly, while a reader follows the change
 // feed. A sequence number taken before commit could become visible after a larger one that the
 // reader has already passed; the store numbers records at commit time under a lock
-// (pg_central_store.h), so the reader must see every record exactly once. Every record also
+// (pg_session.h), so the reader must see every record exactly once. Every record also
 // counts towards the same running totals, which must come out exact, without deadlocks. Seeded:
 // BEATBOOK_SEED replays a run.
 #include <algorithm>
@@ -36,10 +36,10 @@ TEST_CASE("postgresql: a reader following the feed misses nothing while instance
   INFO("seed " << seed << " (BEATBOOK_SEED=" << seed << " replays it)");
   test::PgSchema schema;
   const int kWriters = 3, kTxnsEach = 40;
-  std::vector<std::unique_ptr<PgCentralStore>> writers(kWriters);
-  for (auto& w : writers) REQUIRE(PgCentralStore::Open(schema.url(), &w).ok());
-  std::unique_ptr<PgCentralStore> reader;
-  REQUIRE(PgCentralStore::Open(schema.url(), &reader).ok());
+  std::vector<std::unique_ptr<SqlCentralStore>> writers(kWriters);
+  for (auto& w : writers) REQUIRE(SqlCentralStore::OpenPostgres(schema.url(), &w).ok());
+  std::unique_ptr<SqlCentralStore> reader;
+  REQUIRE(SqlCentralStore::OpenPostgres(schema.url(), &reader).ok());
 
   std::atomic<int> running{kWriters};
   std::atomic<bool> failed{false};

@@ -5,10 +5,10 @@
 
 #include "beatbook/indicators.h"
 #include "beatbook/sqlite_db.h"
-#include "store/sqlite_central_store.h"
 #include "support/process.h"
 #include "support/record_states.h"
 #include "support/temp_dir.h"
+#include "sync_server/store/sql_central_store.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
@@ -32,8 +32,8 @@ TEST_CASE("a damaged row part-way through a scan fails the read, and a rebuild c
   auto count = [&](const RecordState& s) { return ContributionsOf(cat, s); };
   std::vector<RawFigure> before;
   {
-    std::unique_ptr<server::SqliteCentralStore> store;
-    REQUIRE(server::SqliteCentralStore::Open(path, &store).ok());
+    std::unique_ptr<server::SqlCentralStore> store;
+    REQUIRE(server::SqlCentralStore::OpenSqlite(path, &store).ok());
     HlcStamp t = HybridClock::FromPhysical(1'700'000'000'000);
     REQUIRE(store
                 ->Write([&](server::WriteTxn& txn) {
@@ -60,8 +60,8 @@ TEST_CASE("a damaged row part-way through a scan fails the read, and a rebuild c
   Damage(path, "UPDATE records SET state = '{\"id\": 1' WHERE id = 'r1'");
   Damage(path, "UPDATE conflicts SET loser = 'not json' WHERE record_id = 'r2'");
 
-  std::unique_ptr<server::SqliteCentralStore> store;
-  REQUIRE(server::SqliteCentralStore::Open(path, &store).ok());
+  std::unique_ptr<server::SqlCentralStore> store;
+  REQUIRE(server::SqlCentralStore::OpenSqlite(path, &store).ok());
   Status rebuilt = store->RebuildContributions(cat.version() + 1, count);
   CHECK(rebuilt.code() == Status::Code::kCorruption);
   // Nothing of the rebuild was kept: the same figures, the same catalogue version.

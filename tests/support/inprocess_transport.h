@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "api/api.h"
-#include "sync/transport.h"
+#include "field_client/sync/transport.h"
+#include "sync_server/api/api.h"
 
 namespace beatbook::test {
 

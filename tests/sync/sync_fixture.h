@@ -1,5 +1,5 @@
-// A server (real Api + SqliteCentralStore in a temp dir) and devices enrolled with it, talking
-// through the in-process transport. For sync tests that need no sockets.
+// A server (real Api + SqlCentralStore on SQLite in a temp dir) and devices enrolled with it,
+// talking through the in-process transport. For sync tests that need no sockets.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -7,14 +7,14 @@
 #include <map>
 #include <memory>
 
-#include "api/api.h"
 #include "beatbook/crypto.h"
 #include "beatbook/local_store.h"
-#include "store/sqlite_central_store.h"
+#include "field_client/sync/sync_engine.h"
 #include "support/inprocess_transport.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
-#include "sync/sync_engine.h"
+#include "sync_server/api/api.h"
+#include "sync_server/store/sql_central_store.h"
 
 namespace beatbook::test {
 
@@ -54,7 +54,7 @@ struct Device {
 struct SyncFixture {
   SyncFixture() {
     REQUIRE(FormSet::LoadDir(SchemaDir(), &forms).ok());
-    REQUIRE(server::SqliteCentralStore::Open(dir / "server", &central).ok());
+    REQUIRE(server::SqlCentralStore::OpenSqlite(dir / "server", &central).ok());
     REQUIRE(Catalogue::LoadFile(SchemaDir() + "/indicators.json", &catalogue).ok());
     // No rate limit: the simulations pack days of syncing into seconds.
     api = std::make_unique<server::Api>(central.get(), &forms, &catalogue, SystemClock::Default(),
@@ -110,7 +110,7 @@ struct SyncFixture {
   TempDir dir;
   FormSet forms;
   Catalogue catalogue;
-  std::unique_ptr<server::SqliteCentralStore> central;
+  std::unique_ptr<server::SqlCentralStore> central;
   std::unique_ptr<server::Api> api;
   std::unique_ptr<InProcessTransport> inprocess;
   int devices = 0;

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app_server/app_api.h"
 #include "beatbook/shared_tablet.h"
+#include "field_client/app_server/app_api.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;

@@ -2,8 +2,8 @@
 // figures: edits that move a record between quarters, deletes, distinct people across devices,
 // returns entered twice, permission failures, approval and late data.
 #include "beatbook/datetime.h"
-#include "report/quarterly_return.h"
 #include "sync_fixture.h"
+#include "sync_server/report/quarterly_return.h"
 
 using namespace beatbook;
 using namespace beatbook::test;

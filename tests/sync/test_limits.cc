@@ -2,8 +2,8 @@
 // bucket.
 #include <doctest/doctest.h>
 
-#include "api/limits.h"
 #include "beatbook/tunables.h"
+#include "sync_server/api/limits.h"
 
 using beatbook::server::JsonDepth;
 using beatbook::server::RateLimiter;

@@ -5,12 +5,12 @@
 #include <fstream>
 
 #include "beatbook/indicators.h"
-#include "report/quarterly_return.h"
-#include "report/return_migration.h"
-#include "store/sqlite_central_store.h"
 #include "support/process.h"
 #include "support/record_states.h"
 #include "support/temp_dir.h"
+#include "sync_server/report/quarterly_return.h"
+#include "sync_server/report/return_migration.h"
+#include "sync_server/store/sql_central_store.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
@@ -51,8 +51,8 @@ json Values(const json& report, const std::string& id, const char* what = "value
 
 TEST_CASE("version 2 moves shared returns to the partnership's record and keeps approved figures") {
   TempDir dir;
-  std::unique_ptr<server::SqliteCentralStore> store;
-  REQUIRE(server::SqliteCentralStore::Open(dir / "server", &store).ok());
+  std::unique_ptr<server::SqlCentralStore> store;
+  REQUIRE(server::SqlCentralStore::OpenSqlite(dir / "server", &store).ok());
   json v1doc = VersionOneCatalogue();
   Catalogue v1, v2;
   REQUIRE(Catalogue::FromJson(v1doc, &v1).ok());

@@ -7,9 +7,9 @@
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
-#include "report/quarterly_return.h"
-#include "report/returns_check.h"
 #include "sync_fixture.h"
+#include "sync_server/report/quarterly_return.h"
+#include "sync_server/report/returns_check.h"
 
 using namespace beatbook;
 using namespace beatbook::test;

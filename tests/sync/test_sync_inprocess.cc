@@ -1,4 +1,4 @@
-// The real SyncEngine against the real Api and SqliteCentralStore, in one process.
+// The real SyncEngine against the real Api and SqlCentralStore (SQLite), in one process.
 #include "sync_fixture.h"
 
 using namespace beatbook;

@@ -2,8 +2,8 @@
 // a spreadsheet shows as text.
 #include <doctest/doctest.h>
 
-#include "beatbook/csv.h"
 #include "beatbook/record_export.h"
+#include "csv.h"
 #include "support/schema_dir.h"
 
 using namespace beatbook;

@@ -1,4 +1,4 @@
-#include "report/record_export.h"
+#include "sync_server/report/coordinator_export.h"
 
 #include <cctype>
 

@@ -1,36 +1,37 @@
-// PgCentralStore: the CentralStore on PostgreSQL, for deployments where several stateless
-// sync_server instances share one database (docs/deployment.md).
+// SqlCentralStore: the CentralStore, written once over an SQL engine's session
+// (store/sql_session.h). It owns every statement, the mapping of rows to records, devices and
+// figures, the schema steps (store/sql_schema.h) and the indicator ledger (store/ledger.h); the
+// session supplies the engine and the few behaviours that really differ between engines.
 //
-//   std::unique_ptr<PgCentralStore> store;
-//   Status s = PgCentralStore::Open("postgresql://beatbook@db.internal/beatbook", &store);
+//   std::unique_ptr<SqlCentralStore> store;
+//   Status s = SqlCentralStore::OpenSqlite("/var/lib/beatbook", &store);      // embedded
+//   Status s = SqlCentralStore::OpenPostgres("postgresql://db/beatbook", &store);  // shared
 //
-// Each instance holds one connection behind a mutex; instances run their transactions
-// concurrently in the database. The schema is migrated on Open under an advisory lock, so
-// instances starting together do not race.
-//
-// The pull cursor with concurrent writers (docs/protocol.md, section 3b): a record's sequence
-// number is not taken when it is saved, but at the very end of its transaction, under a
-// transaction-scoped advisory lock that is held until the commit. Transactions therefore take
-// sequence numbers in the order they commit, and a reader can never see a number while a
-// smaller one is still to become visible: the device that pulled up to N misses nothing later.
-// Only the few milliseconds from numbering to commit are serialised; merging and validating a
-// push run in parallel.
+// One session behind a mutex: SQLite has one writer at a time anyway; on PostgreSQL each server
+// holds its own store, and the servers' transactions run concurrently in the database. Opening
+// a store creates and migrates its schema as needed.
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <string>
 
-#include "store/central_store.h"
-#include "store/pg_db.h"
+#include "sync_server/store/central_store.h"
+#include "sync_server/store/sql_session.h"
 
 namespace beatbook::server {
 
-class PgCentralStore final : public CentralStore {
+class SqlCentralStore final : public CentralStore {
  public:
-  static constexpr int kSchemaVersion = 1;
-  // `conninfo`: a libpq URI (postgresql://...) or key=value string.
-  static Status Open(const std::string& conninfo, std::unique_ptr<PgCentralStore>* out);
+  // The version of the schema this program writes (the last of CentralSchemaSteps()).
+  static int SchemaVersion();
+
+  // The embedded store: central.db in `dir` (created, private to its owner).
+  static Status OpenSqlite(const std::string& dir, std::unique_ptr<SqlCentralStore>* out);
+  // A PostgreSQL store; `conninfo` is a libpq URI (postgresql://...) or key=value string.
+  static Status OpenPostgres(const std::string& conninfo, std::unique_ptr<SqlCentralStore>* out);
+  // Over any session (the two above are this with their engine's).
+  static Status Open(std::unique_ptr<SqlSession> session, std::unique_ptr<SqlCentralStore>* out);
 
   Status CreateToken(const std::string& token, const TokenGrant& grant, std::int64_t now_ms,
                      const AuditEvent* audit) override;
@@ -69,14 +70,20 @@ class PgCentralStore final : public CentralStore {
 
  private:
   class Txn;
-  PgCentralStore() = default;
+  explicit SqlCentralStore(std::unique_ptr<SqlSession> session) : session_(std::move(session)) {}
+  // Runs the schema steps the store lacks (store/sql_schema.h), in one transaction.
+  Status Migrate();
   Status LoadDevice(const std::string& device_id, DeviceInfo* device, std::string* secret_hash,
                     bool* found);
-  // Numbers the records `txn` saved (see the top of this file), then commits.
-  Status Commit(Txn* txn, PgTransaction* pg);
+  // Every statement of the write transaction `txn` done: the ledger's totals, the records'
+  // numbers, the commit.
+  Status Finish(Txn* txn, SqlTransaction* sql);
 
-  std::mutex mu_;
-  PgDb db_;
+  std::mutex mu_;  // one session, one statement at a time
+  std::unique_ptr<SqlSession> session_;
 };
+
+// Appends `event` to the audit log, in the session's open transaction if there is one.
+Status InsertAudit(SqlSession* session, const AuditEvent& event);
 
 }  // namespace beatbook::server

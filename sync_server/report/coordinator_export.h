@@ -7,7 +7,7 @@
 
 #include "beatbook/form.h"
 #include "beatbook/record_export.h"
-#include "store/central_store.h"
+#include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
 
