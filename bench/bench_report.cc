@@ -64,7 +64,7 @@ double MergeRate(const Catalogue& catalogue, std::size_t n) {
   device.id = "dev-bench";
   device.user = "amy";
   device.org = "police";
-  device.role = "field_worker";
+  device.role = Role::kFieldWorker;
   auto records = bench::GenerateRecords(n, 11);
   // Stamped as a device would stamp them now: the server refuses stamps far from its clock.
   std::int64_t now = SystemClock::Default()->NowMs();

@@ -79,7 +79,7 @@ struct Server {
     std::int64_t now = SystemClock::Default()->NowMs();
     Status s = OpenStore(&store);
     if (s.ok())
-      s = store->CreateToken(token, {user, org, "field_worker", now + 3600'000}, now, nullptr);
+      s = store->CreateToken(token, {user, org, Role::kFieldWorker, now + 3600'000}, now, nullptr);
     if (!s.ok()) std::fprintf(stderr, "token: %s\n", s.ToString().c_str());
     return token;
   }

@@ -26,8 +26,6 @@ using beatbook::Status;
 
 namespace {
 
-const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator", "admin"};
-
 Status ReadAll(const std::string& path, std::string* text) {
   if (path == "-") {
     std::ostringstream buf;
@@ -62,7 +60,8 @@ int RunInit(const InitOptions& o) {
   if (o.user.empty() || o.org.empty() || o.role.empty()) {
     return Fail("init needs --user, --org and --role (stand-alone) or --server and --token");
   }
-  if (!kRoles.count(o.role)) {
+  std::optional<beatbook::Role> role = beatbook::ParseRole(o.role);
+  if (!role || *role == beatbook::Role::kBoard) {
     return Fail("role '" + o.role +
                 "' is not one of field_worker, partner_lead, coordinator, admin");
   }
@@ -81,7 +80,7 @@ int RunInit(const InitOptions& o) {
   beatbook::Identity id;
   id.user = o.user;
   id.org = o.org;
-  id.role = o.role;
+  id.role = *role;
   id.device_id = "dev-" + beatbook::NewUuid();
   std::unique_ptr<beatbook::LocalStore> store;
   s = CreateStore(o.data, pin, id, forms, &store);
@@ -198,8 +197,9 @@ int RunOwed(const std::string& data, int fy, const std::string& quarter_name, bo
   std::unique_ptr<beatbook::LocalStore> store;
   if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
   const beatbook::Identity& me = store->identity();
-  if (me.role != "partner_lead" && me.role != "coordinator") {
-    return Fail("owed is for partner leads and the coordinator; this device's role is " + me.role);
+  if (me.role != beatbook::Role::kPartnerLead && me.role != beatbook::Role::kCoordinator) {
+    return Fail("owed is for partner leads and the coordinator; this device's role is " +
+                std::string(beatbook::RoleName(me.role)));
   }
   const beatbook::ReturnRules& rules = store->forms().returns();
   if (rules.empty()) return Fail("this device has no return rules yet: sync to get them");
@@ -229,7 +229,7 @@ int RunOwed(const std::string& data, int fy, const std::string& quarter_name, bo
                        beatbook::QuarterNumber(f.value("quarter", "")), at});
   }
   // A coordinator sees every owner; a partner lead their own org.
-  std::string org = me.role == "coordinator" ? "" : me.org;
+  std::string org = me.role == beatbook::Role::kCoordinator ? "" : me.org;
   auto items = beatbook::OwedItems(rules, fy, quarter, entered, now, org);
   json owed = beatbook::OwedJson(fy, items, now);
   std::cout << (as_json ? JsonText(owed) + "\n" : beatbook::RenderOwed(owed));
@@ -417,7 +417,7 @@ int RunStatus(const std::string& data, bool as_json) {
     }
     json out = {{"user", id.user},
                 {"org", id.org},
-                {"role", id.role},
+                {"role", beatbook::RoleName(id.role)},
                 {"device", id.device_id},
                 {"server", id.server_url.empty() ? json(nullptr) : json(id.server_url)},
                 {"records", sum.records},
@@ -428,7 +428,8 @@ int RunStatus(const std::string& data, bool as_json) {
     std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
-  std::cout << "user:            " << id.user << " (" << id.org << ", " << id.role << ")\n"
+  std::cout << "user:            " << id.user << " (" << id.org << ", "
+            << beatbook::RoleName(id.role) << ")\n"
             << "device:          " << id.device_id << "\n"
             << "server:          " << (id.server_url.empty() ? "none (stand-alone)" : id.server_url)
             << "\n"

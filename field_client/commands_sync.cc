@@ -48,8 +48,8 @@ int RunEnrol(const InitOptions& o) {
   if (!s.ok()) return Fail(s);
   const auto& id = enrolment.identity;
   std::cout << "enrolled device " << id.device_id << " for " << id.user << " (" << id.org << ", "
-            << id.role << ") with " << o.server << (pin.empty() ? "" : ", signing in with a PIN")
-            << "\n";
+            << beatbook::RoleName(id.role) << ") with " << o.server
+            << (pin.empty() ? "" : ", signing in with a PIN") << "\n";
   return kExitOk;
 }
 

@@ -26,19 +26,20 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-struct Role {
+// One device of each role, and the placeholder its credential replaces in inputs.
+struct Enrollee {
   const char* tag;  // the placeholder's letters
   const char* user;
   const char* org;
-  const char* role;
+  Role role;
   const char* client;
 };
-constexpr Role kRoles[] = {
-    {"FW", "amy", "police", "field_worker", "tablet"},
-    {"PL", "pat", "police", "partner_lead", "tablet"},
-    {"CO", "cleo", "csp", "coordinator", "tablet"},
-    {"BD", "bea", "csp", "board", "dashboard"},
-    {"AD", "root", "council", "admin", "tablet"},
+constexpr Enrollee kEnrollees[] = {
+    {"FW", "amy", "police", Role::kFieldWorker, "tablet"},
+    {"PL", "pat", "police", Role::kPartnerLead, "tablet"},
+    {"CO", "cleo", "csp", Role::kCoordinator, "tablet"},
+    {"BD", "bea", "csp", Role::kBoard, "dashboard"},
+    {"AD", "root", "council", Role::kAdmin, "tablet"},
 };
 
 struct World {
@@ -55,11 +56,11 @@ struct World {
     // have tests of their own.
     api = std::make_unique<server::Api>(store.get(), &forms, &catalogue, SystemClock::Default(),
                                         server::ApiOptions{0, 0, 0, 0});
-    for (const Role& r : kRoles) Enrol(r);
+    for (const Enrollee& r : kEnrollees) Enrol(r);
   }
 
   // Enrols a device for `r` through the API, as a tablet or the dashboard would.
-  void Enrol(const Role& r) {
+  void Enrol(const Enrollee& r) {
     std::string token = RandomSecret(16);
     std::int64_t now = SystemClock::Default()->NowMs();
     if (!store->CreateToken(token, {r.user, r.org, r.role, now + 60'000}, now, nullptr).ok()) {
@@ -93,7 +94,7 @@ struct World {
     if (target.find("signout") == std::string::npos && target.find("rotate") == std::string::npos) {
       return;
     }
-    for (const Role& r : kRoles) {
+    for (const Enrollee& r : kEnrollees) {
       if (input.find(std::string("@") + r.tag + "@") != std::string::npos) Enrol(r);
     }
   }

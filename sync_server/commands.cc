@@ -140,9 +140,8 @@ int RunServe(const ServeOptions& o) {
 
 int RunToken(const TokenOptions& o) {
   // board: a partnership board member, who reads the return on the dashboard.
-  static const std::set<std::string> kRoles = {"field_worker", "partner_lead", "coordinator",
-                                               "admin", "board"};
-  if (!kRoles.count(o.role)) {
+  std::optional<Role> role = ParseRole(o.role);
+  if (!role) {
     return Fail("role '" + o.role +
                 "' is not one of field_worker, partner_lead, coordinator, admin, board");
   }
@@ -159,7 +158,7 @@ int RunToken(const TokenOptions& o) {
   if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   std::string token = RandomSecret(24);
   std::int64_t now = SystemClock::Default()->NowMs();
-  TokenGrant grant{o.user, o.org, o.role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
+  TokenGrant grant{o.user, o.org, *role, now + std::int64_t{o.ttl_hours} * 3600 * 1000};
   AuditEvent audit = OperatorEvent("token", {{"user", o.user},
                                              {"org", o.org},
                                              {"role", o.role},
@@ -185,7 +184,7 @@ int RunDevices(const StoreLocation& at, bool as_json) {
                                 {"name", d.name},
                                 {"user", d.user},
                                 {"org", d.org},
-                                {"role", d.role},
+                                {"role", RoleName(d.role)},
                                 {"enrolled", when(d.enrolled_ms)},
                                 {"last_sync", when(d.last_sync_ms)},
                                 {"pending_at_last_sync", d.pending_at_last_sync},
@@ -198,7 +197,7 @@ int RunDevices(const StoreLocation& at, bool as_json) {
               "PENDING");
   for (const auto& d : devices) {
     std::printf("%-40s %-12s %-15s %-13s %-21s %lld%s\n", d.id.c_str(), d.user.c_str(),
-                d.org.c_str(), d.role.c_str(),
+                d.org.c_str(), RoleName(d.role),
                 d.last_sync_ms ? FormatIsoUtc(d.last_sync_ms).c_str() : "never",
                 static_cast<long long>(d.pending_at_last_sync), d.revoked ? "  REVOKED" : "");
   }

@@ -172,7 +172,15 @@ std::string ParseFormRules(const json& fj, FormDef* form) {
   if (fj.contains("writers")) {
     const json& w = fj["writers"];
     if (!w.is_object()) return "\"writers\" must be an object";
-    if (w.contains("roles")) form->writers.roles = w["roles"].get<std::set<std::string>>();
+    if (w.contains("roles")) {
+      if (!w["roles"].is_array()) return "\"writers\".\"roles\" must be a list of roles";
+      for (const auto& name : w["roles"]) {
+        std::optional<Role> role =
+            name.is_string() ? ParseRole(name.get<std::string>()) : std::nullopt;
+        if (!role) return "\"writers\".\"roles\" names " + name.dump() + ", which is not a role";
+        form->writers.roles.Add(*role);
+      }
+    }
     // "orgs": "*" is every org, as an empty set is.
     if (w.contains("orgs") && w["orgs"].is_array()) {
       form->writers.orgs = w["orgs"].get<std::set<std::string>>();

@@ -41,18 +41,21 @@ Status WipedStoreError(const std::string& dir, const std::string& wiped_json) {
                                   "with a new token into a new --data directory");
 }
 
-Identity IdentityFromJson(const json& j) {
+Status IdentityFromJson(const json& j, Identity* out) {
   Identity id;
   id.user = j.value("user", "");
   id.org = j.value("org", "");
-  id.role = j.value("role", "");
+  std::optional<Role> role = ParseRole(j.value("role", ""));
+  if (!role) return Status::Corruption("the device's identity names no role this program knows");
+  id.role = *role;
   id.device_id = j.value("device_id", "");
   id.server_url = j.value("server_url", "");
   id.secret = j.value("secret", "");
   id.ca_file = j.value("ca_file", "");
   id.subject_secret = j.value("subject_secret", "");
   id.allow_insecure_http = j.value("allow_insecure_http", false);
-  return id;
+  *out = std::move(id);
+  return Status::OK();
 }
 
 }  // namespace
@@ -269,7 +272,7 @@ Status LocalStore::LoadMeta() {
   std::string text;
   BB_RETURN_IF_ERROR(GetSealedMeta("identity", &text));
   try {
-    identity_ = IdentityFromJson(json::parse(text));
+    BB_RETURN_IF_ERROR(IdentityFromJson(json::parse(text), &identity_));
     BB_RETURN_IF_ERROR(GetMeta("forms", &text));
     BB_RETURN_IF_ERROR(FormSet::FromJson(json::parse(text), &forms_));
     previous_secret_ = GetSealedMeta("previous_secret", &text).ok() ? text : "";

@@ -27,7 +27,7 @@ inline Status MetaInt(const std::string& text, const char* key, Int* out) {
 inline nlohmann::json IdentityToJson(const Identity& id) {
   return {{"user", id.user},
           {"org", id.org},
-          {"role", id.role},
+          {"role", RoleName(id.role)},
           {"device_id", id.device_id},
           {"server_url", id.server_url},
           {"secret", id.secret},

@@ -129,7 +129,12 @@ std::string LocalStore::WhyFigureNeedsConfirming(const std::string& form_name,
   return why;
 }
 
-Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, RecordState* state) {
+// What a new record must pass before it is stored: a form this device has, an envelope that is
+// its own, a plausible date, valid fields, a form and codes its org may use, a return's rules.
+// Sets the form, the org the record is filed under and when it happened.
+Status LocalStore::CheckNewRecord(const RecordInput& in, std::int64_t now_ms,
+                                  const FormDef** form_out, std::string* record_org,
+                                  std::string* occurred) {
   const FormDef* form = forms_.Latest(in.form);
   if (form == nullptr) {
     std::string known;
@@ -147,38 +152,86 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
   };
   // The org the record is filed under: the device's own, except for partner returns (the
   // partnership's for a figure it shares, the owner's when the coordinator enters it for them).
-  std::string record_org = FilingOrg(forms_, in.form, in.fields, identity_.org);
-  if (in.org && *in.org != record_org) BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
+  *record_org = FilingOrg(forms_, in.form, in.fields, identity_.org);
+  if (in.org && *in.org != *record_org) BB_RETURN_IF_ERROR(own(in.org, identity_.org, "org"));
   BB_RETURN_IF_ERROR(own(in.author, identity_.user, "author"));
   BB_RETURN_IF_ERROR(own(in.device, identity_.device_id, "device"));
-  std::int64_t now_ms = clock_->NowMs();
-  std::string occurred = in.occurred_at ? *in.occurred_at : FormatIsoUtc(now_ms);
+  *occurred = in.occurred_at ? *in.occurred_at : FormatIsoUtc(now_ms);
   std::int64_t occurred_ms = 0;
-  Status s = ParseIsoDateTime(occurred, &occurred_ms);
+  Status s = ParseIsoDateTime(*occurred, &occurred_ms);
   if (!s.ok()) return Status::InvalidArgument("occurred_at: " + s.message());
   BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms, forms_.returns().first_fy()));
   auto errors = ValidateFields(*form, in.fields, occurred_ms);
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
   if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
-                                       form->version, record_org, in.fields);
+                                       form->version, *record_org, in.fields);
       !why.empty()) {
     return Status::InvalidArgument(why);
   }
-  BB_RETURN_IF_ERROR(CheckReturn(*form, record_org, in.fields, now_ms));
+  BB_RETURN_IF_ERROR(CheckReturn(*form, *record_org, in.fields, now_ms));
+  *form_out = form;
+  return Status::OK();
+}
 
-  std::optional<std::string> derived = NaturalKeyId(forms_, in.form, in.fields, record_org);
+// A new record's id: derived from a partner return's natural key, else the one given (a valid id
+// not shaped like a derived one), else a fresh time-ordered UUID. *derived says which.
+Status LocalStore::ChooseRecordId(const RecordInput& in, const std::string& record_org,
+                                  std::int64_t now_ms, std::string* id, bool* derived) {
+  std::optional<std::string> natural = NaturalKeyId(forms_, in.form, in.fields, record_org);
   if (in.id && !IsValidId(*in.id)) {
     return Status::InvalidArgument("id '" + *in.id + "' is not a valid record id (use a UUID)");
   }
-  if (in.id && !derived && IsNaturalKeyShapedId(*in.id)) {
+  if (in.id && !natural && IsNaturalKeyShapedId(*in.id)) {
     return Status::InvalidArgument("id '" + *in.id + "' has the shape kept for partner returns; " +
                                    "a " + in.form + " record may not take it");
   }
-  if (in.id && derived && *in.id != *derived) {
+  if (in.id && natural && *in.id != *natural) {
     return Status::InvalidArgument("id '" + *in.id + "' does not match the id derived from the " +
-                                   "return's indicator, fy, quarter and org (" + *derived + ")");
+                                   "return's indicator, fy, quarter and org (" + *natural + ")");
   }
-  std::string id = derived ? *derived : in.id ? *in.id : NewTimeOrderedUuid(now_ms);
+  *derived = natural.has_value();
+  *id = natural ? *natural : in.id ? *in.id : NewTimeOrderedUuid(now_ms);
+  return Status::OK();
+}
+
+// The first change of a record (or, over `existing`, a second entry of the same partner return):
+// every field given, and every field `existing` had, stamped `t` by this device.
+RecordState LocalStore::NewRecordChange(const FormDef& form, const std::string& id,
+                                        const std::string& record_org, const std::string& occurred,
+                                        const json& fields, const RecordState* existing,
+                                        HlcStamp t) const {
+  const std::string& d = identity_.device_id;
+  RecordState change;
+  change.id = id;
+  change.form = form.name;
+  change.form_version = form.version;
+  change.org = record_org;
+  change.author = identity_.user;
+  change.device = d;
+  auto base = [&](const std::optional<Register>& r) { return existing && r ? r->t : 0; };
+  change.occurred_at = Register{occurred, t, d, existing ? base(existing->occurred_at) : 0};
+  change.deleted = Register{false, t, d, existing ? base(existing->deleted) : 0};
+  for (const auto& f : form.fields) {
+    auto it = fields.find(f.name);
+    json v = it == fields.end() ? json(nullptr) : *it;
+    const Register* had = nullptr;
+    if (existing) {
+      auto old = existing->fields.find(f.name);
+      if (old != existing->fields.end()) had = &old->second;
+    }
+    if (v.is_null() && had == nullptr) continue;  // nothing to say about a field never set
+    change.fields[f.name] = Register{v, t, d, had ? had->t : 0};
+  }
+  return change;
+}
+
+Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, RecordState* state) {
+  std::int64_t now_ms = clock_->NowMs();
+  const FormDef* form = nullptr;
+  std::string record_org, occurred, id;
+  BB_RETURN_IF_ERROR(CheckNewRecord(in, now_ms, &form, &record_org, &occurred));
+  bool derived = false;
+  BB_RETURN_IF_ERROR(ChooseRecordId(in, record_org, now_ms, &id, &derived));
   RecordState existing;
   bool found = false;
   // A fresh random id cannot be taken yet: only given and derived ids need looking up.
@@ -189,26 +242,8 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
     return Status::AlreadyExists("this return (record " + id + ") was deleted on this device");
   }
 
-  HlcStamp t = hlc->Now();
-  const std::string& d = identity_.device_id;
-  RecordState change;
-  change.id = id;
-  change.form = form->name;
-  change.form_version = form->version;
-  change.org = record_org;
-  change.author = identity_.user;
-  change.device = d;
-  auto base = [&](const std::optional<Register>& r) { return found && r ? r->t : 0; };
-  change.occurred_at = Register{occurred, t, d, base(existing.occurred_at)};
-  change.deleted = Register{false, t, d, base(existing.deleted)};
-  for (const auto& f : form->fields) {
-    auto it = in.fields.find(f.name);
-    json v = it == in.fields.end() ? json(nullptr) : *it;
-    auto old = existing.fields.find(f.name);
-    bool had = found && old != existing.fields.end();
-    if (v.is_null() && !had) continue;  // nothing to say about a field that was never set
-    change.fields[f.name] = Register{v, t, d, had ? old->second.t : 0};
-  }
+  RecordState change = NewRecordChange(*form, id, record_org, occurred, in.fields,
+                                       found ? &existing : nullptr, hlc->Now());
   std::string change_json = change.ToJson(/*with_base=*/true).dump();
   if (found) {
     // A second entry of the same partner return: it merges into the first.
@@ -288,14 +323,12 @@ Status LocalStore::LogAllFinishing(const std::vector<RecordInput>& inputs,
   return Status::OK();
 }
 
-Status LocalStore::Edit(const std::string& id, const json& set_fields,
-                        const std::optional<std::string>& occurred_at) {
-  if (!set_fields.is_object()) return Status::InvalidArgument("fields to set must be an object");
-  if (set_fields.empty() && !occurred_at) return Status::InvalidArgument("nothing to change");
-  SqliteTransaction txn(&db_);
-  BB_RETURN_IF_ERROR(txn.Begin());
-  RecordState state;
-  BB_RETURN_IF_ERROR(Get(id, &state));
+// Whether `set_fields` (and a new `occurred_at`) may be applied to `state`: who may change it,
+// fields that cannot change, the values that result, the form's rules. Sets the form, the changes
+// to make (a changed figure also withdraws its confirmation) and the values after them.
+Status LocalStore::CheckEdit(const RecordState& state, const json& set_fields,
+                             const std::optional<std::string>& occurred_at,
+                             const FormDef** form_out, json* set, json* values) {
   if (std::string why =
           WhyMayNotChange(forms_, identity_.role, identity_.user, identity_.org, state);
       !why.empty()) {
@@ -303,8 +336,8 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   }
   const FormDef* form = forms_.Find(state.form, state.form_version);
   if (form == nullptr) {
-    return Status::FailedPrecondition("record " + id + " uses form '" + state.form + "' version " +
-                                      std::to_string(state.form_version) +
+    return Status::FailedPrecondition("record " + state.id + " uses form '" + state.form +
+                                      "' version " + std::to_string(state.form_version) +
                                       ", which this device does not have");
   }
   for (const auto& key : form->immutable) {
@@ -314,19 +347,19 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
                                      "and log a new one");
     }
   }
-  json values = state.FieldValues();
+  *values = state.FieldValues();
   // A confirmation of an unusual figure stands for that figure only: changing the figure
   // withdraws it unless it is given again.
-  json set = set_fields;
-  if (set.contains("value") && !set.contains("unusual_confirmed") &&
-      values.contains("unusual_confirmed")) {
-    set["unusual_confirmed"] = nullptr;
+  *set = set_fields;
+  if (set->contains("value") && !set->contains("unusual_confirmed") &&
+      values->contains("unusual_confirmed")) {
+    (*set)["unusual_confirmed"] = nullptr;
   }
-  for (const auto& [name, v] : set.items()) {
+  for (const auto& [name, v] : set->items()) {
     if (v.is_null()) {
-      values.erase(name);
+      values->erase(name);
     } else {
-      values[name] = v;
+      (*values)[name] = v;
     }
   }
   std::string occurred = occurred_at ? *occurred_at : state.OccurredAt();
@@ -336,7 +369,7 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   if (occurred_at) {
     BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, clock_->NowMs(), forms_.returns().first_fy()));
   }
-  auto errors = ValidateFields(*form, values, occurred_ms);
+  auto errors = ValidateFields(*form, *values, occurred_ms);
   for (const auto& [name, v] : set_fields.items()) {
     if (!form->Find(name) && v.is_null()) {
       errors.push_back({name, "", "unknown_field",
@@ -345,13 +378,28 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   }
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
   if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
-                                       form->version, state.org, values);
+                                       form->version, state.org, *values);
       !why.empty()) {
     return Status::InvalidArgument(why);
   }
   if (set_fields.contains("value") || set_fields.contains("unusual_confirmed")) {
-    BB_RETURN_IF_ERROR(CheckReturn(*form, state.org, values, clock_->NowMs()));
+    BB_RETURN_IF_ERROR(CheckReturn(*form, state.org, *values, clock_->NowMs()));
   }
+  *form_out = form;
+  return Status::OK();
+}
+
+Status LocalStore::Edit(const std::string& id, const json& set_fields,
+                        const std::optional<std::string>& occurred_at) {
+  if (!set_fields.is_object()) return Status::InvalidArgument("fields to set must be an object");
+  if (set_fields.empty() && !occurred_at) return Status::InvalidArgument("nothing to change");
+  SqliteTransaction txn(&db_);
+  BB_RETURN_IF_ERROR(txn.Begin());
+  RecordState state;
+  BB_RETURN_IF_ERROR(Get(id, &state));
+  const FormDef* form = nullptr;
+  json set, values;
+  BB_RETURN_IF_ERROR(CheckEdit(state, set_fields, occurred_at, &form, &set, &values));
 
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));

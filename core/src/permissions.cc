@@ -53,16 +53,16 @@ const ReturnRule* ReturnRuleOf(const FormSet& forms, const FormDef& def, const j
 }
 
 std::string WhyMayNotWriteReturn(const FormSet& forms, const FormDef& def, const ReturnRule& rule,
-                                 const std::string& role, const std::string& org,
-                                 const std::string& record_org, const json& fields) {
+                                 Role role, const std::string& org, const std::string& record_org,
+                                 const json& fields) {
   const ReturnRules& rules = forms.returns();
   const std::string what = "'" + rule.label + "'";
   const std::string entered_for = EnteredFor(fields);
   bool owner = rule.owners.empty() || rule.owners.count(org) > 0;
-  if (role != "coordinator" && !entered_for.empty() && entered_for != org) {
+  if (role != Role::kCoordinator && !entered_for.empty() && entered_for != org) {
     return "only the coordinator enters a return on another organisation's behalf";
   }
-  if (role != "coordinator" && !owner) {
+  if (role != Role::kCoordinator && !owner) {
     return OrgName(forms, org) + " is not an owner of " + what +
            " (its owners: " + OrgNames(forms, rule.owners) +
            "); the coordinator can enter it on an owner's behalf";
@@ -72,14 +72,14 @@ std::string WhyMayNotWriteReturn(const FormSet& forms, const FormDef& def, const
            ", which is not an owner of " + what + " (its owners: " + OrgNames(forms, rule.owners) +
            ")";
   }
-  if (role == "coordinator" && !owner && entered_for.empty() && def.Find("entered_for")) {
+  if (role == Role::kCoordinator && !owner && entered_for.empty() && def.Find("entered_for")) {
     return "the coordinator's org is not an owner of " + what + ": say which owner it is " +
            "entered for (" + OrgNames(forms, rule.owners) + ")";
   }
   // The org the record must be filed under.
   std::string owner_org = !entered_for.empty() ? entered_for : org;
   std::string expected = rules.RecordOrg(rule, owner_org);
-  if (rule.combine == Combine::kSum && role == "coordinator" && entered_for.empty()) {
+  if (rule.combine == Combine::kSum && role == Role::kCoordinator && entered_for.empty()) {
     // Entered on an owner's behalf without saying so (a form version without entered_for): the
     // record's own org must be an owner.
     expected = record_org;
@@ -100,16 +100,16 @@ std::string WhyMayNotWriteReturn(const FormSet& forms, const FormDef& def, const
 
 }  // namespace
 
-bool RoleWritesRecords(const std::string& role) { return kRecordWriters.Has(role); }
+bool RoleWritesRecords(Role role) { return kRecordWriters.Has(role); }
 
-std::string WhyMayNotChange(const std::string& role, const std::string& user,
-                            const std::string& org, const RecordState& stored) {
-  if (role == "coordinator") return "";
-  if (!RoleWritesRecords(role)) return "a " + role + " does not change records";
+std::string WhyMayNotChange(Role role, const std::string& user, const std::string& org,
+                            const RecordState& stored) {
+  if (role == Role::kCoordinator) return "";
+  if (!RoleWritesRecords(role)) return RoleInWords(role) + " does not change records";
   if (stored.org != org) {
     return "this device may not change records of org '" + stored.org + "'";
   }
-  if (role == "field_worker" && stored.author != user) {
+  if (role == Role::kFieldWorker && stored.author != user) {
     return "record " + stored.id + " was entered by " + stored.author +
            "; a field worker changes only records they entered (a partner lead or the "
            "coordinator can correct it)";
@@ -117,9 +117,9 @@ std::string WhyMayNotChange(const std::string& role, const std::string& user,
   return "";
 }
 
-std::string WhyMayNotChange(const FormSet& forms, const std::string& role, const std::string& user,
+std::string WhyMayNotChange(const FormSet& forms, Role role, const std::string& user,
                             const std::string& org, const RecordState& stored) {
-  if (role == "partner_lead" && stored.org != org) {
+  if (role == Role::kPartnerLead && stored.org != org) {
     const FormDef* def = forms.Find(stored.form, stored.form_version);
     const ReturnRule* rule = def ? ReturnRuleOf(forms, *def, stored.FieldValues()) : nullptr;
     if (rule && rule->combine == Combine::kOne && stored.org == forms.returns().partnership_org() &&
@@ -130,21 +130,17 @@ std::string WhyMayNotChange(const FormSet& forms, const std::string& role, const
   return WhyMayNotChange(role, user, org, stored);
 }
 
-std::string WhyMayNotWrite(const FormSet& forms, const std::string& role, const std::string& org,
+std::string WhyMayNotWrite(const FormSet& forms, Role role, const std::string& org,
                            const std::string& form, int version, const std::string& record_org,
                            const json& fields) {
   const FormDef* def = forms.Find(form, version);
   if (def == nullptr) return "";  // unknown forms are refused by validation, with their name
   const std::string name = "'" + (def->label.empty() ? def->name : def->label) + "'";
   const Writers& w = def->writers;
-  if (role != "coordinator") {
-    if (!w.roles.empty() && !w.roles.count(role)) {
-      RoleSet roles;
-      for (const auto& r : w.roles) {
-        if (auto known = ParseRole(r)) roles.Add(*known);
-      }
-      return RoleInWords(role) + " does not log " + name + " (it is logged by " + roles.Describe() +
-             ")";
+  if (role != Role::kCoordinator) {
+    if (!w.roles.empty() && !w.roles.Has(role)) {
+      return RoleInWords(role) + " does not log " + name + " (it is logged by " +
+             w.roles.Describe() + ")";
     }
     if (!w.orgs.empty() && !w.orgs.count(org)) {
       return OrgName(forms, org) + " does not log " + name + " (it is logged by " +
@@ -184,17 +180,16 @@ std::string FilingOrg(const FormSet& forms, const std::string& form, const json&
   return forms.returns().RecordOrg(*rule, owner.empty() ? org : owner);
 }
 
-bool MayLogForm(const FormSet& forms, const std::string& role, const std::string& org,
-                const FormDef& form) {
+bool MayLogForm(const FormSet& forms, Role role, const std::string& org, const FormDef& form) {
   if (!RoleWritesRecords(role)) return false;
   return WhyMayNotWrite(forms, role, org, form.name, form.version, org, json::object()).empty();
 }
 
-bool MayPickChoice(const FormSet& forms, const std::string& role, const std::string& org,
-                   const FormDef& form, const FieldDef& field, const std::string& code) {
+bool MayPickChoice(const FormSet& forms, Role role, const std::string& org, const FormDef& form,
+                   const FieldDef& field, const std::string& code) {
   auto limit = field.choice_orgs.find(code);
   if (limit != field.choice_orgs.end() && !limit->second.count(org)) return false;
-  if (field.name == form.writers.owners_of && role != "coordinator") {
+  if (field.name == form.writers.owners_of && role != Role::kCoordinator) {
     const ReturnRule* rule = forms.returns().Find(code);
     if (rule && !rule->owners.empty() && !rule->owners.count(org)) return false;
   }

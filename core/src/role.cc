@@ -46,10 +46,13 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
+std::string RoleInWords(Role role) {
+  return std::string(role == Role::kAdmin ? "an " : "a ") + Spoken(role);
+}
+
 std::string RoleInWords(std::string_view name) {
   std::optional<Role> role = ParseRole(name);
-  return role ? std::string(role == Role::kAdmin ? "an " : "a ") + Spoken(*role)
-              : std::string(name);
+  return role ? RoleInWords(*role) : std::string(name);
 }
 
 bool RoleSet::Has(std::string_view name) const {

@@ -227,8 +227,10 @@ AppApi::Response AppApi::State() {
       if (c.code == me.org) org_label = c.label;
     }
   }
-  state["worker"] = {
-      {"user", me.user}, {"org", me.org}, {"org_label", org_label}, {"role", me.role}};
+  state["worker"] = {{"user", me.user},
+                     {"org", me.org},
+                     {"org_label", org_label},
+                     {"role", beatbook::RoleName(me.role)}};
   beatbook::StoreSummary summary;
   std::vector<beatbook::Draft> drafts;
   SyncStates states;

@@ -61,7 +61,7 @@ AppApi::Response AppApi::Sync() {
 
 AppApi::Response AppApi::Returns(const Request& request) {
   const beatbook::Identity& me = store_->identity();
-  if (me.role != "partner_lead" && me.role != "coordinator") {
+  if (me.role != beatbook::Role::kPartnerLead && me.role != beatbook::Role::kCoordinator) {
     return AppError(403, "forbidden", "returns are entered by partner leads");
   }
   int fy = beatbook::PeriodOf(clock_->NowMs()).fy;
@@ -85,7 +85,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
   const beatbook::ReturnRules& rules = store_->forms().returns();
   auto owns = [&](const std::string& indicator) {
     const beatbook::ReturnRule* rule = rules.Find(indicator);
-    return me.role == "coordinator" || rule == nullptr || rule->owners.empty() ||
+    return me.role == beatbook::Role::kCoordinator || rule == nullptr || rule->owners.empty() ||
            rule->owners.count(me.org) > 0;
   };
   json indicators = json::array(), statuses = json::array(), quarters = json::array();
@@ -136,7 +136,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
   json owed_doc =
       beatbook::OwedJson(fy,
                          beatbook::OwedItems(rules, fy, std::nullopt, entered, clock_->NowMs(),
-                                             me.role == "coordinator" ? "" : me.org),
+                                             me.role == beatbook::Role::kCoordinator ? "" : me.org),
                          clock_->NowMs());
   for (const auto& item : owed_doc["items"]) {
     if (item["state"] == "entered") continue;

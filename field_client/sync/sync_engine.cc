@@ -277,7 +277,9 @@ Status Enrol(Transport* transport, const std::string& token, const std::string& 
     out->identity.secret = reply.at("secret").get<std::string>();
     out->identity.user = reply.at("user").get<std::string>();
     out->identity.org = reply.at("org").get<std::string>();
-    out->identity.role = reply.at("role").get<std::string>();
+    std::optional<Role> role = ParseRole(reply.at("role").get<std::string>());
+    if (!role) return Status::Unavailable("the server's enrolment reply names an unknown role");
+    out->identity.role = *role;
     out->identity.subject_secret = reply.value("subject_secret", "");
     out->forms = reply.at("forms");
   } catch (const json::exception& e) {

@@ -147,8 +147,8 @@ void Api::NoteOutcome(const ApiRequest& request, const DeviceInfo& who,
 }
 
 Status Api::Audit(const DeviceInfo& device, const std::string& action, json detail) {
-  return store_->Audit({0, clock_->NowMs(), device.user, device.role, device.org, device.id, action,
-                        std::move(detail)});
+  return store_->Audit({0, clock_->NowMs(), device.user, RoleName(device.role), device.org,
+                        device.id, action, std::move(detail)});
 }
 
 ApiResponse Api::AuditFailed(const Status& s) {
@@ -321,8 +321,8 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
     return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
   }
   if (!endpoint->roles.Has(device.role)) {
-    if (device.role == "admin") return Error(403, "an admin device reads no record content");
-    if (device.role == "board") {
+    if (device.role == Role::kAdmin) return Error(403, "an admin device reads no record content");
+    if (device.role == Role::kBoard) {
       return Error(403, "a board member reads the quarterly return only, not " + path);
     }
     return Error(403, "only " + endpoint->roles.Describe() + " may use " + path);
@@ -416,7 +416,7 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
     enrol.client = body["client"].get<std::string>();
   }
   // The dashboard is for those who read the return: other roles' codes are refused unspent.
-  if (enrol.client == "dashboard") enrol.roles_allowed = {"coordinator", "board"};
+  if (enrol.client == "dashboard") enrol.roles_allowed = {Role::kCoordinator, Role::kBoard};
   // Read before enrolling: nothing may fail between using up the token and answering.
   std::string subject_secret;
   if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {
@@ -435,7 +435,7 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
            {"secret", enrol.secret},
            {"user", device.user},
            {"org", device.org},
-           {"role", device.role},
+           {"role", RoleName(device.role)},
            {"forms", forms_->ToJson()}}};
 }
 
@@ -519,7 +519,7 @@ ApiResponse Api::Owed(const DeviceInfo& device, const std::string& query) {
   }
   std::string org = QueryParam(query, "org").value_or("");
   if (!org.empty() && !ValidOrg(org)) return Error(400, "org '" + org + "' is not a partner code");
-  if (device.role == "partner_lead") {
+  if (device.role == Role::kPartnerLead) {
     if (!org.empty() && org != device.org) {
       return Error(403, "a partner lead sees what their own org owes, not " + org + "'s");
     }
@@ -553,10 +553,10 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   // Who sees what: a coordinator pulls every org, everyone else their own org; a partner lead
   // also the partnership's returns of indicators their org owns (one figure that every owner
   // enters and corrects).
-  PullScope scope(device.role == "coordinator" ? "" : device.org);
+  PullScope scope(device.role == Role::kCoordinator ? "" : device.org);
   const ReturnRules& rules = forms_->returns();
   const FormDef* return_form = forms_->ReturnForm();
-  bool shares_returns = device.role == "partner_lead" && !rules.empty() && return_form &&
+  bool shares_returns = device.role == Role::kPartnerLead && !rules.empty() && return_form &&
                         device.org != rules.partnership_org();
   if (shares_returns) {
     scope.shared_org = rules.partnership_org();
@@ -640,7 +640,8 @@ ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
   if (!ReadPeriod(text("fy"), text("quarter"), &fy, &quarter, &error)) return Error(400, error);
   if (!quarter) return Error(400, "quarter is required to approve");
   std::string kind;
-  AuditEvent who{0, 0, device.user, device.role, device.org, device.id, "", json::object()};
+  AuditEvent who{0,          0,         device.user, RoleName(device.role),
+                 device.org, device.id, "",          json::object()};
   std::vector<std::string> warnings;
   Status s = ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), who,
                             &kind, &warnings);
@@ -671,7 +672,8 @@ ApiResponse Api::Records(const DeviceInfo& device, const std::string& query) {
   req.include_sensitive = QueryParam(query, "include_sensitive").value_or("") == "true";
   req.reason = QueryParam(query, "reason").value_or("");
   RecordTable table;
-  AuditEvent who{0, clock_->NowMs(), device.user, device.role, device.org, device.id, "", {}};
+  AuditEvent who{0,          clock_->NowMs(), device.user, RoleName(device.role),
+                 device.org, device.id,       "",          {}};
   Status s = ExportRecords(store_, *forms_, req, who, &table);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   return {200, RecordsJson(table)};

@@ -84,7 +84,7 @@ ApiResponse Api::Devices(const DeviceInfo& device) {
   std::map<std::string, std::vector<const StoredRejection*>> by_device;
   for (const auto& r : rejections) by_device[r.device_id].push_back(&r);
   // Reasons quote values, which are record content: an admin sees only how many.
-  bool reasons = device.role == "coordinator";
+  bool reasons = device.role == Role::kCoordinator;
   json list = json::array();
   for (const auto& d : devices) {
     const auto& mine = by_device[d.id];
@@ -99,7 +99,7 @@ ApiResponse Api::Devices(const DeviceInfo& device) {
                   {"name", d.name},
                   {"user", d.user},
                   {"org", d.org},
-                  {"role", d.role},
+                  {"role", RoleName(d.role)},
                   {"client", d.client},
                   {"enrolled_at", IsoOrNull(d.enrolled_ms)},
                   {"last_sync", IsoOrNull(d.last_sync_ms)},
@@ -186,7 +186,7 @@ ApiResponse Api::SignOut(const DeviceInfo& device) {
                  "only a dashboard sign-in can sign itself out; tablets are revoked by the "
                  "partnership (sync_server revoke)");
   }
-  AuditEvent audit{0,          clock_->NowMs(), device.user, device.role,
+  AuditEvent audit{0,          clock_->NowMs(), device.user, RoleName(device.role),
                    device.org, device.id,       "signout",   json::object()};
   DeviceInfo revoked;
   if (Status s = store_->RevokeDevice(device.id, &revoked, &audit); !s.ok()) {

@@ -89,7 +89,7 @@ bool TakesOverBlocker(const FormSet& forms, const RecordState& stored, const Rec
 // Who may write what (docs/protocol.md, section 4). Returns a reason, or "" if allowed.
 std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const RecordState& change,
                             const RecordState* stored, std::int64_t now_ms) {
-  if (!RoleWritesRecords(dev.role)) return "a " + dev.role + " does not write records";
+  if (!RoleWritesRecords(dev.role)) return RoleInWords(dev.role) + " does not write records";
   if (std::string why = CheckStamps(dev, change, now_ms); !why.empty()) return why;
   if (change.purged) return "only the server's retention purge removes records";
   if (stored != nullptr && stored->purged) {
@@ -101,7 +101,7 @@ std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const R
     // full by WhyMayNotWrite once merged).
     json fields = change.FieldValues();
     if (change.org != dev.org && change.org != FilingOrg(forms, change.form, fields, dev.org) &&
-        !(dev.role == "coordinator" && NaturalKeyId(forms, change.form, fields, change.org))) {
+        !(dev.role == Role::kCoordinator && NaturalKeyId(forms, change.form, fields, change.org))) {
       return "the record claims org '" + change.org + "' but this device belongs to '" + dev.org +
              "'";
     }
@@ -257,7 +257,7 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     BB_RETURN_IF_ERROR(txn.Audit({0,
                                   now_ms,
                                   device.user,
-                                  device.role,
+                                  RoleName(device.role),
                                   device.org,
                                   device.id,
                                   "unblock",
@@ -331,7 +331,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
     AuditEvent event{0,
                      now_ms,
                      device.user,
-                     device.role,
+                     RoleName(device.role),
                      device.org,
                      device.id,
                      "push",

@@ -31,7 +31,7 @@ Status DeviceWarnings(CentralStore* store, int fy, std::optional<int> quarter, s
   BB_RETURN_IF_ERROR(store->ListDevices(&devices));
   for (const auto& d : devices) {
     // Browsers signed in to the dashboard hold no records to sync.
-    if (d.revoked || d.role == "admin" || d.client == "dashboard" || d.enrolled_ms >= end ||
+    if (d.revoked || d.role == Role::kAdmin || d.client == "dashboard" || d.enrolled_ms >= end ||
         d.last_sync_ms >= end || (!org.empty() && d.org != org)) {
       continue;
     }

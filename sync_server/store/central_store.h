@@ -15,6 +15,7 @@
 #include "beatbook/indicators.h"
 #include "beatbook/record.h"
 #include "beatbook/report.h"
+#include "beatbook/role.h"
 #include "beatbook/status.h"
 
 namespace beatbook::server {
@@ -22,7 +23,7 @@ namespace beatbook::server {
 struct TokenGrant {
   std::string user;
   std::string org;
-  std::string role;
+  Role role = Role::kFieldWorker;
   std::int64_t expires_ms = 0;
 };
 
@@ -31,8 +32,8 @@ struct DeviceInfo {
   std::string name;
   std::string user;
   std::string org;
-  std::string role;
-  std::string client = "tablet";  // or "dashboard": a browser signed in to the dashboard
+  Role role = Role::kFieldWorker;  // stored by name (RoleName)
+  std::string client = "tablet";   // or "dashboard": a browser signed in to the dashboard
   std::int64_t enrolled_ms = 0;
   std::int64_t last_sync_ms = 0;          // 0 = never
   std::int64_t pending_at_last_sync = 0;  // changes the device still held then
@@ -48,7 +49,7 @@ struct EnrolRequest {
   std::string client = "tablet";
   // Roles the token may carry for this client (empty: any). A token for another role is refused
   // with PermissionDenied and stays unused, so it can still enrol the right program.
-  std::set<std::string> roles_allowed;
+  RoleSet roles_allowed;
 };
 
 struct StoredConflict {

@@ -76,7 +76,7 @@ Status SqlCentralStore::CreateToken(const std::string& token, const TokenGrant& 
   BB_RETURN_IF_ERROR(session_->Run(
       "INSERT INTO tokens(hash, user_name, org, role, created_ms, expires_ms) "
       "VALUES($1,$2,$3,$4,$5,$6)",
-      {Sha256Hex(token), grant.user, grant.org, grant.role, now_ms, grant.expires_ms}));
+      {Sha256Hex(token), grant.user, grant.org, RoleName(grant.role), now_ms, grant.expires_ms}));
   if (audit != nullptr) BB_RETURN_IF_ERROR(InsertAudit(session_.get(), *audit));
   return txn.Commit();
 }
@@ -89,6 +89,7 @@ Status SqlCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms,
   std::string hash = Sha256Hex(request.token);
   // Locked for update: two servers given the same token at once cannot both use it.
   bool known = false, used = false;
+  std::string role;
   std::int64_t expires_ms = 0;
   DeviceInfo d;
   BB_RETURN_IF_ERROR(session_->Run(
@@ -99,7 +100,7 @@ Status SqlCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms,
         known = true;
         d.user = row.Text(0);
         d.org = row.Text(1);
-        d.role = row.Text(2);
+        role = row.Text(2);
         expires_ms = row.Int(3);
         used = row.Int(4) != 0;
         return Status::OK();
@@ -107,6 +108,7 @@ Status SqlCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms,
   if (!known) return Status::Unauthenticated("the enrolment token is not known");
   if (used) return Status::Unauthenticated("the enrolment token has already been used");
   if (expires_ms <= now_ms) return Status::Unauthenticated("the enrolment token has expired");
+  BB_RETURN_IF_ERROR(StoredRole(role, &d.role));
   d.id = request.device_id;
   d.name = request.device_name;
   d.client = request.client;
@@ -117,12 +119,13 @@ Status SqlCentralStore::Enrol(const EnrolRequest& request, std::int64_t now_ms,
   BB_RETURN_IF_ERROR(session_->Run(
       "INSERT INTO devices(id, secret_hash, name, user_name, org, role, enrolled_ms, client) "
       "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
-      {d.id, Sha256Hex(request.secret), d.name, d.user, d.org, d.role, now_ms, d.client}));
+      {d.id, Sha256Hex(request.secret), d.name, d.user, d.org, RoleName(d.role), now_ms,
+       d.client}));
   BB_RETURN_IF_ERROR(
       InsertAudit(session_.get(), {0,
                                    now_ms,
                                    d.user,
-                                   d.role,
+                                   RoleName(d.role),
                                    d.org,
                                    d.id,
                                    "enrol",
@@ -144,7 +147,7 @@ Status SqlCentralStore::LoadDevice(const std::string& device_id, DeviceInfo* d,
         d->name = row.Text(1);
         d->user = row.Text(2);
         d->org = row.Text(3);
-        d->role = row.Text(4);
+        BB_RETURN_IF_ERROR(StoredRole(row.Text(4), &d->role));
         d->enrolled_ms = row.Int(5);
         d->last_sync_ms = row.Int(6);
         d->pending_at_last_sync = row.Int(7);

@@ -46,6 +46,14 @@ inline Status StoredInt(const std::string& text, const char* what, std::int64_t*
   return Status::OK();
 }
 
+// A stored role name read back; Corruption for a name this program does not know.
+inline Status StoredRole(const std::string& text, Role* out) {
+  std::optional<Role> role = ParseRole(text);
+  if (!role) return Status::Corruption("the stored role '" + text + "' is not a role");
+  *out = *role;
+  return Status::OK();
+}
+
 // The sequence number a pull cursor stands for; InvalidArgument for one no server issued.
 inline Status ParseCursor(const std::string& cursor, std::int64_t* after) {
   try {
@@ -94,10 +102,11 @@ class LatestMilestones {
 };
 
 // PermissionDenied (the code stays unused) unless a code for `role` may enrol this client.
-inline Status CheckEnrolRole(const EnrolRequest& request, const std::string& role) {
-  if (request.roles_allowed.empty() || request.roles_allowed.count(role)) return Status::OK();
-  return Status::PermissionDenied("a " + role + "'s sign-in code does not open the " +
-                                  request.client + "; the code is still unused");
+inline Status CheckEnrolRole(const EnrolRequest& request, Role role) {
+  if (request.roles_allowed.empty() || request.roles_allowed.Has(role)) return Status::OK();
+  return Status::PermissionDenied(std::string("a ") + RoleName(role) +
+                                  "'s sign-in code does not open the " + request.client +
+                                  "; the code is still unused");
 }
 
 }  // namespace beatbook::server

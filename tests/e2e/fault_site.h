@@ -107,7 +107,7 @@ inline std::string DecryptedDeviceContent(const std::string& dir) {
   REQUIRE(store->Rejections(&rejections).ok());
   for (const auto& r : rejections) all += r.record_id + " " + r.reason + "\n";
   const Identity& me = store->identity();
-  all += me.user + " " + me.org + " " + me.role + " " + me.device_id + "\n";
+  all += me.user + " " + me.org + " " + RoleName(me.role) + " " + me.device_id + "\n";
   return all;
 }
 

@@ -59,7 +59,7 @@ void CreateStore(const std::string& dir) {
   REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
   std::unique_ptr<LocalStore> store;
   REQUIRE(LocalStore::Create(dir,
-                             Identity{"amy", "police", "field_worker", "dev-a", "", "", "", ""},
+                             Identity{"amy", "police", Role::kFieldWorker, "dev-a", "", "", "", ""},
                              forms, {}, &store)
               .ok());
 }

@@ -63,20 +63,22 @@ EnrolRequest Request(const std::string& token, const std::string& device_id) {
 }  // namespace
 
 STORE_TEST("a token enrols one device once, before it expires, for the roles allowed") {
-  REQUIRE(store.CreateToken("tok-1", {"amy", "police", "field_worker", kNow + 1000}, kNow, nullptr)
-              .ok());
   REQUIRE(
-      store.CreateToken("tok-old", {"bob", "police", "field_worker", kNow - 1}, kNow - 10, nullptr)
+      store.CreateToken("tok-1", {"amy", "police", Role::kFieldWorker, kNow + 1000}, kNow, nullptr)
           .ok());
+  REQUIRE(store
+              .CreateToken("tok-old", {"bob", "police", Role::kFieldWorker, kNow - 1}, kNow - 10,
+                           nullptr)
+              .ok());
   EnrolRequest dashboard = Request("tok-1", "dev-dash");
   dashboard.client = "dashboard";
-  dashboard.roles_allowed = {"coordinator", "board"};
+  dashboard.roles_allowed = {Role::kCoordinator, Role::kBoard};
   CHECK(store.Enrol(dashboard, kNow, nullptr).code() == Status::Code::kPermissionDenied);
 
   DeviceInfo d;
   REQUIRE(store.Enrol(Request("tok-1", "dev-1"), kNow, &d).ok());  // still unused
   CHECK(d.user == "amy");
-  CHECK(d.role == "field_worker");
+  CHECK(d.role == Role::kFieldWorker);
   CHECK(store.Enrol(Request("tok-1", "dev-2"), kNow, &d).code() == Status::Code::kUnauthenticated);
   CHECK(store.Enrol(Request("tok-old", "dev-3"), kNow, &d).code() ==
         Status::Code::kUnauthenticated);
@@ -102,8 +104,8 @@ STORE_TEST("a token enrols one device once, before it expires, for the roles all
 }
 
 STORE_TEST("a rotated secret works beside the old one until first used, then alone") {
-  REQUIRE(
-      store.CreateToken("t", {"amy", "police", "field_worker", kNow + 1000}, kNow, nullptr).ok());
+  REQUIRE(store.CreateToken("t", {"amy", "police", Role::kFieldWorker, kNow + 1000}, kNow, nullptr)
+              .ok());
   DeviceInfo d;
   REQUIRE(store.Enrol(Request("t", "dev-1"), kNow, &d).ok());
   REQUIRE(store.StartRotation("dev-1", "new-secret", kNow).ok());

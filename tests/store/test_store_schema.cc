@@ -102,9 +102,10 @@ TEST_CASE("postgresql: a store from before the shared schema list (its version 1
   {
     std::unique_ptr<server::SqlCentralStore> store;
     REQUIRE(server::SqlCentralStore::OpenPostgres(schema.url(), &store).ok());
-    REQUIRE(
-        store->CreateToken("tok", {"amy", "police", "field_worker", 9'000'000'000'000}, 1, nullptr)
-            .ok());
+    REQUIRE(store
+                ->CreateToken("tok", {"amy", "police", Role::kFieldWorker, 9'000'000'000'000}, 1,
+                              nullptr)
+                .ok());
   }
   // What the PostgreSQL store wrote before its versions joined the SQLite store's.
   server::PgDb db;

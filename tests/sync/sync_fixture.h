@@ -75,8 +75,9 @@ struct SyncFixture {
                std::unique_ptr<sync::Transport> transport = nullptr, const Clock* clock = nullptr) {
     std::string token = RandomSecret(16);
     REQUIRE(central
-                ->CreateToken(token, {user, org, role, SystemClock::Default()->NowMs() + 60000},
-                              SystemClock::Default()->NowMs(), nullptr)
+                ->CreateToken(
+                    token, {user, org, *ParseRole(role), SystemClock::Default()->NowMs() + 60000},
+                    SystemClock::Default()->NowMs(), nullptr)
                 .ok());
     sync::Enrolment e;
     Status s = sync::Enrol(inprocess.get(), token, user + "-tablet", clock, &e);

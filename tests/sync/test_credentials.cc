@@ -86,7 +86,7 @@ TEST_CASE("an enrolment token works once, and not after it expires") {
   SyncFixture f;
   std::int64_t now = SystemClock::Default()->NowMs();
   REQUIRE(f.central
-              ->CreateToken("expired-token", {"amy", "police", "field_worker", now - 1},
+              ->CreateToken("expired-token", {"amy", "police", Role::kFieldWorker, now - 1},
                             now - 60'000, nullptr)
               .ok());
   sync::Enrolment e;
@@ -94,10 +94,10 @@ TEST_CASE("an enrolment token works once, and not after it expires") {
   CHECK(s.code() == Status::Code::kUnauthenticated);
   CHECK(s.message().find("has expired") != std::string::npos);
 
-  REQUIRE(
-      f.central
-          ->CreateToken("good-token", {"amy", "police", "field_worker", now + 60'000}, now, nullptr)
-          .ok());
+  REQUIRE(f.central
+              ->CreateToken("good-token", {"amy", "police", Role::kFieldWorker, now + 60'000}, now,
+                            nullptr)
+              .ok());
   REQUIRE(sync::Enrol(f.inprocess.get(), "good-token", "tablet", nullptr, &e).ok());
   s = sync::Enrol(f.inprocess.get(), "good-token", "tablet 2", nullptr, &e);
   CHECK(s.message().find("already been used") != std::string::npos);

@@ -13,7 +13,8 @@ std::string DashboardToken(SyncFixture& f, const std::string& user, const std::s
                            const std::string& role) {
   std::string token = RandomSecret(16);
   REQUIRE(f.central
-              ->CreateToken(token, {user, org, role, SystemClock::Default()->NowMs() + 60000},
+              ->CreateToken(token,
+                            {user, org, *ParseRole(role), SystemClock::Default()->NowMs() + 60000},
                             SystemClock::Default()->NowMs(), nullptr)
               .ok());
   return token;

@@ -259,7 +259,7 @@ TEST_CASE("credentials expire: dashboard sign-ins idle or old, devices unused fo
   auto dashboard = [&] {
     std::string code = RandomSecret(16);
     REQUIRE(f.central
-                ->CreateToken(code, {"cleo", "csp", "coordinator", clock.NowMs() + 60'000},
+                ->CreateToken(code, {"cleo", "csp", Role::kCoordinator, clock.NowMs() + 60'000},
                               clock.NowMs(), nullptr)
                 .ok());
     server::ApiResponse e = f.api->Handle(

@@ -33,7 +33,7 @@ Identity TabletWorker(const std::string& user) {
   Identity id;
   id.user = user;
   id.org = "police";
-  id.role = "field_worker";
+  id.role = Role::kFieldWorker;
   id.device_id = "dev-" + user;
   id.secret = "credential-of-" + user;
   id.subject_secret = "partnership-person-key-secret";

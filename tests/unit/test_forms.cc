@@ -50,8 +50,16 @@ TEST_CASE("a broken form definition is refused with the file and field named") {
         [{"name": "x", "type": "text", "relevant": {"field": "ghost", "present": true}}]})";
   }
   SUBCASE("not JSON") { std::ofstream(dir / "forms/a.json") << "{form: a"; }
+  std::string names;  // what the message must also name, where the case says
+  SUBCASE("writers naming a role that is not one") {
+    std::ofstream(dir / "forms/a.json") << R"({"form": "a", "version": 1,
+        "writers": {"roles": ["field_worker", "street_pastor"]},
+        "fields": [{"name": "x", "type": "text"}]})";
+    names = "street_pastor";
+  }
   FormSet forms;
   Status s = FormSet::LoadDir(dir.path(), &forms);
   CHECK(s.IsInvalidArgument());
   CHECK(s.message().find("a.json") != std::string::npos);
+  CHECK(s.message().find(names) != std::string::npos);
 }

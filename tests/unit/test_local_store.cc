@@ -15,7 +15,7 @@ struct Fixture {
     Identity id;
     id.user = "amy";
     id.org = "police";
-    id.role = "partner_lead";
+    id.role = Role::kPartnerLead;
     id.device_id = "dev-a";
     LocalStoreOptions options;
     options.clock = &clock;

@@ -14,7 +14,7 @@ TEST_CASE("a store from schema version 1 is migrated and keeps its records") {
   Identity id;
   id.user = "amy";
   id.org = "police";
-  id.role = "field_worker";
+  id.role = Role::kFieldWorker;
   id.device_id = "dev-old";
   {
     // What the version-1 program left on a tablet: its tables, one record and its outbox change.
@@ -89,8 +89,8 @@ TEST_CASE("a store from a newer program is refused, not damaged") {
   {
     std::unique_ptr<LocalStore> store;
     REQUIRE(LocalStore::Create(dir.path(),
-                               Identity{"a", "police", "field_worker", "d", "", "", "", ""}, forms,
-                               {}, &store)
+                               Identity{"a", "police", Role::kFieldWorker, "d", "", "", "", ""},
+                               forms, {}, &store)
                 .ok());
   }
   {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "beatbook/return_rules.h"
+#include "beatbook/role.h"
 #include "beatbook/status.h"
 
 namespace beatbook {
@@ -70,7 +71,7 @@ struct FieldDef {
 // Who may log a form ("writers" in the form JSON; docs/forms.md). Empty sets mean anyone. The
 // coordinator may log any form.
 struct Writers {
-  std::set<std::string> roles;
+  RoleSet roles;
   std::set<std::string> orgs;
   // A field naming a return indicator: only its owners' partner leads (and the coordinator on an
   // owner's behalf) may write the record (beatbook/return_rules.h).

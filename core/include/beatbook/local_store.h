@@ -39,6 +39,7 @@
 #include "beatbook/data_key.h"
 #include "beatbook/form.h"
 #include "beatbook/record.h"
+#include "beatbook/role.h"
 #include "beatbook/sqlite_db.h"
 #include "beatbook/status.h"
 
@@ -48,7 +49,7 @@ namespace beatbook {
 struct Identity {
   std::string user;
   std::string org;
-  std::string role;  // field_worker, partner_lead, coordinator or admin
+  Role role = Role::kFieldWorker;  // stored and sent by name (RoleName): not a board member
   std::string device_id;
   std::string server_url;
   std::string secret;   // device credential from enrolment; empty when stand-alone
@@ -245,7 +246,18 @@ class LocalStore {
   Status WriteState(const RecordState& state, const std::string& state_json);
   Status AppendOutbox(const RecordState& change);
   Status AppendOutbox(const std::string& record_id, const std::string& change_json);
+  // A new record, checked, given its id and first change, and stored with it in the outbox.
   Status PrepareNewRecord(const RecordInput& input, HybridClock* hlc, RecordState* state);
+  Status CheckNewRecord(const RecordInput& input, std::int64_t now_ms, const FormDef** form,
+                        std::string* record_org, std::string* occurred);
+  Status ChooseRecordId(const RecordInput& input, const std::string& record_org,
+                        std::int64_t now_ms, std::string* id, bool* derived);
+  RecordState NewRecordChange(const FormDef& form, const std::string& id,
+                              const std::string& record_org, const std::string& occurred,
+                              const json& fields, const RecordState* existing, HlcStamp t) const;
+  Status CheckEdit(const RecordState& state, const json& set_fields,
+                   const std::optional<std::string>& occurred_at, const FormDef** form, json* set,
+                   json* values);
   // A partner return's period and, for a figure far outside its history, its confirmation.
   Status CheckReturn(const FormDef& form, const std::string& record_org, const json& fields,
                      std::int64_t now_ms);

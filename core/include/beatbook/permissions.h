@@ -15,21 +15,22 @@
 
 #include "beatbook/form.h"
 #include "beatbook/record.h"
+#include "beatbook/role.h"
 
 namespace beatbook {
 
 // "" if a device of `role` signed in as `user` of `org` may change (edit or delete) `stored`;
 // otherwise the reason, in plain words.
-std::string WhyMayNotChange(const std::string& role, const std::string& user,
-                            const std::string& org, const RecordState& stored);
+std::string WhyMayNotChange(Role role, const std::string& user, const std::string& org,
+                            const RecordState& stored);
 
 // The same, knowing the forms: a partner lead may also change a return filed under the
 // partnership (combine `one`) when their org is one of its indicator's owners.
-std::string WhyMayNotChange(const FormSet& forms, const std::string& role, const std::string& user,
+std::string WhyMayNotChange(const FormSet& forms, Role role, const std::string& user,
                             const std::string& org, const RecordState& stored);
 
 // Whether `role` may create and push records at all.
-bool RoleWritesRecords(const std::string& role);
+bool RoleWritesRecords(Role role);
 
 // "" if a device of `role` and `org` may write a record of form `form` (at `version`) filed under
 // `record_org` with these field values; otherwise the reason, naming the rule (docs/forms.md,
@@ -40,17 +41,16 @@ bool RoleWritesRecords(const std::string& role);
 //   owner's behalf (saying which in `entered_for` where the form has that field), and filed under
 //   the org its combine asks for (the partnership's for `one`, the owner's for `sum`).
 // Checked by the device before it stores a record and by the server on every merged change.
-std::string WhyMayNotWrite(const FormSet& forms, const std::string& role, const std::string& org,
+std::string WhyMayNotWrite(const FormSet& forms, Role role, const std::string& org,
                            const std::string& form, int version, const std::string& record_org,
                            const json& fields);
 
 // Whether a device of `role` and `org` may log form `form` at all (its writers), and may pick
 // choice `code` of `field` (choices limited to some orgs; the indicators of a partner return its
 // owners report, any of them for the coordinator). What a device offers its worker.
-bool MayLogForm(const FormSet& forms, const std::string& role, const std::string& org,
-                const FormDef& form);
-bool MayPickChoice(const FormSet& forms, const std::string& role, const std::string& org,
-                   const FormDef& form, const FieldDef& field, const std::string& code);
+bool MayLogForm(const FormSet& forms, Role role, const std::string& org, const FormDef& form);
+bool MayPickChoice(const FormSet& forms, Role role, const std::string& org, const FormDef& form,
+                   const FieldDef& field, const std::string& code);
 
 // The owner a coordinator names for a partner return ("entered_for"), or "".
 std::string EnteredFor(const json& fields);

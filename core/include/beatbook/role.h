@@ -31,6 +31,7 @@ const char* RoleName(Role role);
 // The role a name stands for; nullopt for anything else.
 std::optional<Role> ParseRole(std::string_view name);
 // "a field worker", "a board member": a role named in a sentence (the name itself if unknown).
+std::string RoleInWords(Role role);
 std::string RoleInWords(std::string_view name);
 
 class RoleSet {
