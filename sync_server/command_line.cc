@@ -4,11 +4,25 @@ namespace beatbook::server {
 
 namespace {
 
+constexpr const char* kDataHelp = "central store directory (the embedded SQLite store)";
+
+// A command over the central store with its own options: --data DIR (or the --store given
+// before the command), and `run` called with the options once they are parsed.
+template <typename Options>
+CLI::App* StoreCommand(CLI::App& app, CommandLine& cl, const char* name, const char* help,
+                       Options* options, int (*run)(const Options&)) {
+  auto* command = app.add_subcommand(name, help);
+  command->add_option("--data", options->data, kDataHelp);
+  command->callback([&cl, options, run] {
+    options->store_url = cl.store_url;
+    cl.rc = run(*options);
+  });
+  return command;
+}
+
 // Serving devices, and the codes that enrol them.
 void AddServeCommands(CLI::App& app, CommandLine& cl) {
-  auto* c_serve = app.add_subcommand("serve", "serve the sync API");
-  c_serve->add_option("--data", cl.serve.data,
-                      "central store directory (the embedded SQLite store)");
+  auto* c_serve = StoreCommand(app, cl, "serve", "serve the sync API", &cl.serve, RunServe);
   c_serve->add_option("--listen", cl.serve.listen, "HOST:PORT (port 0 picks a free one)")
       ->default_val("127.0.0.1:8080");
   c_serve->add_option("--schema", cl.serve.schema, "forms directory");
@@ -31,14 +45,9 @@ void AddServeCommands(CLI::App& app, CommandLine& cl) {
       ->add_option("--device-expiry-days", cl.serve.device_expiry_days,
                    "refuse a device credential unused for this many days (default 180; 0: never)")
       ->check(CLI::Range(0, 36500));
-  c_serve->callback([&] {
-    cl.serve.store_url = cl.store_url;
-    cl.rc = RunServe(cl.serve);
-  });
 
-  auto* c_token = app.add_subcommand("token", "print a one-time enrolment token");
-  c_token->add_option("--data", cl.token.data,
-                      "central store directory (the embedded SQLite store)");
+  auto* c_token =
+      StoreCommand(app, cl, "token", "print a one-time enrolment token", &cl.token, RunToken);
   c_token->add_option("--user", cl.token.user, "user name")->required();
   c_token->add_option("--org", cl.token.org, "partner organisation code")->required();
   c_token
@@ -49,76 +58,59 @@ void AddServeCommands(CLI::App& app, CommandLine& cl) {
   c_token->add_option("--ttl-hours", cl.token.ttl_hours, "hours until the token expires")
       ->default_val(168);
   c_token->add_option("--schema", cl.token.schema, "forms directory (for the org codes)");
-  c_token->callback([&] {
-    cl.token.store_url = cl.store_url;
-    cl.rc = RunToken(cl.token);
-  });
 }
 
 // Devices: which are enrolled, renewing and revoking their credentials.
 void AddDeviceCommands(CLI::App& app, CommandLine& cl) {
   auto* c_devices = app.add_subcommand("devices", "enrolled devices and their last sync");
-  c_devices->add_option("--data", cl.data, "central store directory (the embedded SQLite store)");
+  c_devices->add_option("--data", cl.data, kDataHelp);
   c_devices->add_flag("--json", cl.as_json, "machine-readable output");
   c_devices->callback([&] { cl.rc = RunDevices({cl.data, cl.store_url}, cl.as_json); });
 
   auto* c_renew = app.add_subcommand("renew", "renew a device credential that expired unused");
-  c_renew->add_option("--data", cl.data, "central store directory (the embedded SQLite store)");
+  c_renew->add_option("--data", cl.data, kDataHelp);
   c_renew->add_option("--device", cl.device_id, "device id, as `devices` lists it")->required();
   c_renew->callback([&] { cl.rc = RunRenew({cl.data, cl.store_url}, cl.device_id); });
 
   auto* c_revoke = app.add_subcommand("revoke", "revoke a device (lost, stolen, or its user left)");
-  c_revoke->add_option("--data", cl.data, "central store directory (the embedded SQLite store)");
+  c_revoke->add_option("--data", cl.data, kDataHelp);
   c_revoke->add_option("--device", cl.device_id, "device id, as `devices` lists it")->required();
   c_revoke->callback([&] { cl.rc = RunRevoke({cl.data, cl.store_url}, cl.device_id); });
 }
 
 // The quarterly return: the figures, what is owed, approval.
 void AddReturnCommands(CLI::App& app, CommandLine& cl) {
-  auto* c_report = app.add_subcommand("report", "the quarterly return, read from the store");
-  c_report->add_option("--data", cl.report.data,
-                       "central store directory (the embedded SQLite store)");
+  auto* c_report = StoreCommand(app, cl, "report", "the quarterly return, read from the store",
+                                &cl.report, RunReport);
   c_report->add_option("--fy", cl.report.fy, "financial year, e.g. 2023 for 2023/24")->required();
   c_report->add_option("--quarter", cl.report.quarter, "Q1, Q2, Q3 or Q4");
   c_report->add_option("--format", cl.report.format, "table, csv, json or xlsx")
       ->default_val("table");
   c_report->add_option("--out", cl.report.out, "output file (xlsx)");
   c_report->add_option("--schema", cl.report.schema, "forms and indicators directory");
-  c_report->callback([&] {
-    cl.report.store_url = cl.store_url;
-    cl.rc = RunReport(cl.report);
-  });
 
-  auto* c_owed = app.add_subcommand(
-      "owed", "which partner returns are entered, due or owed (past their due date), per owner");
-  c_owed->add_option("--data", cl.owed.data, "central store directory (the embedded SQLite store)");
+  auto* c_owed = StoreCommand(
+      app, cl, "owed",
+      "which partner returns are entered, due or owed (past their due date), per owner", &cl.owed,
+      RunOwed);
   c_owed->add_option("--fy", cl.owed.fy, "financial year, e.g. 2023 for 2023/24")->required();
   c_owed->add_option("--quarter", cl.owed.quarter, "Q1, Q2, Q3 or Q4");
   c_owed->add_option("--org", cl.owed.org, "one owner org only");
   c_owed->add_flag("--json", cl.owed.as_json, "machine-readable output");
   c_owed->add_option("--schema", cl.owed.schema, "forms and indicators directory");
-  c_owed->callback([&] {
-    cl.owed.store_url = cl.store_url;
-    cl.rc = RunOwed(cl.owed);
-  });
 
-  auto* c_approve = app.add_subcommand("approve", "freeze a quarter's return (or restate it)");
-  c_approve->add_option("--data", cl.approve.data,
-                        "central store directory (the embedded SQLite store)");
+  auto* c_approve = StoreCommand(app, cl, "approve", "freeze a quarter's return (or restate it)",
+                                 &cl.approve, RunApprove);
   c_approve->add_option("--fy", cl.approve.fy, "financial year")->required();
   c_approve->add_option("--quarter", cl.approve.quarter, "Q1, Q2, Q3 or Q4")->required();
   c_approve->add_option("--user", cl.approve.user, "the coordinator approving")->required();
   c_approve->add_option("--schema", cl.approve.schema, "forms and indicators directory");
-  c_approve->callback([&] {
-    cl.approve.store_url = cl.store_url;
-    cl.rc = RunApprove(cl.approve);
-  });
 }
 
 // Records and accountability: conflicts, exports, retention, the audit log.
 void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   auto* c_conflicts = app.add_subcommand("conflicts", "concurrent edits that lost, for review");
-  c_conflicts->add_option("--data", cl.data, "central store directory (the embedded SQLite store)");
+  c_conflicts->add_option("--data", cl.data, kDataHelp);
   c_conflicts->add_flag("--json", cl.as_json, "machine-readable output");
   c_conflicts->add_option("--schema", cl.conflicts_schema,
                           "forms directory (which fields are sensitive)");
@@ -126,9 +118,8 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
     cl.rc = RunConflicts({cl.data, cl.store_url}, cl.conflicts_schema, cl.as_json);
   });
 
-  auto* c_export = app.add_subcommand("export", "one form's records (sensitive fields on request)");
-  c_export->add_option("--data", cl.exp.data,
-                       "central store directory (the embedded SQLite store)");
+  auto* c_export = StoreCommand(
+      app, cl, "export", "one form's records (sensitive fields on request)", &cl.exp, RunExport);
   c_export->add_option("--form", cl.exp.form, "form name, e.g. outreach_contact")->required();
   c_export->add_option("--fy", cl.exp.fy, "only this financial year (by occurred_at)");
   c_export->add_option("--quarter", cl.exp.quarter, "only this quarter of --fy (Q1..Q4)");
@@ -139,26 +130,16 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   c_export->add_option("--format", cl.exp.format, "csv or json")->default_val("csv");
   c_export->add_option("--out", cl.exp.out, "write to this file instead of stdout");
   c_export->add_option("--schema", cl.exp.schema, "forms directory");
-  c_export->callback([&] {
-    cl.exp.store_url = cl.store_url;
-    cl.rc = RunExport(cl.exp);
-  });
 
-  auto* c_purge = app.add_subcommand("purge", "remove records older than the retention policy");
-  c_purge->add_option("--data", cl.purge.data,
-                      "central store directory (the embedded SQLite store)");
+  auto* c_purge = StoreCommand(app, cl, "purge", "remove records older than the retention policy",
+                               &cl.purge, RunPurge);
   c_purge->add_flag("--dry-run", cl.purge.dry_run, "only say what would be removed");
   c_purge->add_option("--policy", cl.purge.policy,
                       "retention policy (default schema/retention.json)");
   c_purge->add_option("--schema", cl.purge.schema, "forms directory");
-  c_purge->callback([&] {
-    cl.purge.store_url = cl.store_url;
-    cl.rc = RunPurge(cl.purge);
-  });
 
-  auto* c_audit = app.add_subcommand("audit", "who did what: the append-only audit log");
-  c_audit->add_option("--data", cl.audit.data,
-                      "central store directory (the embedded SQLite store)");
+  auto* c_audit = StoreCommand(app, cl, "audit", "who did what: the append-only audit log",
+                               &cl.audit, RunAudit);
   c_audit->add_option("--since", cl.audit.since, "from this date or ISO 8601 date-time");
   c_audit->add_option("--user", cl.audit.user, "only this actor");
   c_audit->add_option("--device", cl.audit.device, "only this device");
@@ -170,10 +151,6 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
       ->default_val(1000)
       ->check(CLI::Range(1, 1'000'000));
   c_audit->add_flag("--json", cl.audit.as_json, "machine-readable output");
-  c_audit->callback([&] {
-    cl.audit.store_url = cl.store_url;
-    cl.rc = RunAudit(cl.audit);
-  });
 }
 
 }  // namespace
