@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
 
   std::string dir = TempDir();
   std::unique_ptr<LocalStore> store;
-  Identity id{"amy", "street_pastors", Role::kFieldWorker, "dev-bench", "", "", "", ""};
+  Identity id{"amy", "csp", Role::kFieldWorker, "dev-bench", "", "", "", ""};
   if (!LocalStore::Create(dir + "/tablet", id, forms, {}, &store).ok()) return 1;
   std::vector<std::string> ids;
   auto start = Steady::now();

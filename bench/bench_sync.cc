@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "beatbook/crypto.h"
+#include "beatbook/permissions.h"
 #include "bench_util.h"
 #include "field_client/sync/curl_transport.h"
 #include "field_client/sync/sync_engine.h"
@@ -97,6 +98,7 @@ Status EnrolDevice(const std::string& url, const std::string& token, const std::
   FormSet forms;
   BB_RETURN_IF_ERROR(FormSet::FromJson(enrolment.forms, &forms));
   enrolment.identity.server_url = url;
+  enrolment.identity.server_reads_gzip = transport.server_reads_gzip();
   BB_RETURN_IF_ERROR(LocalStore::Create(dir, enrolment.identity, forms, {}, out));
   return (*out)->SetClockOffset(enrolment.clock_offset_ms);
 }
@@ -187,26 +189,31 @@ bool OneDevice(std::size_t n, double raw) {
   auto records = GenerateRecords(n, 7);
 
   std::unique_ptr<LocalStore> pusher, puller, child;
-  Status s = EnrolDevice(url, server.Token("amy", "police"), server.dir + "/pusher", &pusher);
-  if (s.ok()) s = EnrolDevice(url, server.Token("bob", "police"), server.dir + "/puller", &puller);
-  if (s.ok()) s = EnrolDevice(url, server.Token("cat", "police"), server.dir + "/child", &child);
+  Status s = EnrolDevice(url, server.Token("amy", "csp"), server.dir + "/pusher", &pusher);
+  if (s.ok()) s = EnrolDevice(url, server.Token("bob", "csp"), server.dir + "/puller", &puller);
+  if (s.ok()) s = EnrolDevice(url, server.Token("cat", "csp"), server.dir + "/child", &child);
   std::vector<std::string> ids;
   if (s.ok()) s = pusher->LogAll(records, &ids);
   if (s.ok()) s = child->LogAll(GenerateRecords(n, 8), &ids);
   if (!s.ok()) return Fail("setting up devices", s);
   child.reset();  // the field_client process opens it
 
-  sync::CurlTransport transport(url, {});
+  sync::CurlTransport transport(url, {"", -1, -1, false, pusher->identity().server_reads_gzip});
   sync::SyncSummary pushed, pulled;
   CpuSplit push_split{server.process.pid()};
   s = sync::SyncEngine(pusher.get(), &transport).Push(&pushed);
+  const std::size_t push_wire = transport.bytes_sent(), push_body = transport.body_bytes_sent();
   double push_rate = static_cast<double>(pushed.pushed) / Seconds(push_split.start);
   std::fprintf(stderr, "push: %s\n", push_split.Report().c_str());
   if (!s.ok() || pushed.pushed != static_cast<std::int64_t>(n)) return Fail("push", s);
 
   CpuSplit pull_split{server.process.pid()};
+  const std::size_t received0 = transport.bytes_received();
+  const std::size_t body_received0 = transport.body_bytes_received();
   s = sync::SyncEngine(puller.get(), &transport).Pull(&pulled);
   double pull_rate = static_cast<double>(pulled.pulled) / Seconds(pull_split.start);
+  const std::size_t pull_wire = transport.bytes_received() - received0;
+  const std::size_t pull_body = transport.body_bytes_received() - body_received0;
   std::fprintf(stderr, "pull: %s\n", pull_split.Report().c_str());
   if (!s.ok() || pulled.pulled != static_cast<std::int64_t>(n)) return Fail("pull", s);
 
@@ -218,6 +225,15 @@ bool OneDevice(std::size_t n, double raw) {
   PrintRate("one device pushing " + count + " records over loopback", push_rate, ">= 100,000/s",
             raw);
   PrintRate("one device pulling " + count + " records", pull_rate, ">= 100,000/s", raw);
+  // Bytes per record as they crossed the network (gzip), against the same bodies uncompressed.
+  auto per_record = [n](std::size_t wire, std::size_t body) {
+    double records = static_cast<double>(n);
+    return Format("%.0f B", static_cast<double>(wire) / records) +
+           Format(" (uncompressed %.0f B): ", static_cast<double>(body) / records) +
+           Format("%.2f of it", body ? static_cast<double>(wire) / static_cast<double>(body) : 0.0);
+  };
+  PrintRow("bytes on the wire per record, push", per_record(push_wire, push_body), "<= 0.25");
+  PrintRow("bytes on the wire per record, pull", per_record(pull_wire, pull_body), "<= 0.25");
   PrintRow("`field_client sync`: push " + count + ", pull " + std::to_string(2 * n) + " (wall)",
            Format("%.1f s", child_s), "-");
   PrintRow("peak memory of that `field_client sync`", Format("%.0f MiB", child_mib), "<= 64 MB");
@@ -266,11 +282,16 @@ bool ManyDevices(int devices, std::size_t per_device, const std::string& pg_url 
   std::vector<std::unique_ptr<LocalStore>> stores(static_cast<std::size_t>(devices));
   for (int d = 0; d < devices; ++d) {
     auto i = static_cast<std::size_t>(d);
-    std::string token = server.Token("w" + std::to_string(d), orgs[i % orgs.size()].code);
+    const std::string& org = orgs[i % orgs.size()].code;
+    std::string token = server.Token("w" + std::to_string(d), org);
     std::vector<std::string> ids;
     Status s = EnrolDevice(urls[i % urls.size()], token, server.dir + "/d" + std::to_string(d),
                            &stores[i]);
-    if (s.ok()) s = stores[i]->LogAll(GenerateRecords(per_device, 1000 + i), &ids);
+    auto may_log = [&](const std::string& form) {
+      const FormDef* def = schema.Latest(form);
+      return def != nullptr && MayLogForm(schema, Role::kFieldWorker, org, *def);
+    };
+    if (s.ok()) s = stores[i]->LogAll(GenerateRecords(per_device, 1000 + i, may_log), &ids);
     if (!s.ok()) return Fail("device " + std::to_string(d), s);
   }
 

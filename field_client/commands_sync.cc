@@ -42,6 +42,8 @@ int RunEnrol(const InitOptions& o) {
   enrolment.identity.server_url = o.server;
   enrolment.identity.ca_file = o.ca;
   enrolment.identity.allow_insecure_http = o.allow_insecure_http;
+  // The enrolment's reply says whether the server reads gzip: the first push is compressed too.
+  enrolment.identity.server_reads_gzip = transport.server_reads_gzip();
   std::unique_ptr<beatbook::LocalStore> store;
   s = CreateStore(o.data, pin, enrolment.identity, forms, &store);
   if (s.ok()) s = store->SetClockOffset(enrolment.clock_offset_ms);
@@ -56,9 +58,18 @@ int RunEnrol(const InitOptions& o) {
 // The device's server, with its CA (or --ca) and the command's timeout and retries.
 bsync::CurlTransport TransportFor(const beatbook::LocalStore& store, const SyncCommandOptions& o) {
   const auto& id = store.identity();
-  return bsync::CurlTransport(id.server_url,
-                              {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L,
-                               id.allow_insecure_http || o.allow_insecure_http});
+  return bsync::CurlTransport(
+      id.server_url, {o.ca.empty() ? id.ca_file : o.ca, o.retries, o.timeout_sec * 1000L,
+                      id.allow_insecure_http || o.allow_insecure_http, id.server_reads_gzip});
+}
+
+// Keeps what the sync learnt about the server's gzip, so the next one compresses from the start.
+void RememberCompression(beatbook::LocalStore* store, const bsync::CurlTransport& transport) {
+  beatbook::Identity id = store->identity();
+  if (id.server_reads_gzip == transport.server_reads_gzip()) return;
+  id.server_reads_gzip = transport.server_reads_gzip();
+  // Only an optimisation: if it cannot be kept, the next sync learns it again.
+  store->SetIdentity(id).IgnoreError();
 }
 
 int RunSync(const SyncCommandOptions& o) {
@@ -74,6 +85,8 @@ int RunSync(const SyncCommandOptions& o) {
   bsync::SyncSummary summary;
   Status s = engine.Sync(&summary, progress);
   if (tty) std::cerr << "\r\033[K" << std::flush;
+  // Only after a sync that worked: a revoked device's store is wiped and must stay so.
+  if (s.ok()) RememberCompression(store.get(), transport);
   if (!s.ok()) {
     if (s.IsUnavailable()) {
       beatbook::StoreSummary left;
@@ -88,7 +101,13 @@ int RunSync(const SyncCommandOptions& o) {
                       {"pulled", summary.pulled},
                       {"rejected", summary.rejected},
                       {"conflicts", summary.conflicts},
-                      {"pending", summary.pending}}
+                      {"pending", summary.pending},
+                      // Body bytes as they crossed the network (gzip-compressed or not).
+                      {"wire",
+                       {{"sent", transport.bytes_sent()},
+                        {"received", transport.bytes_received()},
+                        {"body_sent", transport.body_bytes_sent()},
+                        {"body_received", transport.body_bytes_received()}}}}
                      .dump()
               << "\n";
   } else {

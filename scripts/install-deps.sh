@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev sqlite3                         # local and central store
   libpq-dev                                      # the PostgreSQL central store (libpq)
   libcurl4-openssl-dev                           # field_client HTTP
+  zlib1g-dev                                     # gzip of sync bodies on the wire
   nlohmann-json3-dev                             # JSON: forms, wire format, CLI output
   libboost-dev                                   # Asio + Beast: sync_server
   libssl-dev                                     # TLS (Asio SSL), credential hashes, ids

@@ -54,6 +54,7 @@ Status IdentityFromJson(const json& j, Identity* out) {
   id.ca_file = j.value("ca_file", "");
   id.subject_secret = j.value("subject_secret", "");
   id.allow_insecure_http = j.value("allow_insecure_http", false);
+  id.server_reads_gzip = j.value("server_reads_gzip", false);
   *out = std::move(id);
   return Status::OK();
 }

@@ -33,7 +33,8 @@ inline nlohmann::json IdentityToJson(const Identity& id) {
           {"secret", id.secret},
           {"ca_file", id.ca_file},
           {"subject_secret", id.subject_secret},
-          {"allow_insecure_http", id.allow_insecure_http}};
+          {"allow_insecure_http", id.allow_insecure_http},
+          {"server_reads_gzip", id.server_reads_gzip}};
 }
 
 }  // namespace beatbook::local_store_internal

@@ -34,11 +34,18 @@ AppApi::Response AppApi::Sync() {
   }
   // A short timeout and one retry: a person is waiting, and the records stay safe on the tablet.
   beatbook::sync::CurlTransport transport(
-      id.server_url,
-      {id.ca_file, 1, beatbook::tunables::kAppSyncTimeoutMs, id.allow_insecure_http});
+      id.server_url, {id.ca_file, 1, beatbook::tunables::kAppSyncTimeoutMs, id.allow_insecure_http,
+                      id.server_reads_gzip});
   beatbook::sync::SyncEngine engine(store_.get(), &transport);
   beatbook::sync::SyncSummary summary;
   Status s = engine.Sync(&summary);
+  if (s.ok() && transport.server_reads_gzip() != id.server_reads_gzip) {
+    // Kept so the next sync compresses from the start; only an optimisation if it fails. Only
+    // after a sync that worked: a revoked device's store is wiped and must stay so.
+    beatbook::Identity learnt = store_->identity();
+    learnt.server_reads_gzip = transport.server_reads_gzip();
+    store_->SetIdentity(learnt).IgnoreError();
+  }
   if (s.IsUnavailable()) {
     last_sync_error_ = "No signal at " + LondonTime(clock_->NowMs());
     return AppError(503, "no_signal",

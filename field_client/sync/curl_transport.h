@@ -4,6 +4,11 @@
 // the user said so (CheckServerUrl). Connect and transfer timeouts and retries with exponential
 // backoff and full jitter come from beatbook/tunables.h. Network errors, 5xx and 429 responses are
 // retried, after the server's Retry-After if it sent one; other responses are returned as they are.
+// Replies come gzip-compressed when the server offers it (Accept-Encoding), and request bodies go
+// compressed once the server has said it reads them (its replies' Accept-Encoding: gzip, RFC
+// 7694), or from the start with CurlOptions::gzip_requests; a compressed request the server turns
+// down (400, 415) is sent again as it is, and later ones are not compressed
+// (docs/protocol.md, "Compression").
 // Not thread-safe: one per thread.
 #pragma once
 
@@ -21,6 +26,9 @@ struct CurlOptions {
   // Plain http:// to a host beyond loopback is refused (the records are sensitive) unless this is
   // set (`init --allow-insecure-http`, kept with the device's identity).
   bool allow_insecure_http = false;
+  // Compress request bodies from the first request: the server has said before that it reads
+  // gzip (kept with the device's identity).
+  bool gzip_requests = false;
 };
 
 // OK if requests to `base_url` may go out: https://, or http:// to a loopback host (127.0.0.0/8,
@@ -34,10 +42,25 @@ class CurlTransport final : public Transport {
   ~CurlTransport() override;
   Status Send(const HttpRequest& request, HttpResponse* response) override;
 
+  // Whether the server has said it reads gzip request bodies (so far, or from CurlOptions).
+  bool server_reads_gzip() const { return gzip_requests_; }
+  // Bytes of request and response bodies as they crossed the network (compressed or not), and
+  // the same bodies' own sizes: what compression saved.
+  std::size_t bytes_sent() const { return bytes_sent_; }
+  std::size_t bytes_received() const { return bytes_received_; }
+  std::size_t body_bytes_sent() const { return body_bytes_sent_; }
+  std::size_t body_bytes_received() const { return body_bytes_received_; }
+
  private:
-  Status SendOnce(const HttpRequest& request, HttpResponse* response);
+  Status SendOnce(const HttpRequest& request, bool compress, HttpResponse* response);
+  Status SendWithRetries(const HttpRequest& request, bool compress, HttpResponse* response);
   std::string base_url_;
   CurlOptions options_;
+  bool gzip_requests_ = false;
+  std::size_t bytes_sent_ = 0;
+  std::size_t bytes_received_ = 0;
+  std::size_t body_bytes_sent_ = 0;
+  std::size_t body_bytes_received_ = 0;
   void* curl_ = nullptr;  // CURL*, kept to reuse the connection
 };
 

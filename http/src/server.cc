@@ -12,11 +12,14 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "beatbook/http/gzip.h"
 #include "beatbook/tunables.h"
 #include "connection_limiter.h"
 
@@ -136,7 +139,46 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return;  // timeout, reset or garbage: drop the connection
     limits_->SetIdle(*id_, false);
     const auto& req = parser_->get();
-    Send(api_->Handle(RequestFromParser(true)), req.keep_alive(), req.version());
+    accepts_gzip_ = AcceptsGzip(std::string(req[bhttp::field::accept_encoding]));
+    Request request = RequestFromParser(true);
+    if (std::optional<Response> refused = DecodeBody(&request)) {
+      return Send(api_->Refuse(request, *refused), /*keep_alive=*/false, req.version());
+    }
+    Send(api_->Handle(request), req.keep_alive(), req.version());
+  }
+
+  // Replaces a gzip body (Content-Encoding: gzip) with what it inflates to, never beyond the
+  // request's body limit. The refusal to send instead, if the body cannot be taken.
+  std::optional<Response> DecodeBody(Request* request) {
+    std::string coding(parser_->get()[bhttp::field::content_encoding]);
+    for (char& c : coding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (coding.empty() || coding == "identity") return std::nullopt;
+    if (coding != "gzip" && coding != "x-gzip") {
+      return Response(415, {{"error",
+                             {{"code", "unsupported_encoding"},
+                              {"message", "the request body's Content-Encoding '" + coding +
+                                              "' is not one this server reads; send gzip or "
+                                              "no encoding"}}}});
+    }
+    std::string plain;
+    switch (Gunzip(request->body, body_limit_, &plain)) {
+      case GunzipResult::kOk:
+        request->body = std::move(plain);
+        return std::nullopt;
+      case GunzipResult::kTooLarge:
+        return Response(
+            413, {{"error",
+                   {{"code", "too_large"},
+                    {"message", "the request body inflates past the limit of " +
+                                    std::to_string(body_limit_) + " bytes for this request"}}}});
+      case GunzipResult::kCorrupt:
+        break;
+    }
+    return Response(400, {{"error",
+                           {{"code", "bad_encoding"},
+                            {"message",
+                             "the request body says Content-Encoding: gzip but is "
+                             "not valid gzip"}}}});
   }
 
   Request RequestFromParser(bool with_body) {
@@ -169,6 +211,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       res->set(bhttp::field::retry_after, std::to_string(r.retry_after_sec));
     res->keep_alive(keep_alive);
     res->body() = r.Text();
+    // Requests may come gzip-compressed (RFC 7694: said in every reply), and replies go
+    // compressed to a client that accepts it.
+    res->set(bhttp::field::accept_encoding, "gzip");
+    res->set(bhttp::field::vary, "Accept-Encoding");
+    if (accepts_gzip_ && res->body().size() >= tunables::kGzipMinBytes) {
+      res->body() = Gzip(res->body());
+      res->set(bhttp::field::content_encoding, "gzip");
+    }
+    accepts_gzip_ = false;
     res->prepare_payload();
     response_ = res;
     bhttp::async_write(
@@ -203,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<std::uint64_t> id_;  // set once admitted
   std::string peer_;
   std::size_t body_limit_ = 0;
+  bool accepts_gzip_ = false;  // the request being answered accepts a gzip reply
 };
 
 }  // namespace

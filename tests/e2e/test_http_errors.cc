@@ -4,6 +4,7 @@
 
 #include "beatbook/local_store.h"
 #include "cli.h"
+#include "raw_http.h"
 #include "support/temp_dir.h"
 #include "sync_server/store/sql_central_store.h"
 
@@ -18,17 +19,12 @@ struct Reply {
   json body;
 };
 
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 Reply Request(const std::string& url, const std::string& method, const std::string& body,
               const std::string& bearer = "") {
   CURL* curl = curl_easy_init();
   std::string text;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
   struct curl_slist* headers = nullptr;
@@ -51,13 +47,6 @@ Reply Request(const std::string& url, const std::string& method, const std::stri
   return r;
 }
 
-std::string Bearer(const std::string& device_dir) {
-  // The credential a device keeps (read through the device's own store).
-  std::unique_ptr<LocalStore> store;
-  REQUIRE(LocalStore::Open(device_dir, {}, &store).ok());
-  return store->identity().device_id + "." + store->identity().secret;
-}
-
 }  // namespace
 
 TEST_CASE("bad requests get the right 4xx with a clear message and change nothing") {
@@ -72,7 +61,7 @@ TEST_CASE("bad requests get the right 4xx with a clear message and change nothin
   std::string id = Ok(
       {"log", "--data", dir / "amy", "street_brief", "--set", "place=A", "--set", "attendees=1"});
   Ok({"sync", "--data", dir / "amy"});
-  std::string bearer = Bearer(dir / "amy");
+  std::string bearer = DeviceBearer(dir / "amy");
   const std::string push = server.url() + "/v1/push";
   auto count_records = [&] {
     std::unique_ptr<server::SqlCentralStore> store;
@@ -136,7 +125,7 @@ TEST_CASE("a device that makes too many requests gets 429, and other devices car
                             .out;
     token.pop_back();
     Ok({"init", "--data", dir / user, "--server", server.url(), "--token", token});
-    bearers.push_back(Bearer(dir / user));
+    bearers.push_back(DeviceBearer(dir / user));
   }
   // Tokens refill in real time here, so how many pass depends on the machine's speed: the exact
   // counts are checked with a clock the test sets (sync/test_credentials.cc). Here: at least the

@@ -56,6 +56,8 @@ struct Identity {
   std::string ca_file;  // CA certificate trusted for the server (init --ca), empty for the system's
   std::string subject_secret;  // the partnership's key for person keys (beatbook/subject_key.h)
   bool allow_insecure_http = false;  // init --allow-insecure-http: plain http:// beyond loopback
+  // The server has said it reads gzip request bodies: the next sync compresses from the start.
+  bool server_reads_gzip = false;
 };
 
 struct LocalStoreOptions {

@@ -85,6 +85,10 @@ inline constexpr std::size_t kMaxPullLimit = 5'000;
 // approval, anything unauthenticated): those need a few hundred bytes, and reading more for a
 // stranger is work and memory for nothing.
 inline constexpr std::size_t kMaxSmallBodyBytes = 64u << 10;
+// Bodies at least this large go gzip-compressed when the other side accepts it (requests from
+// field_client, replies from the server); smaller ones are not worth gzip's header and the CPU.
+// A compressed request may inflate to the same body limit as an uncompressed one, no further.
+inline constexpr std::size_t kGzipMinBytes = 1024;
 // Largest request header (Beast's default is 8 KiB; a long bearer credential fits).
 inline constexpr std::size_t kMaxRequestHeaderBytes = 16u << 10;
 // Open connections the server keeps, in total (and never more than its open-file limit allows,
