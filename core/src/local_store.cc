@@ -13,8 +13,11 @@
 #include "beatbook/return_checks.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
+#include "draft_box.h"
 #include "local_store_internal.h"
 #include "migrations.h"
+#include "outbox.h"
+#include "store_file.h"
 
 namespace beatbook {
 
@@ -75,19 +78,21 @@ Status LocalStore::Create(const std::string& dir, const Identity& identity, cons
   std::unique_ptr<LocalStore> store(new LocalStore);
   BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/true));
   BB_RETURN_IF_ERROR(store->SetUpKey(options, /*create=*/true));
-  SqliteTransaction txn(&store->db_);
+  SqliteTransaction txn(&store->file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
-  if (!store->store_id_.empty()) BB_RETURN_IF_ERROR(store->PutMeta("store_id", store->store_id_));
-  if (store->key_) {
-    BB_RETURN_IF_ERROR(store->PutSealedMeta("key_check", "beatbook"));
+  if (!store->store_id_.empty())
+    BB_RETURN_IF_ERROR(store->file_->PutMeta("store_id", store->store_id_));
+  if (store->file_->key()) {
+    BB_RETURN_IF_ERROR(store->file_->PutSealedMeta("key_check", "beatbook"));
   }
-  BB_RETURN_IF_ERROR(store->PutSealedMeta("identity", IdentityToJson(identity).dump()));
-  BB_RETURN_IF_ERROR(store->PutMeta("forms", forms.ToJson().dump()));
-  BB_RETURN_IF_ERROR(store->PutMeta("hlc_last", "0"));
-  BB_RETURN_IF_ERROR(store->PutMeta("clock_offset_ms", "0"));
-  BB_RETURN_IF_ERROR(store->PutMeta("cursor", "0"));
-  BB_RETURN_IF_ERROR(store->PutMeta("last_sync_ms", "0"));
-  BB_RETURN_IF_ERROR(store->PutMeta("credential_ms", std::to_string(store->base_clock_->NowMs())));
+  BB_RETURN_IF_ERROR(store->file_->PutSealedMeta("identity", IdentityToJson(identity).dump()));
+  BB_RETURN_IF_ERROR(store->file_->PutMeta("forms", forms.ToJson().dump()));
+  BB_RETURN_IF_ERROR(store->file_->PutMeta("hlc_last", "0"));
+  BB_RETURN_IF_ERROR(store->file_->PutMeta("clock_offset_ms", "0"));
+  BB_RETURN_IF_ERROR(store->file_->PutMeta("cursor", "0"));
+  BB_RETURN_IF_ERROR(store->file_->PutMeta("last_sync_ms", "0"));
+  BB_RETURN_IF_ERROR(
+      store->file_->PutMeta("credential_ms", std::to_string(store->base_clock_->NowMs())));
   BB_RETURN_IF_ERROR(txn.Commit());
   BB_RETURN_IF_ERROR(store->LoadMeta());
   *out = std::move(store);
@@ -103,7 +108,7 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
   std::unique_ptr<LocalStore> store(new LocalStore);
   BB_RETURN_IF_ERROR(store->Init(dir, options, /*create=*/false));
   std::string wiped;
-  if (store->GetMeta("wiped", &wiped).ok()) {
+  if (store->file_->GetMeta("wiped", &wiped).ok()) {
     // A wipe interrupted after its commit finishes here: whoever opens the store next scrubs it.
     store->ScrubFreedContent().ok();
     // And its key file, if the wipe stopped before deleting it.
@@ -120,29 +125,37 @@ Status LocalStore::Open(const std::string& dir, const LocalStoreOptions& options
   return Status::OK();
 }
 
+LocalStore::LocalStore() = default;
+LocalStore::~LocalStore() = default;
+
+const std::string& LocalStore::dir() const { return file_->dir(); }
+
 Status LocalStore::Init(const std::string& dir, const LocalStoreOptions& options, bool create) {
-  dir_ = dir;
+  file_ = std::make_unique<StoreFile>(dir);
+  drafts_ = std::make_unique<DraftBox>(file_.get(), &forms_);
+  outbox_ = std::make_unique<Outbox>(file_.get());
   base_clock_ = options.clock ? options.clock : SystemClock::Default();
   clock_ = std::make_unique<OffsetClock>(base_clock_, 0);
-  BB_RETURN_IF_ERROR(db_.Open((fs::path(dir) / kDbFile).string(), create));
+  BB_RETURN_IF_ERROR(file_->db().Open((fs::path(dir) / kDbFile).string(), create));
   // Deleted content (acknowledged changes, purged records) is overwritten, not left in free pages.
-  BB_RETURN_IF_ERROR(db_.Exec("PRAGMA secure_delete = ON"));
+  BB_RETURN_IF_ERROR(file_->db().Exec("PRAGMA secure_delete = ON"));
   return Migrate(options.max_schema_version ? options.max_schema_version : kSchemaVersion);
 }
 
 Status LocalStore::Migrate(int max_version) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare("PRAGMA user_version", &st));
+  BB_RETURN_IF_ERROR(file_->db().Prepare("PRAGMA user_version", &st));
   st.Step();
   int current = static_cast<int>(st.ColumnInt(0));
-  return ApplyMigrations(&db_, DeviceMigrations(), current, max_version, "device store " + dir_);
+  return ApplyMigrations(&file_->db(), DeviceMigrations(), current, max_version,
+                         "device store " + file_->dir());
 }
 
 Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
   std::int64_t version = 0;
   {
     SqliteStmt st;  // finalised here: VACUUM, in EncryptPlainContent, needs no open statements
-    BB_RETURN_IF_ERROR(db_.Prepare("PRAGMA user_version", &st));
+    BB_RETURN_IF_ERROR(file_->db().Prepare("PRAGMA user_version", &st));
     st.Step();
     version = st.ColumnInt(0);
   }
@@ -153,7 +166,7 @@ Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
   bool encrypted = false;
   if (!create) {
     SqliteStmt* st;
-    BB_RETURN_IF_ERROR(db_.Cached("SELECT value FROM meta WHERE key = 'key_check'", &st));
+    BB_RETURN_IF_ERROR(file_->db().Cached("SELECT value FROM meta WHERE key = 'key_check'", &st));
     auto r = st->Step();
     if (r == SqliteStmt::kError) return st->LastError();
     encrypted = r == SqliteStmt::kRow;
@@ -161,34 +174,35 @@ Status LocalStore::SetUpKey(const LocalStoreOptions& options, bool create) {
     st->Reset();
   }
   if (options.key) {
-    key_ = options.key;
+    file_->set_key(options.key);
   } else if (encrypted) {
-    BB_RETURN_IF_ERROR(GetMeta("store_id", &store_id_));
+    BB_RETURN_IF_ERROR(file_->GetMeta("store_id", &store_id_));
     auto key = std::make_shared<DataKey>();
     BB_RETURN_IF_ERROR(LoadDeviceKey(store_id_, key.get()));
-    key_ = std::move(key);
+    file_->set_key(std::move(key));
   } else {
     // A new store, or one from before encryption, on a device without PINs: a new key, kept
     // outside the directory.
     store_id_ = NewUuid();
     auto key = std::make_shared<DataKey>(DataKey::Generate());
     BB_RETURN_IF_ERROR(SaveDeviceKey(store_id_, *key));
-    key_ = std::move(key);
+    file_->set_key(std::move(key));
   }
   if (create) return Status::OK();
   if (!encrypted) return EncryptPlainContent();
   std::string plain;
-  if (!key_->Open(check, "meta:key_check", &plain).ok()) {
-    return Status::PermissionDenied("the key given does not open the device store in " + dir_);
+  if (!file_->key()->Open(check, "meta:key_check", &plain).ok()) {
+    return Status::PermissionDenied("the key given does not open the device store in " +
+                                    file_->dir());
   }
   std::string pending;
-  if (GetMeta("scrub_pending", &pending).ok()) return FinishScrub();
+  if (file_->GetMeta("scrub_pending", &pending).ok()) return FinishScrub();
   return Status::OK();
 }
 
 Status LocalStore::EncryptPlainContent() {
   {
-    SqliteTransaction txn(&db_);
+    SqliteTransaction txn(&file_->db());
     BB_RETURN_IF_ERROR(txn.Begin());
     // Each table's rows are read first, then rewritten: SQLite must not update a table while a
     // statement is still reading it.
@@ -198,16 +212,16 @@ Status LocalStore::EncryptPlainContent() {
     auto reseal = [&](const char* select, const char* update, const char* context) -> Status {
       std::vector<Row> rows;
       SqliteStmt read;
-      BB_RETURN_IF_ERROR(db_.Prepare(select, &read));
+      BB_RETURN_IF_ERROR(file_->db().Prepare(select, &read));
       SqliteStmt::StepResult r;
       while ((r = read.Step()) == SqliteStmt::kRow) {
         rows.push_back({read.ColumnText(0), read.ColumnText(1), read.ColumnText(2)});
       }
       if (r != SqliteStmt::kDone) return read.LastError();
       SqliteStmt write;
-      BB_RETURN_IF_ERROR(db_.Prepare(update, &write));
+      BB_RETURN_IF_ERROR(file_->db().Prepare(update, &write));
       for (const Row& row : rows) {
-        write.BindBlob(1, Seal(row.text, context + row.context_id));
+        write.BindBlob(1, file_->Seal(row.text, context + row.context_id));
         write.Bind(2, row.key);
         BB_RETURN_IF_ERROR(write.Run());
       }
@@ -224,10 +238,10 @@ Status LocalStore::EncryptPlainContent() {
         reseal("SELECT key, key, value FROM meta WHERE key IN "
                "('identity', 'previous_secret')",
                "UPDATE meta SET value = ? WHERE key = ?", "meta:"));
-    if (!store_id_.empty()) BB_RETURN_IF_ERROR(PutMeta("store_id", store_id_));
-    BB_RETURN_IF_ERROR(PutSealedMeta("key_check", "beatbook"));
+    if (!store_id_.empty()) BB_RETURN_IF_ERROR(file_->PutMeta("store_id", store_id_));
+    BB_RETURN_IF_ERROR(file_->PutSealedMeta("key_check", "beatbook"));
     // Cleared once the plain copies are scrubbed; a crash before that finishes it at next Open.
-    BB_RETURN_IF_ERROR(PutMeta("scrub_pending", "1"));
+    BB_RETURN_IF_ERROR(file_->PutMeta("scrub_pending", "1"));
     BB_FAULT_POINT("store.encrypt.before_commit");
     BB_RETURN_IF_ERROR(txn.Commit());
   }
@@ -238,83 +252,36 @@ Status LocalStore::FinishScrub() {
   // The plain copies are now free pages (overwritten: secure_delete) and WAL frames: empty it.
   BB_RETURN_IF_ERROR(ScrubFreedContent());
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'scrub_pending'", &st));
-  return st->Run();
-}
-
-std::string LocalStore::Seal(std::string_view plain, const std::string& context) const {
-  return key_ ? key_->Seal(plain, context) : std::string(plain);
-}
-
-Status LocalStore::Unseal(const std::string& stored, const std::string& context,
-                          std::string* plain) const {
-  if (!key_) {
-    *plain = stored;
-    return Status::OK();
-  }
-  return key_->Open(stored, context, plain);
-}
-
-Status LocalStore::GetSealedMeta(const std::string& key, std::string* value) {
-  std::string stored;
-  BB_RETURN_IF_ERROR(GetMeta(key, &stored));
-  return Unseal(stored, "meta:" + key, value);
-}
-
-Status LocalStore::PutSealedMeta(const std::string& key, const std::string& value) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st));
-  st->Bind(1, key);
-  st->BindBlob(2, Seal(value, "meta:" + key));
+  BB_RETURN_IF_ERROR(file_->db().Cached("DELETE FROM meta WHERE key = 'scrub_pending'", &st));
   return st->Run();
 }
 
 Status LocalStore::LoadMeta() {
   std::string text;
-  BB_RETURN_IF_ERROR(GetSealedMeta("identity", &text));
+  BB_RETURN_IF_ERROR(file_->GetSealedMeta("identity", &text));
   try {
     BB_RETURN_IF_ERROR(IdentityFromJson(json::parse(text), &identity_));
-    BB_RETURN_IF_ERROR(GetMeta("forms", &text));
+    BB_RETURN_IF_ERROR(file_->GetMeta("forms", &text));
     BB_RETURN_IF_ERROR(FormSet::FromJson(json::parse(text), &forms_));
-    previous_secret_ = GetSealedMeta("previous_secret", &text).ok() ? text : "";
-    BB_RETURN_IF_ERROR(GetMeta("clock_offset_ms", &text));
+    previous_secret_ = file_->GetSealedMeta("previous_secret", &text).ok() ? text : "";
+    BB_RETURN_IF_ERROR(file_->GetMeta("clock_offset_ms", &text));
     clock_ = std::make_unique<OffsetClock>(base_clock_, std::stoll(text));
   } catch (const std::exception& e) {
-    return Status::Corruption("device store " + dir_ + " has unreadable settings: " + e.what());
+    return Status::Corruption("device store " + file_->dir() +
+                              " has unreadable settings: " + e.what());
   }
   return Status::OK();
 }
 
-Status LocalStore::GetMeta(const std::string& key, std::string* value) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("SELECT value FROM meta WHERE key = ?", &st));
-  st->Bind(1, key);
-  auto r = st->Step();
-  if (r == SqliteStmt::kError) return st->LastError();
-  if (r != SqliteStmt::kRow)
-    return Status::Corruption("device store " + dir_ + " lacks '" + key + "'");
-  *value = st->ColumnText(0);
-  st->Reset();
-  return Status::OK();
-}
-
-Status LocalStore::PutMeta(const std::string& key, const std::string& value) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st));
-  st->Bind(1, key);
-  st->Bind(2, value);
-  return st->Run();
-}
-
 Status LocalStore::ReadHlc(HlcStamp* last) {
   std::string text;
-  BB_RETURN_IF_ERROR(GetMeta("hlc_last", &text));
+  BB_RETURN_IF_ERROR(file_->GetMeta("hlc_last", &text));
   return MetaInt(text, "hlc_last", last);
 }
 
 Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* found) {
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("SELECT state FROM records WHERE id = ?", &st));
+  BB_RETURN_IF_ERROR(file_->db().Cached("SELECT state FROM records WHERE id = ?", &st));
   st->Bind(1, id);
   auto r = st->Step();
   if (r == SqliteStmt::kError) return st->LastError();
@@ -322,7 +289,7 @@ Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* foun
   if (!*found) return Status::OK();
   std::string stored = st->ColumnText(0), text;
   st->Reset();
-  BB_RETURN_IF_ERROR(Unseal(stored, "record:" + id, &text));
+  BB_RETURN_IF_ERROR(file_->Unseal(stored, "record:" + id, &text));
   return ParseStoredState(text, out);
 }
 
@@ -332,7 +299,7 @@ Status LocalStore::WriteState(const RecordState& state) {
 
 Status LocalStore::WriteState(const RecordState& state, const std::string& state_json) {
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached(
+  BB_RETURN_IF_ERROR(file_->db().Cached(
       "INSERT OR REPLACE INTO records(id, form, deleted, occurred_at, occurred_ms, state) "
       "VALUES(?, ?, ?, ?, ?, ?)",
       &st));
@@ -343,7 +310,7 @@ Status LocalStore::WriteState(const RecordState& state, const std::string& state
   st->Bind(3, std::int64_t{state.IsDeleted() ? 1 : 0});
   st->Bind(4, state.OccurredAt());
   st->Bind(5, occurred_ms);
-  st->BindBlob(6, Seal(state_json, "record:" + state.id));
+  st->BindBlob(6, file_->Seal(state_json, "record:" + state.id));
   return st->Run();
 }
 
@@ -352,13 +319,7 @@ Status LocalStore::AppendOutbox(const RecordState& change) {
 }
 
 Status LocalStore::AppendOutbox(const std::string& record_id, const std::string& change_json) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(
-      db_.Cached("INSERT INTO outbox(change_id, record_id, change) VALUES(?, ?, ?)", &st));
-  st->Bind(1, NewUuid());
-  st->Bind(2, record_id);
-  st->BindBlob(3, Seal(change_json, "change:" + record_id));
-  return st->Run();
+  return outbox_->Append(record_id, change_json);
 }
 
 }  // namespace beatbook

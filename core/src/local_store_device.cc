@@ -15,6 +15,7 @@
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "local_store_internal.h"
+#include "store_file.h"
 
 namespace beatbook {
 
@@ -23,29 +24,29 @@ using local_store_internal::IdentityToJson;
 using local_store_internal::MetaInt;
 
 Status LocalStore::RecordSync(std::int64_t at_ms) {
-  return PutMeta("last_sync_ms", std::to_string(at_ms));
+  return file_->PutMeta("last_sync_ms", std::to_string(at_ms));
 }
 
 Status LocalStore::SetClockOffset(std::int64_t offset_ms) {
-  BB_RETURN_IF_ERROR(PutMeta("clock_offset_ms", std::to_string(offset_ms)));
+  BB_RETURN_IF_ERROR(file_->PutMeta("clock_offset_ms", std::to_string(offset_ms)));
   clock_ = std::make_unique<OffsetClock>(base_clock_, offset_ms);
   return Status::OK();
 }
 
 Status LocalStore::ReplaceForms(const FormSet& forms) {
-  BB_RETURN_IF_ERROR(PutMeta("forms", forms.ToJson().dump()));
+  BB_RETURN_IF_ERROR(file_->PutMeta("forms", forms.ToJson().dump()));
   forms_ = forms;
   return Status::OK();
 }
 
 Status LocalStore::SetSecret(const std::string& secret) {
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   Identity updated = identity_;
   updated.secret = secret;
-  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(updated).dump()));
-  BB_RETURN_IF_ERROR(PutSealedMeta("previous_secret", identity_.secret));
-  BB_RETURN_IF_ERROR(PutMeta("credential_ms", std::to_string(base_clock_->NowMs())));
+  BB_RETURN_IF_ERROR(file_->PutSealedMeta("identity", IdentityToJson(updated).dump()));
+  BB_RETURN_IF_ERROR(file_->PutSealedMeta("previous_secret", identity_.secret));
+  BB_RETURN_IF_ERROR(file_->PutMeta("credential_ms", std::to_string(base_clock_->NowMs())));
   BB_RETURN_IF_ERROR(txn.Commit());
   previous_secret_ = identity_.secret;
   identity_ = std::move(updated);
@@ -54,7 +55,7 @@ Status LocalStore::SetSecret(const std::string& secret) {
 
 Status LocalStore::ForgetPreviousSecret() {
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
+  BB_RETURN_IF_ERROR(file_->db().Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
   BB_RETURN_IF_ERROR(st->Run());
   previous_secret_.clear();
   return Status::OK();
@@ -62,13 +63,13 @@ Status LocalStore::ForgetPreviousSecret() {
 
 Status LocalStore::RestorePreviousSecret() {
   if (previous_secret_.empty()) return Status::FailedPrecondition("no previous credential");
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   Identity restored = identity_;
   restored.secret = previous_secret_;
-  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(restored).dump()));
+  BB_RETURN_IF_ERROR(file_->PutSealedMeta("identity", IdentityToJson(restored).dump()));
   SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
+  BB_RETURN_IF_ERROR(file_->db().Cached("DELETE FROM meta WHERE key = 'previous_secret'", &st));
   BB_RETURN_IF_ERROR(st->Run());
   BB_RETURN_IF_ERROR(txn.Commit());
   identity_ = std::move(restored);
@@ -80,12 +81,12 @@ Status LocalStore::CredentialSince(std::int64_t* at_ms) {
   std::string text;
   // Stores made before rotation existed have no date: their credential counts as old.
   *at_ms = 0;
-  if (!GetMeta("credential_ms", &text).ok()) return Status::OK();
+  if (!file_->GetMeta("credential_ms", &text).ok()) return Status::OK();
   return MetaInt(text, "credential_ms", at_ms);
 }
 
 Status LocalStore::SetIdentity(const Identity& identity) {
-  BB_RETURN_IF_ERROR(PutSealedMeta("identity", IdentityToJson(identity).dump()));
+  BB_RETURN_IF_ERROR(file_->PutSealedMeta("identity", IdentityToJson(identity).dump()));
   identity_ = identity;
   return Status::OK();
 }
@@ -96,12 +97,12 @@ Status LocalStore::Wipe() {
                  {"at_ms", base_clock_->NowMs()},
                  {"store_id", store_id_}};
   {
-    SqliteTransaction txn(&db_);
+    SqliteTransaction txn(&file_->db());
     BB_RETURN_IF_ERROR(txn.Begin());
     BB_RETURN_IF_ERROR(
-        db_.Exec("DELETE FROM records; DELETE FROM outbox; DELETE FROM rejections; "
-                 "DELETE FROM drafts; DELETE FROM meta;"));
-    BB_RETURN_IF_ERROR(PutMeta("wiped", marker.dump()));
+        file_->db().Exec("DELETE FROM records; DELETE FROM outbox; DELETE FROM rejections; "
+                         "DELETE FROM drafts; DELETE FROM meta;"));
+    BB_RETURN_IF_ERROR(file_->PutMeta("wiped", marker.dump()));
     BB_FAULT_POINT("store.wipe.before_commit");
     BB_RETURN_IF_ERROR(txn.Commit());
   }
@@ -114,9 +115,9 @@ Status LocalStore::Wipe() {
 Status LocalStore::ScrubFreedContent() {
   // Deleted rows' old pages may still sit in the WAL: copy back, empty it, then rewrite the
   // database file without free pages, and empty the WAL VACUUM wrote.
-  BB_RETURN_IF_ERROR(db_.CheckpointTruncate());
-  BB_RETURN_IF_ERROR(db_.Exec("VACUUM"));
-  return db_.CheckpointTruncate();
+  BB_RETURN_IF_ERROR(file_->db().CheckpointTruncate());
+  BB_RETURN_IF_ERROR(file_->db().Exec("VACUUM"));
+  return file_->db().CheckpointTruncate();
 }
 
 }  // namespace beatbook

@@ -15,6 +15,8 @@
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "local_store_internal.h"
+#include "outbox.h"
+#include "store_file.h"
 
 namespace beatbook {
 
@@ -288,7 +290,7 @@ Status LocalStore::LogAllFinishing(const std::vector<RecordInput>& inputs,
     return Status::InvalidArgument("a bulk log holds at most " +
                                    std::to_string(tunables::kBulkLogMaxRecords) + " records");
   }
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
@@ -315,7 +317,7 @@ Status LocalStore::LogAllFinishing(const std::vector<RecordInput>& inputs,
                ? Status::AlreadyExists(msg)
                : Status::InvalidArgument(msg);
   }
-  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_RETURN_IF_ERROR(file_->PutMeta("hlc_last", std::to_string(hlc.last())));
   if (!finishing_draft.empty()) BB_RETURN_IF_ERROR(DeleteDraft(finishing_draft));
   BB_FAULT_POINT("store.log.before_commit");
   BB_RETURN_IF_ERROR(txn.Commit());
@@ -393,7 +395,7 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
                         const std::optional<std::string>& occurred_at) {
   if (!set_fields.is_object()) return Status::InvalidArgument("fields to set must be an object");
   if (set_fields.empty() && !occurred_at) return Status::InvalidArgument("nothing to change");
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
@@ -420,7 +422,7 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   // it whole: every register, the unchanged ones with their own stamps, which merge as no-ops
   // wherever they are already known.
   bool refused = false;
-  BB_RETURN_IF_ERROR(HasRejections(id, &refused));
+  BB_RETURN_IF_ERROR(outbox_->HasRejections(id, &refused));
   if (refused) {
     if (!change.occurred_at) change.occurred_at = state.occurred_at;
     if (!change.deleted) change.deleted = state.deleted;
@@ -428,12 +430,12 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   }
   BB_RETURN_IF_ERROR(WriteState(state));
   BB_RETURN_IF_ERROR(AppendOutbox(change));
-  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_RETURN_IF_ERROR(file_->PutMeta("hlc_last", std::to_string(hlc.last())));
   return txn.Commit();
 }
 
 Status LocalStore::Delete(const std::string& id) {
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   RecordState state;
   BB_RETURN_IF_ERROR(Get(id, &state));
@@ -453,7 +455,7 @@ Status LocalStore::Delete(const std::string& id) {
   Merge(&state, change);
   BB_RETURN_IF_ERROR(WriteState(state));
   BB_RETURN_IF_ERROR(AppendOutbox(change));
-  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_RETURN_IF_ERROR(file_->PutMeta("hlc_last", std::to_string(hlc.last())));
   return txn.Commit();
 }
 
@@ -470,7 +472,7 @@ Status LocalStore::ReadStates(SqliteStmt* st, std::vector<RecordState>* out) con
   std::string text;
   while ((r = st->Step()) == SqliteStmt::kRow) {
     RecordState state;
-    BB_RETURN_IF_ERROR(Unseal(st->ColumnText(1), "record:" + st->ColumnText(0), &text));
+    BB_RETURN_IF_ERROR(file_->Unseal(st->ColumnText(1), "record:" + st->ColumnText(0), &text));
     BB_RETURN_IF_ERROR(ParseStoredState(text, &state));
     out->push_back(std::move(state));
   }
@@ -479,23 +481,23 @@ Status LocalStore::ReadStates(SqliteStmt* st, std::vector<RecordState>* out) con
 
 Status LocalStore::List(const std::string& form, std::vector<RecordState>* out) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(
-      db_.Prepare("SELECT id, state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
-                  "ORDER BY occurred_ms, id",
-                  &st));
+  BB_RETURN_IF_ERROR(file_->db().Prepare(
+      "SELECT id, state FROM records WHERE deleted = 0 AND (?1 = '' OR form = ?1) "
+      "ORDER BY occurred_ms, id",
+      &st));
   st.Bind(1, form);
   return ReadStates(&st, out);
 }
 
 Status LocalStore::ListAllStates(std::vector<RecordState>* out) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare("SELECT id, state FROM records ORDER BY id", &st));
+  BB_RETURN_IF_ERROR(file_->db().Prepare("SELECT id, state FROM records ORDER BY id", &st));
   return ReadStates(&st, out);
 }
 
 Status LocalStore::Summary(StoreSummary* out) {
   SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare(
+  BB_RETURN_IF_ERROR(file_->db().Prepare(
       "SELECT (SELECT count(*) FROM records WHERE deleted = 0), (SELECT count(*) FROM outbox), "
       "(SELECT count(*) FROM rejections)",
       &st));
@@ -504,23 +506,11 @@ Status LocalStore::Summary(StoreSummary* out) {
   out->pending_changes = st.ColumnInt(1);
   out->rejections = st.ColumnInt(2);
   std::string text;
-  BB_RETURN_IF_ERROR(GetMeta("last_sync_ms", &text));
+  BB_RETURN_IF_ERROR(file_->GetMeta("last_sync_ms", &text));
   BB_RETURN_IF_ERROR(MetaInt(text, "last_sync_ms", &out->last_sync_ms));
-  return GetMeta("cursor", &out->cursor);
+  return file_->GetMeta("cursor", &out->cursor);
 }
 
-Status LocalStore::Rejections(std::vector<Rejection>* out) {
-  SqliteStmt st;
-  BB_RETURN_IF_ERROR(db_.Prepare(
-      "SELECT change_id, record_id, reason, at_ms FROM rejections ORDER BY at_ms, change_id", &st));
-  SqliteStmt::StepResult r;
-  while ((r = st.Step()) == SqliteStmt::kRow) {
-    Rejection rejection{st.ColumnText(0), st.ColumnText(1), "", st.ColumnInt(3)};
-    BB_RETURN_IF_ERROR(
-        Unseal(st.ColumnText(2), "rejection:" + rejection.change_id, &rejection.reason));
-    out->push_back(std::move(rejection));
-  }
-  return r == SqliteStmt::kDone ? Status::OK() : st.LastError();
-}
+Status LocalStore::Rejections(std::vector<Rejection>* out) { return outbox_->Rejections(out); }
 
 }  // namespace beatbook

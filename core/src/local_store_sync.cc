@@ -15,6 +15,8 @@
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "local_store_internal.h"
+#include "outbox.h"
+#include "store_file.h"
 
 namespace beatbook {
 
@@ -23,111 +25,25 @@ using local_store_internal::IdentityToJson;
 using local_store_internal::MetaInt;
 
 Status LocalStore::ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(
-      db_.Cached("SELECT seq, change_id, record_id, change FROM outbox ORDER BY seq LIMIT ?", &st));
-  st->Bind(1, static_cast<std::int64_t>(max));
-  SqliteStmt::StepResult r;
-  while ((r = st->Step()) == SqliteStmt::kRow) {
-    OutboxEntry e;
-    e.seq = st->ColumnInt(0);
-    e.change_id = st->ColumnText(1);
-    e.record_id = st->ColumnText(2);
-    Status opened = Unseal(st->ColumnText(3), "change:" + e.record_id, &e.change_json);
-    if (!opened.ok()) {
-      st->Reset();
-      return opened;
-    }
-    if (e.change_json.size() < 2 || e.change_json.front() != '{' || e.change_json.back() != '}') {
-      st->Reset();
-      return Status::Corruption("outbox change " + std::to_string(e.seq) + " is unreadable");
-    }
-    if (parse) {
-      try {
-        Status s = RecordState::FromJson(json::parse(e.change_json), &e.change);
-        if (!s.ok()) {
-          st->Reset();
-          return s;
-        }
-      } catch (const json::exception& ex) {
-        st->Reset();
-        return Status::Corruption(std::string("an outbox change is unreadable: ") + ex.what());
-      }
-    }
-    out->push_back(std::move(e));
-  }
-  if (r != SqliteStmt::kDone) return st->LastError();
-  st->Reset();
-  return Status::OK();
+  return outbox_->Read(max, out, parse);
 }
 
 Status LocalStore::Acknowledge(const std::vector<std::int64_t>& seqs,
                                const std::vector<Rejection>& rejected) {
-  SqliteTransaction txn(&db_);
-  BB_RETURN_IF_ERROR(txn.Begin());
-  // Records whose change the server took: an earlier rejection of theirs is fixed.
-  std::set<std::string> accepted;
-  SqliteStmt* which;
-  BB_RETURN_IF_ERROR(db_.Cached("SELECT record_id FROM outbox WHERE seq = ?", &which));
-  SqliteStmt* del;
-  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM outbox WHERE seq = ?", &del));
-  for (auto seq : seqs) {
-    which->Bind(1, seq);
-    SqliteStmt::StepResult row = which->Step();
-    if (row == SqliteStmt::kError) return which->LastError();
-    if (row == SqliteStmt::kRow) accepted.insert(which->ColumnText(0));
-    which->Reset();
-    del->Bind(1, seq);
-    BB_RETURN_IF_ERROR(del->Run());
-  }
-  for (const auto& r : rejected) accepted.erase(r.record_id);
-  SqliteStmt* fixed;
-  BB_RETURN_IF_ERROR(db_.Cached("DELETE FROM rejections WHERE record_id = ?", &fixed));
-  for (const auto& id : accepted) {
-    fixed->Bind(1, id);
-    BB_RETURN_IF_ERROR(fixed->Run());
-  }
-  SqliteStmt* ins;
-  BB_RETURN_IF_ERROR(db_.Cached(
-      "INSERT OR REPLACE INTO rejections(change_id, record_id, reason, at_ms) VALUES(?,?,?,?)",
-      &ins));
-  for (const auto& r : rejected) {
-    ins->Bind(1, r.change_id);
-    ins->Bind(2, r.record_id);
-    ins->BindBlob(3, Seal(r.reason, "rejection:" + r.change_id));
-    ins->Bind(4, r.at_ms);
-    BB_RETURN_IF_ERROR(ins->Run());
-  }
-  BB_FAULT_POINT("store.ack.before_commit");
-  return txn.Commit();
-}
-
-Status LocalStore::HasRejections(const std::string& id, bool* any) {
-  SqliteStmt* st;
-  BB_RETURN_IF_ERROR(db_.Cached("SELECT 1 FROM rejections WHERE record_id = ? LIMIT 1", &st));
-  st->Bind(1, id);
-  SqliteStmt::StepResult r = st->Step();
-  if (r == SqliteStmt::kError) return st->LastError();
-  *any = r == SqliteStmt::kRow;
-  st->Reset();
-  return Status::OK();
+  return outbox_->Acknowledge(seqs, rejected);
 }
 
 Status LocalStore::ForgetRecord(const std::string& id) {
   // Its unsynced changes go too: the server would refuse them, and they hold the expired content.
-  for (const char* sql :
-       {"DELETE FROM records WHERE id = ?", "DELETE FROM outbox WHERE record_id = ?",
-        "DELETE FROM rejections WHERE record_id = ?"}) {
-    SqliteStmt* st;
-    BB_RETURN_IF_ERROR(db_.Cached(sql, &st));
-    st->Bind(1, id);
-    BB_RETURN_IF_ERROR(st->Run());
-  }
-  return Status::OK();
+  SqliteStmt* st;
+  BB_RETURN_IF_ERROR(file_->db().Cached("DELETE FROM records WHERE id = ?", &st));
+  st->Bind(1, id);
+  BB_RETURN_IF_ERROR(st->Run());
+  return outbox_->Forget(id);
 }
 
 Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor) {
-  SqliteTransaction txn(&db_);
+  SqliteTransaction txn(&file_->db());
   BB_RETURN_IF_ERROR(txn.Begin());
   HlcStamp last;
   BB_RETURN_IF_ERROR(ReadHlc(&last));
@@ -155,13 +71,13 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
     }
     hlc.Observe(incoming.MaxStamp());
   }
-  BB_RETURN_IF_ERROR(PutMeta("hlc_last", std::to_string(hlc.last())));
-  BB_RETURN_IF_ERROR(PutMeta("cursor", cursor));
+  BB_RETURN_IF_ERROR(file_->PutMeta("hlc_last", std::to_string(hlc.last())));
+  BB_RETURN_IF_ERROR(file_->PutMeta("cursor", cursor));
   BB_FAULT_POINT("store.pull.before_commit");
   BB_RETURN_IF_ERROR(txn.Commit());
   // Older copies of purged records' pages may sit in the WAL: copy back and empty it.
   // Best effort (the pull is committed): the next purge or automatic checkpoint does it otherwise.
-  if (purged_any) db_.CheckpointTruncate().ok();
+  if (purged_any) file_->db().CheckpointTruncate().ok();
   return Status::OK();
 }
 

@@ -22,6 +22,13 @@
 // file outside the directory (beatbook/key_files.h). A store made before encryption is encrypted
 // in place the first time it is opened.
 //
+// Inside, the store is split by job (core/src/): StoreFile (the SQLite file, its key and
+// settings), DraftBox (drafts), Outbox (changes waiting to sync and the server's refusals), and
+// LocalStore itself for records and their merge, in local_store_records.cc (logging, editing),
+// local_store_sync.cc (pulls), local_store_device.cc (credentials, wipe) and local_store.cc
+// (opening, keys). A record and its outbox change are written in one transaction, which is why
+// the record job and the outbox share one file rather than each having its own.
+//
 // Threads: a LocalStore is not thread-safe; use one per thread. Several processes may open the same
 // directory; SQLite serialises their writes.
 #pragma once
@@ -118,8 +125,17 @@ struct StoreSummary {
   std::string cursor;
 };
 
+// The store's parts by job (core/src/): its file, key and settings; drafts; the outbox.
+class StoreFile;
+class DraftBox;
+class Outbox;
+
 class LocalStore {
  public:
+  ~LocalStore();
+  LocalStore(const LocalStore&) = delete;
+  LocalStore& operator=(const LocalStore&) = delete;
+
   static constexpr int kSchemaVersion = 4;
   static constexpr int kFirstEncryptedVersion = 3;
 
@@ -132,7 +148,7 @@ class LocalStore {
                      std::unique_ptr<LocalStore>* out);
 
   const Identity& identity() const { return identity_; }
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const;
   const FormSet& forms() const { return forms_; }
 
   // Validates and stores one new record with its outbox change. Sets *id.
@@ -154,7 +170,7 @@ class LocalStore {
   // Marks a record deleted (a tombstone that syncs).
   Status Delete(const std::string& id);
 
-  // --- Drafts (local_store_drafts.cc) ---
+  // --- Drafts (core/src/draft_box.h) ---
   // Saves `draft` (a new one when draft.id is empty: *id gets its id; else it replaces that
   // draft). The form must be one this device has; fields must be an object of this form's fields.
   Status SaveDraft(const Draft& draft, std::string* id);
@@ -176,7 +192,7 @@ class LocalStore {
   Status Summary(StoreSummary* out);
   Status Rejections(std::vector<Rejection>* out);
 
-  // --- Sync support ---
+  // --- Sync support (the outbox: core/src/outbox.h) ---
   // The oldest `max` outbox entries. With `parse` false, `change` is left empty: a push sends the
   // stored text as it is.
   Status ReadOutbox(std::size_t max, std::vector<OutboxEntry>* out, bool parse = true);
@@ -211,8 +227,6 @@ class LocalStore {
   Status Wipe();
 
  private:
-  // Whether the server refused a change to record `id` (it needs fixing).
-  Status HasRejections(const std::string& id, bool* any);
   // Deletes a record, its outbox changes and rejections (inside the caller's transaction).
   Status ForgetRecord(const std::string& id);
   // LogAll, also deleting the draft `finishing_draft` (if not empty) in its transaction.
@@ -220,20 +234,10 @@ class LocalStore {
                          const std::string& finishing_draft);
   // Leaves no deleted content in the files: checkpoint and empty the WAL, VACUUM, and again.
   Status ScrubFreedContent();
-  LocalStore() = default;
+  LocalStore();
   Status Init(const std::string& dir, const LocalStoreOptions& options, bool create);
   Status Migrate(int max_version);
   Status LoadMeta();
-  Status GetMeta(const std::string& key, std::string* value);
-  Status PutMeta(const std::string& key, const std::string& value);
-  // Meta values that are secrets (the identity holds the credential), sealed like records.
-  Status GetSealedMeta(const std::string& key, std::string* value);
-  Status PutSealedMeta(const std::string& key, const std::string& value);
-
-  // Encryption (see the top of this file). Without a key (a pre-encryption schema, only through
-  // the max_schema_version test hook) texts are stored as they are.
-  std::string Seal(std::string_view plain, const std::string& context) const;
-  Status Unseal(const std::string& stored, const std::string& context, std::string* plain) const;
   // Finds the key (Open) or makes it (Create), and checks it opens this store.
   Status SetUpKey(const LocalStoreOptions& options, bool create);
   // A store from before encryption: seals every content row in place, in one transaction.
@@ -268,15 +272,16 @@ class LocalStore {
                      std::string* why);
   Status ReadHlc(HlcStamp* last);
 
-  SqliteDb db_;
+  // The file, its key and settings (core/src/store_file.h): what every job writes through.
+  std::unique_ptr<StoreFile> file_;
+  std::unique_ptr<DraftBox> drafts_;  // over file_ and forms_
+  std::unique_ptr<Outbox> outbox_;    // over file_
   Identity identity_;
   FormSet forms_;
   const Clock* base_clock_ = nullptr;
   std::unique_ptr<OffsetClock> clock_;
-  std::string dir_;
   std::string previous_secret_;  // see SetSecret
-  std::shared_ptr<const DataKey> key_;
-  std::string store_id_;  // names the key file of a device without PINs; empty otherwise
+  std::string store_id_;         // names the key file of a device without PINs; empty otherwise
 };
 
 }  // namespace beatbook
