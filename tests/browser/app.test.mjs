@@ -890,6 +890,9 @@ test("a partner lead's returns grid: figures and milestones entered in place", {
   const phone = await openApp('phone', app);
   await toYear(phone.page);
   await cell(phone.page, figure).filter({ hasText: '6' }).waitFor();
+  // The long figure wraps inside its cell rather than spilling over the next one.
+  const spill = await cell(phone.page, other).evaluate((td) => td.scrollWidth - td.clientWidth);
+  assert.ok(spill <= 0, `the cell holding 99999999 is ${spill}px wider than itself on a phone`);
   await audit(phone.page, 'phone returns grid');
   await screenshot(phone.page, 'app-phone-returns.png');
   await cell(phone.page, milestone).click();
