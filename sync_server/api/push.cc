@@ -191,7 +191,7 @@ Status CheckValid(const FormSet& forms, const DeviceInfo& dev, WriteTxn& txn,
     auto figure_of = [&](const std::string& id, double* value) {
       RecordState earlier;
       bool found = false;
-      if (Status r = txn.LoadRecord(id, &earlier, &found); !r.ok()) {
+      if (Status r = txn.ReadRecord(id, &earlier, &found); !r.ok()) {
         read = r;
         return false;
       }
@@ -318,6 +318,12 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
   }
 
   return store->Write([&](WriteTxn& txn) {
+    // Every record the batch touches, locked first and in id order: another server's push of
+    // some of the same records, in another order, waits instead of deadlocking.
+    std::vector<std::string> ids;
+    ids.reserve(request.changes.size());
+    for (const auto& pc : request.changes) ids.push_back(pc.state.id);
+    BB_RETURN_IF_ERROR(txn.LockRecords(std::move(ids)));
     BatchOutcome out;
     for (const auto& pc : request.changes) {
       BB_RETURN_IF_ERROR(ApplyChange(txn, forms, catalogue, device, pc, now_ms, &out));

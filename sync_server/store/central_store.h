@@ -91,7 +91,15 @@ struct AuditQuery {
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
+  // Takes the locks LoadRecord takes on each of `ids`, all at once and in the one order every
+  // server uses (by id), so that two transactions writing some of the same records take turns
+  // rather than each holding one the other waits for (a deadlock, where several servers share a
+  // store). Call it with every id the transaction will load, before loading any.
+  virtual Status LockRecords(std::vector<std::string> ids) = 0;
+  // A record to change: locked until the transaction ends where other servers may write.
   virtual Status LoadRecord(const std::string& id, RecordState* out, bool* found) = 0;
+  // A record only read (another quarter's return, to compare a figure with): not locked.
+  virtual Status ReadRecord(const std::string& id, RecordState* out, bool* found) = 0;
   // Stores the state and gives the record a new sequence number, after every earlier one.
   virtual Status SaveRecord(const RecordState& state) = 0;
   // Keeps a conflict once: a second call for the same losing write does nothing.

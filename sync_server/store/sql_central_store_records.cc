@@ -1,5 +1,6 @@
 // SqlCentralStore: the write transaction of a push (records, conflicts, rejections, batch
 // replies, the ledger), the change feed devices pull, purges, and the lists a reviewer reads.
+#include <algorithm>
 #include <set>
 
 #include "beatbook/record_rows.h"
@@ -14,25 +15,28 @@ class SqlCentralStore::Txn final : public WriteTxn {
   explicit Txn(SqlSession* session)
       : session_(session), statements_(session), ledger_(&statements_) {}
 
+  Status LockRecords(std::vector<std::string> ids) override {
+    if (!session_->ConcurrentWriters()) return Status::OK();  // the transaction is exclusive
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (const auto& id : ids) BB_RETURN_IF_ERROR(session_->LockName(id));
+    return Status::OK();
+  }
+
+  Status ReadRecord(const std::string& id, RecordState* out, bool* found) override {
+    return Select("SELECT state FROM records WHERE id = $1", id, out, found);
+  }
+
   Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
     // Locked for update where servers write concurrently: two merging into one record take
     // turns. With no row to lock yet, two creating the same id (a partner return's natural key)
     // take turns on a lock named by the id, and the second then finds the first's record.
     std::string select =
         std::string("SELECT state FROM records WHERE id = $1") + session_->ForUpdate();
-    std::string text;
-    *found = false;
-    auto read = [&](const SqlRow& row) {
-      *found = true;
-      text = row.Text(0);
-      return Status::OK();
-    };
-    BB_RETURN_IF_ERROR(session_->Run(select, {id}, read));
-    if (!*found && session_->ConcurrentWriters()) {
-      BB_RETURN_IF_ERROR(session_->LockName(id));
-      BB_RETURN_IF_ERROR(session_->Run(select, {id}, read));
-    }
-    return *found ? ParseStoredState(text, out) : Status::OK();
+    BB_RETURN_IF_ERROR(Select(select, id, out, found));
+    if (*found || !session_->ConcurrentWriters()) return Status::OK();
+    BB_RETURN_IF_ERROR(session_->LockName(id));
+    return Select(select, id, out, found);
   }
 
   Status SaveRecord(const RecordState& s) override {
@@ -93,6 +97,18 @@ class SqlCentralStore::Txn final : public WriteTxn {
   const std::vector<std::string>& saved() const { return saved_; }
 
  private:
+  // The state of record `id` as `select` (with the id as $1) reads it.
+  Status Select(const std::string& select, const std::string& id, RecordState* out, bool* found) {
+    std::string text;
+    *found = false;
+    BB_RETURN_IF_ERROR(session_->Run(select, {id}, [&](const SqlRow& row) {
+      *found = true;
+      text = row.Text(0);
+      return Status::OK();
+    }));
+    return *found ? ParseStoredState(text, out) : Status::OK();
+  }
+
   SqlSession* session_;
   SqlLedgerStatements statements_;
   BufferedLedger ledger_;
@@ -169,6 +185,7 @@ Status SqlCentralStore::PurgeRecords(const std::vector<std::string>& ids,
     BB_RETURN_IF_ERROR(sql.Begin());
     BB_RETURN_IF_ERROR(session_->StartNumbering());
     Txn txn(session_.get());
+    BB_RETURN_IF_ERROR(txn.LockRecords(ids));
     for (const auto& id : ids) {
       RecordState stored;
       bool found = false;
