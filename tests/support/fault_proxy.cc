@@ -15,8 +15,12 @@ namespace {
 
 constexpr int kPollMs = 50;  // how quickly workers notice the proxy stopping
 constexpr std::size_t kBufferBytes = 16 * 1024;
-constexpr std::size_t kMaxCutRequest = 64 * 1024;  // pushes are hundreds of KiB: cut anywhere early
-constexpr std::size_t kMaxCutResponse = 4 * 1024;  // acks are small: cut in headers or body
+// Where a cut falls: in the first bytes, which every request and reply has (its headers), or
+// anywhere in the first few KiB (a body: pushes and pull pages go gzip-compressed, tens of KiB
+// at most).
+constexpr std::size_t kMaxCutInHeaders = 200;
+constexpr std::size_t kMaxCutRequest = 16 * 1024;
+constexpr std::size_t kMaxCutResponse = 4 * 1024;
 constexpr std::size_t kSlowChunkBytes = 4 * 1024;
 constexpr auto kSlowPause = std::chrono::milliseconds(2);
 
@@ -91,7 +95,8 @@ FaultProxy::Decision FaultProxy::Decide() {
   std::lock_guard<std::mutex> lock(mu_);
   ++counts_.connections;
   Fate fate = Fate::kPass;
-  if (next_scripted_ < plan_.scripted.size()) {
+  bool scripted = next_scripted_ < plan_.scripted.size();
+  if (scripted) {
     fate = plan_.scripted[next_scripted_++];
   } else {
     double x = std::uniform_real_distribution<double>(0, 1)(rng_);
@@ -104,9 +109,14 @@ FaultProxy::Decision FaultProxy::Decide() {
       }
     }
   }
-  Decision d{fate, 0};
-  if (fate == Fate::kCutRequest) d.cut_at = 1 + rng_() % kMaxCutRequest;
-  if (fate == Fate::kCutResponse) d.cut_at = 1 + rng_() % kMaxCutResponse;
+  // A scripted cut falls in the headers, which every request and reply has: it happens on its
+  // own connection. A drawn one may fall anywhere in the first KiB of a body too.
+  auto cut_at = [&](std::size_t max) {
+    return 1 + rng_() % (scripted || rng_() % 2 ? kMaxCutInHeaders : max);
+  };
+  Decision d{fate, 0, scripted};
+  if (fate == Fate::kCutRequest) d.cut_at = cut_at(kMaxCutRequest);
+  if (fate == Fate::kCutResponse) d.cut_at = cut_at(kMaxCutResponse);
   return d;
 }
 
@@ -197,9 +207,9 @@ void FaultProxy::Serve(int client, Decision d) {
   }
   ::close(server);
   ::close(client);
-  // A fault that never acted (the client gave up first, or the connection carried fewer bytes than
-  // the cut) goes to the next connection, so every scripted fault really happens.
-  if (!counted) Requeue(d.fate);
+  // A scripted fault that never acted (the client gave up first) goes to the next connection, so
+  // every scripted fault really happens.
+  if (!counted && d.scripted) Requeue(d.fate);
 }
 
 }  // namespace beatbook::test

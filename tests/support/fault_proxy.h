@@ -74,6 +74,7 @@ class FaultProxy {
   struct Decision {
     Fate fate = Fate::kPass;
     std::size_t cut_at = 0;  // bytes, for the cuts
+    bool scripted = false;   // from FaultPlan::scripted (passed on if it does not act)
   };
 
   void AcceptLoop();
