@@ -297,9 +297,11 @@ int RunReport(const ReturnReportOptions& o) {
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
   }
+  FormSet forms;  // for the partners' names
+  if (Status f = FormSet::LoadDir(SchemaDir(o.schema), &forms); !f.ok()) return Fail(f.message());
   json report;
   Status s = AssembleReturn(store.get(), catalogue, o.fy, quarter, SystemClock::Default()->NowMs(),
-                            &report);
+                            &report, "", OrgLabelsOf(forms));
   if (!s.ok()) return Fail(s.message());
   json exported = {{"fy", o.fy}, {"format", o.format}};
   if (quarter) exported["quarter"] = o.quarter;
@@ -326,11 +328,14 @@ int RunApprove(const ApproveOptions& o) {
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
   }
+  FormSet forms;  // for the partners' names in the warnings
+  if (Status f = FormSet::LoadDir(SchemaDir(o.schema), &forms); !f.ok()) return Fail(f.message());
   std::string kind;
   AuditEvent who{0, 0, OperatorName(), "operator", "", "", "", json::object()};
   std::vector<std::string> warnings;
-  Status s = ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user,
-                            SystemClock::Default()->NowMs(), who, &kind, &warnings);
+  Status s =
+      ApproveQuarter(store.get(), catalogue, o.fy, quarter, o.user, SystemClock::Default()->NowMs(),
+                     who, &kind, &warnings, OrgLabelsOf(forms));
   if (!s.ok()) return Fail(s.message());
   for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   std::cout << kind << " of " << o.fy << "/" << (o.fy + 1) % 100 << " " << o.quarter << " by "

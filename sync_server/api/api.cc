@@ -529,11 +529,7 @@ ApiResponse Api::Owed(const DeviceInfo& device, const std::string& query) {
   Status s = AssembleOwed(store_, forms_->returns(), fy, quarter, clock_->NowMs(), org, &owed);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   // Partners by name, not code, on screens.
-  json labels = json::object();
-  if (const auto* list = forms_->List("org")) {
-    for (const auto& c : *list) labels[c.code] = c.label;
-  }
-  owed["org_labels"] = std::move(labels);
+  owed["org_labels"] = OrgLabelsOf(*forms_);
   return {200, std::move(owed)};
 }
 
@@ -602,7 +598,8 @@ bool Api::ReadReport(const std::string& query, json* report, json* period, ApiRe
     *error = Error(400, "org '" + org + "' is not a partner code");
     return false;
   }
-  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), report, org);
+  Status s = AssembleReturn(store_, *catalogue_, fy, quarter, clock_->NowMs(), report, org,
+                            OrgLabelsOf(*forms_));
   if (!s.ok()) {
     *error = Error(HttpStatusFor(s), s.message());
     return false;
@@ -644,7 +641,7 @@ ApiResponse Api::Approve(const DeviceInfo& device, const ApiRequest& request) {
                  device.org, device.id, "",          json::object()};
   std::vector<std::string> warnings;
   Status s = ApproveQuarter(store_, *catalogue_, fy, *quarter, device.user, clock_->NowMs(), who,
-                            &kind, &warnings);
+                            &kind, &warnings, OrgLabelsOf(*forms_));
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   return {200,
           {{"kind", kind},

@@ -126,6 +126,7 @@ async function confirmApproval(quarter, kind) {
 
 function approvalNotes(quarter, kind, report) {
   const notes = [];
+  const orgName = (code) => report.org_labels?.[code] || code;
   // Device warnings; what is owed and unusual figures come as their own lists.
   const warnings = (report.warnings || []).filter((w) => w.startsWith('device '));
   if (quarterEndMs(state.fy, quarter) > Date.now()) {
@@ -144,17 +145,17 @@ function approvalNotes(quarter, kind, report) {
     notes.push(el('div', { class: 'warning-box' },
       el('p', { text: `${missing.length} partner return${missing.length === 1 ? ' is' : 's are'} not entered for ${quarter}` +
         (owedCount ? ` (${owedCount} past the due date):` : ':') }),
-      el('ul', {}, missing.slice(0, 12).map((i) => el('li', { text: `${i.label} — ${i.org} (${i.state === 'owed' ? 'owed' : 'due'} by ${dueDate(i.due)})` }))),
+      el('ul', {}, missing.slice(0, 12).map((i) => el('li', { text: `${i.label} — ${orgName(i.org)} (${i.state === 'owed' ? 'owed' : 'due'} by ${dueDate(i.due)})` }))),
       missing.length > 12 ? el('p', { text: `… and ${missing.length - 12} more: see Still owed.` }) : null));
   }
   const unusual = report.unusual || [];
   if (unusual.length) {
     notes.push(el('div', { class: 'warning-box' },
       el('p', { text: `${unusual.length} figure${unusual.length === 1 ? ' looks' : 's look'} unusual against the owner's own history:` }),
-      el('ul', {}, unusual.map((u) => el('li', { text: `${u.label} — ${u.org}: ${u.value}. ${u.reason}.` })))));
+      el('ul', {}, unusual.map((u) => el('li', { text: `${u.label} — ${orgName(u.org)}: ${u.value}. ${u.reason}.` })))));
   }
   if (state.org) {
-    notes.push(el('p', { text: `This covers every organisation, not only ${state.org}.` }));
+    notes.push(el('p', { text: `This covers every organisation, not only ${orgName(state.org)}.` }));
   }
   notes.push(el('p', {
     text: kind === 'restatement'

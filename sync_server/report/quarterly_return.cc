@@ -59,7 +59,7 @@ Status CheckPeriod(int fy, std::optional<int> quarter) {
 
 Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
                       std::optional<int> quarter, std::int64_t now_ms, json* out,
-                      const std::string& org) {
+                      const std::string& org, const OrgLabels& org_labels) {
   BB_RETURN_IF_ERROR(CheckPeriod(fy, quarter));
   ReportInput in;
   in.fy = fy;
@@ -87,7 +87,7 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
     }
     unusual = std::move(mine);
   }
-  for (auto& w : ReturnWarnings(owed, unusual)) in.warnings.push_back(std::move(w));
+  for (auto& w : ReturnWarnings(owed, unusual, org_labels)) in.warnings.push_back(std::move(w));
   *out = BuildReport(catalogue, in);
   // What is not entered yet (due or owed), for the warnings shown before approval.
   json missing = json::array();
@@ -97,6 +97,8 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
   (*out)["owed"] = {{"by_org", owed["by_org"]}, {"rates", owed["rates"]}, {"items", missing}};
   (*out)["unusual"] = std::move(unusual);
   if (!org.empty()) (*out)["org"] = org;
+  // Partners by name on screens (the owed and unusual lists carry codes).
+  if (!org_labels.empty()) (*out)["org_labels"] = org_labels;
   // Labels for headings (the dashboard groups indicators by priority and aim).
   json priorities = json::array(), aims = json::array();
   for (const auto& p : catalogue.priorities()) {
@@ -116,7 +118,8 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
 
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
                       const std::string& user, std::int64_t now_ms, AuditEvent audit,
-                      std::string* kind, std::vector<std::string>* warnings) {
+                      std::string* kind, std::vector<std::string>* warnings,
+                      const OrgLabels& org_labels) {
   BB_RETURN_IF_ERROR(CheckPeriod(fy, quarter));
   // Approving does not wait for every partner, but says who still owes what and which figures
   // look wrong, and keeps that with the approval's audit entry.
@@ -125,7 +128,7 @@ Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, i
   json owed, unusual;
   BB_RETURN_IF_ERROR(AssembleOwed(store, rules, fy, quarter, now_ms, "", &owed));
   BB_RETURN_IF_ERROR(UnusualFigures(store, rules, fy, quarter, &unusual));
-  std::vector<std::string> said = ReturnWarnings(owed, unusual);
+  std::vector<std::string> said = ReturnWarnings(owed, unusual, org_labels);
   if (!said.empty()) audit.detail["warnings"] = said;
   if (warnings) *warnings = said;
   std::vector<Approval> earlier;

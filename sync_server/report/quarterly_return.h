@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "beatbook/catalogue.h"
+#include "sync_server/report/returns_check.h"
 #include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
@@ -23,7 +24,7 @@ Status CheckPeriod(int fy, std::optional<int> quarter);
 // records only, live (approvals freeze the whole partnership's), with only its tablets' warnings.
 Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
                       std::optional<int> quarter, std::int64_t now_ms, nlohmann::json* out,
-                      const std::string& org = "");
+                      const std::string& org = "", const OrgLabels& org_labels = {});
 
 // Freezes quarter `quarter` of `fy` as it stands now: an "approval" the first time, a
 // "restatement" after that. Sets *kind. `audit` names who asked (its action and detail are
@@ -32,7 +33,8 @@ Status AssembleReturn(CentralStore* store, const Catalogue& catalogue, int fy,
 // (also kept in the audit entry).
 Status ApproveQuarter(CentralStore* store, const Catalogue& catalogue, int fy, int quarter,
                       const std::string& user, std::int64_t now_ms, AuditEvent audit,
-                      std::string* kind, std::vector<std::string>* warnings = nullptr);
+                      std::string* kind, std::vector<std::string>* warnings = nullptr,
+                      const OrgLabels& org_labels = {});
 
 // Writes the return as an Excel workbook with a sheet per priority (libxlsxwriter).
 Status WriteXlsx(const Catalogue& catalogue, const nlohmann::json& report, const std::string& path);

@@ -73,13 +73,29 @@ Status UnusualFigures(CentralStore* store, const ReturnRules& rules, int fy,
   return Status::OK();
 }
 
-std::vector<std::string> ReturnWarnings(const json& owed, const json& unusual) {
+OrgLabels OrgLabelsOf(const FormSet& forms) {
+  OrgLabels labels;
+  if (const auto* list = forms.List("org")) {
+    for (const auto& c : *list) labels[c.code] = c.label.empty() ? c.code : c.label;
+  }
+  return labels;
+}
+
+std::vector<std::string> ReturnWarnings(const json& owed, const json& unusual,
+                                        const OrgLabels& org_labels) {
+  auto org_name = [&](const json& code) {
+    auto it = org_labels.find(code.get<std::string>());
+    return it == org_labels.end() ? code.get<std::string>() : it->second;
+  };
+  // An indicator by its label, by its id where an entry has none.
+  auto indicator = [](const json& entry) {
+    return entry.value("label", entry["indicator"].get<std::string>());
+  };
   std::vector<std::string> out;
   std::map<std::string, std::vector<std::string>> owed_by_org;
   for (const auto& i : owed["items"]) {
     if (i["state"] != "owed") continue;
-    owed_by_org[i["org"].get<std::string>()].push_back(i["quarter"].get<std::string>() + " " +
-                                                       i["indicator"].get<std::string>());
+    owed_by_org[org_name(i["org"])].push_back(i["quarter"].get<std::string>() + " " + indicator(i));
   }
   // One line per org, naming the first few (`owed` lists them all).
   constexpr std::size_t kNamed = 5;
@@ -96,9 +112,8 @@ std::vector<std::string> ReturnWarnings(const json& owed, const json& unusual) {
                   (items.size() == 1 ? "" : "s") + " past the due date: " + list);
   }
   for (const auto& u : unusual) {
-    out.push_back("unusual figure: " + u["indicator"].get<std::string>() + " " +
-                  u["quarter"].get<std::string>() + " from " + u["org"].get<std::string>() + ": " +
-                  u["reason"].get<std::string>());
+    out.push_back("unusual figure: " + indicator(u) + " " + u["quarter"].get<std::string>() +
+                  " from " + org_name(u["org"]) + ": " + u["reason"].get<std::string>());
   }
   return out;
 }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "beatbook/form.h"
 #include "beatbook/return_rules.h"
 #include "sync_server/store/central_store.h"
 
@@ -31,8 +33,14 @@ Status AssembleOwed(CentralStore* store, const ReturnRules& rules, int fy,
 Status UnusualFigures(CentralStore* store, const ReturnRules& rules, int fy,
                       std::optional<int> quarter, nlohmann::json* out);
 
+// Partners' names by code (the "org" list of the forms): screens and messages name partners.
+using OrgLabels = std::map<std::string, std::string>;
+OrgLabels OrgLabelsOf(const FormSet& forms);
+
 // Plain sentences for the return's warnings: what is owed for the quarter (or the year's ended
-// quarters), and the unusual figures.
-std::vector<std::string> ReturnWarnings(const nlohmann::json& owed, const nlohmann::json& unusual);
+// quarters), and the unusual figures, naming partners by `org_labels` (by code where a label is
+// missing) and indicators by their labels.
+std::vector<std::string> ReturnWarnings(const nlohmann::json& owed, const nlohmann::json& unusual,
+                                        const OrgLabels& org_labels = {});
 
 }  // namespace beatbook::server

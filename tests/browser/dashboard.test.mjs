@@ -417,7 +417,11 @@ test('approving Q1 warns first, and a late record offers a restatement', { timeo
   await dialog.waitFor();
   const confirm = page.locator('#approve-confirm');
   await page.waitForFunction(() => !document.getElementById('approve-confirm').disabled);
-  assert.match(await page.locator('#approve-warnings').textContent(), /synced/);
+  const notes = await page.locator('#approve-warnings').textContent();
+  assert.match(notes, /synced/);
+  // Partners by name, not code, in what is owed.
+  assert.match(notes, /partner returns are not entered/);
+  assert.doesNotMatch(notes, /— [a-z][a-z_]* \((owed|due)/, 'a partner named by its code');
   await confirm.click();
   await dialog.waitFor({ state: 'hidden' });
   await page.getByRole('button', { name: 'Restate Q1' }).first().waitFor();
