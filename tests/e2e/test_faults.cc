@@ -62,6 +62,7 @@ TEST_CASE("the server killed with SIGKILL at random moments during pushes loses 
     bool cut = false;
     for (auto& s : syncs) {
       CommandResult r = s.get();
+      INFO("sync exited " << r.exit_code << ": " << r.err);
       CHECK((r.exit_code == 0 || r.exit_code == 3));  // done, or "cannot reach": nothing else
       cut = cut || r.exit_code == 3;
     }
