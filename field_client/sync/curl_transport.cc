@@ -113,7 +113,9 @@ Status CurlTransport::SendOnce(const HttpRequest& request, bool compress, HttpRe
   curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &wire_bytes);
   bytes_received_ += static_cast<std::size_t>(wire_bytes);
   body_bytes_received_ += response->body.size();
-  if (reads_gzip) gzip_requests_ = true;
+  // Once a compressed request was turned down, a reply's say-so is not believed again (a proxy
+  // in front may refuse what the server behind it advertises).
+  if (reads_gzip && !gzip_refused_) gzip_requests_ = true;
   curl_off_t retry_after = 0;
   curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
   response->retry_after_sec = static_cast<long>(retry_after);
@@ -146,6 +148,7 @@ Status CurlTransport::Send(const HttpRequest& request, HttpResponse* response) {
     // A server that does not read gzip after all (an older one behind the same address): the
     // same request as it is, and no more compressed ones.
     gzip_requests_ = false;
+    gzip_refused_ = true;
     s = SendWithRetries(request, /*compress=*/false, response);
   }
   return s;

@@ -57,6 +57,7 @@ class CurlTransport final : public Transport {
   std::string base_url_;
   CurlOptions options_;
   bool gzip_requests_ = false;
+  bool gzip_refused_ = false;  // a compressed request was answered 400 or 415
   std::size_t bytes_sent_ = 0;
   std::size_t bytes_received_ = 0;
   std::size_t body_bytes_sent_ = 0;

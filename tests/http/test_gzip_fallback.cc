@@ -22,7 +22,9 @@ using namespace beatbook;
 namespace {
 
 // Answers up to `max_requests` requests, one per connection: 415 to a body with a
-// Content-Encoding, 200 to any other. Notes each request's Content-Encoding ("" for none).
+// Content-Encoding, 200 to any other, each reply saying it reads gzip all the same (as a proxy
+// that refuses what the server behind it advertises would). Notes each request's Content-Encoding
+// ("" for none).
 class OldServer {
  public:
   explicit OldServer(int max_requests) {
@@ -83,7 +85,8 @@ class OldServer {
     encodings_.push_back(coding);
     std::string body = coding.empty() ? "{\"ok\": true}" : "{\"error\": {\"code\": \"x\"}}";
     std::string reply = std::string(coding.empty() ? "HTTP/1.1 200 OK" : "HTTP/1.1 415 No") +
-                        "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                        "\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\n"
+                        "Connection: close\r\n"
                         "Content-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body;
     ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
