@@ -1,5 +1,7 @@
 #include "connection_limiter.h"
 
+#include <vector>
+
 namespace beatbook::http {
 
 ConnectionLimiter::ConnectionLimiter(std::size_t max_total, std::size_t max_per_address)
@@ -58,6 +60,19 @@ void ConnectionLimiter::Release(std::uint64_t id) {
   if (it->second.idle) idle_order_.erase(it->second.idle_since);
   if (--per_address_[it->second.address] == 0) per_address_.erase(it->second.address);
   entries_.erase(it);
+}
+
+void ConnectionLimiter::CloseIdle() {
+  std::vector<std::function<void()>> closes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [since, id] : idle_order_) {
+      auto& close = entries_[id].close;
+      if (close) closes.push_back(std::move(close));
+      close = nullptr;  // asked once; it stays counted until it is released
+    }
+  }
+  for (auto& close : closes) close();  // outside the lock: it may call back in
 }
 
 std::size_t ConnectionLimiter::open() const {

@@ -37,6 +37,10 @@ class ConnectionLimiter {
   // The connection is gone.
   void Release(std::uint64_t id);
 
+  // Asks every connection waiting for a request to close (the server is shutting down); busy
+  // ones finish their request first and are not kept alive after it.
+  void CloseIdle();
+
   std::size_t open() const;
 
  private:

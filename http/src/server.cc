@@ -12,8 +12,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -41,12 +44,18 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  // Plain HTTP.
-  Session(tcp::socket&& socket, Handler* api, ConnectionLimiter* limits)
-      : stream_(std::move(socket)), api_(api), limits_(limits) {}
-  // TLS.
-  Session(tcp::socket&& socket, ssl::context& tls, Handler* api, ConnectionLimiter* limits)
-      : stream_(std::move(socket), tls), api_(api), limits_(limits) {}
+  // Plain HTTP. `draining` is the server's: once set, no connection is kept alive.
+  Session(tcp::socket&& socket, Handler* api, ConnectionLimiter* limits,
+          const std::atomic<bool>* draining)
+      : stream_(std::move(socket)), api_(api), limits_(limits), draining_(draining) {}
+  // TLS. The session keeps the context it started with alive (a reload makes a new one).
+  Session(tcp::socket&& socket, std::shared_ptr<ssl::context> tls, Handler* api,
+          ConnectionLimiter* limits, const std::atomic<bool>* draining)
+      : tls_(std::move(tls)),
+        stream_(std::move(socket), *tls_),
+        api_(api),
+        limits_(limits),
+        draining_(draining) {}
   ~Session() {
     if (id_) limits_->Release(*id_);
   }
@@ -59,6 +68,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     id_ = limits_->Admit(peer, [weak] {
       if (auto self = weak.lock()) {
         net::post(self->stream_.get_executor(), [self] {
+          // A shutdown lets a request whose body is still arriving finish; room for a new
+          // connection is made by closing it all the same.
+          if (self->draining_->load() && self->reading_body_) return;
           beast::error_code ec;
           beast::get_lowest_layer(self->stream_).socket().close(ec);
         });
@@ -92,6 +104,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Reads the header first: how large a body may be depends on who sends it and where.
   void Read() {
+    if (draining_->load()) return Close();
     limits_->SetIdle(*id_, true);
     parser_.emplace();
     parser_->header_limit(tunables::kMaxRequestHeaderBytes);
@@ -117,6 +130,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return TooLarge();
     }
     parser_->body_limit(body_limit_);
+    reading_body_ = true;
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
@@ -134,6 +148,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
+    reading_body_ = false;
     if (ec == bhttp::error::end_of_stream) return Close();
     if (ec == bhttp::error::body_limit) return TooLarge();
     if (ec) return;  // timeout, reset or garbage: drop the connection
@@ -190,7 +205,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.authorization = std::string(req[bhttp::field::authorization]);
     request.peer = peer_;
     // What handlers check besides the credential (the app: its host, origin and session).
-    for (const char* name : {"host", "origin", "cookie", "content-type", "x-beatbook-key"}) {
+    for (const char* name :
+         {"host", "origin", "cookie", "content-type", "x-beatbook-key", "x-request-id"}) {
       auto it = req.find(name);  // header names match whatever their case
       if (it != req.end()) request.headers[name] = std::string(it->value());
     }
@@ -209,7 +225,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (const auto& [name, value] : r.headers) res->set(name, value);
     if (r.retry_after_sec > 0)
       res->set(bhttp::field::retry_after, std::to_string(r.retry_after_sec));
-    res->keep_alive(keep_alive);
+    res->keep_alive(keep_alive && !draining_->load());
     res->body() = r.Text();
     // Requests may come gzip-compressed (RFC 7694: said in every reply), and replies go
     // compressed to a client that accepts it.
@@ -245,6 +261,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  std::shared_ptr<ssl::context> tls_;  // TLS only; declared first, so it outlives stream_
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -252,21 +269,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Handler* api_;
   ConnectionLimiter* limits_;
   std::optional<std::uint64_t> id_;  // set once admitted
+  const std::atomic<bool>* draining_;
   std::string peer_;
   std::size_t body_limit_ = 0;
   bool accepts_gzip_ = false;  // the request being answered accepts a gzip reply
+  bool reading_body_ = false;  // a request's header has come and its body is being read
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
   Impl(int threads, const HttpLimits& limits)
-      : ioc(threads),
+      : connections(MaxConnections(limits.max_connections), limits.max_connections_per_address),
+        ioc(threads),
         acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM),
+        signals(ioc, SIGINT, SIGTERM, SIGHUP),
         retry_accept(ioc),
-        thread_count(threads),
-        connections(MaxConnections(limits.max_connections), limits.max_connections_per_address) {}
+        drain_timer(ioc),
+        thread_count(threads) {}
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -286,15 +306,90 @@ struct HttpServer::Impl {
       auto endpoint = socket.remote_endpoint(peer_ec);
       std::string peer = peer_ec ? "" : endpoint.address().to_string();
       // A session the limits refuse is dropped here: its socket closes with it.
-      if (tls) {
-        std::make_shared<Session<TlsStream>>(std::move(socket), *tls, api, &connections)
+      if (auto context = CurrentTls()) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), std::move(context), api,
+                                             &connections, &draining)
             ->Start(peer);
       } else {
-        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), api, &connections)
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), api, &connections,
+                                                     &draining)
             ->Start(peer);
       }
       Accept();
     });
+  }
+
+  std::shared_ptr<ssl::context> CurrentTls() {
+    std::lock_guard<std::mutex> lock(tls_mu);
+    return tls;
+  }
+
+  void WaitForSignal() {
+    signals.async_wait([this](beast::error_code ec, int signal) {
+      if (ec) return;
+      if (signal != SIGHUP) return BeginDrain();
+      Status reloaded = ReloadTls();
+      Tell("tls_reload", reloaded);
+      WaitForSignal();
+    });
+  }
+
+  // Stops accepting and closes idle connections; the I/O threads stop once every connection has
+  // closed, or when the grace period is over.
+  void BeginDrain() {
+    if (draining.exchange(true)) return;
+    beast::error_code ec;
+    acceptor.close(ec);
+    retry_accept.cancel();
+    signals.cancel(ec);
+    connections.CloseIdle();
+    Tell("shutdown", Status::OK());
+    drain_deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(tunables::kShutdownGraceSec);
+    WatchDrain();
+  }
+
+  void WatchDrain() {
+    if (connections.open() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      ioc.stop();  // handlers already running finish first: stop() only prevents new ones
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(50));
+    drain_timer.async_wait([this](beast::error_code) { WatchDrain(); });
+  }
+
+  Status LoadTls(std::shared_ptr<ssl::context>* out) const {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    // TLS 1.2 and later only.
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                         ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    context->use_certificate_chain_file(cert_file, ec);
+    if (ec) {
+      return Status::InvalidArgument("cannot use the TLS certificate " + cert_file + ": " +
+                                     ec.message() + " (a PEM certificate chain is expected)");
+    }
+    context->use_private_key_file(key_file, ssl::context::pem, ec);
+    if (ec) {
+      return Status::InvalidArgument("cannot use the TLS private key " + key_file + ": " +
+                                     ec.message() + " (a PEM key matching the certificate)");
+    }
+    *out = std::move(context);
+    return Status::OK();
+  }
+
+  Status ReloadTls() {
+    if (!CurrentTls()) return Status::FailedPrecondition("serving plain HTTP: no TLS to reload");
+    std::shared_ptr<ssl::context> context;
+    BB_RETURN_IF_ERROR(LoadTls(&context));
+    std::lock_guard<std::mutex> lock(tls_mu);
+    tls = std::move(context);
+    return Status::OK();
+  }
+
+  void Tell(const std::string& event, const Status& outcome) {
+    if (listener) listener(event, outcome);
   }
 
   // The total cap: as configured, and below the process's open-file limit (raised to its hard
@@ -318,15 +413,23 @@ struct HttpServer::Impl {
     return configured;
   }
 
+  // What sessions point to is declared before the I/O context, so it outlives it: sessions still
+  // waiting when the server stops are destroyed with the context's handlers.
+  ConnectionLimiter connections;
+  std::atomic<bool> draining{false};
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer retry_accept;
+  net::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point drain_deadline;
   long accept_backoff_ms = 0;
   int thread_count;
   Handler* api = nullptr;
-  std::unique_ptr<ssl::context> tls;  // null: plain HTTP
-  ConnectionLimiter connections;
+  std::string cert_file, key_file;
+  std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls;  // null: plain HTTP. Replaced whole by a reload.
+  std::function<void(const std::string&, const Status&)> listener;
 };
 
 HttpServer::HttpServer(Handler* api, int threads, HttpLimits limits)
@@ -337,24 +440,19 @@ HttpServer::HttpServer(Handler* api, int threads, HttpLimits limits)
 HttpServer::~HttpServer() = default;
 
 Status HttpServer::UseTls(const std::string& cert_file, const std::string& key_file) {
-  auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
-  // TLS 1.2 and later only.
-  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                   ssl::context::single_dh_use);
-  beast::error_code ec;
-  tls->use_certificate_chain_file(cert_file, ec);
-  if (ec) {
-    return Status::InvalidArgument("cannot use the TLS certificate " + cert_file + ": " +
-                                   ec.message() + " (a PEM certificate chain is expected)");
-  }
-  tls->use_private_key_file(key_file, ssl::context::pem, ec);
-  if (ec) {
-    return Status::InvalidArgument("cannot use the TLS private key " + key_file + ": " +
-                                   ec.message() + " (a PEM key matching the certificate)");
-  }
-  impl_->tls = std::move(tls);
+  impl_->cert_file = cert_file;
+  impl_->key_file = key_file;
+  std::shared_ptr<ssl::context> context;
+  BB_RETURN_IF_ERROR(impl_->LoadTls(&context));
+  std::lock_guard<std::mutex> lock(impl_->tls_mu);
+  impl_->tls = std::move(context);
   return Status::OK();
+}
+
+Status HttpServer::ReloadTls() { return impl_->ReloadTls(); }
+
+void HttpServer::OnEvent(std::function<void(const std::string&, const Status&)> listener) {
+  impl_->listener = std::move(listener);
 }
 
 Status HttpServer::Listen(const std::string& host, std::uint16_t port, std::string* bound) {
@@ -379,9 +477,7 @@ Status HttpServer::Listen(const std::string& host, std::uint16_t port, std::stri
 }
 
 void HttpServer::Run() {
-  impl_->signals.async_wait([this](beast::error_code ec, int) {
-    if (!ec) Stop();
-  });
+  impl_->WaitForSignal();
   impl_->Accept();
   std::vector<std::thread> extra;
   for (int i = 1; i < impl_->thread_count; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
@@ -390,14 +486,7 @@ void HttpServer::Run() {
 }
 
 void HttpServer::Stop() {
-  net::post(impl_->ioc, [this] {
-    beast::error_code ec;
-    impl_->acceptor.close(ec);
-    impl_->retry_accept.cancel();
-    impl_->signals.cancel(ec);
-    // Handlers already running finish first: io_context::stop() only prevents new ones.
-    impl_->ioc.stop();
-  });
+  net::post(impl_->ioc, [this] { impl_->BeginDrain(); });
 }
 
 }  // namespace beatbook::http

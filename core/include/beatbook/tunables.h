@@ -100,6 +100,10 @@ inline constexpr std::size_t kMaxConnectionsPerAddress = 256;
 inline constexpr std::size_t kReservedFileDescriptors = 64;
 // Time a connection may take to send a whole request, and to stay idle between requests.
 inline constexpr int kRequestReadTimeoutSec = 30;
+// On SIGTERM the server stops accepting, closes idle connections and lets requests in flight
+// finish for at most this long before it exits (a push is then committed and answered, or not
+// applied). The systemd unit's TimeoutStopSec leaves room for it (packaging/).
+inline constexpr int kShutdownGraceSec = 10;
 // Dashboard sign-ins end after this long without a request, and this long after they began,
 // whatever their use: a screen left open in an office does not stay signed in (docs/security.md).
 inline constexpr std::int64_t kDashboardSessionIdleMs = 30LL * 60 * 1000;

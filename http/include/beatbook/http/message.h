@@ -31,7 +31,7 @@ struct Request {
   std::string authorization;  // the Authorization header, as sent
   std::string peer;           // the client's address; empty when unknown (in-process callers)
   // Other headers a handler may check, by lower-case name: host, origin, cookie,
-  // x-beatbook-key, content-type.
+  // x-beatbook-key, content-type, x-request-id.
   std::map<std::string, std::string> headers;
 
   // The header `name` (lower case), or "" when absent.
