@@ -234,6 +234,18 @@ class CentralStore {
   virtual Status Rejections(std::vector<StoredRejection>* out) = 0;
   // PRAGMA integrity_check or equivalent.
   virtual Status CheckIntegrity() = 0;
+
+  // --- Operations (docs/operations.md) ---
+  // The store's epoch: a random id made on first use and made anew by NewEpoch, which a restore
+  // from a backup calls. Every reply carries it; a device that sees it change sends again what
+  // it wrote and pulls from the start (docs/protocol.md, "Restores").
+  virtual Status Epoch(std::string* epoch) = 0;
+  virtual Status NewEpoch(std::string* epoch) = 0;
+  // When the last backup of the store was taken (0: none), and noting one.
+  virtual Status LastBackup(std::int64_t* at_ms) = 0;
+  virtual Status NoteBackup(std::int64_t at_ms) = 0;
+  // What the store takes on disk, in bytes.
+  virtual Status StoreBytes(std::int64_t* bytes) = 0;
 };
 
 }  // namespace beatbook::server

@@ -129,4 +129,11 @@ Status PgSession::AfterPurge(const Status& purged) {
   return Status::OK();
 }
 
+Status PgSession::StoreBytes(std::int64_t* bytes) {
+  return Run("SELECT pg_database_size(current_database())", {}, [&](const SqlRow& row) {
+    *bytes = row.Int(0);
+    return Status::OK();
+  });
+}
+
 }  // namespace beatbook::server

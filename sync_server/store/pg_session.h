@@ -52,6 +52,7 @@ class PgSession final : public SqlSession {
   Status BeforePurge() override { return Status::OK(); }
   Status AfterPurge(const Status& purged) override;
   Status CheckPages() override { return Status::OK(); }
+  Status StoreBytes(std::int64_t* bytes) override;
 
  private:
   PgSession() = default;

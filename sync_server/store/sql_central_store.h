@@ -67,12 +67,20 @@ class SqlCentralStore final : public CentralStore {
   Status Audit(const AuditEvent& event) override;
   Status ReadAudit(const AuditQuery& query, std::vector<AuditEvent>* out) override;
   Status CheckIntegrity() override;
+  Status Epoch(std::string* epoch) override;
+  Status NewEpoch(std::string* epoch) override;
+  Status LastBackup(std::int64_t* at_ms) override;
+  Status NoteBackup(std::int64_t at_ms) override;
+  Status StoreBytes(std::int64_t* bytes) override;
 
  private:
   class Txn;
   explicit SqlCentralStore(std::unique_ptr<SqlSession> session) : session_(std::move(session)) {}
   // Runs the schema steps the store lacks (store/sql_schema.h), in one transaction.
   Status Migrate();
+  // The meta table's value for `key` ("" if none), and setting one.
+  Status ReadMeta(const std::string& key, std::string* value);
+  Status WriteMeta(const std::string& key, const std::string& value);
   Status LoadDevice(const std::string& device_id, DeviceInfo* device, std::string* secret_hash,
                     bool* found);
   // Every statement of the write transaction `txn` done: the ledger's totals, the records'

@@ -102,6 +102,8 @@ class SqlSession {
   // The engine's own check of its pages (SQLite's integrity_check); OK where the database
   // server checks them itself.
   virtual Status CheckPages() = 0;
+  // What the store takes on disk, in bytes (its file, or its database).
+  virtual Status StoreBytes(std::int64_t* bytes) = 0;
 };
 
 // Begins on Begin(), commits on Commit(), rolls back if destroyed before committing.

@@ -172,4 +172,13 @@ Status SqliteSession::CheckPages() {
   return Status::OK();
 }
 
+Status SqliteSession::StoreBytes(std::int64_t* bytes) {
+  // The database's pages; the WAL beside it is emptied at every checkpoint.
+  return Run("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", {},
+             [&](const SqlRow& row) {
+               *bytes = row.Int(0);
+               return Status::OK();
+             });
+}
+
 }  // namespace beatbook::server

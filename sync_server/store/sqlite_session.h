@@ -44,6 +44,7 @@ class SqliteSession final : public SqlSession {
   Status BeforePurge() override;
   Status AfterPurge(const Status& purged) override;
   Status CheckPages() override;
+  Status StoreBytes(std::int64_t* bytes) override;
 
  private:
   SqliteSession() = default;

@@ -424,3 +424,28 @@ STORE_TEST("approvals and their audit entries, the subject secret, audit queries
   REQUIRE(events.size() == 1);
   CHECK(events[0].at_ms == kNow + 5);  // the most recent one
 }
+
+STORE_TEST("the epoch is made once and changed only by NewEpoch, and backups and size are noted") {
+  std::string epoch, again, fresh, after;
+  REQUIRE(store.Epoch(&epoch).ok());
+  REQUIRE(store.Epoch(&again).ok());
+  CHECK(!epoch.empty());
+  CHECK(epoch == again);
+  REQUIRE(store.NewEpoch(&fresh).ok());
+  CHECK(fresh != epoch);
+  REQUIRE(store.Epoch(&after).ok());
+  CHECK(after == fresh);
+
+  std::int64_t at = -1;
+  REQUIRE(store.LastBackup(&at).ok());
+  CHECK(at == 0);
+  REQUIRE(store.NoteBackup(kNow).ok());
+  REQUIRE(store.NoteBackup(kNow + 1000).ok());
+  REQUIRE(store.LastBackup(&at).ok());
+  CHECK(at == kNow + 1000);
+
+  // (How it grows is engine-specific; on PostgreSQL other tests share the database.)
+  std::int64_t bytes = 0;
+  REQUIRE(store.StoreBytes(&bytes).ok());
+  CHECK(bytes > 0);
+}
