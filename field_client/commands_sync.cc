@@ -102,6 +102,8 @@ int RunSync(const SyncCommandOptions& o) {
                       {"rejected", summary.rejected},
                       {"conflicts", summary.conflicts},
                       {"pending", summary.pending},
+                      {"server_restored", summary.server_restored},
+                      {"resent", summary.resent},
                       // Body bytes as they crossed the network (gzip-compressed or not).
                       {"wire",
                        {{"sent", transport.bytes_sent()},
@@ -114,6 +116,11 @@ int RunSync(const SyncCommandOptions& o) {
     std::cout << "synced with " << id.server_url << ": pushed " << summary.pushed << ", pulled "
               << summary.pulled << ", rejected " << summary.rejected << ", conflicts "
               << summary.conflicts << "\n";
+    if (summary.server_restored) {
+      std::cout << "the server had been restored from a backup: this device sent again what it "
+                   "holds ("
+                << summary.resent << " records' writes) and pulled every record again\n";
+    }
     if (summary.rejected > 0) std::cout << "see 'field_client status' for the rejection reasons\n";
   }
   return kExitOk;

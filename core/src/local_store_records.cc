@@ -419,14 +419,18 @@ Status LocalStore::Edit(const std::string& id, const json& set_fields,
   }
   Merge(&state, change);
   // A record the server refused (it may never have taken the record at all) is fixed by sending
-  // it whole: every register, the unchanged ones with their own stamps, which merge as no-ops
-  // wherever they are already known.
+  // it whole: every register this device wrote, the unchanged ones with their own stamps, which
+  // merge as no-ops wherever they are already known. (Registers other devices wrote are theirs
+  // to send: the server refuses a change carrying another device's stamps.)
   bool refused = false;
   BB_RETURN_IF_ERROR(outbox_->HasRejections(id, &refused));
   if (refused) {
-    if (!change.occurred_at) change.occurred_at = state.occurred_at;
-    if (!change.deleted) change.deleted = state.deleted;
-    for (const auto& [name, reg] : state.fields) change.fields.emplace(name, reg);
+    auto mine = [&](const std::optional<Register>& r) { return r && r->d == d; };
+    if (!change.occurred_at && mine(state.occurred_at)) change.occurred_at = state.occurred_at;
+    if (!change.deleted && mine(state.deleted)) change.deleted = state.deleted;
+    for (const auto& [name, reg] : state.fields) {
+      if (reg.d == d) change.fields.emplace(name, reg);
+    }
   }
   BB_RETURN_IF_ERROR(WriteState(state));
   BB_RETURN_IF_ERROR(AppendOutbox(change));

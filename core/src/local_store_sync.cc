@@ -2,6 +2,7 @@
 // states pulled from it.
 #include "beatbook/local_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -79,6 +80,54 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
   // Best effort (the pull is committed): the next purge or automatic checkpoint does it otherwise.
   if (purged_any) file_->db().CheckpointTruncate().ok();
   return Status::OK();
+}
+
+Status LocalStore::ServerEpoch(std::string* epoch) {
+  epoch->clear();
+  if (!file_->GetMeta("server_epoch", epoch).ok()) epoch->clear();  // none kept yet
+  return Status::OK();
+}
+
+Status LocalStore::NoteServerEpoch(const std::string& epoch, bool* changed, std::int64_t* resent) {
+  *changed = false;
+  *resent = 0;
+  std::string kept;
+  BB_RETURN_IF_ERROR(ServerEpoch(&kept));
+  if (epoch.empty() || epoch == kept) return Status::OK();
+  SqliteTransaction txn(&file_->db());
+  BB_RETURN_IF_ERROR(txn.Begin());
+  if (!kept.empty()) {
+    // The server went back in time. What this device wrote is in its records' registers stamped
+    // with its id (a write another device's later one replaced is that device's to send again).
+    // Each goes as it is, with its own stamp: where the server still has it, it merges as a
+    // no-op; where not, it is taken as it was first. Records this device created go first, so
+    // that its own edits to them find them there.
+    std::vector<RecordState> states;
+    BB_RETURN_IF_ERROR(ListAllStates(&states));
+    const std::string& me = identity_.device_id;
+    std::stable_partition(states.begin(), states.end(),
+                          [&](const RecordState& r) { return r.device == me; });
+    for (const RecordState& state : states) {
+      if (state.purged) continue;
+      RecordState change = state;
+      change.occurred_at.reset();
+      change.deleted.reset();
+      change.fields.clear();
+      if (state.occurred_at && state.occurred_at->d == me) change.occurred_at = state.occurred_at;
+      if (state.deleted && state.deleted->d == me) change.deleted = state.deleted;
+      for (const auto& [name, reg] : state.fields) {
+        if (reg.d == me) change.fields.emplace(name, reg);
+      }
+      if (!change.occurred_at && !change.deleted && change.fields.empty()) continue;
+      BB_RETURN_IF_ERROR(AppendOutbox(change));
+      ++*resent;
+    }
+    BB_RETURN_IF_ERROR(file_->PutMeta("cursor", "0"));
+    *changed = true;
+  }
+  BB_RETURN_IF_ERROR(file_->PutMeta("server_epoch", epoch));
+  BB_FAULT_POINT("store.epoch.before_commit");
+  return txn.Commit();
 }
 
 }  // namespace beatbook

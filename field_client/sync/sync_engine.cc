@@ -128,7 +128,23 @@ Status SyncEngine::Call(const std::string& method, const std::string& target,
         "more was sent; enrol again with a new token to keep working");
   }
   BB_RETURN_IF_ERROR(s);
-  return store_->SetClockOffset(offset);
+  BB_RETURN_IF_ERROR(store_->SetClockOffset(offset));
+  auto epoch = reply->find("epoch");
+  if (epoch == reply->end() || !epoch->is_string()) return Status::OK();  // an older server
+  bool changed = false;
+  std::int64_t resent = 0;
+  BB_RETURN_IF_ERROR(store_->NoteServerEpoch(epoch->get<std::string>(), &changed, &resent));
+  if (!changed) return Status::OK();
+  // What this reply answered was done on the restored store; the caller's page or batch
+  // bookkeeping would undo the reset, so it stops here and Sync starts over.
+  epoch_changed_ = true;
+  restored_ = true;
+  resent_ += resent;
+  return Status::FailedPrecondition(
+      "the server's store was restored from a backup: this device queued its " +
+      std::to_string(resent) +
+      " records' writes to send again and will pull from the start; "
+      "sync again");
 }
 
 Status SyncEngine::RotateCredential() {
@@ -245,6 +261,24 @@ Status SyncEngine::Pull(SyncSummary* summary, const ProgressFn& progress) {
   return Status::OK();
 }
 
+Status SyncEngine::PushAndPull(SyncSummary* summary, const ProgressFn& progress) {
+  // Twice at most: a restore seen in the first round is dealt with in the second.
+  for (int round = 0;; ++round) {
+    epoch_changed_ = false;
+    Status s = Push(summary, progress);
+    if (s.ok()) s = Pull(summary, progress);
+    if (!epoch_changed_ || round == 1) {
+      summary->server_restored = restored_;
+      summary->resent = resent_;
+      return s;
+    }
+    if (progress) {
+      progress("the server was restored from a backup: sending again " + std::to_string(resent_) +
+               " records' writes and pulling from the start");
+    }
+  }
+}
+
 Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
   std::int64_t since = 0;
   BB_RETURN_IF_ERROR(store_->CredentialSince(&since));
@@ -254,8 +288,7 @@ Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
     Status rotated = RotateCredential();
     if (rotated.IsPermissionDenied()) return rotated;
   }
-  BB_RETURN_IF_ERROR(Push(summary, progress));
-  BB_RETURN_IF_ERROR(Pull(summary, progress));
+  BB_RETURN_IF_ERROR(PushAndPull(summary, progress));
   BB_RETURN_IF_ERROR(RefreshSettings());
   BB_RETURN_IF_ERROR(store_->RecordSync(options_.clock->NowMs()));
   StoreSummary after;

@@ -28,6 +28,10 @@ struct SyncSummary {
   std::int64_t pulled = 0;     // record states received
   std::int64_t conflicts = 0;  // concurrent writes the server recorded for review
   std::int64_t pending = 0;    // changes still waiting afterwards
+  // The server's store was restored from a backup (a new epoch): this many changes were queued
+  // again and the records pulled from the start.
+  bool server_restored = false;
+  std::int64_t resent = 0;
 };
 
 struct SyncOptions {
@@ -44,7 +48,9 @@ class SyncEngine {
   SyncEngine(LocalStore* store, Transport* transport, SyncOptions options = {});
 
   // Push, then pull, then RefreshSettings. Stops at the first error; what was committed before it
-  // stays committed.
+  // stays committed. A reply with a new server epoch (a restored server) queues this device's
+  // writes again and resets the pull cursor (LocalStore::NoteServerEpoch); Sync then pushes and
+  // pulls again from there, while Push and Pull alone stop with FailedPrecondition saying so.
   Status Sync(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Push(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Pull(SyncSummary* summary, const ProgressFn& progress = nullptr);
@@ -63,9 +69,15 @@ class SyncEngine {
   Status Call(const std::string& method, const std::string& target, const std::string& body,
               nlohmann::json* reply);
 
+  Status PushAndPull(SyncSummary* summary, const ProgressFn& progress);
+
   LocalStore* store_;
   Transport* transport_;
   SyncOptions options_;
+  // Set by Call when a reply carried a new epoch; how many changes that queued again.
+  bool epoch_changed_ = false;
+  bool restored_ = false;  // ... in any call of this engine's life
+  std::int64_t resent_ = 0;
 };
 
 // Enrolment result: the identity and credential the server issued, and its forms.

@@ -304,3 +304,57 @@ TEST_CASE("opening a missing or broken store fails clearly") {
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("junk") != std::string::npos);
 }
+
+TEST_CASE("a new server epoch queues again what this device wrote and pulls from the start") {
+  Fixture f;
+  std::string mine, theirs;
+  RecordInput in = Brief("Jewry Street", 12);
+  in.occurred_at = "2023-06-01T22:15:00+01:00";
+  REQUIRE(f.store->Log(in, &mine).ok());
+  REQUIRE(f.store->Edit(mine, {{"attendees", 14}}, std::nullopt).ok());
+  // A record another device created and this one never touched, pulled from the server.
+  RecordState other =
+      test::NewRecord(test::Envelope("rec-other", "street_brief", "police", "ben", "dev-b"), 1000,
+                      "2023-06-02T21:00:00Z", {{"place", "Market"}, {"attendees", 3}});
+  REQUIRE(f.store->ApplyPulled({other}, "42").ok());
+  // Everything was acknowledged: the outbox is empty.
+  std::vector<std::int64_t> seqs;
+  for (const auto& e : f.Outbox()) seqs.push_back(e.seq);
+  REQUIRE(f.store->Acknowledge(seqs, {}).ok());
+  REQUIRE(f.Outbox().empty());
+
+  bool changed = true;
+  std::int64_t resent = -1;
+  // The first epoch a device hears is only kept.
+  REQUIRE(f.store->NoteServerEpoch("e1", &changed, &resent).ok());
+  CHECK(!changed);
+  CHECK(resent == 0);
+  REQUIRE(f.store->NoteServerEpoch("e1", &changed, &resent).ok());
+  CHECK(!changed);
+  CHECK(f.Outbox().empty());
+
+  // A different one: this device's writes go again, with their own stamps; nothing of dev-b's.
+  REQUIRE(f.store->NoteServerEpoch("e2", &changed, &resent).ok());
+  CHECK(changed);
+  CHECK(resent == 1);
+  std::vector<OutboxEntry> queued = f.Outbox();
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0].record_id == mine);
+  RecordState stored;
+  REQUIRE(f.store->Get(mine, &stored).ok());
+  const RecordState& change = queued[0].change;
+  CHECK(change.occurred_at->t == stored.occurred_at->t);
+  CHECK(change.fields.at("attendees").v == 14);
+  CHECK(change.fields.at("attendees").t == stored.fields.at("attendees").t);
+  CHECK(change.fields.at("place").d == "dev-a");
+  StoreSummary summary;
+  REQUIRE(f.store->Summary(&summary).ok());
+  CHECK(summary.cursor == "0");
+  std::string epoch;
+  REQUIRE(f.store->ServerEpoch(&epoch).ok());
+  CHECK(epoch == "e2");
+  // Seen again, it changes nothing more.
+  REQUIRE(f.store->NoteServerEpoch("e2", &changed, &resent).ok());
+  CHECK(!changed);
+  CHECK(f.Outbox().size() == 1);
+}

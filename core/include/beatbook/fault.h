@@ -21,6 +21,7 @@ inline constexpr const char* kFaultPoints[] = {
     "store.pull.before_commit",      // LocalStore: applying a pulled page
     "store.encrypt.before_commit",   // LocalStore: encrypting a pre-encryption store in place
     "store.wipe.before_commit",      // LocalStore: a remote wipe
+    "store.epoch.before_commit",     // LocalStore: queuing writes again for a restored server
     "sync.rotate.before_first_use",  // device: a rotated credential, before its first use
     "server.push.before_commit",     // sync_server: a push batch, before its commit
     "server.push.after_commit",      // sync_server: a push batch, committed, before the answer

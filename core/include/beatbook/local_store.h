@@ -203,6 +203,15 @@ class LocalStore {
   // Merges pulled states and stores `cursor`, in one transaction. A record the server purged
   // under the retention policy is removed from this device, with its unsynced changes.
   Status ApplyPulled(const std::vector<RecordState>& states, const std::string& cursor);
+  // The server's epoch as this device last saw it ("" before the first sync that told it).
+  Status ServerEpoch(std::string* epoch);
+  // Notes the epoch a server reply carried. A first one is just kept. A different one means the
+  // server's store was restored from a backup and may lack what this device sent since
+  // (docs/protocol.md, "Restores"): in one transaction, every register this device wrote that
+  // its records still hold is queued again (each record's as one change, the records it created
+  // first), the pull cursor goes back to the start and the new epoch is kept. *resent says how
+  // many changes were queued (0 and nothing done when the epoch is the one kept).
+  Status NoteServerEpoch(const std::string& epoch, bool* changed, std::int64_t* resent);
   // Records a completed sync, the server's clock offset and forms.
   Status RecordSync(std::int64_t at_ms);
   Status SetClockOffset(std::int64_t offset_ms);
