@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "beatbook/datetime.h"
+#include "beatbook/install_paths.h"
 #include "beatbook/shared_tablet.h"
 #include "beatbook/validation.h"
 
@@ -109,9 +110,7 @@ beatbook::Status CreateStore(const std::string& dir, const std::string& pin,
 }
 
 std::string SchemaDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("BEATBOOK_SCHEMA"); env && *env) return env;
-  return BEATBOOK_SCHEMA_DIR;
+  return beatbook::SchemaDirFor(flag, BEATBOOK_SCHEMA_DIR);
 }
 
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,

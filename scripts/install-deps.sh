@@ -15,6 +15,7 @@ packages=(
   libboost-dev                                   # Asio + Beast: sync_server
   libssl-dev                                     # TLS (Asio SSL), credential hashes, ids
   libcli11-dev                                   # command-line parsing
+  libspdlog-dev                                  # sync_server's structured log
   libxlsxwriter-dev                              # the quarterly return as an Excel workbook
   doctest-dev                                    # unit and end-to-end tests
   libsodium-dev                                  # device store encryption: XChaCha20-Poly1305, Argon2id PIN keys

@@ -45,6 +45,9 @@ void AddServeCommands(CLI::App& app, CommandLine& cl) {
       ->add_option("--device-expiry-days", cl.serve.device_expiry_days,
                    "refuse a device credential unused for this many days (default 180; 0: never)")
       ->check(CLI::Range(0, 36500));
+  c_serve->add_option("--log-level", cl.serve.log_level,
+                      "trace, debug, info, warn, error or off (one JSON line per request on "
+                      "stderr)");
 
   auto* c_token =
       StoreCommand(app, cl, "token", "print a one-time enrolment token", &cl.token, RunToken);
@@ -153,17 +156,56 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   c_audit->add_flag("--json", cl.audit.as_json, "machine-readable output");
 }
 
+// Backups: the key, taking, checking and restoring them (docs/operations.md).
+void AddBackupCommands(CLI::App& app, CommandLine& cl) {
+  auto* c_key = app.add_subcommand("backup-key", "make a new key that seals backups");
+  c_key->add_option("--out", cl.key_file, "where to write it (never overwritten)")->required();
+  c_key->callback([&] { cl.rc = RunBackupKey(cl.key_file); });
+
+  auto* c_backup = StoreCommand(app, cl, "backup",
+                                "a sealed, checksummed copy of the store, taken while it serves",
+                                &cl.backup, RunBackup);
+  c_backup->add_option("--key", cl.backup.key, "the backup key file")->required();
+  c_backup->add_option("--out", cl.backup.out, "the backup file to write");
+  c_backup->add_option("--out-dir", cl.backup.out_dir,
+                       "write beatbook-TIME.bbk in this folder instead");
+  c_backup->add_option("--keep", cl.backup.keep, "with --out-dir: keep the newest N (0: all)")
+      ->check(CLI::Range(0, 100000));
+
+  auto* c_verify = app.add_subcommand("verify-backup", "check a backup can be restored");
+  c_verify->add_option("--key", cl.key_file, "the backup key file")->required();
+  c_verify->add_option("file", cl.backup_file, "the backup file")->required();
+  c_verify->callback([&] { cl.rc = RunVerifyBackup(cl.key_file, cl.backup_file); });
+
+  auto* c_restore =
+      app.add_subcommand("restore", "put a backup back as the store (stop the server first)");
+  c_restore->add_option("--data", cl.restore.data, kDataHelp)->required();
+  c_restore->add_option("--key", cl.restore.key, "the backup key file")->required();
+  c_restore->add_option("--from", cl.restore.from, "the backup file")->required();
+  c_restore->callback([&] { cl.rc = RunRestore(cl.restore); });
+
+  auto* c_epoch = app.add_subcommand(
+      "new-epoch", "tell devices the store went back in time (after a PostgreSQL restore)");
+  c_epoch->add_option("--data", cl.data, kDataHelp);
+  c_epoch->callback([&] { cl.rc = RunNewEpoch({cl.data, cl.store_url}); });
+}
+
 }  // namespace
 
 void AddCommands(CLI::App& app, CommandLine& cl) {
   // Every command: the PostgreSQL store instead of the embedded one in --data.
   app.add_option("--store", cl.store_url,
                  "a PostgreSQL store, postgresql://USER@HOST/DB (instead of --data DIR)");
+  // Options from a file: one [section] per command, keys are its long options
+  // (packaging/sync_server.conf); the command line overrides the file.
+  app.set_config("--config", "",
+                 "read options from this file (e.g. /etc/beatbook/sync_server.conf)");
   app.fallthrough();
   AddServeCommands(app, cl);
   AddDeviceCommands(app, cl);
   AddReturnCommands(app, cl);
   AddRecordCommands(app, cl);
+  AddBackupCommands(app, cl);
 }
 
 }  // namespace beatbook::server

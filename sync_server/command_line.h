@@ -27,6 +27,9 @@ struct CommandLine {
   ExportOptions exp;
   PurgeOptions purge;
   AuditOptions audit;
+  BackupOptions backup;
+  RestoreOptions restore;
+  std::string key_file, backup_file;
   // Shared by the smaller commands (one runs per invocation).
   std::string data, device_id, conflicts_schema;
   bool as_json = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -10,13 +11,16 @@
 #include "beatbook/datetime.h"
 #include "beatbook/http/server.h"
 #include "beatbook/indicators.h"
+#include "beatbook/install_paths.h"
 #include "beatbook/json_text.h"
 #include "beatbook/report.h"
 #include "beatbook/tunables.h"
 #include "sync_server/api/api.h"
+#include "sync_server/backup/data_dir_lock.h"
 #include "sync_server/report/quarterly_return.h"
 #include "sync_server/report/return_migration.h"
 #include "sync_server/report/returns_check.h"
+#include "sync_server/server_log.h"
 #include "sync_server/store/open_store.h"
 
 namespace beatbook::server {
@@ -33,12 +37,6 @@ Status OpenCommandStore(const StoreLocation& at, std::unique_ptr<CentralStore>* 
 }
 
 namespace {
-
-std::string SchemaDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("BEATBOOK_SCHEMA"); env && *env) return env;
-  return BEATBOOK_SCHEMA_DIR;
-}
 
 // "127.0.0.1:8080" or "[::1]:0" -> host and port.
 bool SplitListen(const std::string& listen, std::string* host, std::uint16_t* port) {
@@ -64,6 +62,8 @@ bool IsLoopback(const std::string& host) {
 }
 
 }  // namespace
+
+std::string SchemaDir(const std::string& flag) { return SchemaDirFor(flag, BEATBOOK_SCHEMA_DIR); }
 
 // Loads the catalogue and brings the stored contributions up to its version.
 Status LoadCatalogue(const std::string& schema_dir, CentralStore* store, Catalogue* out) {
@@ -102,15 +102,26 @@ int RunServe(const ServeOptions& o) {
     return Fail("refusing plain HTTP on " + host + ": the data is sensitive; give --tls-cert " +
                 "and --tls-key, serve on loopback, or pass --allow-insecure-http");
   }
+  if (Status s = InitServerLog(o.log_level); !s.ok()) return Fail(s.message());
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());
+  // Held while serving, so a restore never replaces the store under this server.
+  DataDirLock data_lock;
+  if (o.store_url.empty() && !o.data.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.data, ec);
+    if (Status s = data_lock.Lock(o.data, /*exclusive=*/false); !s.ok()) return Fail(s.message());
+  }
   std::unique_ptr<CentralStore> store;
   if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());
   Catalogue catalogue;
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
   }
+  std::string epoch;
+  if (Status s = store->Epoch(&epoch); !s.ok()) return Fail(s.message());
   ApiOptions limits;
+  limits.on_request = LogRequest;
   if (o.rate_limit >= 0) {
     limits.requests_per_second = o.rate_limit;
     limits.burst = o.rate_limit * 10;
@@ -132,9 +143,26 @@ int RunServe(const ServeOptions& o) {
   if (Status s = server.Listen(host == "localhost" ? "127.0.0.1" : host, port, &bound); !s.ok()) {
     return Fail(s.message());
   }
+  server.OnEvent([](const std::string& event, const Status& outcome) {
+    if (event == "shutdown") {
+      LogEvent(LogLevel::kInfo, "shutdown",
+               {{"grace_seconds", tunables::kShutdownGraceSec},
+                {"message", "finishing requests in flight, then stopping"}});
+    } else if (outcome.ok()) {
+      LogEvent(LogLevel::kInfo, event, {{"message", "TLS certificate and key reloaded"}});
+    } else {
+      LogEvent(LogLevel::kError, event,
+               {{"message", outcome.message() + "; the previous certificate is still served"}});
+    }
+  });
+  LogEvent(LogLevel::kInfo, "start",
+           {{"listen", bound},
+            {"store", o.store_url.empty() ? "sqlite" : "postgresql"},
+            {"epoch", epoch},
+            {"tls", tls}});
   std::cout << "listening on " << bound << std::endl;
   server.Run();
-  std::cerr << "sync_server: stopped\n";
+  LogEvent(LogLevel::kInfo, "stopped");
   return 0;
 }
 

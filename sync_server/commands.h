@@ -29,6 +29,7 @@ struct ServeOptions {
   int device_expiry_days = -1;      // a device credential unused this long is refused; 0 = never
   std::size_t max_connections = 0;  // 0: tunables::kMaxConnections
   std::size_t max_connections_per_address = 0;  // 0: tunables::kMaxConnectionsPerAddress
+  std::string log_level = "info";               // trace, debug, info, warn, error, off
 };
 int RunServe(const ServeOptions& o);
 
@@ -97,11 +98,35 @@ struct AuditOptions {
 // The audit log, oldest first (the most recent --limit entries that match).
 int RunAudit(const AuditOptions& o);
 
+// --- Backups (commands_backup.cc; docs/operations.md) ---
+// Writes a new backup key file.
+int RunBackupKey(const std::string& out);
+struct BackupOptions {
+  std::string store_url;  // --store: refused (PostgreSQL is backed up with its own tools)
+  std::string data, key, out, out_dir;
+  int keep = 0;  // with out_dir: backups kept (0: all)
+};
+// A sealed, checksummed copy of the store taken while servers serve it.
+int RunBackup(const BackupOptions& o);
+// Checks a backup's checksum, opens it with the key and checks the copy inside.
+int RunVerifyBackup(const std::string& key_file, const std::string& file);
+struct RestoreOptions {
+  std::string data, key, from;
+};
+// Puts a backup back as the store in `data` (servers stopped), keeping the one it replaces, and
+// gives the store a new epoch.
+int RunRestore(const RestoreOptions& o);
+// A new epoch after a store went back in time some other way (a PostgreSQL restore).
+int RunNewEpoch(const StoreLocation& at);
+
 class CentralStore;
 struct AuditEvent;
 // Opens the command's store: the PostgreSQL one at `at.url` if given, else the SQLite store in
 // `at.data`.
 Status OpenCommandStore(const StoreLocation& at, std::unique_ptr<CentralStore>* out);
+// The forms directory: `flag` if given, else BEATBOOK_SCHEMA, the installed copy or the source
+// tree (beatbook/install_paths.h).
+std::string SchemaDir(const std::string& flag);
 // Prints "sync_server: MESSAGE" to stderr; returns exit code 1.
 int Fail(const std::string& message);
 // Who runs a command on the server machine (the login name; under sudo, the invoking user).

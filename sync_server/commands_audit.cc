@@ -62,7 +62,7 @@ int RunExport(const ExportOptions& o) {
     return Fail("--reason is for --include-sensitive; without it no sensitive field is exported");
   }
   FormSet forms;
-  std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
+  std::string schema = SchemaDir(o.schema);
   if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
   std::unique_ptr<CentralStore> store;
   if (Status s = OpenCommandStore({o.data, o.store_url}, &store); !s.ok()) return Fail(s.message());

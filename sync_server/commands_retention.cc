@@ -12,7 +12,7 @@
 namespace beatbook::server {
 
 int RunPurge(const PurgeOptions& o) {
-  std::string schema = o.schema.empty() ? BEATBOOK_SCHEMA_DIR : o.schema;
+  std::string schema = SchemaDir(o.schema);
   FormSet forms;
   if (Status s = FormSet::LoadDir(schema, &forms); !s.ok()) return Fail(s.message());
   std::vector<RetentionRule> rules;

@@ -77,7 +77,8 @@ Api::Api(CentralStore* store, const FormSet* forms, const Catalogue* catalogue, 
       catalogue_(catalogue),
       clock_(clock),
       rate_clock_(options.rate_clock ? options.rate_clock : SteadyClock::Default()),
-      device_idle_ms_(options.device_idle_ms) {
+      device_idle_ms_(options.device_idle_ms),
+      on_request_(std::move(options.on_request)) {
   if (options.requests_per_second > 0) {
     limiter_ =
         std::make_unique<RateLimiter>(options.requests_per_second, std::max(options.burst, 1.0));
@@ -162,6 +163,7 @@ ApiResponse Api::Error(int status, const std::string& message, const std::string
 }
 
 ApiResponse Api::Handle(const ApiRequest& request) {
+  auto started = std::chrono::steady_clock::now();
   ApiResponse response;
   DeviceInfo who;  // the device whose credential Route recognised, if any
   try {
@@ -171,15 +173,75 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   }
   NoteOutcome(request, who, response);
   if (response.status < 300 && response.content_type.empty()) {
-    // Every success carries the server's clock, from which devices learn their offset.
+    // Every success carries the server's clock, from which devices learn their offset, and the
+    // store's epoch, from which they learn of a restore (docs/protocol.md, "Restores").
     std::int64_t now = clock_->NowMs();
-    if (response.raw.empty()) {
+    std::string epoch;
+    if (Status s = CachedEpoch(&epoch); !s.ok()) {
+      response = Error(503, "the store's epoch could not be read (" + s.message() + ")");
+    } else if (response.raw.empty()) {
       response.body["server_time_ms"] = now;
+      response.body["epoch"] = epoch;
     } else {  // a raw body is a non-empty object: "{" then its members
-      response.raw.insert(1, "\"server_time_ms\":" + std::to_string(now) + ",");
+      response.raw.insert(
+          1, "\"server_time_ms\":" + std::to_string(now) + ",\"epoch\":\"" + epoch + "\",");
     }
   }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  Record(request, who, took.count(), &response);
   return response;
+}
+
+Status Api::CachedEpoch(std::string* epoch) {
+  std::lock_guard<std::mutex> lock(epoch_mu_);
+  if (epoch_.empty()) BB_RETURN_IF_ERROR(store_->Epoch(&epoch_));
+  *epoch = epoch_;
+  return Status::OK();
+}
+
+namespace {
+
+// A client's X-Request-Id is kept if it is short and plain (it goes into logs); else one is made.
+std::string RequestId(const ApiRequest& request) {
+  const std::string& given = request.Header("x-request-id");
+  bool plain = !given.empty() && given.size() <= 64 &&
+               std::all_of(given.begin(), given.end(), [](unsigned char c) {
+                 return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+               });
+  return plain ? given : RandomSecret(8);
+}
+
+}  // namespace
+
+void Api::Record(const ApiRequest& request, const DeviceInfo& who, double seconds,
+                 ApiResponse* response) {
+  std::string path = request.Path();
+  metrics_.CountRequest(path, response->status);
+  RequestRecord r;
+  r.request_id = RequestId(request);
+  response->headers.emplace_back("X-Request-Id", r.request_id);
+  if (!on_request_) return;
+  r.method = request.method;
+  r.endpoint = Metrics::EndpointLabel(path);
+  r.peer = request.peer;
+  r.device = who.id;
+  r.user = who.user;
+  r.org = who.org;
+  r.status = response->status;
+  r.seconds = seconds;
+  const json& body = response->body;
+  if (!response->raw.empty() || !body.is_object()) {
+    // a page, a file or a pull: nothing more to say
+  } else if (response->status >= 400) {
+    auto error = body.find("error");
+    if (error != body.end() && error->is_object() && error->contains("code")) {
+      r.error = (*error)["code"].is_string() ? (*error)["code"].get<std::string>() : "";
+    }
+  } else if (r.endpoint == "/v1/push" && body.contains("applied")) {
+    r.applied = body["applied"].get<std::int64_t>();
+    r.rejected = body["rejected"].get<std::int64_t>();
+  }
+  on_request_(r);
 }
 
 std::size_t Api::BodyLimit(const ApiRequest& header_only) {
@@ -214,6 +276,10 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   }
   if (path == "/" || path == "/dashboard" || path.rfind("/dashboard/", 0) == 0) {
     return DashboardFile(request, path);
+  }
+  if (path == "/metrics") {
+    if (!expect("GET")) return Error(405, "use GET for /metrics");
+    return MetricsPage(request);
   }
   // Every endpoint behind a credential: its method, the roles that may use it, and its handler.
   // Captureless lambdas here may call the Api's private handlers.
@@ -328,6 +394,44 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
     return Error(403, "only " + endpoint->roles.Describe() + " may use " + path);
   }
   return endpoint->handle(*this, device, request, query);
+}
+
+ApiResponse Api::MetricsPage(const ApiRequest& request) {
+  // A scraper on the server's own machine needs no credential; from anywhere else, an
+  // operator's (coordinator or admin) does.
+  const std::string& peer = request.peer;
+  bool local = peer.rfind("127.", 0) == 0 || peer == "::1" || peer.rfind("::ffff:127.", 0) == 0;
+  if (!local) {
+    if (ApiResponse refused; SignInsBlocked(request, &refused)) return refused;
+    DeviceInfo device;
+    ApiResponse denied;
+    if (!Authenticate(request, &device, &denied)) return denied;
+    if (device.role != Role::kCoordinator && device.role != Role::kAdmin) {
+      return Error(403, "only a coordinator or an admin may read /metrics from another machine");
+    }
+  }
+  StoreGauges gauges;
+  gauges.now_ms = clock_->NowMs();
+  std::vector<DeviceInfo> devices;
+  Status s = store_->ListDevices(&devices);
+  if (s.ok()) s = store_->StoreBytes(&gauges.store_bytes);
+  if (s.ok()) s = store_->LastBackup(&gauges.last_backup_ms);
+  if (!s.ok()) return Error(HttpStatusFor(s), "the store could not be read: " + s.message());
+  for (int days : {1, 7, 30}) gauges.quiet_for[days] = 0;
+  for (const auto& d : devices) {
+    if (d.revoked) continue;
+    ++gauges.devices;
+    // A device that never synced has been quiet since it was enrolled.
+    std::int64_t last = std::max(d.last_sync_ms, d.enrolled_ms);
+    for (auto& [days, n] : gauges.quiet_for) {
+      if (gauges.now_ms - last >= std::int64_t{days} * 86'400'000) ++n;
+    }
+  }
+  ApiResponse page;
+  page.raw = metrics_.Render(gauges);
+  page.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  page.headers.emplace_back("Cache-Control", "no-store");
+  return page;
 }
 
 bool Api::Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied) {
@@ -473,7 +577,14 @@ ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
     return Error(400, std::string("the push body is not valid JSON: ") + e.what());
   }
   json response;
-  Status s = ApplyPush(store_, *forms_, *catalogue_, device, body, clock_->NowMs(), &response);
+  PushCounts counts;
+  auto started = std::chrono::steady_clock::now();
+  Status s =
+      ApplyPush(store_, *forms_, *catalogue_, device, body, clock_->NowMs(), &response, &counts);
+  if (s.ok()) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    metrics_.CountPush(counts, took.count());
+  }
   if (!s.ok()) {
     if (s.IsUnavailable()) {
       return Error(503, "the store could not commit the batch (" + s.message() +
@@ -562,6 +673,7 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   Status s = store_->ReadChanges(cursor, scope, limit, &page);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   if (shares_returns) KeepOwnedReturns(device, &page);
+  metrics_.CountPulled(static_cast<std::int64_t>(page.states.size()));
   // The device's last contact is bookkeeping for sync health: a pull is still served if it
   // cannot be noted (the audit entry below, which must be written, fails the same way).
   store_->NotePull(device.id, clock_->NowMs()).IgnoreError();

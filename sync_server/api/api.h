@@ -7,6 +7,8 @@
 // Handle() is thread-safe (the store serialises writes) and never throws.
 #pragma once
 
+#include <functional>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "beatbook/http/handler.h"
 #include "beatbook/tunables.h"
 #include "sync_server/api/limits.h"
+#include "sync_server/api/metrics.h"
 #include "sync_server/store/central_store.h"
 
 namespace beatbook::server {
@@ -26,6 +29,20 @@ namespace beatbook::server {
 // The requests and responses the Api handles (beatbook/http/message.h), by their old names.
 using ApiRequest = http::Request;
 using ApiResponse = http::Response;
+
+// One answered request, as the server's log keeps it: who and what, never record content.
+struct RequestRecord {
+  std::string request_id;  // the client's X-Request-Id if sane, else one made up; sent back
+  std::string method;
+  std::string endpoint;   // Metrics::EndpointLabel of the path
+  std::string peer;       // the client's address
+  std::string device;     // the device whose credential was recognised, if any
+  std::string user, org;  // ... its user and org
+  int status = 0;
+  std::string error;   // the error code of a refusal ("forbidden", "too_large", ...)
+  double seconds = 0;  // handling time
+  std::int64_t applied = -1, rejected = -1;  // a push's counts (-1: not a push)
+};
 
 struct ApiOptions {
   // Per-device request rate limit (429 beyond it); 0 turns it off (in-process simulations that
@@ -40,6 +57,8 @@ struct ApiOptions {
   const Clock* rate_clock = nullptr;
   // A device credential unused for this long is refused (401 credential_expired); 0: never.
   std::int64_t device_idle_ms = tunables::kDeviceCredentialIdleMs;
+  // Told of every request once it is answered (sync_server writes it to its log); may be empty.
+  std::function<void(const RequestRecord&)> on_request = nullptr;
 };
 
 class Api final : public http::Handler {
@@ -60,10 +79,18 @@ class Api final : public http::Handler {
   // (docs/protocol.md, section 3).
   static ApiResponse Error(int status, const std::string& message, const std::string& code = "");
 
+  // What the server has counted (GET /metrics).
+  const Metrics& metrics() const { return metrics_; }
+
  private:
   // Answers `request`; sets *who to the device whose credential it recognised (revoked or not).
   ApiResponse Route(const ApiRequest& request, DeviceInfo* who);
   ApiResponse Enrol(const ApiRequest& request);
+  // GET /metrics: to a client on the server's own machine, or with a coordinator's or admin's
+  // credential.
+  ApiResponse MetricsPage(const ApiRequest& request);
+  // The store's epoch, read once (a restore happens with the server stopped).
+  Status CachedEpoch(std::string* epoch);
   ApiResponse Forms(const DeviceInfo& device);
   ApiResponse Rotate(const DeviceInfo& device);
   ApiResponse Push(const DeviceInfo& device, const ApiRequest& request);
@@ -99,6 +126,9 @@ class Api final : public http::Handler {
   // After every request: an unauthenticated failure (any 4xx but 429) counts against its
   // address; failed and blocked sign-ins and a recognised device's 403s go to the audit log.
   void NoteOutcome(const ApiRequest& request, const DeviceInfo& who, const ApiResponse& response);
+  // Counts the request and tells ApiOptions::on_request; adds the X-Request-Id header.
+  void Record(const ApiRequest& request, const DeviceInfo& who, double seconds,
+              ApiResponse* response);
   // The 503 for a read whose audit entry could not be written.
   static ApiResponse AuditFailed(const Status& s);
   // Appends `action` by `device`'s user to the audit log. Reads check it: what the log cannot
@@ -113,6 +143,10 @@ class Api final : public http::Handler {
   std::unique_ptr<RateLimiter> failed_sign_ins_;  // per client address; null: no limit
   const Clock* rate_clock_;                       // refills both
   std::int64_t device_idle_ms_;                   // see ApiOptions
+  std::function<void(const RequestRecord&)> on_request_;
+  Metrics metrics_;
+  std::mutex epoch_mu_;
+  std::string epoch_;  // "" until read
 };
 
 // Maps a Status to the HTTP status the protocol uses for it.

@@ -239,9 +239,10 @@ namespace {
 struct BatchOutcome {
   json results = json::array();
   std::int64_t applied = 0, rejected = 0, conflicts = 0;
-  json changed = json::array();    // records this batch changed
-  json corrected = json::array();  // ... of them, records someone else had entered
-  json on_behalf = json::array();  // ... returns entered on an owner's behalf
+  json changed = json::array();                     // records this batch changed
+  json corrected = json::array();                   // ... of them, records someone else had entered
+  json on_behalf = json::array();                   // ... returns entered on an owner's behalf
+  std::map<std::string, std::int64_t> rejected_by;  // PushCounts::rejected
 };
 
 // Checks, merges and stores one change of a batch inside its transaction (docs/protocol.md,
@@ -270,14 +271,17 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     found = false;
   }
   std::string reason = CheckPermission(forms, device, pc.state, found ? &stored : nullptr, now_ms);
+  const char* kind = "permission";
   RecordState merged = stored;
   MergeResult merge;
   if (reason.empty()) {
     merge = Merge(&merged, pc.state);
     BB_RETURN_IF_ERROR(CheckValid(forms, device, txn, pc.state, merged, found, now_ms, &reason));
+    kind = "invalid";
   }
   if (!reason.empty()) {
     ++out->rejected;
+    ++out->rejected_by[kind];
     out->results.push_back(
         {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
     return txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms});
@@ -302,7 +306,8 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
 }  // namespace
 
 Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
-                 const DeviceInfo& device, const json& body, std::int64_t now_ms, json* response) {
+                 const DeviceInfo& device, const json& body, std::int64_t now_ms, json* response,
+                 PushCounts* counts) {
   PushRequest request;
   BB_RETURN_IF_ERROR(ParsePushRequest(forms, body, &request));
   const std::string& batch_id = request.batch_id;
@@ -314,6 +319,7 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
     // A retried batch: its first answer, unchanged; nothing is applied again.
     *response = json::parse(stored_response, nullptr, /*allow_exceptions=*/false);
     if (response->is_discarded()) return Status::Corruption("a stored batch answer is unreadable");
+    if (counts) counts->replayed = true;
     return Status::OK();
   }
 
@@ -354,6 +360,10 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
       BB_RETURN_IF_ERROR(txn.Audit(event));
     }
     BB_FAULT_POINT("server.push.before_commit");
+    if (counts) {  // told only of a batch that commits (a retried transaction starts again)
+      counts->applied = out.applied;
+      counts->rejected = out.rejected_by;
+    }
     return Status::OK();
   });
 }

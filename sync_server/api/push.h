@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,15 @@ struct PushRequest {
 // or a form version this server does not know.
 Status ParsePushRequest(const FormSet& forms, const nlohmann::json& body, PushRequest* out);
 
+// What a push did, for the server's metrics (api/metrics.h). A replayed batch applied nothing.
+struct PushCounts {
+  std::int64_t applied = 0;
+  bool replayed = false;
+  // Refused changes by kind: "permission" (who may write what, stamps), "invalid" (the merged
+  // record breaks its form's rules: values, dates, ids, return periods and figures).
+  std::map<std::string, std::int64_t> rejected;
+};
+
 // Applies the push request `body` from `device` in one store transaction and fills `*response`
 // with per-change results. Each changed record's indicator contributions are updated in the same
 // transaction. Returns InvalidArgument (HTTP 400) when the request itself is malformed
@@ -34,6 +45,6 @@ Status ParsePushRequest(const FormSet& forms, const nlohmann::json& body, PushRe
 // (HTTP 503) if the transaction could not commit; nothing is stored then either.
 Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
                  const DeviceInfo& device, const nlohmann::json& body, std::int64_t now_ms,
-                 nlohmann::json* response);
+                 nlohmann::json* response, PushCounts* counts = nullptr);
 
 }  // namespace beatbook::server

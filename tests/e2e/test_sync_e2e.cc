@@ -108,8 +108,13 @@ TEST_CASE("three devices log offline, sync, and every record is on the server ex
   s = OkJson({"sync", "--data", ben, "--json"});
   CHECK(s["wire"]["sent"] == 0);  // nothing to push; the bytes received are the forms' check
   s.erase("wire");
-  CHECK(s ==
-        json({{"pushed", 0}, {"pulled", 0}, {"rejected", 0}, {"conflicts", 0}, {"pending", 0}}));
+  CHECK(s == json({{"pushed", 0},
+                   {"pulled", 0},
+                   {"rejected", 0},
+                   {"conflicts", 0},
+                   {"pending", 0},
+                   {"server_restored", false},
+                   {"resent", 0}}));
   CHECK(d.ServerRecords() == server);
   json status = OkJson({"status", "--data", ben, "--json"});
   CHECK(status["pending_changes"] == 0);

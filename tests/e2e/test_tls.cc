@@ -1,9 +1,16 @@
 // HTTPS: sync_server with --tls-cert/--tls-key, field_client verifying the server against the
 // partnership's own CA (--ca), and every way that can go wrong. Certificates are made for each run
 // with the openssl command-line tool (a test CA, and a server certificate for IP 127.0.0.1).
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "fault_site.h"
+#include "raw_http.h"
 
 using namespace beatbook;
 using namespace beatbook::test;
@@ -122,4 +129,76 @@ TEST_CASE("sync_server refuses unusable TLS settings, and plain HTTP beyond loop
   r = SyncServer({"serve", "--data", central, "--listen", "0.0.0.0:0"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("refusing plain HTTP on 0.0.0.0") != std::string::npos);
+}
+
+namespace {
+
+// GETs /v1/health over `curl` (kept between calls, so its connection is reused) trusting `ca`.
+// The HTTP status (0: no answer, e.g. a certificate not trusted) and whether a new connection
+// was made for it.
+long HealthOver(CURL* curl, const std::string& url, const std::string& ca, long* new_connections) {
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, (url + "/v1/health").c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, new_connections);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP reloads the TLS certificate without dropping open connections") {
+  TempDir dir;
+  Pki old_pki(dir.path(), "old");
+  Pki new_pki(dir.path(), "new");
+  // The server reads its certificate from fixed paths, which the administrator replaces.
+  std::string cert = dir / "server.pem", key = dir / "server.key";
+  std::filesystem::copy_file(old_pki.cert, cert);
+  std::filesystem::copy_file(old_pki.key, key);
+  ServerProcess server(dir / "central", {}, {"--tls-cert", cert, "--tls-key", key});
+  std::string log = dir / "server.log";
+  server.CaptureStderr(log);
+  REQUIRE(server.Start());
+  std::string url = Https(server);
+
+  CURL* kept = curl_easy_init();
+  long connects = 0;
+  REQUIRE(HealthOver(kept, url, old_pki.ca, &connects) == 200);
+  CHECK(connects == 1);
+
+  auto replace = [&](const std::string& from_cert, const std::string& from_key) {
+    std::filesystem::copy_file(from_cert, cert, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(from_key, key, std::filesystem::copy_options::overwrite_existing);
+    REQUIRE(::kill(server.pid(), SIGHUP) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  };
+  replace(new_pki.cert, new_pki.key);
+  // The open connection goes on, on its old certificate.
+  CHECK(HealthOver(kept, url, old_pki.ca, &connects) == 200);
+  CHECK(connects == 0);
+  curl_easy_cleanup(kept);
+  // New connections get the new one.
+  auto fresh = [&](const std::string& ca) {
+    CURL* c = curl_easy_init();
+    long n = 0;
+    long status = HealthOver(c, url, ca, &n);
+    curl_easy_cleanup(c);
+    return status;
+  };
+  CHECK(fresh(new_pki.ca) == 200);
+  CHECK(fresh(old_pki.ca) == 0);
+
+  // A broken file is not taken: the server keeps serving the certificate it has, and says why.
+  std::ofstream(cert) << "not a certificate\n";
+  REQUIRE(::kill(server.pid(), SIGHUP) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(fresh(new_pki.ca) == 200);
+  CHECK(server.Stop() == 0);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  CHECK(text.find("previous certificate is still served") != std::string::npos);
 }

@@ -1,5 +1,7 @@
 #include "support/process.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -106,7 +108,7 @@ CommandResult Run(const std::vector<std::string>& argv, const std::string& input
 }
 
 pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
-            const std::map<std::string, std::string>& env) {
+            const std::map<std::string, std::string>& env, const std::string& stderr_path) {
   int out_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC)) return -1;
   pid_t pid = ::fork();
@@ -116,6 +118,10 @@ pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
     ::close(out_pipe[1]);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
+    if (!stderr_path.empty()) {
+      int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (err >= 0) ::dup2(err, 2);
+    }
     SetEnv(env);
     auto args = CStrings(argv);
     ::execv(args[0], args.data());
@@ -138,8 +144,11 @@ bool ServerProcess::Start(int port) {
   std::vector<std::string> argv = {SyncServerBin(), "serve",
                                    "--data",        data_dir_,
                                    "--listen",      "127.0.0.1:" + std::to_string(port)};
+  if (std::find(args_.begin(), args_.end(), "--log-level") == args_.end()) {
+    argv.insert(argv.end(), {"--log-level", "warn"});
+  }
   argv.insert(argv.end(), args_.begin(), args_.end());
-  pid_ = Spawn(argv, &out_fd_, env_);
+  pid_ = Spawn(argv, &out_fd_, env_, stderr_path_);
   if (pid_ <= 0) return false;
   std::string line;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -23,20 +23,25 @@ struct CommandResult {
 CommandResult Run(const std::vector<std::string>& argv, const std::string& input = "",
                   const std::map<std::string, std::string>& env = {}, int timeout_sec = 120);
 
-// Starts a program in the background with stdout to a pipe; returns its pid.
+// Starts a program in the background with stdout to a pipe; returns its pid. Its stderr goes to
+// `stderr_path` when given (appended), else where the test's goes.
 pid_t Spawn(const std::vector<std::string>& argv, int* stdout_fd,
-            const std::map<std::string, std::string>& env = {});
+            const std::map<std::string, std::string>& env = {},
+            const std::string& stderr_path = "");
 
 // A real sync_server serving `data_dir` on 127.0.0.1 with a port the OS picked.
 class ServerProcess {
  public:
-  // `args` are added to `serve --data DIR --listen ...`, e.g. {"--rate-limit", "1"}.
+  // `args` are added to `serve --data DIR --listen ...`, e.g. {"--rate-limit", "1"}. The request
+  // log is at "warn" unless `args` set --log-level.
   explicit ServerProcess(std::string data_dir, std::map<std::string, std::string> env = {},
                          std::vector<std::string> args = {});
   ~ServerProcess();  // stops it (SIGTERM, then SIGKILL)
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
+  // Sends its stderr (the log) to `path` from the next Start on.
+  void CaptureStderr(const std::string& path) { stderr_path_ = path; }
   // Starts it and waits (bounded) for "listening on HOST:PORT". False if it did not come up.
   bool Start(int port = 0);
   // SIGTERM and wait; returns the exit status (0 for a clean stop).
@@ -52,6 +57,7 @@ class ServerProcess {
   std::string data_dir_;
   std::map<std::string, std::string> env_;
   std::vector<std::string> args_;
+  std::string stderr_path_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string url_;
