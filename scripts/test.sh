@@ -34,6 +34,10 @@ echo "== plain build ($(date -u +%T)) =="
 (cd "$root/build" && ctest -j 2 --output-on-failure --timeout 600 --no-tests=error | tee "$root/build/ctest.log")
 ! grep -q "(Skipped)" "$root/build/ctest.log" || { echo "tests were skipped in the plain build" >&2; exit 1; }
 
+echo "== packages ($(date -u +%T)) =="
+# The plain build's Debian packages install, run as a service would, back up, and purge cleanly.
+"$root/scripts/package-test.sh" "$root/build"
+
 echo "== the core alone ($(date -u +%T)) =="
 # The core and its tests build with SQLite, nlohmann/json and libsodium only (no Boost, curl,
 # libpq, CLI11 or libxlsxwriter): a build that only configures those proves it.
