@@ -4,9 +4,9 @@ namespace beatbook::server {
 
 Status BufferedLedger::Set(const std::string& record_id,
                            const std::vector<Contribution>& contributions, HlcStamp stamp,
-                           std::int64_t at_ms) {
+                           std::int64_t at_ms, bool stored_before) {
   std::vector<Contribution> old;
-  BB_RETURN_IF_ERROR(statements_->TakeContributions(record_id, &old));
+  if (stored_before) BB_RETURN_IF_ERROR(statements_->TakeContributions(record_id, &old));
   for (const auto& c : old) Apply(c, -1);
   for (const auto& c : contributions) {
     BB_RETURN_IF_ERROR(statements_->InsertContribution(record_id, c, stamp, at_ms));
@@ -28,6 +28,7 @@ void BufferedLedger::Apply(const Contribution& c, int sign) {
 }
 
 Status BufferedLedger::Flush() {
+  BB_RETURN_IF_ERROR(statements_->FlushContributions());
   for (const auto& [k, delta] : refs_) {
     if (delta == 0) continue;
     const auto& [ind, fy, q, key] = k;

@@ -32,8 +32,10 @@ class LedgerStatements {
   // Deletes record `record_id`'s contributions, handing back what they were.
   virtual Status TakeContributions(const std::string& record_id,
                                    std::vector<Contribution>* old) = 0;
+  // May be buffered until FlushContributions (TakeContributions still sees it).
   virtual Status InsertContribution(const std::string& record_id, const Contribution& c,
                                     HlcStamp stamp, std::int64_t at_ms) = 0;
+  virtual Status FlushContributions() { return Status::OK(); }
   // Adds `delta` to the references of a distinct key, deletes it when none are left, and sets
   // *after to the references it has now.
   virtual Status AddKeyRefs(const std::string& indicator, int fy, int quarter,
@@ -46,11 +48,14 @@ class BufferedLedger {
  public:
   explicit BufferedLedger(LedgerStatements* statements) : statements_(statements) {}
 
-  // Replaces what record `record_id` contributes; the totals move at Flush.
+  // Replaces what record `record_id` contributes; the totals move at Flush. `stored_before`
+  // false says the record has no contributions stored (it is new, or they were all deleted):
+  // nothing is looked up.
   Status Set(const std::string& record_id, const std::vector<Contribution>& contributions,
-             HlcStamp stamp, std::int64_t at_ms);
-  // Writes the summed changes: distinct keys first (whether a key appeared, vanished or reached
-  // two references changes its totals), then the totals, each in key order.
+             HlcStamp stamp, std::int64_t at_ms, bool stored_before = true);
+  // Writes the contributions still buffered, then the summed changes: distinct keys first (whether
+  // a key appeared, vanished or reached two references changes its totals), then the totals, each
+  // in key order.
   Status Flush();
 
  private:

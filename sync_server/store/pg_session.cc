@@ -1,5 +1,7 @@
 #include "sync_server/store/pg_session.h"
 
+#include <nlohmann/json.hpp>
+
 namespace beatbook::server {
 
 namespace {
@@ -107,6 +109,14 @@ Status PgSession::WriteSchemaVersion(int version) {
 
 Status PgSession::LockName(const std::string& name) {
   return db_.Exec("SELECT pg_advisory_xact_lock(hashtext($1))", {name});
+}
+
+Status PgSession::LockNames(const std::vector<std::string>& names) {
+  if (names.empty()) return Status::OK();
+  // The array's elements come in its order, so the locks are taken in it.
+  return db_.Exec(
+      "SELECT pg_advisory_xact_lock(hashtext(n)) FROM json_array_elements_text($1::json) AS u(n)",
+      {nlohmann::json(names).dump()});
 }
 
 Status PgSession::LockLedger() {

@@ -45,6 +45,10 @@ class PgSession final : public SqlSession {
   Status WriteSchemaVersion(int version) override;
   const char* ForUpdate() const override { return " FOR UPDATE"; }
   Status LockName(const std::string& name) override;
+  Status LockNames(const std::vector<std::string>& names) override;
+  const char* InJsonArray() const override {
+    return " = ANY(ARRAY(SELECT json_array_elements_text($1::json)))";
+  }
   Status LockLedger() override;
   Status StartNumbering() override { return Status::OK(); }
   SqlParam NumberOnSave() override { return nullptr; }

@@ -182,9 +182,10 @@ Status SqlCentralStore::RebuildContributions(
     if (s.purged) {
       auto it = kept.find(s.id);
       if (it == kept.end()) return Status::OK();
-      return ledger.Set(s.id, it->second.first, it->second.second, now);
+      return ledger.Set(s.id, it->second.first, it->second.second, now, /*stored_before=*/false);
     }
-    return ledger.Set(s.id, fn(s), s.MaxStamp(), now);
+    // Every contribution was deleted above: none to look up.
+    return ledger.Set(s.id, fn(s), s.MaxStamp(), now, /*stored_before=*/false);
   }));
   BB_RETURN_IF_ERROR(ledger.Flush());
   BB_RETURN_IF_ERROR(

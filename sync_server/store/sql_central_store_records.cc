@@ -1,35 +1,63 @@
 // SqlCentralStore: the write transaction of a push (records, conflicts, rejections, batch
 // replies, the ledger), the change feed devices pull, purges, and the lists a reviewer reads.
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "beatbook/record_rows.h"
 #include "sync_server/store/sql_central_store.h"
 #include "sync_server/store/sql_ledger.h"
+#include "sync_server/store/sql_rows.h"
 #include "sync_server/store/store_common.h"
 
 namespace beatbook::server {
 
+// A push's write transaction. Round trips are what a push costs on PostgreSQL, so a batch is read
+// and written in few statements: LockRecords locks every record the batch touches and reads them
+// in one statement each; saves and contributions are buffered and written as multi-row INSERTs
+// before the commit; a record read back after it was saved is answered from memory.
 class SqlCentralStore::Txn final : public WriteTxn {
  public:
   explicit Txn(SqlSession* session)
-      : session_(session), statements_(session), ledger_(&statements_) {}
+      : session_(session), statements_(session), ledger_(&statements_), saves_(10) {}
 
   Status LockRecords(std::vector<std::string> ids) override {
-    if (!session_->ConcurrentWriters()) return Status::OK();  // the transaction is exclusive
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    for (const auto& id : ids) BB_RETURN_IF_ERROR(session_->LockName(id));
-    return Status::OK();
+    if (ids.empty()) return Status::OK();
+    // In id order: another server's push of some of the same records, in another order, waits
+    // instead of deadlocking. An id with no record yet is locked too (two devices creating a
+    // partner return's natural-key id take turns).
+    if (session_->ConcurrentWriters()) BB_RETURN_IF_ERROR(session_->LockNames(ids));
+    std::string list = nlohmann::json(ids).dump();
+    for (const auto& id : ids) {
+      known_.emplace(id, std::nullopt);
+      fresh_.insert(id);
+    }
+    return session_->Run(std::string("SELECT id, state FROM records WHERE id") +
+                             session_->InJsonArray() + session_->ForUpdate(),
+                         {list}, [&](const SqlRow& row) {
+                           std::string id = row.Text(0);
+                           known_[id] = row.Text(1);
+                           fresh_.erase(id);
+                           return Status::OK();
+                         });
   }
 
   Status ReadRecord(const std::string& id, RecordState* out, bool* found) override {
+    bool answered = false;
+    BB_RETURN_IF_ERROR(Known(id, out, found, &answered));
+    if (answered) return Status::OK();
     return Select("SELECT state FROM records WHERE id = $1", id, out, found);
   }
 
   Status LoadRecord(const std::string& id, RecordState* out, bool* found) override {
-    // Locked for update where servers write concurrently: two merging into one record take
-    // turns. With no row to lock yet, two creating the same id (a partner return's natural key)
+    bool answered = false;
+    BB_RETURN_IF_ERROR(Known(id, out, found, &answered));
+    if (answered) return Status::OK();
+    // Not locked by LockRecords: locked for update where servers write concurrently, so two
+    // merging into one record take turns. With no row to lock yet, two creating the same id
     // take turns on a lock named by the id, and the second then finds the first's record.
     std::string select =
         std::string("SELECT state FROM records WHERE id = $1") + session_->ForUpdate();
@@ -40,15 +68,26 @@ class SqlCentralStore::Txn final : public WriteTxn {
   }
 
   Status SaveRecord(const RecordState& s) override {
-    BB_RETURN_IF_ERROR(session_->Run(
-        "INSERT INTO records(id, form, form_version, org, author, device, occurred_at, deleted, "
-        "seq, state) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
-        "ON CONFLICT(id) DO UPDATE SET form = excluded.form, "
-        "form_version = excluded.form_version, org = excluded.org, author = excluded.author, "
-        "device = excluded.device, occurred_at = excluded.occurred_at, "
-        "deleted = excluded.deleted, seq = excluded.seq, state = excluded.state",
-        {s.id, s.form, std::int64_t{s.form_version}, s.org, s.author, s.device, s.OccurredAt(),
-         std::int64_t{s.IsDeleted() ? 1 : 0}, session_->NumberOnSave(), s.ToJson().dump()}));
+    std::string state = s.ToJson().dump();
+    std::vector<SqlParam> row = {s.id,
+                                 s.form,
+                                 std::int64_t{s.form_version},
+                                 s.org,
+                                 s.author,
+                                 s.device,
+                                 s.OccurredAt(),
+                                 std::int64_t{s.IsDeleted() ? 1 : 0},
+                                 session_->NumberOnSave(),
+                                 state};
+    // One row per record in the buffer: a record saved twice in a batch is written once, as it
+    // was last saved (an upsert may not touch one row twice in a statement).
+    auto buffered = save_row_.find(s.id);
+    if (buffered != save_row_.end()) {
+      saves_.Replace(buffered->second, std::move(row));
+    } else {
+      save_row_[s.id] = saves_.Add(std::move(row));
+    }
+    known_[s.id] = std::move(state);
     if (saved_set_.insert(s.id).second) saved_.push_back(s.id);
     return Status::OK();
   }
@@ -87,16 +126,39 @@ class SqlCentralStore::Txn final : public WriteTxn {
   Status SetContributions(const std::string& record_id,
                           const std::vector<Contribution>& contributions, HlcStamp stamp,
                           std::int64_t at_ms) override {
-    return ledger_.Set(record_id, contributions, stamp, at_ms);
+    // A record LockRecords found missing has no contributions stored: none to look up.
+    bool stored_before = fresh_.erase(record_id) == 0;
+    return ledger_.Set(record_id, contributions, stamp, at_ms, stored_before);
   }
 
   Status Audit(const AuditEvent& event) override { return InsertAudit(session_, event); }
 
-  // The totals' changes, summed: written just before the commit (store/ledger.h).
-  Status FlushTotals() { return ledger_.Flush(); }
+  // What is buffered, written: the records, then the contributions and the totals' changes,
+  // summed (store/ledger.h). Just before the commit.
+  Status Flush() {
+    save_row_.clear();
+    BB_RETURN_IF_ERROR(saves_.Write(
+        session_,
+        "INSERT INTO records(id, form, form_version, org, author, device, occurred_at, deleted, "
+        "seq, state) VALUES",
+        " ON CONFLICT(id) DO UPDATE SET form = excluded.form, "
+        "form_version = excluded.form_version, org = excluded.org, author = excluded.author, "
+        "device = excluded.device, occurred_at = excluded.occurred_at, "
+        "deleted = excluded.deleted, seq = excluded.seq, state = excluded.state"));
+    return ledger_.Flush();
+  }
   const std::vector<std::string>& saved() const { return saved_; }
 
  private:
+  // Answers from what this transaction read or saved; *answered false if `id` is not among them.
+  Status Known(const std::string& id, RecordState* out, bool* found, bool* answered) {
+    auto it = known_.find(id);
+    *answered = it != known_.end();
+    if (!*answered) return Status::OK();
+    *found = it->second.has_value();
+    return *found ? ParseStoredState(*it->second, out) : Status::OK();
+  }
+
   // The state of record `id` as `select` (with the id as $1) reads it.
   Status Select(const std::string& select, const std::string& id, RecordState* out, bool* found) {
     std::string text;
@@ -112,12 +174,17 @@ class SqlCentralStore::Txn final : public WriteTxn {
   SqlSession* session_;
   SqlLedgerStatements statements_;
   BufferedLedger ledger_;
-  std::vector<std::string> saved_;  // in the order first saved
+  // Records this transaction locked and read (nullopt: none stored) or saved, as stored text.
+  std::unordered_map<std::string, std::optional<std::string>> known_;
+  std::set<std::string> fresh_;  // locked, and not stored before this transaction
+  RowBuffer saves_;
+  std::unordered_map<std::string, std::size_t> save_row_;  // record id -> its row in saves_
+  std::vector<std::string> saved_;                         // in the order first saved
   std::set<std::string> saved_set_;
 };
 
 Status SqlCentralStore::Finish(Txn* txn, SqlTransaction* sql) {
-  BB_RETURN_IF_ERROR(txn->FlushTotals());
+  BB_RETURN_IF_ERROR(txn->Flush());
   BB_RETURN_IF_ERROR(session_->NumberSaved(txn->saved()));
   return sql->Commit();
 }

@@ -2,8 +2,15 @@
 
 namespace beatbook::server {
 
+namespace {
+// Buffered contributions are written when this many wait (a rebuild goes through every record).
+constexpr std::size_t kMaxBufferedContributions = 512;
+}  // namespace
+
 Status SqlLedgerStatements::TakeContributions(const std::string& record_id,
                                               std::vector<Contribution>* old) {
+  // The record's own still-buffered rows are written first, so the DELETE hands them back too.
+  if (buffered_for_.count(record_id)) BB_RETURN_IF_ERROR(FlushContributions());
   return session_->Run(
       "DELETE FROM contributions WHERE record_id = $1 "
       "RETURNING indicator, fy, quarter, value, n, key",
@@ -22,11 +29,19 @@ Status SqlLedgerStatements::TakeContributions(const std::string& record_id,
 
 Status SqlLedgerStatements::InsertContribution(const std::string& record_id, const Contribution& c,
                                                HlcStamp stamp, std::int64_t at_ms) {
-  return session_->Run(
-      "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, key, status, "
-      "stamp, at_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-      {record_id, c.indicator, std::int64_t{c.fy}, std::int64_t{c.quarter}, c.value, c.n, c.key,
-       c.status, std::int64_t{stamp}, at_ms});
+  inserts_.Add({record_id, c.indicator, std::int64_t{c.fy}, std::int64_t{c.quarter}, c.value, c.n,
+                c.key, c.status, std::int64_t{stamp}, at_ms});
+  buffered_for_.insert(record_id);
+  if (inserts_.size() >= kMaxBufferedContributions) return FlushContributions();
+  return Status::OK();
+}
+
+Status SqlLedgerStatements::FlushContributions() {
+  buffered_for_.clear();
+  return inserts_.Write(session_,
+                        "INSERT INTO contributions(record_id, indicator, fy, quarter, value, n, "
+                        "key, status, stamp, at_ms) VALUES",
+                        "");
 }
 
 Status SqlLedgerStatements::AddKeyRefs(const std::string& indicator, int fy, int quarter,

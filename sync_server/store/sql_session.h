@@ -82,6 +82,12 @@ class SqlSession {
   // Holds a lock named `name` until the transaction ends (two servers creating the same record
   // id take turns). Nothing to do where the write transaction is exclusive.
   virtual Status LockName(const std::string& name) = 0;
+  // Holds the locks named `names` (sorted, no repeats) until the transaction ends, taken in that
+  // order in one round trip: a push locks every record it touches at once.
+  virtual Status LockNames(const std::vector<std::string>& names) = 0;
+  // The condition that a column is one of the strings of the JSON array given as $1, to follow
+  // the column's name: one statement reads a whole batch's records.
+  virtual const char* InJsonArray() const = 0;
   // Keeps every other writer of the indicator ledger waiting until the transaction ends (a
   // rebuild of the totals).
   virtual Status LockLedger() = 0;

@@ -37,6 +37,8 @@ class SqliteSession final : public SqlSession {
   Status WriteSchemaVersion(int version) override;
   const char* ForUpdate() const override { return ""; }
   Status LockName(const std::string&) override { return Status::OK(); }
+  Status LockNames(const std::vector<std::string>&) override { return Status::OK(); }
+  const char* InJsonArray() const override { return " IN (SELECT value FROM json_each($1))"; }
   Status LockLedger() override { return Status::OK(); }
   Status StartNumbering() override;
   SqlParam NumberOnSave() override { return next_seq_++; }
