@@ -88,6 +88,11 @@ function startSection() {
 
 function outcomeText(result) {
   const parts = [`Sent ${result.pushed ?? 0}, received ${result.pulled ?? 0}`];
+  // The office put its server back from a backup: this tablet sent again what it holds, so
+  // nothing it had sent before is lost (docs/protocol.md, section 7).
+  if (result.server_restored) {
+    parts.push('The office restored its records from a backup, so this tablet sent everything it holds again');
+  }
   if (result.rejected) parts.push(`${result.rejected} ${result.rejected === 1 ? 'needs' : 'need'} fixing`);
   if (result.pending) parts.push(`${result.pending} still not sent`);
   return `${parts.join('. ')}.`;

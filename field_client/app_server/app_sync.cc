@@ -63,7 +63,8 @@ AppApi::Response AppApi::Sync() {
   return Response(200, {{"pushed", summary.pushed},
                         {"pulled", summary.pulled},
                         {"rejected", summary.rejected},
-                        {"pending", summary.pending}});
+                        {"pending", summary.pending},
+                        {"server_restored", summary.server_restored}});
 }
 
 AppApi::Response AppApi::Returns(const Request& request) {
