@@ -57,10 +57,6 @@ bool SplitListen(const std::string& listen, std::string* host, std::uint16_t* po
   return true;
 }
 
-bool IsLoopback(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
-}
-
 }  // namespace
 
 std::string SchemaDir(const std::string& flag) { return SchemaDirFor(flag, BEATBOOK_SCHEMA_DIR); }
@@ -98,7 +94,7 @@ int RunServe(const ServeOptions& o) {
   if (tls && (o.tls_cert.empty() || o.tls_key.empty())) {
     return Fail("HTTPS needs both --tls-cert and --tls-key");
   }
-  if (!tls && !IsLoopback(host) && !o.allow_insecure_http) {
+  if (!tls && !http::IsLoopbackHost(host) && !o.allow_insecure_http) {
     return Fail("refusing plain HTTP on " + host + ": the data is sensitive; give --tls-cert " +
                 "and --tls-key, serve on loopback, or pass --allow-insecure-http");
   }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "beatbook/http/gzip.h"
+#include "beatbook/http/message.h"
 #include "beatbook/tunables.h"
 
 namespace beatbook::sync {
@@ -132,8 +133,7 @@ Status CheckServerUrl(const std::string& base_url, bool allow_insecure_http) {
   std::string rest = base_url.substr(http.size());
   std::string host = rest[0] == '[' ? rest.substr(1, rest.find(']') - 1)
                                     : rest.substr(0, rest.find_first_of(":/"));
-  bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
-  if (loopback || allow_insecure_http) return Status::OK();
+  if (http::IsLoopbackHost(host) || allow_insecure_http) return Status::OK();
   return Status::InvalidArgument(
       "refusing plain http:// to " + host +
       ": the records are sensitive and would cross the network unencrypted; use https:// (with "

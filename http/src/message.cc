@@ -2,6 +2,11 @@
 
 namespace beatbook::http {
 
+bool IsLoopbackHost(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host.rfind("::ffff:127.", 0) == 0 ||
+         host == "localhost";
+}
+
 const std::string& Request::Header(const std::string& name) const {
   static const std::string kNone;
   auto it = headers.find(name);

@@ -379,13 +379,18 @@ struct HttpServer::Impl {
     return Status::OK();
   }
 
-  Status ReloadTls() {
-    if (!CurrentTls()) return Status::FailedPrecondition("serving plain HTTP: no TLS to reload");
+  // Loads cert_file and key_file into a new context and serves it to new connections.
+  Status InstallTls() {
     std::shared_ptr<ssl::context> context;
     BB_RETURN_IF_ERROR(LoadTls(&context));
     std::lock_guard<std::mutex> lock(tls_mu);
     tls = std::move(context);
     return Status::OK();
+  }
+
+  Status ReloadTls() {
+    if (!CurrentTls()) return Status::FailedPrecondition("serving plain HTTP: no TLS to reload");
+    return InstallTls();
   }
 
   void Tell(const std::string& event, const Status& outcome) {
@@ -442,11 +447,7 @@ HttpServer::~HttpServer() = default;
 Status HttpServer::UseTls(const std::string& cert_file, const std::string& key_file) {
   impl_->cert_file = cert_file;
   impl_->key_file = key_file;
-  std::shared_ptr<ssl::context> context;
-  BB_RETURN_IF_ERROR(impl_->LoadTls(&context));
-  std::lock_guard<std::mutex> lock(impl_->tls_mu);
-  impl_->tls = std::move(context);
-  return Status::OK();
+  return impl_->InstallTls();
 }
 
 Status HttpServer::ReloadTls() { return impl_->ReloadTls(); }

@@ -279,7 +279,7 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   }
   if (path == "/metrics") {
     if (!expect("GET")) return Error(405, "use GET for /metrics");
-    return MetricsPage(request);
+    return MetricsPage(request, who);
   }
   // Every endpoint behind a credential: its method, the roles that may use it, and its handler.
   // Captureless lambdas here may call the Api's private handlers.
@@ -378,14 +378,7 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
     return Error(405, std::string("use ") + endpoint->method + " for " + path);
   }
   DeviceInfo device;
-  ApiResponse denied;
-  bool signed_in = Authenticate(request, &device, &denied);
-  if (!device.id.empty()) *who = device;  // recognised, revoked or not
-  if (!signed_in) return denied;
-  std::int64_t retry_ms = 0;
-  if (limiter_ && !limiter_->Allow(device.id, rate_clock_->NowMs(), &retry_ms)) {
-    return TooManyRequests("device " + device.id + " made too many requests", retry_ms);
-  }
+  if (ApiResponse denied; !SignIn(request, &device, who, &denied)) return denied;
   if (!endpoint->roles.Has(device.role)) {
     if (device.role == Role::kAdmin) return Error(403, "an admin device reads no record content");
     if (device.role == Role::kBoard) {
@@ -396,16 +389,26 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   return endpoint->handle(*this, device, request, query);
 }
 
-ApiResponse Api::MetricsPage(const ApiRequest& request) {
+bool Api::SignIn(const ApiRequest& request, DeviceInfo* device, DeviceInfo* who,
+                 ApiResponse* denied) {
+  bool signed_in = Authenticate(request, device, denied);
+  if (!device->id.empty()) *who = *device;  // recognised, revoked or not
+  if (!signed_in) return false;
+  std::int64_t retry_ms = 0;
+  if (limiter_ && !limiter_->Allow(device->id, rate_clock_->NowMs(), &retry_ms)) {
+    *denied = TooManyRequests("device " + device->id + " made too many requests", retry_ms);
+    return false;
+  }
+  return true;
+}
+
+ApiResponse Api::MetricsPage(const ApiRequest& request, DeviceInfo* who) {
   // A scraper on the server's own machine needs no credential; from anywhere else, an
   // operator's (coordinator or admin) does.
-  const std::string& peer = request.peer;
-  bool local = peer.rfind("127.", 0) == 0 || peer == "::1" || peer.rfind("::ffff:127.", 0) == 0;
-  if (!local) {
+  if (!http::IsLoopbackHost(request.peer)) {
     if (ApiResponse refused; SignInsBlocked(request, &refused)) return refused;
     DeviceInfo device;
-    ApiResponse denied;
-    if (!Authenticate(request, &device, &denied)) return denied;
+    if (ApiResponse denied; !SignIn(request, &device, who, &denied)) return denied;
     if (device.role != Role::kCoordinator && device.role != Role::kAdmin) {
       return Error(403, "only a coordinator or an admin may read /metrics from another machine");
     }
@@ -581,10 +584,6 @@ ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
   auto started = std::chrono::steady_clock::now();
   Status s =
       ApplyPush(store_, *forms_, *catalogue_, device, body, clock_->NowMs(), &response, &counts);
-  if (s.ok()) {
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    metrics_.CountPush(counts, took.count());
-  }
   if (!s.ok()) {
     if (s.IsUnavailable()) {
       return Error(503, "the store could not commit the batch (" + s.message() +
@@ -592,6 +591,8 @@ ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
     }
     return Error(HttpStatusFor(s), s.message());
   }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  metrics_.CountPush(counts, took.count());
   BB_FAULT_POINT("server.push.after_commit");
   return {200, response};
 }

@@ -88,7 +88,7 @@ class Api final : public http::Handler {
   ApiResponse Enrol(const ApiRequest& request);
   // GET /metrics: to a client on the server's own machine, or with a coordinator's or admin's
   // credential.
-  ApiResponse MetricsPage(const ApiRequest& request);
+  ApiResponse MetricsPage(const ApiRequest& request, DeviceInfo* who);
   // The store's epoch, read once (a restore happens with the server stopped).
   Status CachedEpoch(std::string* epoch);
   ApiResponse Forms(const DeviceInfo& device);
@@ -120,6 +120,9 @@ class Api final : public http::Handler {
   bool Expired(const DeviceInfo& device, ApiResponse* denied);
   // Resolves the Bearer credential to a device; an error response in *denied otherwise.
   bool Authenticate(const ApiRequest& request, DeviceInfo* device, ApiResponse* denied);
+  // Authenticate, then the device's request rate: false with the 401/403/429 in *denied. Sets
+  // *who to the device whose credential was recognised, revoked or not.
+  bool SignIn(const ApiRequest& request, DeviceInfo* device, DeviceInfo* who, ApiResponse* denied);
   // Failed sign-ins per client address: true (with a 429 in *refused) while the address must
   // wait.
   bool SignInsBlocked(const ApiRequest& request, ApiResponse* refused);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "sync_server/store/sql_schema.h"
+
 namespace beatbook::server {
 
 namespace {
@@ -96,6 +98,15 @@ Status CheckStoreCopy(const std::string& path, StoreFacts* facts) {
   BB_RETURN_IF_ERROR(Scalar(db.db, "PRAGMA user_version", &text));
   facts->schema_version = std::atoi(text.c_str());
   if (facts->schema_version <= 0) return Status::Corruption("the copy is not a central store");
+  // A store from a later version of the program would be refused once in place: refused here,
+  // before anything is replaced.
+  int newest = CentralSchemaSteps().back().version;
+  if (facts->schema_version > newest) {
+    return Status::FailedPrecondition(
+        "the copy is a store of schema version " + std::to_string(facts->schema_version) +
+        ", newer than this program's " + std::to_string(newest) +
+        ": restore it with the sync_server that took it, or a later one");
+  }
   BB_RETURN_IF_ERROR(Scalar(db.db, "SELECT value FROM meta WHERE key = 'epoch'", &facts->epoch));
   BB_RETURN_IF_ERROR(Scalar(db.db, "SELECT count(*) FROM records", &text));
   facts->records = std::atoll(text.c_str());

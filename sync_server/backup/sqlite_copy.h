@@ -24,7 +24,8 @@ struct StoreFacts {
   std::string epoch;  // "" for a store older than epochs
   std::int64_t records = 0, devices = 0, audit_entries = 0;
 };
-// Corruption saying what is wrong if the copy is not a sound central store.
+// Corruption saying what is wrong if the copy is not a sound central store; FailedPrecondition
+// if it is a store of a schema newer than this program's (it could not be opened once restored).
 Status CheckStoreCopy(const std::string& path, StoreFacts* facts);
 
 }  // namespace beatbook::server

@@ -192,18 +192,7 @@ Status SqlCentralStore::Authenticate(const std::string& device_id, const std::st
 
 Status SqlCentralStore::SubjectSecret(std::string* secret) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Whoever comes first makes it; everyone reads the same one.
-  BB_RETURN_IF_ERROR(session_->Run(
-      "INSERT INTO meta(key, value) VALUES('subject_secret', $1) ON CONFLICT DO NOTHING",
-      {RandomSecret(32)}));
-  secret->clear();
-  BB_RETURN_IF_ERROR(session_->Run("SELECT value FROM meta WHERE key = 'subject_secret'", {},
-                                   [&](const SqlRow& row) {
-                                     *secret = row.Text(0);
-                                     return Status::OK();
-                                   }));
-  if (secret->empty()) return Status::Corruption("the subject secret is missing");
-  return Status::OK();
+  return MetaMadeOnce("subject_secret", RandomSecret(32), secret);
 }
 
 Status SqlCentralStore::StartRotation(const std::string& device_id, const std::string& new_secret,

@@ -81,6 +81,8 @@ class SqlCentralStore final : public CentralStore {
   // The meta table's value for `key` ("" if none), and setting one.
   Status ReadMeta(const std::string& key, std::string* value);
   Status WriteMeta(const std::string& key, const std::string& value);
+  // The value of `key`, which the first caller sets to `made` (servers racing agree on one).
+  Status MetaMadeOnce(const std::string& key, const std::string& made, std::string* value);
   Status LoadDevice(const std::string& device_id, DeviceInfo* device, std::string* secret_hash,
                     bool* found);
   // Every statement of the write transaction `txn` done: the ledger's totals, the records'

@@ -141,13 +141,13 @@ Status SqlCentralStore::Approvals(int fy, std::vector<Approval>* out) {
 Status SqlCentralStore::ContributionsVersion(int* version) {
   std::lock_guard<std::mutex> lock(mu_);
   *version = 0;
-  return session_->Run("SELECT value FROM meta WHERE key = 'catalogue_version'", {},
-                       [&](const SqlRow& row) {
-                         std::int64_t v = 0;
-                         BB_RETURN_IF_ERROR(StoredInt(row.Text(0), "catalogue version", &v));
-                         *version = static_cast<int>(v);
-                         return Status::OK();
-                       });
+  std::string text;
+  BB_RETURN_IF_ERROR(ReadMeta("catalogue_version", &text));
+  if (text.empty()) return Status::OK();
+  std::int64_t v = 0;
+  BB_RETURN_IF_ERROR(StoredInt(text, "catalogue version", &v));
+  *version = static_cast<int>(v);
+  return Status::OK();
 }
 
 Status SqlCentralStore::RebuildContributions(
@@ -188,10 +188,7 @@ Status SqlCentralStore::RebuildContributions(
     return ledger.Set(s.id, fn(s), s.MaxStamp(), now, /*stored_before=*/false);
   }));
   BB_RETURN_IF_ERROR(ledger.Flush());
-  BB_RETURN_IF_ERROR(
-      session_->Run("INSERT INTO meta(key, value) VALUES('catalogue_version', $1) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    {std::to_string(version)}));
+  BB_RETURN_IF_ERROR(WriteMeta("catalogue_version", std::to_string(version)));
   return txn.Commit();
 }
 

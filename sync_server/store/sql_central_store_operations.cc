@@ -4,6 +4,7 @@
 
 #include "beatbook/crypto.h"
 #include "sync_server/store/sql_central_store.h"
+#include "sync_server/store/store_common.h"
 
 namespace beatbook::server {
 
@@ -22,15 +23,20 @@ Status SqlCentralStore::WriteMeta(const std::string& key, const std::string& val
       {key, value});
 }
 
+Status SqlCentralStore::MetaMadeOnce(const std::string& key, const std::string& made,
+                                     std::string* value) {
+  // Whoever comes first makes it; everyone reads the same one.
+  BB_RETURN_IF_ERROR(session_->Run(
+      "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT DO NOTHING", {key, made}));
+  BB_RETURN_IF_ERROR(ReadMeta(key, value));
+  if (value->empty()) return Status::Corruption("the store's " + key + " is missing");
+  return Status::OK();
+}
+
 Status SqlCentralStore::Epoch(std::string* epoch) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Made on first use (stores older than epochs have none): whoever comes first makes it.
-  BB_RETURN_IF_ERROR(
-      session_->Run("INSERT INTO meta(key, value) VALUES('epoch', $1) ON CONFLICT DO NOTHING",
-                    {RandomSecret(8)}));
-  BB_RETURN_IF_ERROR(ReadMeta("epoch", epoch));
-  if (epoch->empty()) return Status::Corruption("the store's epoch is missing");
-  return Status::OK();
+  // Made on first use: stores older than epochs have none.
+  return MetaMadeOnce("epoch", RandomSecret(8), epoch);
 }
 
 Status SqlCentralStore::NewEpoch(std::string* epoch) {
@@ -43,12 +49,8 @@ Status SqlCentralStore::LastBackup(std::int64_t* at_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string text;
   BB_RETURN_IF_ERROR(ReadMeta("last_backup_ms", &text));
-  try {
-    *at_ms = text.empty() ? 0 : std::stoll(text);
-  } catch (const std::exception&) {
-    return Status::Corruption("the time of the last backup is unreadable: '" + text + "'");
-  }
-  return Status::OK();
+  *at_ms = 0;
+  return text.empty() ? Status::OK() : StoredInt(text, "time of the last backup", at_ms);
 }
 
 Status SqlCentralStore::NoteBackup(std::int64_t at_ms) {

@@ -30,14 +30,19 @@ class SqlCentralStore::Txn final : public WriteTxn {
     // instead of deadlocking. An id with no record yet is locked too (two devices creating a
     // partner return's natural-key id take turns).
     if (session_->ConcurrentWriters()) BB_RETURN_IF_ERROR(session_->LockNames(ids));
-    std::string list = nlohmann::json(ids).dump();
+    // Read only what this transaction has not read or saved already (what it saved is newer than
+    // the table, which gets it at Flush).
+    std::vector<std::string> unread;
     for (const auto& id : ids) {
-      known_.emplace(id, std::nullopt);
-      fresh_.insert(id);
+      if (known_.emplace(id, std::nullopt).second) {
+        unread.push_back(id);
+        fresh_.insert(id);
+      }
     }
+    if (unread.empty()) return Status::OK();
     return session_->Run(std::string("SELECT id, state FROM records WHERE id") +
                              session_->InJsonArray() + session_->ForUpdate(),
-                         {list}, [&](const SqlRow& row) {
+                         {nlohmann::json(unread).dump()}, [&](const SqlRow& row) {
                            std::string id = row.Text(0);
                            known_[id] = row.Text(1);
                            fresh_.erase(id);
@@ -86,9 +91,9 @@ class SqlCentralStore::Txn final : public WriteTxn {
       saves_.Replace(buffered->second, std::move(row));
     } else {
       save_row_[s.id] = saves_.Add(std::move(row));
+      saved_.push_back(s.id);
     }
     known_[s.id] = std::move(state);
-    if (saved_set_.insert(s.id).second) saved_.push_back(s.id);
     return Status::OK();
   }
 
@@ -134,9 +139,8 @@ class SqlCentralStore::Txn final : public WriteTxn {
   Status Audit(const AuditEvent& event) override { return InsertAudit(session_, event); }
 
   // What is buffered, written: the records, then the contributions and the totals' changes,
-  // summed (store/ledger.h). Just before the commit.
+  // summed (store/ledger.h). Once, just before the commit.
   Status Flush() {
-    save_row_.clear();
     BB_RETURN_IF_ERROR(saves_.Write(
         session_,
         "INSERT INTO records(id, form, form_version, org, author, device, occurred_at, deleted, "
@@ -180,7 +184,6 @@ class SqlCentralStore::Txn final : public WriteTxn {
   RowBuffer saves_;
   std::unordered_map<std::string, std::size_t> save_row_;  // record id -> its row in saves_
   std::vector<std::string> saved_;                         // in the order first saved
-  std::set<std::string> saved_set_;
 };
 
 Status SqlCentralStore::Finish(Txn* txn, SqlTransaction* sql) {

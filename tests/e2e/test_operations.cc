@@ -15,11 +15,13 @@
 #include <thread>
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "cli.h"
 #include "raw_http.h"
 #include "support/temp_dir.h"
+#include "sync_server/backup/backup_file.h"
 #include "sync_server/store/open_store.h"
 
 using namespace beatbook;
@@ -295,6 +297,21 @@ TEST_CASE(
   std::string other_key = site.dir / "other.key";
   REQUIRE(SyncServer({"backup-key", "--out", other_key}).exit_code == 0);
   refused(good, other_key, "does not open");
+  // A sound backup of a store newer than this program (made from the good one, its schema
+  // version raised): opened fine, but it would not open once in place.
+  {
+    std::string plain = site.dir / "newer.db";
+    nlohmann::json header;
+    server::BackupKey key;
+    REQUIRE(server::ReadBackupKey(site.key(), &key).ok());
+    REQUIRE(server::OpenBackup(good, key, plain, &header).ok());
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(plain.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    REQUIRE(server::SealBackup(plain, header, key, site.dir / "newer.bbk").ok());
+    refused(site.dir / "newer.bbk", site.key(), "newer than this program");
+  }
   // Not a backup at all.
   std::ofstream(site.dir / "notes.bbk") << std::string(200, 'x');
   refused(site.dir / "notes.bbk", site.key(), "checksum");

@@ -484,6 +484,10 @@ STORE_TEST("a batch locked and read at once, saved twice and counted twice, is w
                 BB_RETURN_IF_ERROR(txn.SaveRecord(Brief("old", "police", 22, 2)));
                 BB_RETURN_IF_ERROR(
                     txn.SetContributions("old", {{"count_x", 2023, 1, 2, 0, "", ""}}, 22, kNow));
+                // Locked again: what this transaction saved stays what it reads.
+                BB_RETURN_IF_ERROR(txn.LockRecords({"old", "new"}));
+                BB_RETURN_IF_ERROR(txn.LoadRecord("old", &s, &found));
+                CHECK(s.FieldValues()["attendees"] == 2);
                 return Status::OK();
               })
               .ok());

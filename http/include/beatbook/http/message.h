@@ -15,6 +15,10 @@
 
 namespace beatbook::http {
 
+// Whether `host` (an address or name as written in a URL, a --listen option or a peer address)
+// is this machine: 127.0.0.0/8, ::1, an IPv4-mapped 127.x address, or "localhost".
+bool IsLoopbackHost(const std::string& host);
+
 struct Request {
   Request() = default;
   Request(std::string method_, std::string target_, std::string body_, std::string authorization_,
