@@ -294,7 +294,7 @@ Status LocalStore::LoadState(const std::string& id, RecordState* out, bool* foun
 }
 
 Status LocalStore::WriteState(const RecordState& state) {
-  return WriteState(state, state.ToJson().dump());
+  return WriteState(state, state.ToText());
 }
 
 Status LocalStore::WriteState(const RecordState& state, const std::string& state_json) {
@@ -315,7 +315,7 @@ Status LocalStore::WriteState(const RecordState& state, const std::string& state
 }
 
 Status LocalStore::AppendOutbox(const RecordState& change) {
-  return AppendOutbox(change.id, change.ToJson(/*with_base=*/true).dump());
+  return AppendOutbox(change.id, change.ToText(/*with_base=*/true));
 }
 
 Status LocalStore::AppendOutbox(const std::string& record_id, const std::string& change_json) {

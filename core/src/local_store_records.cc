@@ -246,11 +246,11 @@ Status LocalStore::PrepareNewRecord(const RecordInput& in, HybridClock* hlc, Rec
 
   RecordState change = NewRecordChange(*form, id, record_org, occurred, in.fields,
                                        found ? &existing : nullptr, hlc->Now());
-  std::string change_json = change.ToJson(/*with_base=*/true).dump();
+  std::string change_json = change.ToText(/*with_base=*/true);
   if (found) {
     // A second entry of the same partner return: it merges into the first.
     Merge(&existing, change);
-    BB_RETURN_IF_ERROR(WriteState(existing, existing.ToJson().dump()));
+    BB_RETURN_IF_ERROR(WriteState(existing, existing.ToText()));
   } else {
     // A new record's state is its first change (every base is 0), so one serialisation serves both.
     BB_RETURN_IF_ERROR(WriteState(change, change_json));

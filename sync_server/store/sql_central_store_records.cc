@@ -73,7 +73,7 @@ class SqlCentralStore::Txn final : public WriteTxn {
   }
 
   Status SaveRecord(const RecordState& s) override {
-    std::string state = s.ToJson().dump();
+    std::string state = s.ToText();
     std::vector<SqlParam> row = {s.id,
                                  s.form,
                                  std::int64_t{s.form_version},
