@@ -29,13 +29,18 @@ void BufferedLedger::Apply(const Contribution& c, int sign) {
 
 Status BufferedLedger::Flush() {
   BB_RETURN_IF_ERROR(statements_->FlushContributions());
+  std::vector<KeyRefDelta> deltas;
   for (const auto& [k, delta] : refs_) {
     if (delta == 0) continue;
     const auto& [ind, fy, q, key] = k;
-    std::int64_t after = 0;
-    BB_RETURN_IF_ERROR(statements_->AddKeyRefs(ind, fy, q, key, delta, &after));
-    std::int64_t before = after - delta;
-    Total& t = totals_[{ind, fy, q}];
+    deltas.push_back({ind, fy, q, key, delta});
+  }
+  std::vector<std::int64_t> refs_after;
+  if (!deltas.empty()) BB_RETURN_IF_ERROR(statements_->AddKeyRefs(deltas, &refs_after));
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    std::int64_t after = refs_after[i];
+    std::int64_t before = after - deltas[i].delta;
+    Total& t = totals_[{deltas[i].indicator, deltas[i].fy, deltas[i].quarter}];
     // A distinct figure counts keys with any reference; a repeat figure (in n) keys with two
     // or more.
     if (before <= 0 && after > 0) t.value += 1;

@@ -25,6 +25,16 @@
 
 namespace beatbook::server {
 
+// A change to the references of one distinct key (an indicator's quarter, or its year as quarter
+// 0).
+struct KeyRefDelta {
+  std::string indicator;
+  int fy = 0;
+  int quarter = 0;
+  std::string key;
+  std::int64_t delta = 0;
+};
+
 // What a store runs for the ledger, inside its write transaction.
 class LedgerStatements {
  public:
@@ -36,10 +46,10 @@ class LedgerStatements {
   virtual Status InsertContribution(const std::string& record_id, const Contribution& c,
                                     HlcStamp stamp, std::int64_t at_ms) = 0;
   virtual Status FlushContributions() { return Status::OK(); }
-  // Adds `delta` to the references of a distinct key, deletes it when none are left, and sets
-  // *after to the references it has now.
-  virtual Status AddKeyRefs(const std::string& indicator, int fy, int quarter,
-                            const std::string& key, std::int64_t delta, std::int64_t* after) = 0;
+  // Adds each delta to the references of its distinct key, deletes keys with none left, and sets
+  // (*after)[i] to the references deltas[i]'s key has now. The keys are distinct.
+  virtual Status AddKeyRefs(const std::vector<KeyRefDelta>& deltas,
+                            std::vector<std::int64_t>* after) = 0;
   virtual Status AddTotals(const std::string& indicator, int fy, int quarter, double value,
                            double n, std::int64_t records) = 0;
 };

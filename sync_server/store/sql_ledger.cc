@@ -1,5 +1,8 @@
 #include "sync_server/store/sql_ledger.h"
 
+#include <map>
+#include <tuple>
+
 namespace beatbook::server {
 
 namespace {
@@ -44,22 +47,41 @@ Status SqlLedgerStatements::FlushContributions() {
                         "");
 }
 
-Status SqlLedgerStatements::AddKeyRefs(const std::string& indicator, int fy, int quarter,
-                                       const std::string& key, std::int64_t delta,
-                                       std::int64_t* after) {
-  *after = 0;
-  BB_RETURN_IF_ERROR(session_->Run(
-      "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES($1,$2,$3,$4,$5) "
-      "ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET refs = distinct_keys.refs + $5 "
-      "RETURNING refs",
-      {indicator, std::int64_t{fy}, std::int64_t{quarter}, key, delta}, [&](const SqlRow& row) {
-        *after = row.Int(0);
+Status SqlLedgerStatements::AddKeyRefs(const std::vector<KeyRefDelta>& deltas,
+                                       std::vector<std::int64_t>* after) {
+  // One multi-row upsert for the batch (a push of new contacts adds two keys per person: the
+  // quarter's and the year's). RETURNING hands rows back in no stated order: they are matched to
+  // their deltas by key.
+  using KeyOf = std::tuple<std::string, std::int64_t, std::int64_t, std::string>;
+  std::map<KeyOf, std::size_t> index_of;
+  RowBuffer rows(5);
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    const KeyRefDelta& d = deltas[i];
+    index_of[{d.indicator, d.fy, d.quarter, d.key}] = i;
+    rows.Add({d.indicator, std::int64_t{d.fy}, std::int64_t{d.quarter}, d.key, d.delta});
+  }
+  after->assign(deltas.size(), 0);
+  std::vector<bool> answered(deltas.size(), false);
+  BB_RETURN_IF_ERROR(rows.Write(
+      session_, "INSERT INTO distinct_keys(indicator, fy, quarter, key, refs) VALUES",
+      " ON CONFLICT(indicator, fy, quarter, key) DO UPDATE SET "
+      "refs = distinct_keys.refs + excluded.refs RETURNING indicator, fy, quarter, key, refs",
+      [&](const SqlRow& row) {
+        auto it = index_of.find({row.Text(0), row.Int(1), row.Int(2), row.Text(3)});
+        if (it == index_of.end()) return Status::Corruption("an unasked distinct key came back");
+        (*after)[it->second] = row.Int(4);
+        answered[it->second] = true;
         return Status::OK();
       }));
-  if (*after > 0) return Status::OK();
-  return session_->Run(
-      "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND key = $4",
-      {indicator, std::int64_t{fy}, std::int64_t{quarter}, key});
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    if (!answered[i]) return Status::Corruption("a distinct key's references were not returned");
+    if ((*after)[i] > 0) continue;
+    const KeyRefDelta& d = deltas[i];
+    BB_RETURN_IF_ERROR(session_->Run(
+        "DELETE FROM distinct_keys WHERE indicator = $1 AND fy = $2 AND quarter = $3 AND key = $4",
+        {d.indicator, std::int64_t{d.fy}, std::int64_t{d.quarter}, d.key}));
+  }
+  return Status::OK();
 }
 
 Status SqlLedgerStatements::AddTotals(const std::string& indicator, int fy, int quarter,

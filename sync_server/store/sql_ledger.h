@@ -18,8 +18,8 @@ class SqlLedgerStatements final : public LedgerStatements {
   Status TakeContributions(const std::string& record_id, std::vector<Contribution>* old) override;
   Status InsertContribution(const std::string& record_id, const Contribution& c, HlcStamp stamp,
                             std::int64_t at_ms) override;
-  Status AddKeyRefs(const std::string& indicator, int fy, int quarter, const std::string& key,
-                    std::int64_t delta, std::int64_t* after) override;
+  Status AddKeyRefs(const std::vector<KeyRefDelta>& deltas,
+                    std::vector<std::int64_t>* after) override;
   Status AddTotals(const std::string& indicator, int fy, int quarter, double value, double n,
                    std::int64_t records) override;
   Status FlushContributions() override;

@@ -7,7 +7,8 @@ std::size_t RowBuffer::Add(std::vector<SqlParam> row) {
   return rows_.size() - 1;
 }
 
-Status RowBuffer::Write(SqlSession* session, const std::string& head, const std::string& tail) {
+Status RowBuffer::Write(SqlSession* session, const std::string& head, const std::string& tail,
+                        const SqlRowFn& row_fn) {
   std::size_t done = 0;
   std::vector<SqlParam> params;
   while (done < rows_.size()) {
@@ -26,7 +27,7 @@ Status RowBuffer::Write(SqlSession* session, const std::string& head, const std:
       params.insert(params.end(), row.begin(), row.end());
     }
     sql += tail;
-    BB_RETURN_IF_ERROR(session->Run(sql, params));
+    BB_RETURN_IF_ERROR(session->Run(sql, params, row_fn));
     done += n;
   }
   rows_.clear();

@@ -27,7 +27,9 @@ class RowBuffer {
 
   // Runs `head` VALUES-lists `tail` for every row, in statements of 64, 8 or 1 rows (fixed sizes:
   // an engine that keeps prepared statements by text keeps three), then empties the buffer.
-  Status Write(SqlSession* session, const std::string& head, const std::string& tail);
+  // `row` (if given) sees what each statement returns (a `tail` with RETURNING).
+  Status Write(SqlSession* session, const std::string& head, const std::string& tail,
+               const SqlRowFn& row = nullptr);
 
  private:
   std::size_t width_;
