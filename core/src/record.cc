@@ -29,17 +29,15 @@ json RegisterToJson(const Register& r, bool with_base) {
   return j;
 }
 
+// The member types of a register; its values are checked by CheckRegisterValues.
 Status RegisterFromJson(const json& j, const std::string& where, Register* out) {
   if (!j.is_object() || !j.contains("v") || !j.contains("t") || !j.contains("d")) {
     return Status::InvalidArgument(where + " must be an object with \"v\", \"t\" and \"d\"");
   }
-  if (!j["t"].is_number_integer() || j["t"].get<std::int64_t>() <= 0) {
+  if (!j["t"].is_number_integer()) {
     return Status::InvalidArgument(where + ".t must be a positive integer stamp");
   }
-  if (!j["d"].is_string() || j["d"].get<std::string>().empty() ||
-      j["d"].get<std::string>().size() > kMaxEnvelopeText) {
-    return Status::InvalidArgument(where + ".d must be a device id");
-  }
+  if (!j["d"].is_string()) return Status::InvalidArgument(where + ".d must be a device id");
   out->v = j["v"];
   out->t = j["t"].get<std::int64_t>();
   out->d = j["d"].get<std::string>();
@@ -50,6 +48,19 @@ Status RegisterFromJson(const json& j, const std::string& where, Register* out) 
     out->b = j["b"].get<std::int64_t>();
   }
   return Status::OK();
+}
+
+Status CheckRegisterValues(const Register& r, const std::string& where) {
+  if (r.t <= 0) return Status::InvalidArgument(where + ".t must be a positive integer stamp");
+  if (r.d.empty() || r.d.size() > kMaxEnvelopeText) {
+    return Status::InvalidArgument(where + ".d must be a device id");
+  }
+  return Status::OK();
+}
+
+std::string EnvelopeTextRule(const char* key) {
+  return std::string("record state: \"") + key + "\" must be a non-empty string of at most " +
+         std::to_string(kMaxEnvelopeText) + " bytes";
 }
 
 // Merges one register; returns true if `*target` changed.
@@ -113,24 +124,18 @@ json RecordState::ToJson(bool with_base) const {
   return j;
 }
 
+int RecordState::FormVersionFrom(std::int64_t n) {
+  return n >= 1 && n <= kMaxFormVersion ? static_cast<int>(n) : 0;
+}
+
 Status RecordState::FromJson(const json& j, RecordState* out) {
   if (!j.is_object()) return Status::InvalidArgument("a record state must be a JSON object");
   RecordState s;
-  // Envelope strings: short plain names and ids, never text with control characters.
+  // First the members' types (what a streaming decoder checks as it reads), then CheckDecoded.
   auto str = [&](const char* key, std::string* dst) {
     auto it = j.find(key);
-    if (it == j.end() || !it->is_string() || it->get<std::string>().empty() ||
-        it->get<std::string>().size() > kMaxEnvelopeText) {
-      return Status::InvalidArgument(std::string("record state: \"") + key +
-                                     "\" must be a non-empty string of at most " +
-                                     std::to_string(kMaxEnvelopeText) + " bytes");
-    }
+    if (it == j.end() || !it->is_string()) return Status::InvalidArgument(EnvelopeTextRule(key));
     *dst = it->get<std::string>();
-    if (std::string bad = ForbiddenCharacterIn(*dst, false); !bad.empty()) {
-      return Status::InvalidArgument(std::string("record state: \"") + key +
-                                     "\" holds a control or text-direction character (" + bad +
-                                     ")");
-    }
     return Status::OK();
   };
   BB_RETURN_IF_ERROR(str("id", &s.id));
@@ -138,30 +143,20 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
   BB_RETURN_IF_ERROR(str("org", &s.org));
   BB_RETURN_IF_ERROR(str("author", &s.author));
   BB_RETURN_IF_ERROR(str("device", &s.device));
-  if (!IsValidRecordId(s.id)) {
-    return Status::InvalidArgument(
-        "record state: \"id\" must be 1 to 64 letters, digits, '-' or '_' (a UUID)");
-  }
-  std::string where = "record " + s.id;
   // Read as a 64-bit number first: 4294967298 must be refused, not stored as 2.
-  if (!j.contains("form_version") || !j["form_version"].is_number_integer() ||
-      j["form_version"].get<std::int64_t>() < 1 ||
-      j["form_version"].get<std::int64_t>() > kMaxFormVersion) {
-    return Status::InvalidArgument(where + ": \"form_version\" must be a whole number from 1 to " +
-                                   std::to_string(kMaxFormVersion));
-  }
-  s.form_version = static_cast<int>(j["form_version"].get<std::int64_t>());
+  auto version = j.find("form_version");
+  s.form_version = version != j.end() && version->is_number_integer()
+                       ? FormVersionFrom(version->get<std::int64_t>())
+                       : 0;
+  std::string where = "record " + s.id;
   if (j.contains("occurred_at")) {
     Register r;
     BB_RETURN_IF_ERROR(RegisterFromJson(j["occurred_at"], where + ": occurred_at", &r));
-    if (!r.v.is_string())
-      return Status::InvalidArgument(where + ": occurred_at.v must be a string");
     s.occurred_at = r;
   }
   if (j.contains("deleted")) {
     Register r;
     BB_RETURN_IF_ERROR(RegisterFromJson(j["deleted"], where + ": deleted", &r));
-    if (!r.v.is_boolean()) return Status::InvalidArgument(where + ": deleted.v must be a boolean");
     s.deleted = r;
   }
   if (j.contains("fields")) {
@@ -178,7 +173,50 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
       return Status::InvalidArgument(where + ": purged must be a boolean");
     s.purged = j["purged"].get<bool>();
   }
+  BB_RETURN_IF_ERROR(CheckDecoded(s));
   *out = std::move(s);
+  return Status::OK();
+}
+
+Status RecordState::CheckDecoded(const RecordState& s) {
+  // Envelope strings: short plain names and ids, never text with control characters.
+  const std::pair<const char*, const std::string*> envelope[] = {{"id", &s.id},
+                                                                 {"form", &s.form},
+                                                                 {"org", &s.org},
+                                                                 {"author", &s.author},
+                                                                 {"device", &s.device}};
+  for (const auto& [key, text] : envelope) {
+    if (text->empty() || text->size() > kMaxEnvelopeText) {
+      return Status::InvalidArgument(EnvelopeTextRule(key));
+    }
+    if (std::string bad = ForbiddenCharacterIn(*text, false); !bad.empty()) {
+      return Status::InvalidArgument(std::string("record state: \"") + key +
+                                     "\" holds a control or text-direction character (" + bad +
+                                     ")");
+    }
+  }
+  if (!IsValidRecordId(s.id)) {
+    return Status::InvalidArgument(
+        "record state: \"id\" must be 1 to 64 letters, digits, '-' or '_' (a UUID)");
+  }
+  std::string where = "record " + s.id;
+  if (s.form_version < 1) {
+    return Status::InvalidArgument(where + ": \"form_version\" must be a whole number from 1 to " +
+                                   std::to_string(kMaxFormVersion));
+  }
+  if (s.occurred_at) {
+    BB_RETURN_IF_ERROR(CheckRegisterValues(*s.occurred_at, where + ": occurred_at"));
+    if (!s.occurred_at->v.is_string())
+      return Status::InvalidArgument(where + ": occurred_at.v must be a string");
+  }
+  if (s.deleted) {
+    BB_RETURN_IF_ERROR(CheckRegisterValues(*s.deleted, where + ": deleted"));
+    if (!s.deleted->v.is_boolean())
+      return Status::InvalidArgument(where + ": deleted.v must be a boolean");
+  }
+  for (const auto& [name, r] : s.fields) {
+    BB_RETURN_IF_ERROR(CheckRegisterValues(r, where + ": field '" + name + "'"));
+  }
   return Status::OK();
 }
 

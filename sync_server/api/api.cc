@@ -15,6 +15,7 @@
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
 #include "sync_server/api/push.h"
+#include "sync_server/api/push_decoder.h"
 #include "sync_server/api/query.h"
 #include "sync_server/report/coordinator_export.h"
 #include "sync_server/report/quarterly_return.h"
@@ -573,17 +574,15 @@ ApiResponse Api::Forms(const DeviceInfo& device) {
 }
 
 ApiResponse Api::Push(const DeviceInfo& device, const ApiRequest& request) {
-  json body;
-  try {
-    body = json::parse(request.body);
-  } catch (const json::parse_error& e) {
-    return Error(400, std::string("the push body is not valid JSON: ") + e.what());
+  PushRequest push;
+  if (Status d = DecodePushBody(*forms_, request.body, &push); !d.ok()) {
+    return Error(400, d.message());
   }
   json response;
   PushCounts counts;
   auto started = std::chrono::steady_clock::now();
   Status s =
-      ApplyPush(store_, *forms_, *catalogue_, device, body, clock_->NowMs(), &response, &counts);
+      ApplyPush(store_, *forms_, *catalogue_, device, push, clock_->NowMs(), &response, &counts);
   if (!s.ok()) {
     if (s.IsUnavailable()) {
       return Error(503, "the store could not commit the batch (" + s.message() +

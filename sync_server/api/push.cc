@@ -310,6 +310,12 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
                  PushCounts* counts) {
   PushRequest request;
   BB_RETURN_IF_ERROR(ParsePushRequest(forms, body, &request));
+  return ApplyPush(store, forms, catalogue, device, request, now_ms, response, counts);
+}
+
+Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
+                 const DeviceInfo& device, const PushRequest& request, std::int64_t now_ms,
+                 json* response, PushCounts* counts) {
   const std::string& batch_id = request.batch_id;
 
   bool seen = false;

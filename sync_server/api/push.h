@@ -38,11 +38,16 @@ struct PushCounts {
   std::map<std::string, std::int64_t> rejected;
 };
 
-// Applies the push request `body` from `device` in one store transaction and fills `*response`
-// with per-change results. Each changed record's indicator contributions are updated in the same
-// transaction. Returns InvalidArgument (HTTP 400) when the request itself is malformed
-// or names a form version this server does not know; nothing is stored then. Returns a store error
-// (HTTP 503) if the transaction could not commit; nothing is stored then either.
+// Applies the decoded push `request` (api/push_decoder.h reads it from the body's text) from
+// `device` in one store transaction and fills `*response` with per-change results. Each changed
+// record's indicator contributions are updated in the same transaction. Returns a store error
+// (HTTP 503) if the transaction could not commit; nothing is stored then.
+Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
+                 const DeviceInfo& device, const PushRequest& request, std::int64_t now_ms,
+                 nlohmann::json* response, PushCounts* counts = nullptr);
+
+// The same for a body already parsed as JSON: InvalidArgument (HTTP 400), with nothing stored,
+// when the request is malformed or names a form version this server does not know.
 Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& catalogue,
                  const DeviceInfo& device, const nlohmann::json& body, std::int64_t now_ms,
                  nlohmann::json* response, PushCounts* counts = nullptr);
