@@ -1,6 +1,7 @@
 // The server's merge path and the quarterly return over a large central store:
-// 1. pushes merged as the server merges them (ApplyPush: permission, merge, validation, indicator
-//    contributions, batch reply and audit, one transaction per push batch), without HTTP;
+// 1. pushes merged as the server merges them (the body's text decoded, then ApplyPush: permission,
+//    merge, validation, indicator contributions, batch reply and audit, one transaction per push
+//    batch), without HTTP;
 // 2. a bulk load of RECORDS records straight into the store with their contributions (no merge:
 //    only to build a large store quickly), then the time to assemble the return from the running
 //    totals.
@@ -15,6 +16,7 @@
 #include "bench_util.h"
 #include "record_generator.h"
 #include "sync_server/api/push.h"
+#include "sync_server/api/push_decoder.h"
 #include "sync_server/report/quarterly_return.h"
 #include "sync_server/store/sql_central_store.h"
 
@@ -68,19 +70,22 @@ double MergeRate(const Catalogue& catalogue, std::size_t n) {
   auto records = bench::GenerateRecords(n, 11);
   // Stamped as a device would stamp them now: the server refuses stamps far from its clock.
   std::int64_t now = SystemClock::Default()->NowMs();
-  // The bodies are built first: decoding them is part of the merge path, building them is not.
-  std::vector<nlohmann::json> bodies;
+  // The bodies' texts are built first: decoding them is part of the merge path, building them
+  // is not.
+  std::vector<std::string> bodies;
   for (std::size_t at = 0; at < n; at += tunables::kPushBatchSize) {
     std::vector<RecordInput> batch(
         records.begin() + static_cast<long>(at),
         records.begin() + static_cast<long>(std::min(n, at + tunables::kPushBatchSize)));
-    bodies.push_back(PushBody(batch, at, device, bodies.size(), now));
+    bodies.push_back(PushBody(batch, at, device, bodies.size(), now).dump());
   }
   std::int64_t applied = 0;
   auto start = Steady::now();
   for (const auto& body : bodies) {
     nlohmann::json reply;
-    Status s = server::ApplyPush(store.get(), forms, catalogue, device, body, now, &reply);
+    server::PushRequest request;
+    Status s = server::DecodePushBody(forms, body, &request);
+    if (s.ok()) s = server::ApplyPush(store.get(), forms, catalogue, device, request, now, &reply);
     if (!s.ok() || reply["rejected"] != 0) {
       std::string why = s.ToString();
       for (const auto& r : reply.value("results", nlohmann::json::array())) {

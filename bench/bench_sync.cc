@@ -6,6 +6,8 @@
 //   4. DEVICES devices at once, each pushing PER_DEVICE records and pulling its org's records:
 //   every
 //      request's latency (p50/p99/max), no record lost, and the server's peak memory.
+//   1b. the same records pushed and pulled by PouchDB to a PouchDB server over loopback (a
+//      CouchDB-style peer, bench/pouchdb), when Node and its packages are installed: the ratio.
 //   5. with BEATBOOK_BENCH_PG_URL set (bench/run_all.sh starts a throw-away PostgreSQL): 4. again
 //      with two sync_server processes on that PostgreSQL store, devices split between them.
 //   bench_sync [RECORDS] [DEVICES] [PER_DEVICE]      (defaults 100000 500 200)
@@ -19,6 +21,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -182,6 +185,48 @@ bool Fail(const std::string& what, const Status& s) {
 }
 
 // 1-3: one device pushing, one pulling, field_client syncing as a process.
+// The same records replicated by PouchDB to a PouchDB server over loopback (bench/pouchdb): its
+// push and pull rates, or nullopt (with why on stderr) when Node or its packages are missing.
+struct PeerRates {
+  double push = 0, pull = 0;
+  std::string name;
+};
+std::optional<PeerRates> CouchStylePeer(const std::vector<RecordInput>& records,
+                                        const std::vector<std::string>& ids,
+                                        const std::string& dir) {
+  const std::string script = BEATBOOK_POUCHDB_BENCH;
+  const std::string modules = script.substr(0, script.rfind('/')) + "/node_modules";
+  if (::access(modules.c_str(), F_OK) != 0) {
+    std::fprintf(stderr, "PouchDB peer skipped: run `npm ci` in bench/pouchdb (run_all.sh does)\n");
+    return std::nullopt;
+  }
+  const std::string file = dir + "/records.jsonl";
+  {
+    std::ofstream out(file);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      json doc = {{"id", ids[i]}, {"form", records[i].form}, {"fields", records[i].fields}};
+      if (records[i].occurred_at) doc["occurred_at"] = *records[i].occurred_at;
+      out << doc.dump() << '\n';
+    }
+  }
+  std::string command = "node '" + script + "' '" + file + "' --pull";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::string output;
+  char buf[4096];
+  while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, got);
+  int rc = ::pclose(pipe);
+  json result = json::parse(output, nullptr, /*allow_exceptions=*/false);
+  if (rc != 0 || !result.is_object() ||
+      result.value("records", 0) != static_cast<int>(records.size())) {
+    std::fprintf(stderr, "PouchDB peer failed (exit %d): %s\n", rc, output.c_str());
+    return std::nullopt;
+  }
+  return PeerRates{result.value("push_per_second", 0.0), result.value("pull_per_second", 0.0),
+                   "PouchDB " + result.value("pouchdb", std::string("?")) + " to " +
+                       result.value("server", std::string("?"))};
+}
+
 bool OneDevice(std::size_t n, double raw) {
   Server server;
   if (!server.process.Start()) return Fail("server", Status::Unavailable("did not start"));
@@ -237,6 +282,18 @@ bool OneDevice(std::size_t n, double raw) {
   PrintRow("`field_client sync`: push " + count + ", pull " + std::to_string(2 * n) + " (wall)",
            Format("%.1f s", child_s), "-");
   PrintRow("peak memory of that `field_client sync`", Format("%.0f MiB", child_mib), "<= 64 MB");
+
+  // The pusher's records are the first n ids LogAll returned.
+  if (auto peer = CouchStylePeer(records, ids, server.dir)) {
+    auto versus = [](double ours, double theirs) {
+      return Format("Beatbook %.0f/s, ", ours) + Format("peer %.0f/s: ", theirs) +
+             Format("%.1fx", theirs > 0 ? ours / theirs : 0.0);
+    };
+    PrintRow("push against a CouchDB-style peer (" + peer->name + ", loopback), same " + count +
+                 " records, same run",
+             versus(push_rate, peer->push), ">= 20x");
+    PrintRow("pull against that peer, same records, same run", versus(pull_rate, peer->pull), "-");
+  }
   return true;
 }
 

@@ -20,6 +20,12 @@ if pg_env="$("$root/scripts/pg-cluster.sh" start "$pg_dir/cluster" 2>/dev/null)"
   eval "$pg_env"
   export BEATBOOK_BENCH_PG_URL="$BEATBOOK_TEST_PG_URL"
 fi
+# The CouchDB-style peer bench_sync compares push with (bench/pouchdb): its pinned packages, when
+# Node is installed (Debian's nodejs; npm reaches the registry).
+if command -v npm >/dev/null; then
+  (cd "$root/bench/pouchdb" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
+    echo "bench/pouchdb: npm ci failed; the PouchDB row is left out" >&2
+fi
 echo "Beatbook benchmarks ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, -O2), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| figure | measured | target | vs raw SQLite insert |"
