@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "beatbook/record.h"
+
 namespace beatbook {
 
 namespace fs = std::filesystem;
@@ -50,6 +52,16 @@ const FieldDef* FormDef::Find(const std::string& field_name) const {
     if (f.name == field_name) return &f;
   }
   return nullptr;
+}
+
+bool FormDef::RaisesSafeguardingConcern(const RecordState& state) const {
+  if (state.IsDeleted()) return false;
+  for (const auto& f : fields) {
+    if (!f.safeguarding) continue;
+    auto it = state.fields.find(f.name);
+    if (it != state.fields.end() && it->second.v == true) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -130,6 +142,9 @@ std::string ParseField(const json& jf, const std::map<std::string, std::vector<C
   f->help = Str(jf, "help");
   f->required = jf.value("required", false);
   f->sensitive = jf.value("sensitive", false);
+  f->safeguarding = jf.value("safeguarding", false);
+  if (f->safeguarding && f->type != FieldType::kBoolean)
+    return "\"safeguarding\" marks a yes/no (boolean) field only";
   f->format = Str(jf, "format");
   if (!f->format.empty() && f->format != "keyed_hash")
     return "unknown format '" + f->format + "' (known: keyed_hash)";

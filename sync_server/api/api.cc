@@ -361,6 +361,19 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
        [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
          return a.Explain(d, q);
        }},
+      // The safeguarding queue (docs/safeguarding.md): sensitive, so the coordinator's alone.
+      {"/v1/safeguarding", "GET", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
+         return a.Safeguarding(d);
+       }},
+      {"/v1/safeguarding/acknowledge", "POST", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
+         return a.FollowUpConcern(d, r, ConcernStep::kAcknowledge);
+       }},
+      {"/v1/safeguarding/action", "POST", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
+         return a.FollowUpConcern(d, r, ConcernStep::kRecordAction);
+       }},
   };
   const Endpoint* endpoint = nullptr;
   for (const auto& e : kEndpoints) {

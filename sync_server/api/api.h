@@ -102,6 +102,10 @@ class Api final : public http::Handler {
   ApiResponse Approve(const DeviceInfo& device, const ApiRequest& request);
   ApiResponse Explain(const DeviceInfo& device, const std::string& query);
   ApiResponse Records(const DeviceInfo& device, const std::string& query);
+  // The safeguarding queue and its follow-up (safeguarding.cc), the coordinator's alone.
+  ApiResponse Safeguarding(const DeviceInfo& device);
+  ApiResponse FollowUpConcern(const DeviceInfo& device, const ApiRequest& request,
+                              ConcernStep step);
   // The dashboard's (dashboard.cc).
   ApiResponse DashboardFile(const ApiRequest& request, const std::string& path);
   ApiResponse Orgs();

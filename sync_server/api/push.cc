@@ -295,6 +295,11 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
     BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
                                             merged.MaxStamp(), now_ms));
+    // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md).
+    const FormDef* def = forms.Find(merged.form, merged.form_version);
+    if (def != nullptr && def->RaisesSafeguardingConcern(merged)) {
+      BB_RETURN_IF_ERROR(txn.RaiseConcern(merged.id, merged.org, now_ms));
+    }
   }
   for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
   out->conflicts += static_cast<std::int64_t>(merge.conflicts.size());

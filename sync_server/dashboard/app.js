@@ -17,6 +17,7 @@ import { loadOwed } from './owed_view.js';
 import { loadReview, renderReview } from './review_view.js';
 import { renderPack } from './board_pack.js';
 import { downloadCsv, downloadXlsx } from './downloads.js';
+import { loadSafeguarding } from './safeguarding_view.js';
 import { setTabLoaders, selectTab, onTabKey, activeTabId } from './tabs.js';
 import { signIn, signOut, signOutEverywhere, showSignin, showApp } from './signin.js';
 
@@ -25,7 +26,8 @@ function wire() {
   // and which open tab re-renders with the return.
   onCredentialRefused(signOut);
   setTabLoaders({
-    'tab-sync': loadSync, 'tab-review': loadReview, 'tab-owed': loadOwed, 'tab-pack': renderPack,
+    'tab-sync': loadSync, 'tab-review': loadReview, 'tab-safeguarding': loadSafeguarding,
+    'tab-owed': loadOwed, 'tab-pack': renderPack,
   });
   onReturnRendered(() => {
     const tab = activeTabId();

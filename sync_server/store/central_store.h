@@ -74,8 +74,29 @@ struct AuditEvent {
   std::string org;
   std::string device_id;  // empty for sync_server commands
   std::string action;     // enrol, token, revoke, rotate, push, correct, pull, report, explain,
-                          // export, export_records, approve, purge (docs/security.md)
+                          // export, export_records, approve, purge, safeguarding_view,
+                          // safeguarding_acknowledge, safeguarding_action (docs/security.md)
   nlohmann::json detail = nlohmann::json::object();  // what: counts, ids, period, format
+};
+
+// A record on the safeguarding queue (docs/safeguarding.md): put there when a synced record first
+// answers Yes to its form's safeguarding question, then acknowledged, and its action recorded, by
+// the coordinator. It stays, with its history, until retention purges the record.
+struct SafeguardingConcern {
+  std::string record_id;
+  std::string org;
+  std::int64_t raised_ms = 0;        // server time of the sync that raised it
+  std::int64_t acknowledged_ms = 0;  // 0: not yet
+  std::string acknowledged_by;
+  std::string action;  // what was done; "" until recorded
+  std::int64_t action_ms = 0;
+  std::string action_by;
+  RecordState record;  // as it is now (read with the queue)
+};
+
+enum class ConcernStep {
+  kAcknowledge,   // seen and being dealt with (a second acknowledgement keeps the first)
+  kRecordAction,  // what was done; acknowledges too, if not yet; a later one replaces it
 };
 
 // Which audit entries to read; empty members match everything.
@@ -116,6 +137,9 @@ class WriteTxn {
                                   std::int64_t at_ms) = 0;
   // Appends to the audit log in this transaction: the entry exists if and only if the write did.
   virtual Status Audit(const AuditEvent& event) = 0;
+  // Puts record `record_id` on the safeguarding queue, unless it is there already.
+  virtual Status RaiseConcern(const std::string& record_id, const std::string& org,
+                              std::int64_t at_ms) = 0;
 };
 
 // A record behind a figure (for drill-down), and who entered it.
@@ -212,13 +236,22 @@ class CentralStore {
   virtual Status RebuildContributions(
       int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) = 0;
 
+  // --- Safeguarding (docs/safeguarding.md) ---
+  // The queue, oldest first, each with its record.
+  virtual Status Concerns(std::vector<SafeguardingConcern>* out) = 0;
+  // Acknowledges record `record_id`'s concern or records its action (`action`), by `user`, with
+  // `audit` in the same transaction. NotFound if the record is not on the queue.
+  virtual Status FollowUpConcern(const std::string& record_id, ConcernStep step,
+                                 const std::string& user, const std::string& action,
+                                 std::int64_t at_ms, const AuditEvent& audit) = 0;
+
   // --- Retention ---
   // Purges records `ids` (report/retention.h) in one transaction: each keeps its envelope, loses
   // every register and is marked purged, with a new sequence number so devices pull the removal;
-  // its conflicts and rejections (which quote values) go too, as do stored batch replies older
-  // than `batch_replies_before_ms`. Freed pages are overwritten. Indicator contributions are kept:
-  // figures already counted, approved or not, do not change. `audit` is appended in the same
-  // transaction.
+  // its conflicts, rejections (which quote values) and place on the safeguarding queue go too, as
+  // do stored batch replies older than `batch_replies_before_ms`. Freed pages are overwritten.
+  // Indicator contributions are kept: figures already counted, approved or not, do not change.
+  // `audit` is appended in the same transaction.
   virtual Status PurgeRecords(const std::vector<std::string>& ids,
                               std::int64_t batch_replies_before_ms, const AuditEvent& audit) = 0;
 

@@ -64,6 +64,10 @@ class SqlCentralStore final : public CentralStore {
   Status Rejections(std::vector<StoredRejection>* out) override;
   Status PurgeRecords(const std::vector<std::string>& ids, std::int64_t batch_replies_before_ms,
                       const AuditEvent& audit) override;
+  Status Concerns(std::vector<SafeguardingConcern>* out) override;
+  Status FollowUpConcern(const std::string& record_id, ConcernStep step, const std::string& user,
+                         const std::string& action, std::int64_t at_ms,
+                         const AuditEvent& audit) override;
   Status Audit(const AuditEvent& event) override;
   Status ReadAudit(const AuditQuery& query, std::vector<AuditEvent>* out) override;
   Status CheckIntegrity() override;

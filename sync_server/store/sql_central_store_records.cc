@@ -138,6 +138,14 @@ class SqlCentralStore::Txn final : public WriteTxn {
 
   Status Audit(const AuditEvent& event) override { return InsertAudit(session_, event); }
 
+  Status RaiseConcern(const std::string& record_id, const std::string& org,
+                      std::int64_t at_ms) override {
+    return session_->Run(
+        "INSERT INTO safeguarding(record_id, org, raised_ms) VALUES($1,$2,$3) "
+        "ON CONFLICT(record_id) DO NOTHING",
+        {record_id, org, at_ms});
+  }
+
   // What is buffered, written: the records, then the contributions and the totals' changes,
   // summed (store/ledger.h). Once, just before the commit.
   Status Flush() {
@@ -264,6 +272,7 @@ Status SqlCentralStore::PurgeRecords(const std::vector<std::string>& ids,
       BB_RETURN_IF_ERROR(txn.SaveRecord(PurgedTombstone(stored)));
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM conflicts WHERE record_id = $1", {id}));
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM rejections WHERE record_id = $1", {id}));
+      BB_RETURN_IF_ERROR(session_->Run("DELETE FROM safeguarding WHERE record_id = $1", {id}));
     }
     BB_RETURN_IF_ERROR(
         session_->Run("DELETE FROM batches WHERE at_ms < $1", {batch_replies_before_ms}));

@@ -154,6 +154,18 @@ const std::vector<SchemaStep>& CentralSchemaSteps() {
         ALTER TABLE devices RENAME COLUMN {{user}} TO user_name;
         ALTER TABLE approvals RENAME COLUMN {{user}} TO user_name;
       )sql"},
+      // 7: the safeguarding queue (docs/safeguarding.md): 0 and '' for steps not yet taken.
+      {7, R"sql(
+        CREATE TABLE safeguarding(
+          record_id TEXT PRIMARY KEY,
+          org TEXT NOT NULL,
+          raised_ms {{int64}} NOT NULL,
+          acknowledged_ms {{int64}} NOT NULL DEFAULT 0,
+          acknowledged_by TEXT NOT NULL DEFAULT '',
+          action TEXT NOT NULL DEFAULT '',
+          action_ms {{int64}} NOT NULL DEFAULT 0,
+          action_by TEXT NOT NULL DEFAULT '');
+      )sql"},
   };
   return kSteps;
 }

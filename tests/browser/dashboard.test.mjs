@@ -469,6 +469,71 @@ test('still owed: per partner, with the reporting rate and what each owes', { ti
   await page.getByRole('tab', { name: 'Return' }).click();
 });
 
+test('a safeguarding concern from a tablet is acknowledged and its action recorded', { timeout: 30_000 }, async () => {
+  const { page } = env.coordinator;
+  // A Street Pastor's tablet (enrolled above) logs a contact with a safeguarding concern offline,
+  // then syncs.
+  const amy = path.join(env.dir, 'amy');
+  const id = await fieldClient('log', '--data', amy, 'outreach_contact', '--set', 'place=Jewry Street',
+    '--set', 'age_band=18_24', '--set', 'issues=domestic_abuse,mental_health', '--set', 'referrals=stop',
+    '--set', 'safeguarding_concern=true', '--set', 'notes=Said her partner took her phone.',
+    '--occurred-at', '2023-06-02T23:40:00+01:00');
+  await fieldClient('sync', '--data', amy);
+
+  await page.getByRole('tab', { name: /^Safeguarding/ }).click();
+  const card = page.locator('#safeguarding-body article.concern');
+  await card.waitFor();
+  assert.equal(await card.count(), 1);
+  const text = await card.textContent();
+  // Labels, not codes; the partner by name; who logged it.
+  assert.match(text, /Outreach contact, Street Pastors/);
+  assert.match(text, /Domestic abuse, Mental health/);
+  assert.match(text, /STOP Domestic Abuse/);
+  assert.match(text, /Said her partner took her phone\. \(sensitive\)/);
+  assert.match(text, /Logged by amy/);
+  assert.doesNotMatch(text, /domestic_abuse|street_pastors|\bnull\b|undefined/);
+  assert.match(await page.locator('#tab-safeguarding').textContent(), /1 waiting/);
+  assert.match(await page.locator('#safeguarding-body .warning-box').textContent(), /1 of 1 concerns wait/);
+
+  // Saving an empty action says why, next to the box, and saves nothing.
+  await card.getByRole('button', { name: 'Save action' }).click();
+  assert.match(await card.locator('.field-error').textContent(), /Say what was done/);
+
+  await card.getByRole('button', { name: 'Acknowledge' }).click();
+  await card.locator('.badge', { hasText: 'Acknowledged' }).waitFor();
+  assert.match(await card.textContent(), /Acknowledged by cleo on/);
+  assert.equal(await page.locator('#tab-safeguarding').textContent(), 'Safeguarding');
+  await card.getByLabel('What was done').fill('Referred to STOP duty worker; police informed.');
+  await card.getByRole('button', { name: 'Save action' }).click();
+  await card.locator('.recorded-action').waitFor();
+  assert.match(await card.locator('.recorded-action').textContent(),
+    /Action recorded: Referred to STOP duty worker; police informed\. \(cleo, /);
+  assert.doesNotMatch(await card.textContent(), /\bnull\b|undefined/);
+  await card.getByLabel('Change what was done').waitFor();
+
+  // Each view and step is in the audit log, against the record.
+  const audit = JSON.parse(await syncServer('audit', '--data', path.join(env.dir, 'central'), '--json'));
+  const events = (audit.events || audit).filter((e) => e.action?.startsWith('safeguarding_'));
+  assert.ok(events.some((e) => e.action === 'safeguarding_view' && e.detail.records.includes(id)));
+  assert.ok(events.some((e) => e.action === 'safeguarding_acknowledge' && e.detail.record === id));
+  assert.ok(events.some((e) => e.action === 'safeguarding_action' && e.detail.record === id));
+
+  // Touch targets, and no sideways scrolling on a tablet or a phone.
+  for (const name of ['Save action']) {
+    const box = await card.getByRole('button', { name }).boundingBox();
+    assert.ok(box.height >= 48, `${name} is ${box.height}px high`);
+  }
+  await screenshot(page, 'dashboard-safeguarding.png');
+  for (const [width, height, name] of [[768, 1024, 'tablet'], [390, 844, 'phone']]) {
+    await page.setViewportSize({ width, height });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `Safeguarding is ${overflow}px wider than a ${width}px ${name}`);
+    await screenshot(page, `dashboard-safeguarding-${name}.png`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('tab', { name: 'Return' }).click();
+});
+
 test('screenshots, wide and tablet, with no sideways scrolling on a tablet', { timeout: 20_000 }, async () => {
   const { page } = env.coordinator;
   await screenshot(page, 'dashboard-return.png');
@@ -509,6 +574,7 @@ test('a board member reads the return but has no sync health, review or drill-do
   await assertFigures(page, expectedFigures());
   assert.equal(await page.getByRole('tab', { name: 'Sync health' }).count(), 0);
   assert.equal(await page.getByRole('tab', { name: 'Conflicts & late records' }).count(), 0);
+  assert.equal(await page.getByRole('tab', { name: /^Safeguarding/ }).count(), 0);
   assert.equal(await page.locator('#panel-return button.drill').count(), 0, 'no drill-down');
   assert.ok(await page.locator('#download-csv').isVisible());
   await page.getByRole('tab', { name: 'Board pack' }).click();

@@ -166,6 +166,62 @@ STORE_TEST("a write that fails leaves nothing behind") {
   CHECK(audit.empty());
 }
 
+STORE_TEST("the safeguarding queue: raised once, acknowledged once, its action recorded, purged") {
+  RecordState r1 = Brief("r1", "police", 10, 4);
+  auto raise = [&](std::int64_t at) {
+    return store.Write([&](WriteTxn& txn) {
+      BB_RETURN_IF_ERROR(txn.SaveRecord(r1));
+      return txn.RaiseConcern("r1", "police", at);
+    });
+  };
+  REQUIRE(raise(kNow).ok());
+  REQUIRE(raise(kNow + 5).ok());  // already there: kept as first raised
+  std::vector<SafeguardingConcern> queue;
+  REQUIRE(store.Concerns(&queue).ok());
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].record_id == "r1");
+  CHECK(queue[0].raised_ms == kNow);
+  CHECK(queue[0].acknowledged_ms == 0);
+  CHECK(queue[0].record.fields["attendees"].v == 4);
+
+  AuditEvent audit{0,
+                   kNow,
+                   "cleo",
+                   "coordinator",
+                   "csp",
+                   "dev-c",
+                   "safeguarding_acknowledge",
+                   {{"record", "r1"}}};
+  REQUIRE(
+      store.FollowUpConcern("r1", ConcernStep::kAcknowledge, "cleo", "", kNow + 10, audit).ok());
+  REQUIRE(store.FollowUpConcern("r1", ConcernStep::kAcknowledge, "dan", "", kNow + 20, audit).ok());
+  audit.action = "safeguarding_action";
+  REQUIRE(
+      store.FollowUpConcern("r1", ConcernStep::kRecordAction, "dan", "Referred.", kNow + 30, audit)
+          .ok());
+  Status missing =
+      store.FollowUpConcern("r2", ConcernStep::kAcknowledge, "cleo", "", kNow + 40, audit);
+  CHECK(missing.code() == Status::Code::kNotFound);
+  queue.clear();
+  REQUIRE(store.Concerns(&queue).ok());
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].acknowledged_ms == kNow + 10);  // the first acknowledgement stands
+  CHECK(queue[0].acknowledged_by == "cleo");
+  CHECK(queue[0].action == "Referred.");
+  CHECK(queue[0].action_ms == kNow + 30);
+  CHECK(queue[0].action_by == "dan");
+  // Each step that happened is in the audit log; the refused one is not.
+  std::vector<AuditEvent> events;
+  REQUIRE(store.ReadAudit({}, &events).ok());
+  CHECK(events.size() == 3);
+
+  AuditEvent purge{0, kNow, "op", "operator", "", "", "purge", json::object()};
+  REQUIRE(store.PurgeRecords({"r1"}, 0, purge).ok());
+  queue.clear();
+  REQUIRE(store.Concerns(&queue).ok());
+  CHECK(queue.empty());
+}
+
 STORE_TEST("records, batches, conflicts and rejections written in one transaction read back") {
   Conflict c{"r1", "attendees", Register{5, 20, "dev-b", 0}, Register{4, 15, "dev-a", 0}};
   REQUIRE(

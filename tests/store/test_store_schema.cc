@@ -56,6 +56,10 @@ TEST_CASE("an SQLite central store from version 5 is migrated, keeping its devic
   REQUIRE(approvals.size() == 1);
   CHECK(approvals[0].user == "cara");
   CHECK(approvals[0].quarter == 3);
+  // Step 7 made the safeguarding queue, empty.
+  std::vector<server::SafeguardingConcern> concerns;
+  REQUIRE(store->Concerns(&concerns).ok());
+  CHECK(concerns.empty());
   store.reset();
 
   SqliteDb db;
@@ -107,10 +111,11 @@ TEST_CASE("postgresql: a store from before the shared schema list (its version 1
                               nullptr)
                 .ok());
   }
-  // What the PostgreSQL store wrote before its versions joined the SQLite store's.
+  // What the PostgreSQL store wrote before its versions joined the SQLite store's: the shared
+  // list's version 6, so without what later steps made (7: the safeguarding queue).
   server::PgDb db;
   REQUIRE(server::PgDb::Connect(schema.url(), &db).ok());
-  REQUIRE(db.ExecScript("UPDATE beatbook_schema SET version = 1").ok());
+  REQUIRE(db.ExecScript("DROP TABLE safeguarding; UPDATE beatbook_schema SET version = 1").ok());
 
   std::unique_ptr<server::SqlCentralStore> store;
   Status opened = server::SqlCentralStore::OpenPostgres(schema.url(), &store);
@@ -124,4 +129,6 @@ TEST_CASE("postgresql: a store from before the shared schema list (its version 1
   Status enrolled = store->Enrol(request, 2, &device);
   REQUIRE_MESSAGE(enrolled.ok(), enrolled.ToString());
   CHECK(device.user == "amy");
+  std::vector<server::SafeguardingConcern> concerns;
+  CHECK(store->Concerns(&concerns).ok());  // migrated on from 6
 }

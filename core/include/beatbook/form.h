@@ -23,6 +23,8 @@
 
 namespace beatbook {
 
+struct RecordState;  // beatbook/record.h
+
 using json = nlohmann::json;
 
 enum class FieldType { kText, kInteger, kNumber, kBoolean, kDateTime, kSelectOne, kSelectMultiple };
@@ -59,6 +61,9 @@ struct FieldDef {
   std::vector<Choice> choices;  // resolved from choice_lists, in order
   std::set<std::string> choice_codes;
   bool sensitive = false;  // excluded from exports unless asked for
+  // A yes/no field whose Yes puts the record on the safeguarding queue ("safeguarding": true;
+  // docs/safeguarding.md): the coordinator acknowledges it and records the action taken.
+  bool safeguarding = false;
   // "keyed_hash": text that must be a person key computed on the device (beatbook/subject_key.h),
   // 64 lowercase hex digits, so a name typed there is refused everywhere.
   std::string format;
@@ -92,6 +97,8 @@ struct FormDef {
   json source;                      // the JSON it was loaded from
 
   const FieldDef* Find(const std::string& field_name) const;
+  // Whether `state` (a record of this form) answers Yes to a safeguarding question.
+  bool RaisesSafeguardingConcern(const RecordState& state) const;
 };
 
 class FormSet {

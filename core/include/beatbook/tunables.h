@@ -75,6 +75,11 @@ inline constexpr std::int64_t kCredentialMaxAgeMs = 30LL * 24 * 3600 * 1000;
 inline constexpr long kRetryAfterCapMs = 30'000;
 
 // --- Server ---
+// A safeguarding concern not acknowledged this long after the sync that raised it is flagged on
+// the dashboard as overdue (docs/safeguarding.md).
+inline constexpr std::int64_t kSafeguardingAcknowledgeHours = 24;
+// Longest action text recorded against a safeguarding concern.
+inline constexpr std::size_t kMaxSafeguardingActionLength = 2'000;
 // Largest request body accepted (413 beyond it). 16 MiB fits kMaxChangesPerPush large changes.
 inline constexpr std::size_t kMaxRequestBodyBytes = 16u << 20;
 // Most changes accepted in one push (413 beyond it).

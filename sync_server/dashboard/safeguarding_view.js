@@ -1,0 +1,119 @@
+// Safeguarding (coordinator): every outreach contact whose worker answered Yes to a safeguarding
+// question, oldest first. Each is acknowledged, then what was done is recorded, with who and
+// when; one not acknowledged in time is flagged (docs/safeguarding.md). Every view is audited by
+// the server.
+
+import { $, el, appendAll } from './dom.js';
+import { timeEl } from './dates.js';
+import { api } from './api.js';
+import { announce } from './messages.js';
+
+export async function loadSafeguarding() {
+  const body = $('safeguarding-body');
+  body.replaceChildren(el('p', { class: 'muted', text: 'Loading safeguarding concerns…' }));
+  try {
+    renderQueue(await api('/v1/safeguarding'));
+  } catch (error) {
+    body.replaceChildren(el('p', { class: 'field-error', role: 'alert',
+      text: `Safeguarding concerns could not be loaded: ${error.message}` }));
+  }
+}
+
+function hours(n) {
+  return `${n} hour${n === 1 ? '' : 's'}`;
+}
+
+function renderQueue(queue) {
+  const concerns = queue.concerns || [];
+  const within = queue.acknowledge_within_hours;
+  const tab = $('tab-safeguarding');
+  tab.textContent = queue.waiting ? `Safeguarding (${queue.waiting} waiting)` : 'Safeguarding';
+  if (!concerns.length) {
+    $('safeguarding-body').replaceChildren(el('p', { class: 'ok-box',
+      text: 'No safeguarding concerns have been raised.' }));
+    return;
+  }
+  const summary = queue.waiting
+    ? el('p', { class: 'warning-box' },
+      `${queue.waiting} of ${concerns.length} concerns wait for acknowledgement`,
+      queue.overdue ? `; ${queue.overdue} ${queue.overdue === 1 ? 'has' : 'have'} waited more than ${hours(within)}.` : '.')
+    : el('p', { class: 'ok-box', text: `Every concern (${concerns.length}) has been acknowledged.` });
+  $('safeguarding-body').replaceChildren(summary,
+    el('ul', { class: 'plain concerns' }, concerns.map((c) => el('li', {}, concernCard(c, within)))));
+}
+
+function statusLine(c, within) {
+  if (c.acknowledged_at) {
+    return el('p', { class: 'concern-status' },
+      el('span', { class: 'badge', text: 'Acknowledged' }), ` by ${c.acknowledged_by} on `,
+      timeEl(c.acknowledged_at));
+  }
+  if (c.overdue) {
+    return el('p', { class: 'concern-status' },
+      el('span', { class: 'badge badge-owed', text: 'Overdue' }),
+      ` Not acknowledged for ${hours(c.hours_waiting)}: acknowledge within ${hours(within)} of the sync.`);
+  }
+  return el('p', { class: 'concern-status' },
+    el('span', { class: 'badge', text: 'Waiting' }), ` Raised ${hours(c.hours_waiting)} ago.`);
+}
+
+function answerList(c) {
+  return el('dl', { class: 'answers' }, c.answers.flatMap((a) => [
+    el('dt', { text: a.label }),
+    el('dd', {}, a.value, a.sensitive ? el('span', { class: 'muted', text: ' (sensitive)' }) : null),
+  ]));
+}
+
+function concernCard(c, within) {
+  const id = `concern-${c.record_id}`;
+  const error = el('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
+  const card = el('article', { class: c.overdue ? 'concern overdue' : 'concern', 'aria-labelledby': `${id}-title` });
+  const title = el('h3', { id: `${id}-title` },
+    `${c.form}, ${c.org_label}: `, timeEl(c.occurred_at));
+  const acknowledge = c.acknowledged_at ? null : el('button', {
+    type: 'button', class: 'big', 'data-acknowledge': c.record_id, text: 'Acknowledge',
+    onclick: () => followUp(card, c, '/v1/safeguarding/acknowledge', { record_id: c.record_id }, error,
+      'Concern acknowledged.'),
+  });
+  const actionBox = el('textarea', { id: `${id}-action`, rows: 3, maxlength: 2000,
+    'aria-describedby': `${id}-error` });
+  actionBox.value = c.action || '';
+  const actionForm = el('form', { class: 'action-form',
+    onsubmit: (event) => {
+      event.preventDefault();
+      if (!actionBox.value.trim()) {
+        error.textContent = 'Say what was done about the concern before saving.';
+        actionBox.focus();
+        return;
+      }
+      followUp(card, c, '/v1/safeguarding/action', { record_id: c.record_id, action: actionBox.value },
+        error, 'Action recorded.');
+    } },
+    el('label', { for: `${id}-action`, text: c.action ? 'Change what was done' : 'What was done' }),
+    actionBox,
+    el('button', { type: 'submit', class: 'big', text: 'Save action' }));
+  appendAll(card, [title, statusLine(c, within),
+    c.still_raised ? null : el('p', { class: 'warning-box', text: 'The worker has since changed the answer to No, or deleted the record.' }),
+    answerList(c),
+    el('p', { class: 'muted' }, `Logged by ${c.worker}; reached the server `, timeEl(c.raised_at), '.'),
+    c.action ? el('p', { class: 'recorded-action' },
+      el('strong', { text: 'Action recorded: ' }), c.action, ` (${c.action_by}, `, timeEl(c.action_at), ')') : null,
+    acknowledge, actionForm, error]);
+  return card;
+}
+
+async function followUp(card, concern, path, body, error, done) {
+  error.textContent = '';
+  for (const button of card.querySelectorAll('button')) button.disabled = true;
+  try {
+    await api(path, { method: 'POST', body });
+    announce(done);
+    await loadSafeguarding();
+    // Focus stays with the concern just handled.
+    document.getElementById(`concern-${concern.record_id}-title`)?.setAttribute('tabindex', '-1');
+    document.getElementById(`concern-${concern.record_id}-title`)?.focus();
+  } catch (e) {
+    error.textContent = `Not saved: ${e.message}`;
+    for (const button of card.querySelectorAll('button')) button.disabled = false;
+  }
+}
