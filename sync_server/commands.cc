@@ -114,6 +114,19 @@ int RunServe(const ServeOptions& o) {
   if (Status s = LoadCatalogue(SchemaDir(o.schema), store.get(), &catalogue); !s.ok()) {
     return Fail(s.message());
   }
+  // A store from before the safeguarding queue: the concerns already synced join it, once.
+  std::int64_t raised = 0;
+  Status earlier = store->RaiseEarlierConcerns(
+      [&forms](const RecordState& r) {
+        const FormDef* def = forms.Find(r.form, r.form_version);
+        return def != nullptr && def->RaisesSafeguardingConcern(r);
+      },
+      SystemClock::Default()->NowMs(), &raised);
+  if (!earlier.ok()) return Fail(earlier.message());
+  if (raised > 0) {
+    LogEvent(LogLevel::kInfo, "safeguarding_queue_filled",
+             {{"records", raised}, {"message", "concerns synced before the queue existed"}});
+  }
   std::string epoch;
   if (Status s = store->Epoch(&epoch); !s.ok()) return Fail(s.message());
   ApiOptions limits;

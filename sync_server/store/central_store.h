@@ -237,6 +237,11 @@ class CentralStore {
       int version, const std::function<std::vector<Contribution>(const RecordState&)>& fn) = 0;
 
   // --- Safeguarding (docs/safeguarding.md) ---
+  // Once per store, the first time it is called (a store made before the queue existed, or a
+  // new one): puts on the queue, raised at `now_ms`, every record stored before that `raises`
+  // says raises a concern; *raised says how many. Later calls do nothing.
+  virtual Status RaiseEarlierConcerns(const std::function<bool(const RecordState&)>& raises,
+                                      std::int64_t now_ms, std::int64_t* raised) = 0;
   // The queue, oldest first, each with its record.
   virtual Status Concerns(std::vector<SafeguardingConcern>* out) = 0;
   // Acknowledges record `record_id`'s concern or records its action (`action`), by `user`, with

@@ -64,6 +64,8 @@ class SqlCentralStore final : public CentralStore {
   Status Rejections(std::vector<StoredRejection>* out) override;
   Status PurgeRecords(const std::vector<std::string>& ids, std::int64_t batch_replies_before_ms,
                       const AuditEvent& audit) override;
+  Status RaiseEarlierConcerns(const std::function<bool(const RecordState&)>& raises,
+                              std::int64_t now_ms, std::int64_t* raised) override;
   Status Concerns(std::vector<SafeguardingConcern>* out) override;
   Status FollowUpConcern(const std::string& record_id, ConcernStep step, const std::string& user,
                          const std::string& action, std::int64_t at_ms,
@@ -99,5 +101,8 @@ class SqlCentralStore final : public CentralStore {
 
 // Appends `event` to the audit log, in the session's open transaction if there is one.
 Status InsertAudit(SqlSession* session, const AuditEvent& event);
+// Puts a record on the safeguarding queue unless it is there (sql_central_store_safeguarding.cc).
+Status InsertConcern(SqlSession* session, const std::string& record_id, const std::string& org,
+                     std::int64_t at_ms);
 
 }  // namespace beatbook::server

@@ -140,10 +140,7 @@ class SqlCentralStore::Txn final : public WriteTxn {
 
   Status RaiseConcern(const std::string& record_id, const std::string& org,
                       std::int64_t at_ms) override {
-    return session_->Run(
-        "INSERT INTO safeguarding(record_id, org, raised_ms) VALUES($1,$2,$3) "
-        "ON CONFLICT(record_id) DO NOTHING",
-        {record_id, org, at_ms});
+    return InsertConcern(session_, record_id, org, at_ms);
   }
 
   // What is buffered, written: the records, then the contributions and the totals' changes,

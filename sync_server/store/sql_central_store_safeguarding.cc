@@ -6,6 +6,39 @@
 
 namespace beatbook::server {
 
+Status InsertConcern(SqlSession* session, const std::string& record_id, const std::string& org,
+                     std::int64_t at_ms) {
+  return session->Run(
+      "INSERT INTO safeguarding(record_id, org, raised_ms) VALUES($1,$2,$3) "
+      "ON CONFLICT(record_id) DO NOTHING",
+      {record_id, org, at_ms});
+}
+
+Status SqlCentralStore::RaiseEarlierConcerns(const std::function<bool(const RecordState&)>& raises,
+                                             std::int64_t now_ms, std::int64_t* raised) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *raised = 0;
+  SqlTransaction txn(session_.get());
+  BB_RETURN_IF_ERROR(txn.Begin());
+  std::string done;
+  BB_RETURN_IF_ERROR(ReadMeta("safeguarding_raised_earlier", &done));
+  if (!done.empty()) return Status::OK();
+  std::vector<std::pair<std::string, std::string>> concerns;  // record id, org
+  BB_RETURN_IF_ERROR(
+      session_->Run("SELECT state FROM records WHERE deleted = 0", {}, [&](const SqlRow& row) {
+        RecordState s;
+        BB_RETURN_IF_ERROR(ParseStoredState(row.Text(0), &s));
+        if (raises(s)) concerns.emplace_back(s.id, s.org);
+        return Status::OK();
+      }));
+  for (const auto& [id, org] : concerns) {
+    BB_RETURN_IF_ERROR(InsertConcern(session_.get(), id, org, now_ms));
+  }
+  BB_RETURN_IF_ERROR(WriteMeta("safeguarding_raised_earlier", std::to_string(now_ms)));
+  *raised = static_cast<std::int64_t>(concerns.size());
+  return txn.Commit();
+}
+
 Status SqlCentralStore::Concerns(std::vector<SafeguardingConcern>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   return session_->Run(

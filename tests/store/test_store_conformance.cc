@@ -222,6 +222,30 @@ STORE_TEST("the safeguarding queue: raised once, acknowledged once, its action r
   CHECK(queue.empty());
 }
 
+STORE_TEST("records stored before the safeguarding queue join it once, when first asked") {
+  RecordState yes = Brief("r-yes", "police", 10, 9);
+  RecordState no = Brief("r-no", "police", 10, 1);
+  RecordState gone = Brief("r-gone", "police", 10, 9);
+  gone.deleted = Register{true, 11, "dev-a", 0};
+  REQUIRE(SaveAll(store, {yes, no, gone}).ok());
+  auto nine = [](const RecordState& r) { return r.fields.at("attendees").v == 9; };
+  std::int64_t raised = -1;
+  REQUIRE(store.RaiseEarlierConcerns(nine, kNow, &raised).ok());
+  CHECK(raised == 1);  // not the deleted one
+  std::vector<SafeguardingConcern> queue;
+  REQUIRE(store.Concerns(&queue).ok());
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].record_id == "r-yes");
+  CHECK(queue[0].raised_ms == kNow);
+  // Once only: a record stored later is raised by its push, not by this.
+  REQUIRE(SaveAll(store, {Brief("r-later", "police", 12, 9)}).ok());
+  REQUIRE(store.RaiseEarlierConcerns(nine, kNow + 1, &raised).ok());
+  CHECK(raised == 0);
+  queue.clear();
+  REQUIRE(store.Concerns(&queue).ok());
+  CHECK(queue.size() == 1);
+}
+
 STORE_TEST("records, batches, conflicts and rejections written in one transaction read back") {
   Conflict c{"r1", "attendees", Register{5, 20, "dev-b", 0}, Register{4, 15, "dev-a", 0}};
   REQUIRE(

@@ -2,6 +2,7 @@
 // tablet joins it once, with its answers labelled; it is flagged when nobody acknowledges it in
 // time; the coordinator acknowledges it and records the action, each step audited; nobody else
 // sees it; retention takes it away with its record.
+#include "beatbook/datetime.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;
