@@ -184,8 +184,7 @@ bool Fail(const std::string& what, const Status& s) {
   return false;
 }
 
-// 1-3: one device pushing, one pulling, field_client syncing as a process.
-// The same records replicated by PouchDB to a PouchDB server over loopback (bench/pouchdb): its
+// 1b: the same records replicated by PouchDB to a PouchDB server over loopback (bench/pouchdb): its
 // push and pull rates, or nullopt (with why on stderr) when Node or its packages are missing.
 struct PeerRates {
   double push = 0, pull = 0;
@@ -227,6 +226,7 @@ std::optional<PeerRates> CouchStylePeer(const std::vector<RecordInput>& records,
                        result.value("server", std::string("?"))};
 }
 
+// 1-3: one device pushing, one pulling, field_client syncing as a process; then 1b.
 bool OneDevice(std::size_t n, double raw) {
   Server server;
   if (!server.process.Start()) return Fail("server", Status::Unavailable("did not start"));

@@ -97,6 +97,8 @@ function fail(msg, code = 1) {
   if (finishing) return;
   finishing = true;
   process.stderr.write(`push_bench.js: ${msg}\n`);
+  // Cleanup may hang (a database that never closes): exit regardless after 10 s.
+  setTimeout(() => process.exit(code), 10_000).unref();
   cleanup().finally(() => process.exit(code));
 }
 

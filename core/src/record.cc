@@ -90,6 +90,35 @@ bool MergeRegister(const std::string& record_id, const std::string& name,
   return true;
 }
 
+// The envelope's strings and the id: checked before the id is quoted in any message.
+Status CheckEnvelope(const RecordState& s) {
+  // Envelope strings: short plain names and ids, never text with control characters.
+  const std::pair<const char*, const std::string*> envelope[] = {{"id", &s.id},
+                                                                 {"form", &s.form},
+                                                                 {"org", &s.org},
+                                                                 {"author", &s.author},
+                                                                 {"device", &s.device}};
+  for (const auto& [key, text] : envelope) {
+    if (text->empty() || text->size() > kMaxEnvelopeText) {
+      return Status::InvalidArgument(EnvelopeTextRule(key));
+    }
+    if (std::string bad = ForbiddenCharacterIn(*text, false); !bad.empty()) {
+      return Status::InvalidArgument(std::string("record state: \"") + key +
+                                     "\" holds a control or text-direction character (" + bad +
+                                     ")");
+    }
+  }
+  if (!IsValidRecordId(s.id)) {
+    return Status::InvalidArgument(
+        "record state: \"id\" must be 1 to 64 letters, digits, '-' or '_' (a UUID)");
+  }
+  return Status::OK();
+}
+
+bool RegisterValuesBad(const Register& r) {
+  return r.t <= 0 || r.d.empty() || r.d.size() > kMaxEnvelopeText;
+}
+
 }  // namespace
 
 std::string RecordState::OccurredAt() const {
@@ -143,6 +172,8 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
   BB_RETURN_IF_ERROR(str("org", &s.org));
   BB_RETURN_IF_ERROR(str("author", &s.author));
   BB_RETURN_IF_ERROR(str("device", &s.device));
+  // The id is quoted in the messages below: it must be one first.
+  BB_RETURN_IF_ERROR(CheckEnvelope(s));
   // Read as a 64-bit number first: 4294967298 must be refused, not stored as 2.
   auto version = j.find("form_version");
   s.form_version = version != j.end() && version->is_number_integer()
@@ -179,26 +210,7 @@ Status RecordState::FromJson(const json& j, RecordState* out) {
 }
 
 Status RecordState::CheckDecoded(const RecordState& s) {
-  // Envelope strings: short plain names and ids, never text with control characters.
-  const std::pair<const char*, const std::string*> envelope[] = {{"id", &s.id},
-                                                                 {"form", &s.form},
-                                                                 {"org", &s.org},
-                                                                 {"author", &s.author},
-                                                                 {"device", &s.device}};
-  for (const auto& [key, text] : envelope) {
-    if (text->empty() || text->size() > kMaxEnvelopeText) {
-      return Status::InvalidArgument(EnvelopeTextRule(key));
-    }
-    if (std::string bad = ForbiddenCharacterIn(*text, false); !bad.empty()) {
-      return Status::InvalidArgument(std::string("record state: \"") + key +
-                                     "\" holds a control or text-direction character (" + bad +
-                                     ")");
-    }
-  }
-  if (!IsValidRecordId(s.id)) {
-    return Status::InvalidArgument(
-        "record state: \"id\" must be 1 to 64 letters, digits, '-' or '_' (a UUID)");
-  }
+  BB_RETURN_IF_ERROR(CheckEnvelope(s));
   std::string where = "record " + s.id;
   if (s.form_version < 1) {
     return Status::InvalidArgument(where + ": \"form_version\" must be a whole number from 1 to " +
@@ -215,7 +227,8 @@ Status RecordState::CheckDecoded(const RecordState& s) {
       return Status::InvalidArgument(where + ": deleted.v must be a boolean");
   }
   for (const auto& [name, r] : s.fields) {
-    BB_RETURN_IF_ERROR(CheckRegisterValues(r, where + ": field '" + name + "'"));
+    // The message (and its string) only for a register that fails.
+    if (RegisterValuesBad(r)) return CheckRegisterValues(r, where + ": field '" + name + "'");
   }
   return Status::OK();
 }

@@ -295,11 +295,15 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
     BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
                                             merged.MaxStamp(), now_ms));
-    // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md).
-    const FormDef* def = forms.Find(merged.form, merged.form_version);
-    if (def != nullptr && def->RaisesSafeguardingConcern(merged)) {
-      BB_RETURN_IF_ERROR(txn.RaiseConcern(merged.id, merged.org, now_ms));
-    }
+  }
+  // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md):
+  // also when it lost the merge to a later No (the worker raised it all the same).
+  auto raises = [&forms](const RecordState& s) {
+    const FormDef* def = forms.Find(s.form, s.form_version);
+    return def != nullptr && def->RaisesSafeguardingConcern(s);
+  };
+  if (!merged.purged && (raises(merged) || raises(pc.state))) {
+    BB_RETURN_IF_ERROR(txn.RaiseConcern(merged.id, merged.org, now_ms));
   }
   for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
   out->conflicts += static_cast<std::int64_t>(merge.conflicts.size());

@@ -372,7 +372,7 @@ Status DecodePushTree(const FormSet& forms, std::string_view text, PushRequest* 
   json body;
   try {
     body = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number too large (1e999)
     return Status::InvalidArgument(std::string("the push body is not valid JSON: ") + e.what());
   }
   return ParsePushRequest(forms, body, out);

@@ -1,6 +1,8 @@
 // The safeguarding queue's endpoints (docs/safeguarding.md): GET /v1/safeguarding lists every
 // concern with the record's answers, labelled; POST /v1/safeguarding/acknowledge and
 // /v1/safeguarding/action take the coordinator's two steps. Each view and each step is audited.
+#include <algorithm>
+
 #include "beatbook/datetime.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
@@ -59,6 +61,13 @@ json Answers(const FormDef* def, const RecordState& record) {
 
 std::string IsoOrEmpty(std::int64_t ms) { return ms > 0 ? FormatIsoUtc(ms) : ""; }
 
+// Characters (code points) in UTF-8 `text`, as the page's box counts them for the limit.
+std::size_t Characters(const std::string& text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
 }  // namespace
 
 ApiResponse Api::Safeguarding(const DeviceInfo& device) {
@@ -71,15 +80,26 @@ ApiResponse Api::Safeguarding(const DeviceInfo& device) {
   OrgLabels orgs = OrgLabelsOf(*forms_);
   json list = json::array();
   json ids = json::array();
+  bool sensitive_shown = false;
   std::int64_t waiting = 0, overdue = 0;
   for (const auto& c : concerns) {
     const RecordState& r = c.record;
+    // A version this server no longer has: its latest, for the labels and the question.
     const FormDef* def = forms_->Find(r.form, r.form_version);
+    if (def == nullptr) def = forms_->Latest(r.form);
     bool acknowledged = c.acknowledged_ms > 0;
-    bool late = !acknowledged && now - c.raised_ms > overdue_ms;
+    // Never negative, when the server reading the queue is behind the one that raised it.
+    std::int64_t waited_ms = std::max<std::int64_t>(0, now - c.raised_ms);
+    bool late = !acknowledged && waited_ms > overdue_ms;
     waiting += acknowledged ? 0 : 1;
     overdue += late ? 1 : 0;
     auto org = orgs.find(c.org);
+    json answers = Answers(def, r);
+    for (const auto& a : answers) sensitive_shown = sensitive_shown || a["sensitive"] == true;
+    json actions = json::array();
+    for (const auto& a : c.actions) {
+      actions.push_back({{"action", a.text}, {"at", FormatIsoUtc(a.at_ms)}, {"by", a.by}});
+    }
     list.push_back({{"record_id", c.record_id},
                     {"form", def != nullptr && !def->label.empty() ? def->label : r.form},
                     {"org", c.org},
@@ -87,7 +107,7 @@ ApiResponse Api::Safeguarding(const DeviceInfo& device) {
                     {"worker", r.author},
                     {"occurred_at", r.OccurredAt()},
                     {"raised_at", FormatIsoUtc(c.raised_ms)},
-                    {"hours_waiting", acknowledged ? 0 : (now - c.raised_ms) / kHourMs},
+                    {"hours_waiting", acknowledged ? 0 : waited_ms / kHourMs},
                     {"overdue", late},
                     {"still_raised", def != nullptr && def->RaisesSafeguardingConcern(r)},
                     {"acknowledged_at", IsoOrEmpty(c.acknowledged_ms)},
@@ -95,11 +115,14 @@ ApiResponse Api::Safeguarding(const DeviceInfo& device) {
                     {"action", c.action},
                     {"action_at", IsoOrEmpty(c.action_ms)},
                     {"action_by", c.action_by},
-                    {"answers", Answers(def, r)}});
+                    {"actions", actions},
+                    {"answers", answers}});
     ids.push_back(c.record_id);
   }
   // Every view of the queue is audited, with the records it showed: no entry, nothing shown.
-  if (Status a = Audit(device, "safeguarding_view", {{"records", ids}}); !a.ok()) {
+  json detail = {{"records", ids}};
+  if (sensitive_shown) detail["sensitive_shown"] = true;  // fields a form marks sensitive
+  if (Status a = Audit(device, "safeguarding_view", detail); !a.ok()) {
     return AuditFailed(a);
   }
   return {200,
@@ -125,7 +148,7 @@ ApiResponse Api::FollowUpConcern(const DeviceInfo& device, const ApiRequest& req
       return Error(400, "\"action\" must say what was done about the concern");
     }
     action = Trim(a->get<std::string>());
-    if (action.size() > tunables::kMaxSafeguardingActionLength) {
+    if (Characters(action) > tunables::kMaxSafeguardingActionLength) {
       return Error(400, "\"action\" is longer than " +
                             std::to_string(tunables::kMaxSafeguardingActionLength) +
                             " characters: keep it to what was done, and by whom");

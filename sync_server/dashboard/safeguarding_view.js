@@ -10,9 +10,18 @@ import { announce } from './messages.js';
 
 export async function loadSafeguarding() {
   const body = $('safeguarding-body');
-  body.replaceChildren(el('p', { class: 'muted', text: 'Loading safeguarding concerns…' }));
+  // What the coordinator has typed and not saved survives the list being drawn again.
+  const unsaved = new Map([...body.querySelectorAll('textarea[data-record]')]
+    .filter((box) => box.value !== box.defaultValue).map((box) => [box.dataset.record, box.value]));
+  if (!body.querySelector('article')) {
+    body.replaceChildren(el('p', { class: 'muted', text: 'Loading safeguarding concerns…' }));
+  }
   try {
     renderQueue(await api('/v1/safeguarding'));
+    for (const [record, text] of unsaved) {
+      const box = body.querySelector(`textarea[data-record="${CSS.escape(record)}"]`);
+      if (box) box.value = text;
+    }
   } catch (error) {
     body.replaceChildren(el('p', { class: 'field-error', role: 'alert',
       text: `Safeguarding concerns could not be loaded: ${error.message}` }));
@@ -66,30 +75,34 @@ function answerList(c) {
 
 function concernCard(c, within) {
   const id = `concern-${c.record_id}`;
+  // Each message sits next to the control it is about.
+  const ackError = el('p', { class: 'field-error', id: `${id}-ack-error`, 'aria-live': 'polite' });
   const error = el('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
   const card = el('article', { class: c.overdue ? 'concern overdue' : 'concern', 'aria-labelledby': `${id}-title` });
   const title = el('h3', { id: `${id}-title` },
     `${c.form}, ${c.org_label}: `, timeEl(c.occurred_at));
   const acknowledge = c.acknowledged_at ? null : el('button', {
     type: 'button', class: 'big', 'data-acknowledge': c.record_id, text: 'Acknowledge',
-    onclick: () => followUp(card, c, '/v1/safeguarding/acknowledge', { record_id: c.record_id }, error,
+    'aria-describedby': `${id}-ack-error`,
+    onclick: () => followUp(card, c, '/v1/safeguarding/acknowledge', { record_id: c.record_id }, ackError,
       'Concern acknowledged.'),
   });
   const actionBox = el('textarea', { id: `${id}-action`, rows: 3, maxlength: 2000,
-    'aria-describedby': `${id}-error` });
-  actionBox.value = c.action || '';
+    'aria-describedby': `${id}-error`, 'data-record': c.record_id });
   const actionForm = el('form', { class: 'action-form',
     onsubmit: (event) => {
       event.preventDefault();
       if (!actionBox.value.trim()) {
         error.textContent = 'Say what was done about the concern before saving.';
+        actionBox.setAttribute('aria-invalid', 'true');
         actionBox.focus();
         return;
       }
+      actionBox.removeAttribute('aria-invalid');
       followUp(card, c, '/v1/safeguarding/action', { record_id: c.record_id, action: actionBox.value },
         error, 'Action recorded.');
     } },
-    el('label', { for: `${id}-action`, text: c.action ? 'Change what was done' : 'What was done' }),
+    el('label', { for: `${id}-action`, text: c.action ? 'A further action' : 'What was done' }),
     actionBox,
     el('button', { type: 'submit', class: 'big', text: 'Save action' }));
   appendAll(card, [title, statusLine(c, within),
@@ -98,15 +111,27 @@ function concernCard(c, within) {
     el('p', { class: 'muted' }, `Logged by ${c.worker}; reached the server `, timeEl(c.raised_at), '.'),
     c.action ? el('p', { class: 'recorded-action' },
       el('strong', { text: 'Action recorded: ' }), c.action, ` (${c.action_by}, `, timeEl(c.action_at), ')') : null,
-    acknowledge, actionForm, error]);
+    earlierActions(c),
+    acknowledge, acknowledge ? ackError : null, actionForm, error]);
   return card;
 }
 
+// Every action is kept: the ones before the latest, oldest first.
+function earlierActions(c) {
+  const earlier = (c.actions || []).slice(0, -1);
+  if (!earlier.length) return null;
+  return el('details', { class: 'earlier-actions' },
+    el('summary', { text: `Earlier actions (${earlier.length})` }),
+    el('ul', {}, earlier.map((a) => el('li', {}, a.action, ` (${a.by}, `, timeEl(a.at), ')'))));
+}
+
 async function followUp(card, concern, path, body, error, done) {
-  error.textContent = '';
+  for (const message of card.querySelectorAll('.field-error')) message.textContent = '';
   for (const button of card.querySelectorAll('button')) button.disabled = true;
   try {
     await api(path, { method: 'POST', body });
+    // Saved: no longer unsaved text to carry over.
+    if (body.action !== undefined) card.querySelector('textarea').value = '';
     announce(done);
     await loadSafeguarding();
     // Focus stays with the concern just handled.
@@ -115,5 +140,7 @@ async function followUp(card, concern, path, body, error, done) {
   } catch (e) {
     error.textContent = `Not saved: ${e.message}`;
     for (const button of card.querySelectorAll('button')) button.disabled = false;
+    // Back to the control that was used (a disabled button loses focus).
+    card.querySelector(body.action === undefined ? '[data-acknowledge]' : 'textarea')?.focus();
   }
 }

@@ -88,15 +88,21 @@ struct SafeguardingConcern {
   std::int64_t raised_ms = 0;        // server time of the sync that raised it
   std::int64_t acknowledged_ms = 0;  // 0: not yet
   std::string acknowledged_by;
-  std::string action;  // what was done; "" until recorded
+  std::string action;  // what was done, as last recorded; "" until recorded
   std::int64_t action_ms = 0;
   std::string action_by;
-  RecordState record;  // as it is now (read with the queue)
+  struct Action {
+    std::string text;
+    std::int64_t at_ms = 0;
+    std::string by;
+  };
+  std::vector<Action> actions;  // every action recorded, oldest first (the last is `action`)
+  RecordState record;           // as it is now (read with the queue)
 };
 
 enum class ConcernStep {
   kAcknowledge,   // seen and being dealt with (a second acknowledgement keeps the first)
-  kRecordAction,  // what was done; acknowledges too, if not yet; a later one replaces it
+  kRecordAction,  // what was done; acknowledges too, if not yet; every one is kept
 };
 
 // Which audit entries to read; empty members match everything.

@@ -270,6 +270,8 @@ Status SqlCentralStore::PurgeRecords(const std::vector<std::string>& ids,
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM conflicts WHERE record_id = $1", {id}));
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM rejections WHERE record_id = $1", {id}));
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM safeguarding WHERE record_id = $1", {id}));
+      BB_RETURN_IF_ERROR(
+          session_->Run("DELETE FROM safeguarding_actions WHERE record_id = $1", {id}));
     }
     BB_RETURN_IF_ERROR(
         session_->Run("DELETE FROM batches WHERE at_ms < $1", {batch_replies_before_ms}));

@@ -1,6 +1,8 @@
 // SqlCentralStore: the safeguarding queue (docs/safeguarding.md). Records join it inside the push
 // transaction that merges them (WriteTxn::RaiseConcern); the coordinator's steps are written here,
 // each with its audit entry in the same transaction.
+#include <map>
+
 #include "beatbook/record_rows.h"
 #include "sync_server/store/sql_central_store.h"
 
@@ -41,7 +43,17 @@ Status SqlCentralStore::RaiseEarlierConcerns(const std::function<bool(const Reco
 
 Status SqlCentralStore::Concerns(std::vector<SafeguardingConcern>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  return session_->Run(
+  // One snapshot for the queue and its actions.
+  SqlTransaction txn(session_.get());
+  BB_RETURN_IF_ERROR(txn.Begin(SqlSession::TxnKind::kSnapshot));
+  std::map<std::string, std::vector<SafeguardingConcern::Action>> actions;
+  BB_RETURN_IF_ERROR(session_->Run(
+      "SELECT record_id, action, at_ms, by_user FROM safeguarding_actions ORDER BY id", {},
+      [&](const SqlRow& row) {
+        actions[row.Text(0)].push_back({row.Text(1), row.Int(2), row.Text(3)});
+        return Status::OK();
+      }));
+  BB_RETURN_IF_ERROR(session_->Run(
       "SELECT s.record_id, s.org, s.raised_ms, s.acknowledged_ms, s.acknowledged_by, s.action, "
       "s.action_ms, s.action_by, r.state FROM safeguarding s JOIN records r ON r.id = s.record_id "
       "ORDER BY s.raised_ms, s.record_id",
@@ -56,9 +68,11 @@ Status SqlCentralStore::Concerns(std::vector<SafeguardingConcern>* out) {
         c.action_ms = row.Int(6);
         c.action_by = row.Text(7);
         BB_RETURN_IF_ERROR(ParseStoredState(row.Text(8), &c.record));
+        if (auto it = actions.find(c.record_id); it != actions.end()) c.actions = it->second;
         out->push_back(std::move(c));
         return Status::OK();
-      });
+      }));
+  return txn.Commit();
 }
 
 Status SqlCentralStore::FollowUpConcern(const std::string& record_id, ConcernStep step,
@@ -83,6 +97,11 @@ Status SqlCentralStore::FollowUpConcern(const std::string& record_id, ConcernSte
     return Status::OK();
   }));
   if (!found) return Status::NotFound("record " + record_id + " is not on the safeguarding queue");
+  if (step == ConcernStep::kRecordAction) {  // kept, whatever is recorded later
+    BB_RETURN_IF_ERROR(session_->Run(
+        "INSERT INTO safeguarding_actions(record_id, action, at_ms, by_user) VALUES($1,$2,$3,$4)",
+        {record_id, action, at_ms, user}));
+  }
   BB_RETURN_IF_ERROR(InsertAudit(session_.get(), audit));
   return txn.Commit();
 }

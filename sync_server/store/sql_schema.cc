@@ -154,7 +154,8 @@ const std::vector<SchemaStep>& CentralSchemaSteps() {
         ALTER TABLE devices RENAME COLUMN {{user}} TO user_name;
         ALTER TABLE approvals RENAME COLUMN {{user}} TO user_name;
       )sql"},
-      // 7: the safeguarding queue (docs/safeguarding.md): 0 and '' for steps not yet taken.
+      // 7: the safeguarding queue (docs/safeguarding.md): 0 and '' for steps not yet taken; the
+      // latest action on the queue's row, every action in safeguarding_actions.
       {7, R"sql(
         CREATE TABLE safeguarding(
           record_id TEXT PRIMARY KEY,
@@ -165,6 +166,13 @@ const std::vector<SchemaStep>& CentralSchemaSteps() {
           action TEXT NOT NULL DEFAULT '',
           action_ms {{int64}} NOT NULL DEFAULT 0,
           action_by TEXT NOT NULL DEFAULT '');
+        CREATE TABLE safeguarding_actions(
+          id {{serial_key}},
+          record_id TEXT NOT NULL,
+          action TEXT NOT NULL,
+          at_ms {{int64}} NOT NULL,
+          by_user TEXT NOT NULL);
+        CREATE INDEX safeguarding_actions_by_record ON safeguarding_actions(record_id);
       )sql"},
   };
   return kSteps;

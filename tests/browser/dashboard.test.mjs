@@ -497,10 +497,14 @@ test('a safeguarding concern from a tablet is acknowledged and its action record
 
   // Saving an empty action says why, next to the box, and saves nothing.
   await card.getByRole('button', { name: 'Save action' }).click();
-  assert.match(await card.locator('.field-error').textContent(), /Say what was done/);
+  assert.match(await card.locator('.action-form + .field-error').textContent(), /Say what was done/);
+  assert.equal(await card.getByLabel('What was done').getAttribute('aria-invalid'), 'true');
 
+  // Text typed and not yet saved survives the list being drawn again after another step.
+  await card.getByLabel('What was done').fill('Draft: call STOP');
   await card.getByRole('button', { name: 'Acknowledge' }).click();
   await card.locator('.badge', { hasText: 'Acknowledged' }).waitFor();
+  assert.equal(await card.getByLabel('What was done').inputValue(), 'Draft: call STOP');
   assert.match(await card.textContent(), /Acknowledged by cleo on/);
   assert.equal(await page.locator('#tab-safeguarding').textContent(), 'Safeguarding');
   await card.getByLabel('What was done').fill('Referred to STOP duty worker; police informed.');
@@ -509,7 +513,13 @@ test('a safeguarding concern from a tablet is acknowledged and its action record
   assert.match(await card.locator('.recorded-action').textContent(),
     /Action recorded: Referred to STOP duty worker; police informed\. \(cleo, /);
   assert.doesNotMatch(await card.textContent(), /\bnull\b|undefined/);
-  await card.getByLabel('Change what was done').waitFor();
+  // A further action is added; the first is kept, under "Earlier actions".
+  await card.getByLabel('A further action').fill('Followed up with STOP: she is in a refuge.');
+  await card.getByRole('button', { name: 'Save action' }).click();
+  await card.locator('.recorded-action', { hasText: 'in a refuge' }).waitFor();
+  assert.equal(await card.getByLabel('A further action').inputValue(), '', 'the saved text left the box');
+  await card.locator('.earlier-actions summary').click();
+  assert.match(await card.locator('.earlier-actions').textContent(), /Referred to STOP duty worker/);
 
   // Each view and step is in the audit log, against the record.
   const audit = JSON.parse(await syncServer('audit', '--data', path.join(env.dir, 'central'), '--json'));

@@ -199,6 +199,10 @@ STORE_TEST("the safeguarding queue: raised once, acknowledged once, its action r
   REQUIRE(
       store.FollowUpConcern("r1", ConcernStep::kRecordAction, "dan", "Referred.", kNow + 30, audit)
           .ok());
+  REQUIRE(store
+              .FollowUpConcern("r1", ConcernStep::kRecordAction, "eve", "In a refuge.", kNow + 35,
+                               audit)
+              .ok());
   Status missing =
       store.FollowUpConcern("r2", ConcernStep::kAcknowledge, "cleo", "", kNow + 40, audit);
   CHECK(missing.code() == Status::Code::kNotFound);
@@ -207,19 +211,30 @@ STORE_TEST("the safeguarding queue: raised once, acknowledged once, its action r
   REQUIRE(queue.size() == 1);
   CHECK(queue[0].acknowledged_ms == kNow + 10);  // the first acknowledgement stands
   CHECK(queue[0].acknowledged_by == "cleo");
-  CHECK(queue[0].action == "Referred.");
-  CHECK(queue[0].action_ms == kNow + 30);
-  CHECK(queue[0].action_by == "dan");
+  CHECK(queue[0].action == "In a refuge.");  // the latest on the queue's row
+  CHECK(queue[0].action_ms == kNow + 35);
+  CHECK(queue[0].action_by == "eve");
+  REQUIRE(queue[0].actions.size() == 2);  // and every one kept, oldest first
+  CHECK(queue[0].actions[0].text == "Referred.");
+  CHECK(queue[0].actions[0].at_ms == kNow + 30);
+  CHECK(queue[0].actions[0].by == "dan");
+  CHECK(queue[0].actions[1].text == "In a refuge.");
   // Each step that happened is in the audit log; the refused one is not.
   std::vector<AuditEvent> events;
   REQUIRE(store.ReadAudit({}, &events).ok());
-  CHECK(events.size() == 3);
+  CHECK(events.size() == 4);
 
   AuditEvent purge{0, kNow, "op", "operator", "", "", "purge", json::object()};
   REQUIRE(store.PurgeRecords({"r1"}, 0, purge).ok());
   queue.clear();
   REQUIRE(store.Concerns(&queue).ok());
   CHECK(queue.empty());
+  // Raised again after the purge, nothing of the old actions comes back with it.
+  REQUIRE(raise(kNow + 50).ok());
+  queue.clear();
+  REQUIRE(store.Concerns(&queue).ok());
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].actions.empty());
 }
 
 STORE_TEST("records stored before the safeguarding queue join it once, when first asked") {

@@ -115,7 +115,9 @@ TEST_CASE("postgresql: a store from before the shared schema list (its version 1
   // list's version 6, so without what later steps made (7: the safeguarding queue).
   server::PgDb db;
   REQUIRE(server::PgDb::Connect(schema.url(), &db).ok());
-  REQUIRE(db.ExecScript("DROP TABLE safeguarding; UPDATE beatbook_schema SET version = 1").ok());
+  REQUIRE(db.ExecScript("DROP TABLE safeguarding; DROP TABLE safeguarding_actions; "
+                        "UPDATE beatbook_schema SET version = 1")
+              .ok());
 
   std::unique_ptr<server::SqlCentralStore> store;
   Status opened = server::SqlCentralStore::OpenPostgres(schema.url(), &store);

@@ -127,6 +127,9 @@ TEST_CASE("refusals are worded as the tree path words them, and name the change"
   };
   std::string good = DeviceBody(SampleChanges());
   CHECK(refusal(good.substr(0, good.size() - 1)).find("not valid JSON") != std::string::npos);
+  // A number too large for a double is refused as the JSON it is not, never a 500.
+  CHECK(refusal(R"({"batch_id":"b","changes":[],"x":1e999})").find("not valid JSON") !=
+        std::string::npos);
   json body = json::parse(good);
   body["changes"][1]["fields"]["notes"]["t"] = 1.5;
   CHECK(refusal(body.dump()) ==

@@ -84,6 +84,7 @@ TEST_CASE("a safeguarding concern goes from a tablet to the coordinator's acknow
   REQUIRE(views.size() == 1);
   CHECK(views[0].actor == "cleo");
   CHECK(views[0].detail["records"] == json::array({concern}));
+  CHECK(views[0].detail["sensitive_shown"] == true);  // the notes
 
   // Syncing the same record again, or editing it, does not raise it twice.
   REQUIRE(pat.store->Edit(concern, json{{"place", "Jewry Street, by the bus stop"}}, std::nullopt)
@@ -117,13 +118,21 @@ TEST_CASE("a safeguarding concern goes from a tablet to the coordinator's acknow
   CHECK(c["action"] == "Referred to STOP's duty worker; police informed (ref 44).");
   CHECK(c["action_at"] == FormatIsoUtc(clock.NowMs()));
   CHECK(c["action_by"] == "cleo");
+  // A further action is added; the first is kept.
+  json again = {{"record_id", concern}, {"action", "Followed up: she is in a refuge."}};
+  REQUIRE(f.api->Handle({"POST", "/v1/safeguarding/action", again.dump(), cleo}).status == 200);
+  c = queue()["concerns"][0];
+  CHECK(c["action"] == "Followed up: she is in a refuge.");
+  REQUIRE(c["actions"].size() == 2);
+  CHECK(c["actions"][0]["action"] == "Referred to STOP's duty worker; police informed (ref 44).");
+  CHECK(c["actions"][1]["by"] == "cleo");
   // A second acknowledgement keeps the first.
   clock.Advance(60'000);
   REQUIRE(f.api->Handle({"POST", "/v1/safeguarding/acknowledge", ack.dump(), cleo}).status == 200);
   CHECK(queue()["concerns"][0]["acknowledged_at"] == acked_at);
   CHECK(AuditOf(f, "safeguarding_acknowledge").size() == 2);
   auto actions = AuditOf(f, "safeguarding_action");
-  REQUIRE(actions.size() == 1);
+  REQUIRE(actions.size() == 2);
   // The audit says who did what to which record, not the action's words.
   CHECK(actions[0].detail == json({{"record", concern}}));
 
@@ -131,6 +140,25 @@ TEST_CASE("a safeguarding concern goes from a tablet to the coordinator's acknow
   REQUIRE(pat.store->Edit(concern, json{{"safeguarding_concern", false}}, std::nullopt).ok());
   REQUIRE(pat.Sync().ok());
   CHECK(queue()["concerns"][0]["still_raised"] == false);
+}
+
+TEST_CASE("a Yes raises a concern even when a later No won the merge") {
+  SyncFixture f;
+  Device pat = f.Enrol("pat", "street_pastors", "field_worker");
+  Device cleo = f.Enrol("cleo", "csp", "coordinator");
+  std::string id = pat.Log("outreach_contact", Contact(false), "2023-06-02T23:40:00Z");
+  REQUIRE(pat.Sync().ok());
+  REQUIRE(cleo.Sync().ok());
+  // The worker answers Yes offline; the coordinator's later No reaches the server first.
+  REQUIRE(pat.store->Edit(id, json{{"safeguarding_concern", true}}, std::nullopt).ok());
+  REQUIRE(cleo.store->Edit(id, json{{"safeguarding_concern", false}}, std::nullopt).ok());
+  REQUIRE(cleo.Sync().ok());
+  REQUIRE(pat.Sync().ok());
+  CHECK(f.ServerRecords().at(id)["fields"]["safeguarding_concern"]["v"] == false);
+  std::vector<server::SafeguardingConcern> queue;
+  REQUIRE(f.central->Concerns(&queue).ok());
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].record_id == id);
 }
 
 TEST_CASE("the safeguarding queue is the coordinator's alone, and bad follow-ups change nothing") {
@@ -181,6 +209,17 @@ TEST_CASE("the safeguarding queue is the coordinator's alone, and bad follow-ups
   CHECK(c["action"] == "");
   CHECK(AuditOf(f, "safeguarding_acknowledge").empty());
   CHECK(AuditOf(f, "safeguarding_action").empty());
+
+  // The limit counts characters, as the page's box does: 2,000 Welsh "ŵ" (4,000 bytes) fit.
+  std::string welsh;
+  for (std::size_t i = 0; i < tunables::kMaxSafeguardingActionLength; ++i) welsh += "\xc5\xb5";
+  CHECK(f.api
+            ->Handle({"POST", "/v1/safeguarding/action",
+                      json({{"record_id", concern}, {"action", welsh}}).dump(), cleo})
+            .status == 200);
+  CHECK(refused("/v1/safeguarding/action",
+                json({{"record_id", concern}, {"action", welsh + "\xc5\xb5"}}).dump())
+            .find("longer than") != std::string::npos);
 }
 
 TEST_CASE("a purged record leaves the safeguarding queue with everything else it held") {
