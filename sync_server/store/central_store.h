@@ -88,7 +88,8 @@ struct SafeguardingConcern {
   std::int64_t raised_ms = 0;        // server time of the sync that raised it
   std::int64_t acknowledged_ms = 0;  // 0: not yet
   std::string acknowledged_by;
-  std::string action;  // what was done, as last recorded; "" until recorded
+  // The latest of `actions` (read from it): "" and 0 until one is recorded.
+  std::string action;
   std::int64_t action_ms = 0;
   std::string action_by;
   struct Action {

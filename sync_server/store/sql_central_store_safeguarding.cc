@@ -54,9 +54,8 @@ Status SqlCentralStore::Concerns(std::vector<SafeguardingConcern>* out) {
         return Status::OK();
       }));
   BB_RETURN_IF_ERROR(session_->Run(
-      "SELECT s.record_id, s.org, s.raised_ms, s.acknowledged_ms, s.acknowledged_by, s.action, "
-      "s.action_ms, s.action_by, r.state FROM safeguarding s JOIN records r ON r.id = s.record_id "
-      "ORDER BY s.raised_ms, s.record_id",
+      "SELECT s.record_id, s.org, s.raised_ms, s.acknowledged_ms, s.acknowledged_by, r.state "
+      "FROM safeguarding s JOIN records r ON r.id = s.record_id ORDER BY s.raised_ms, s.record_id",
       {}, [&](const SqlRow& row) {
         SafeguardingConcern c;
         c.record_id = row.Text(0);
@@ -64,11 +63,13 @@ Status SqlCentralStore::Concerns(std::vector<SafeguardingConcern>* out) {
         c.raised_ms = row.Int(2);
         c.acknowledged_ms = row.Int(3);
         c.acknowledged_by = row.Text(4);
-        c.action = row.Text(5);
-        c.action_ms = row.Int(6);
-        c.action_by = row.Text(7);
-        BB_RETURN_IF_ERROR(ParseStoredState(row.Text(8), &c.record));
-        if (auto it = actions.find(c.record_id); it != actions.end()) c.actions = it->second;
+        BB_RETURN_IF_ERROR(ParseStoredState(row.Text(5), &c.record));
+        if (auto it = actions.find(c.record_id); it != actions.end()) {
+          c.actions = it->second;
+          c.action = c.actions.back().text;
+          c.action_ms = c.actions.back().at_ms;
+          c.action_by = c.actions.back().by;
+        }
         out->push_back(std::move(c));
         return Status::OK();
       }));
@@ -81,21 +82,17 @@ Status SqlCentralStore::FollowUpConcern(const std::string& record_id, ConcernSte
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction txn(session_.get());
   BB_RETURN_IF_ERROR(txn.Begin());
-  // Recording the action acknowledges too, if nobody had; the first acknowledgement is kept.
-  const std::string acknowledge =
-      "acknowledged_by = CASE WHEN acknowledged_ms = 0 THEN $3 ELSE acknowledged_by END, "
-      "acknowledged_ms = CASE WHEN acknowledged_ms = 0 THEN $2 ELSE acknowledged_ms END";
-  std::string sql = step == ConcernStep::kAcknowledge
-                        ? "UPDATE safeguarding SET " + acknowledge + " WHERE record_id = $1"
-                        : "UPDATE safeguarding SET " + acknowledge +
-                              ", action = $4, action_ms = $2, action_by = $3 WHERE record_id = $1";
-  std::vector<SqlParam> params = {record_id, at_ms, user};
-  if (step == ConcernStep::kRecordAction) params.push_back(action);
+  // Either step acknowledges, if nobody had; the first acknowledgement is kept.
   bool found = false;
-  BB_RETURN_IF_ERROR(session_->Run(sql + " RETURNING record_id", params, [&](const SqlRow&) {
-    found = true;
-    return Status::OK();
-  }));
+  BB_RETURN_IF_ERROR(session_->Run(
+      "UPDATE safeguarding SET "
+      "acknowledged_by = CASE WHEN acknowledged_ms = 0 THEN $3 ELSE acknowledged_by END, "
+      "acknowledged_ms = CASE WHEN acknowledged_ms = 0 THEN $2 ELSE acknowledged_ms END "
+      "WHERE record_id = $1 RETURNING record_id",
+      {record_id, at_ms, user}, [&](const SqlRow&) {
+        found = true;
+        return Status::OK();
+      }));
   if (!found) return Status::NotFound("record " + record_id + " is not on the safeguarding queue");
   if (step == ConcernStep::kRecordAction) {  // kept, whatever is recorded later
     BB_RETURN_IF_ERROR(session_->Run(

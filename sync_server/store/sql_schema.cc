@@ -154,18 +154,15 @@ const std::vector<SchemaStep>& CentralSchemaSteps() {
         ALTER TABLE devices RENAME COLUMN {{user}} TO user_name;
         ALTER TABLE approvals RENAME COLUMN {{user}} TO user_name;
       )sql"},
-      // 7: the safeguarding queue (docs/safeguarding.md): 0 and '' for steps not yet taken; the
-      // latest action on the queue's row, every action in safeguarding_actions.
+      // 7: the safeguarding queue (docs/safeguarding.md): 0 and '' until acknowledged; every
+      // action recorded in safeguarding_actions, the latest being the last.
       {7, R"sql(
         CREATE TABLE safeguarding(
           record_id TEXT PRIMARY KEY,
           org TEXT NOT NULL,
           raised_ms {{int64}} NOT NULL,
           acknowledged_ms {{int64}} NOT NULL DEFAULT 0,
-          acknowledged_by TEXT NOT NULL DEFAULT '',
-          action TEXT NOT NULL DEFAULT '',
-          action_ms {{int64}} NOT NULL DEFAULT 0,
-          action_by TEXT NOT NULL DEFAULT '');
+          acknowledged_by TEXT NOT NULL DEFAULT '');
         CREATE TABLE safeguarding_actions(
           id {{serial_key}},
           record_id TEXT NOT NULL,
