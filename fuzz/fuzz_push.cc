@@ -2,24 +2,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz/schema_forms.h"
 #include "sync_server/api/push.h"
 
 using namespace beatbook;
-
-static const FormSet& Forms() {
-  static FormSet* forms = [] {
-    auto* f = new FormSet;
-    if (!FormSet::LoadDir(BEATBOOK_SCHEMA_DIR, f).ok()) __builtin_trap();
-    return f;
-  }();
-  return *forms;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   json body = json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return 0;
   server::PushRequest request;
-  if (!server::ParsePushRequest(Forms(), body, &request).ok()) return 0;
+  if (!server::ParsePushRequest(SchemaForms(), body, &request).ok()) return 0;
   RecordState merged;
   for (const auto& c : request.changes) {
     if (!merged.id.empty() && merged.id != c.state.id) continue;

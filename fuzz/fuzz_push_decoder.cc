@@ -6,18 +6,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz/schema_forms.h"
 #include "sync_server/api/push_decoder.h"
 
 using namespace beatbook;
-
-static const FormSet& Forms() {
-  static FormSet* forms = [] {
-    auto* f = new FormSet;
-    if (!FormSet::LoadDir(BEATBOOK_SCHEMA_DIR, f).ok()) __builtin_trap();
-    return f;
-  }();
-  return *forms;
-}
 
 static bool Same(const server::PushRequest& a, const server::PushRequest& b) {
   if (a.batch_id != b.batch_id || a.pending_after != b.pending_after ||
@@ -34,12 +26,12 @@ static bool Same(const server::PushRequest& a, const server::PushRequest& b) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   server::PushRequest streamed, tree, body;
-  auto stream = server::DecodePushStream(Forms(), text, &streamed);
-  Status tree_status = server::DecodePushTree(Forms(), text, &tree);
+  auto stream = server::DecodePushStream(SchemaForms(), text, &streamed);
+  Status tree_status = server::DecodePushTree(SchemaForms(), text, &tree);
   if (stream == server::StreamDecode::kDecoded && (!tree_status.ok() || !Same(streamed, tree))) {
     __builtin_trap();
   }
-  Status body_status = server::DecodePushBody(Forms(), text, &body);
+  Status body_status = server::DecodePushBody(SchemaForms(), text, &body);
   if (body_status.ok() != tree_status.ok() || body_status.message() != tree_status.message()) {
     __builtin_trap();
   }
