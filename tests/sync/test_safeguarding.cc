@@ -2,6 +2,9 @@
 // tablet joins it once, with its answers labelled; it is flagged when nobody acknowledges it in
 // time; the coordinator acknowledges it and records the action, each step audited; nobody else
 // sees it; retention takes it away with its record.
+#include <chrono>
+#include <thread>
+
 #include "beatbook/datetime.h"
 #include "sync_fixture.h"
 
@@ -151,6 +154,8 @@ TEST_CASE("a Yes raises a concern even when a later No won the merge") {
   REQUIRE(cleo.Sync().ok());
   // The worker answers Yes offline; the coordinator's later No reaches the server first.
   REQUIRE(pat.store->Edit(id, json{{"safeguarding_concern", true}}, std::nullopt).ok());
+  // Clearly later by the clock (stamps are milliseconds, and a tie goes by device id).
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   REQUIRE(cleo.store->Edit(id, json{{"safeguarding_concern", false}}, std::nullopt).ok());
   REQUIRE(cleo.Sync().ok());
   REQUIRE(pat.Sync().ok());
