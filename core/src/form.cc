@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "beatbook/record.h"
+#include "form_languages.h"
 
 namespace beatbook {
 
@@ -136,10 +137,12 @@ std::string ParseRelevance(const json& r, const std::map<std::string, std::vecto
 
 // One field of a form: "" or what is wrong with it (the caller names the form and field).
 std::string ParseField(const json& jf, const std::map<std::string, std::vector<Choice>>& lists,
-                       FieldDef* f) {
+                       const std::vector<Language>& languages, FieldDef* f) {
   if (!ParseType(Str(jf, "type"), &f->type)) return "unknown type '" + Str(jf, "type") + "'";
   f->label = Str(jf, "label");
   f->help = Str(jf, "help");
+  std::string why = form_languages::ReadTranslations(jf, languages, &f->labels, &f->helps);
+  if (!why.empty()) return why;
   f->required = jf.value("required", false);
   f->sensitive = jf.value("sensitive", false);
   f->safeguarding = jf.value("safeguarding", false);
@@ -248,6 +251,10 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
   form.version = fj["version"].get<int>();
   form.label = Str(fj, "label");
   form.help = Str(fj, "help");
+  if (std::string why = form_languages::ReadTranslations(fj, languages_, &form.labels, &form.helps);
+      !why.empty()) {
+    return bad(named + ": " + why);
+  }
   if (std::string why = ParseFormRules(fj, &form); !why.empty()) return bad(named + ": " + why);
   if (!fj.contains("fields") || !fj["fields"].is_array()) return bad("missing \"fields\" array");
   for (const auto& jf : fj["fields"]) {
@@ -258,11 +265,16 @@ Status FormSet::AddForm(const json& fj, const std::string& where) {
     if (form.Find(f.name) || f.name == "occurred_at") {
       return bad(at + "name used twice or reserved");
     }
-    if (std::string why = ParseField(jf, lists_, &f); !why.empty()) return bad(at + why);
+    if (std::string why = ParseField(jf, lists_, languages_, &f); !why.empty()) {
+      return bad(at + why);
+    }
     form.fields.push_back(std::move(f));
   }
   if (std::string why = CheckReferences(form); !why.empty()) {
     return bad(named + (why.rfind("field '", 0) == 0 ? " " : ": ") + why);
+  }
+  if (std::string why = form_languages::CheckLanguages(languages_, &form); !why.empty()) {
+    return bad(named + " " + why);
   }
   auto key = std::make_pair(form.name, form.version);
   if (forms_.count(key)) {
@@ -282,10 +294,21 @@ Status FormSet::FromJson(const json& doc, FormSet* out) {
     if (!set.choices_doc_.contains("lists") || !set.choices_doc_["lists"].is_object()) {
       return Status::InvalidArgument("choices: missing \"lists\" object");
     }
+    if (std::string why = form_languages::ParseLanguages(set.choices_doc_, &set.languages_);
+        !why.empty()) {
+      return Status::InvalidArgument("choices: " + why);
+    }
     for (const auto& [name, items] : set.choices_doc_["lists"].items()) {
       std::vector<Choice> list;
       for (const auto& item : items) {
-        list.push_back({item.at("code").get<std::string>(), Str(item, "label")});
+        Choice c{item.at("code").get<std::string>(), Str(item, "label"), {}};
+        std::string why =
+            form_languages::ReadTranslations(item, set.languages_, &c.labels, nullptr);
+        if (!why.empty()) {
+          return Status::InvalidArgument("choices: list '" + name + "' code '" + c.code +
+                                         "': " + why);
+        }
+        list.push_back(std::move(c));
       }
       set.lists_[name] = std::move(list);
     }

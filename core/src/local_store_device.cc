@@ -85,6 +85,29 @@ Status LocalStore::CredentialSince(std::int64_t* at_ms) {
   return MetaInt(text, "credential_ms", at_ms);
 }
 
+Status LocalStore::Language(std::string* code) {
+  std::string chosen;
+  // A store from before languages has no such row: its worker has not chosen.
+  if (file_->GetMeta("language", &chosen).ok() && forms_.FindLanguage(chosen)) {
+    *code = chosen;
+  } else {
+    *code = forms_.default_language().code;
+  }
+  return Status::OK();
+}
+
+Status LocalStore::SetLanguage(const std::string& code) {
+  if (!forms_.FindLanguage(code)) {
+    std::string known;
+    for (const auto& l : forms_.languages()) {
+      known += (known.empty() ? "" : ", ") + l.code + " (" + l.name + ")";
+    }
+    return Status::InvalidArgument("no forms are written in '" + code + "'; the languages are " +
+                                   known);
+  }
+  return file_->PutMeta("language", code);
+}
+
 Status LocalStore::SetIdentity(const Identity& identity) {
   BB_RETURN_IF_ERROR(file_->PutSealedMeta("identity", IdentityToJson(identity).dump()));
   identity_ = identity;

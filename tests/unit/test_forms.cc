@@ -3,6 +3,8 @@
 #include <fstream>
 
 #include "beatbook/form.h"
+#include "beatbook/validation.h"
+#include "support/pseudo_language.h"
 #include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
@@ -62,4 +64,125 @@ TEST_CASE("a broken form definition is refused with the file and field named") {
   CHECK(s.IsInvalidArgument());
   CHECK(s.message().find("a.json") != std::string::npos);
   CHECK(s.message().find(names) != std::string::npos);
+}
+
+// --- languages (docs/forms.md, "Languages") --------------------------------------------------
+
+TEST_CASE("forms are offered in every language all their texts are in, and keep their codes") {
+  test::TempDir dir;
+  test::WritePseudoSchema(dir / "schema", {"patrol"});
+  FormSet forms;
+  Status s = FormSet::LoadDir(dir / "schema", &forms);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  REQUIRE(forms.languages().size() == 2);
+  CHECK(forms.default_language().code == "en");
+  CHECK(forms.FindLanguage("en-XA")->yes == test::Pseudo("Yes"));
+  CHECK(forms.FindLanguage("cy") == nullptr);
+
+  const FormDef* oc = forms.Latest("outreach_contact");
+  CHECK(oc->languages == std::vector<std::string>{"en", "en-XA"});
+  CHECK(oc->HasLanguage("en-XA"));
+  FormDef shown = oc->InLanguage("en-XA");
+  CHECK(shown.label == test::Pseudo("Outreach contact"));
+  CHECK(shown.help == test::Pseudo(oc->help));
+  CHECK(shown.Find("place")->label == test::Pseudo("Place"));
+  const FieldDef* age = shown.Find("age_band");
+  CHECK(age->choices.front().code == "under_18");
+  CHECK(age->choices.front().label == test::Pseudo("Under 18"));
+  // Only texts change: the names, codes and rules a record is checked by are the form's own.
+  CHECK(age->choice_codes == oc->Find("age_band")->choice_codes);
+  json answers = {
+      {"place", "Jewry Street"}, {"age_band", "over_100"}, {"safeguarding_concern", false}};
+  CHECK(ValidateFields(shown, answers, 0).size() == ValidateFields(*oc, answers, 0).size());
+  CHECK(ValidateFields(shown, answers, 0).front().field == "age_band");
+  // The default language gives the form as written.
+  CHECK(oc->InLanguage("en").label == "Outreach contact");
+
+  // A form left in English is offered in English only, whatever the worker chose.
+  const FormDef* patrol = forms.Latest("patrol");
+  CHECK(patrol->languages == std::vector<std::string>{"en"});
+  CHECK(patrol->InLanguage("en-XA").label == patrol->label);
+
+  // The set keeps its languages through JSON: how the server hands forms to devices.
+  FormSet copy;
+  REQUIRE(FormSet::FromJson(forms.ToJson(), &copy).ok());
+  CHECK(copy.languages().size() == 2);
+  CHECK(copy.Latest("outreach_contact")->InLanguage("en-XA").Find("age_band")->choices[0].label ==
+        test::Pseudo("Under 18"));
+
+  // The shipped schema is in English, declared as such.
+  FormSet shipped;
+  REQUIRE(FormSet::LoadDir(test::SchemaDir(), &shipped).ok());
+  REQUIRE(shipped.languages().size() == 1);
+  CHECK(shipped.default_language().name == "English");
+  CHECK(shipped.Latest("outreach_contact")->languages == std::vector<std::string>{"en"});
+}
+
+TEST_CASE("a translation that is incomplete, undeclared or misnamed is refused, naming it") {
+  test::TempDir dir;
+  test::WritePseudoSchema(dir / "schema");
+  const std::filesystem::path form_file = dir / "schema/forms/satisfaction_survey.v2.json";
+  const std::filesystem::path choices_file = dir / "schema/choices.json";
+  auto edit = [](const std::filesystem::path& path, auto change) {
+    json j = json::parse(std::ifstream(path));
+    change(j);
+    std::ofstream(path, std::ios::trunc) << j.dump();
+  };
+  auto field = [](json& form, const std::string& name) -> json& {
+    for (auto& f : form["fields"]) {
+      if (f["name"] == name) return f;
+    }
+    FAIL("no field " << name);
+    return form;
+  };
+  std::vector<std::string> names;  // what the message must name
+  SUBCASE("a field's help left untranslated") {
+    edit(form_file, [&](json& f) { field(f, "feel_safe_night").erase("help::en-XA"); });
+    names = {"satisfaction_survey.v2.json", "partly in Pseudo (test) (en-XA)", "feel_safe_night",
+             "help::en-XA"};
+  }
+  SUBCASE("a choice the form offers left untranslated") {
+    edit(choices_file, [](json& c) { c["lists"]["respondent_type"][1].erase("label::en-XA"); });
+    names = {"satisfaction_survey", "respondent_type", "business", "label::en-XA"};
+  }
+  SUBCASE("a language choices.json does not declare") {
+    edit(form_file, [&](json& f) { field(f, "place")["label::cy"] = "Lle"; });
+    names = {"field 'place'", "label::cy", "'cy' is not one of the languages", "en, en-XA"};
+  }
+  SUBCASE("XLSForm's hint where Beatbook says help") {
+    edit(form_file, [&](json& f) { field(f, "place")["hint::en-XA"] = "x"; });
+    names = {"hint::en-XA", "only \"label\" and \"help\""};
+  }
+  SUBCASE("the default language given again") {
+    edit(form_file, [](json& f) { f["label::en"] = "Survey"; });
+    names = {"label::en", "already in English (en)"};
+  }
+  SUBCASE("an empty translation") {
+    edit(form_file, [](json& f) { f["label::en-XA"] = ""; });
+    names = {"label::en-XA", "non-empty"};
+  }
+  SUBCASE("a language declared twice") {
+    edit(choices_file, [](json& c) { c["languages"].push_back(c["languages"][1]); });
+    names = {"choices.json", "'en-XA' is declared twice"};
+  }
+  SUBCASE("a language code that is not a tag") {
+    edit(choices_file, [](json& c) { c["languages"][1]["code"] = "Welsh"; });
+    names = {"choices.json", "'Welsh' is not a language tag"};
+  }
+  SUBCASE("a language without the words for yes and no") {
+    edit(choices_file, [](json& c) { c["languages"][1].erase("no"); });
+    names = {"choices.json", "needs a non-empty \"no\""};
+  }
+  SUBCASE("a choice with help") {
+    edit(choices_file, [](json& c) { c["lists"]["age_band"][0]["help::en-XA"] = "x"; });
+    names = {"list 'age_band' code 'under_18'", "only \"label\" is"};
+  }
+  FormSet forms;
+  Status s = FormSet::LoadDir(dir / "schema", &forms);
+  REQUIRE(s.IsInvalidArgument());
+  for (const auto& name : names) {
+    CAPTURE(name);
+    CHECK_MESSAGE(s.message().find(name) != std::string::npos, s.message());
+  }
+  CHECK(forms.empty());  // nothing half-loaded
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "beatbook/local_store.h"
+#include "support/pseudo_language.h"
 #include "support/record_states.h"
 #include "support/schema_dir.h"
 #include "support/temp_dir.h"
@@ -357,4 +358,41 @@ TEST_CASE("a new server epoch queues again what this device wrote and pulls from
   REQUIRE(f.store->NoteServerEpoch("e2", &changed, &resent).ok());
   CHECK(!changed);
   CHECK(f.Outbox().size() == 1);
+}
+
+TEST_CASE("the worker's language is remembered by their store, and only a declared one") {
+  test::TempDir schema;
+  test::WritePseudoSchema(schema / "schema");
+  test::TempDir dir;
+  ManualClock clock(1'700'000'000'000);
+  FormSet forms;
+  REQUIRE(FormSet::LoadDir(schema / "schema", &forms).ok());
+  Identity id;
+  id.user = "sam";
+  id.org = "street_pastors";
+  id.device_id = "dev-s";
+  LocalStoreOptions options;
+  options.clock = &clock;
+  std::unique_ptr<LocalStore> store;
+  REQUIRE(LocalStore::Create(dir.path(), id, forms, options, &store).ok());
+  std::string language;
+  REQUIRE(store->Language(&language).ok());
+  CHECK(language == "en");  // not chosen yet: the default
+
+  REQUIRE(store->SetLanguage("en-XA").ok());
+  Status s = store->SetLanguage("cy");
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message().find("'cy'") != std::string::npos);
+  CHECK(s.message().find("en-XA (Pseudo (test))") != std::string::npos);
+  store.reset();
+  REQUIRE(LocalStore::Open(dir.path(), options, &store).ok());
+  REQUIRE(store->Language(&language).ok());
+  CHECK(language == "en-XA");  // kept, and the refused one changed nothing
+
+  // Forms from a server that no longer has the language: back to the default, nothing refused.
+  FormSet english;
+  REQUIRE(FormSet::LoadDir(test::SchemaDir(), &english).ok());
+  REQUIRE(store->ReplaceForms(english).ok());
+  REQUIRE(store->Language(&language).ok());
+  CHECK(language == "en");
 }

@@ -7,6 +7,14 @@
 // A FormSet holds every version of every form plus the shared choice lists. It is immutable once
 // loaded, so it may be shared between threads. The JSON shapes are documented in
 // docs/forms.md; loading checks them and names the file, form and field of any mistake.
+//
+// Languages: the plain "label" and "help" are in the form set's default language (the first of
+// choices.json's "languages"; English when there are none). Others sit beside them as
+// "label::cy" and "help::cy", as XLSForm writes them. A form is offered in a language only when
+// every text it shows has it (checked on loading), and records hold codes, never labels:
+//
+//   const FormDef* f = forms.Latest("outreach_contact");
+//   FormDef shown = f->InLanguage("cy");  // the same form with its texts in Welsh
 #pragma once
 
 #include <map>
@@ -43,9 +51,25 @@ struct Relevance {
   std::string Describe() const;      // "when 'indicator' is one of return_indicators"
 };
 
+// A text in the languages other than the default: language code -> text.
+using Translations = std::map<std::string, std::string>;
+
+// `text` in `language`: its translation there, or `text` itself (the default language's).
+const std::string& TextIn(const std::string& text, const Translations& translations,
+                          const std::string& language);
+
+// One language forms may be written in (choices.json's "languages").
+struct Language {
+  std::string code;  // BCP 47, as in "label::CODE": "en", "cy", "en-XA"
+  std::string name;  // in the language itself, for a picker: "Cymraeg"
+  std::string yes;   // how a yes/no question's two answers read in it
+  std::string no;
+};
+
 struct Choice {
   std::string code;
   std::string label;
+  Translations labels;
 };
 
 struct FieldDef {
@@ -53,6 +77,8 @@ struct FieldDef {
   FieldType type = FieldType::kText;
   std::string label;
   std::string help;
+  Translations labels;  // "label::LANG"
+  Translations helps;   // "help::LANG"
   bool required = false;
   std::optional<double> min;
   std::optional<double> max;
@@ -88,6 +114,11 @@ struct FormDef {
   int version = 0;
   std::string label;
   std::string help;
+  Translations labels;
+  Translations helps;
+  // The languages every text of this form is in: the default first, then the others in the
+  // order choices.json declares them.
+  std::vector<std::string> languages;
   std::vector<FieldDef> fields;
   Writers writers;
   // Fields whose values make the record's id (beatbook/record.h, NaturalKeyId): a record entered
@@ -99,6 +130,12 @@ struct FormDef {
   const FieldDef* Find(const std::string& field_name) const;
   // Whether `state` (a record of this form) answers Yes to a safeguarding question.
   bool RaisesSafeguardingConcern(const RecordState& state) const;
+  // Whether the form's texts are all in `language` (the default included).
+  bool HasLanguage(const std::string& language) const;
+  // A copy whose labels, help texts and choice labels are in `language`; the form unchanged
+  // when it is not in that language. Names, codes and rules are the same, so a record checked
+  // against the copy is checked as against the form.
+  FormDef InLanguage(const std::string& language) const;
 };
 
 class FormSet {
@@ -119,6 +156,11 @@ class FormSet {
   std::vector<std::string> FormNames() const;
   // The choice list `name`, or nullptr.
   const std::vector<Choice>* List(const std::string& name) const;
+  // The languages forms may be written in, the default first (never empty).
+  const std::vector<Language>& languages() const { return languages_; }
+  const Language& default_language() const { return languages_.front(); }
+  // The language `code`, or nullptr if choices.json does not declare it.
+  const Language* FindLanguage(const std::string& code) const;
   // True if any version of any form marks a field of this name sensitive (notes, comments): where
   // a value is shown without its form (a conflict), such a field's values are withheld.
   bool AnyMarksSensitive(const std::string& field) const;
@@ -132,6 +174,7 @@ class FormSet {
  private:
   Status AddForm(const json& form_json, const std::string& where);
   json choices_doc_;
+  std::vector<Language> languages_ = {{"en", "English", "Yes", "No"}};
   std::map<std::string, std::vector<Choice>> lists_;
   std::map<std::pair<std::string, int>, FormDef> forms_;
   ReturnRules returns_;

@@ -212,6 +212,12 @@ class LocalStore {
   // first), the pull cursor goes back to the start and the new epoch is kept. *resent says how
   // many changes were queued (0 and nothing done when the epoch is the one kept).
   Status NoteServerEpoch(const std::string& epoch, bool* changed, std::int64_t* resent);
+  // The language this store's worker reads forms in (a code of forms().languages()), or the
+  // default language until they choose one, or when the forms no longer have theirs.
+  Status Language(std::string* code);
+  // Remembers the worker's language. InvalidArgument, naming the languages there are, when the
+  // forms do not declare it.
+  Status SetLanguage(const std::string& code);
   // Records a completed sync, the server's clock offset and forms.
   Status RecordSync(std::int64_t at_ms);
   Status SetClockOffset(std::int64_t offset_ms);
