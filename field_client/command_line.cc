@@ -26,7 +26,16 @@ void AddDeviceCommands(CLI::App& app, CommandLine& cl) {
   auto* c_forms = app.add_subcommand("forms", "the forms this device can fill in");
   c_forms->add_option("--data", cl.data, "device store directory")->required();
   c_forms->add_flag("--json", cl.as_json, "machine-readable output");
-  c_forms->callback([&] { cl.rc = RunForms(cl.data, cl.as_json); });
+  c_forms->add_option("--language", cl.language,
+                      "show labels in this language (default: the one chosen with `language`)");
+  c_forms->callback([&] { cl.rc = RunForms(cl.data, cl.as_json, cl.language); });
+
+  auto* c_language =
+      app.add_subcommand("language", "the language forms are shown in: list them, or choose one");
+  c_language->add_option("--data", cl.data, "device store directory")->required();
+  c_language->add_option("code", cl.language, "the language to choose, e.g. cy");
+  c_language->add_flag("--json", cl.as_json, "machine-readable output");
+  c_language->callback([&] { cl.rc = RunLanguage(cl.data, cl.language, cl.as_json); });
 
   auto* c_app = app.add_subcommand("app", "serve the worker's touch app on this machine");
   c_app->add_option("--data", cl.app_options.data, "device store directory")->required();

@@ -25,7 +25,7 @@ struct CommandLine {
   SyncCommandOptions sync, rotate;
   ReportCommandOptions report;
   // Shared by the smaller commands (one runs per invocation).
-  std::string data, form, id, draft_id, occurred_at, owed_quarter;
+  std::string data, form, id, draft_id, occurred_at, owed_quarter, language;
   std::vector<std::string> sets, finish_sets;
   bool as_json = false, confirm_unusual = false;
   int owed_fy = 0;

@@ -21,7 +21,10 @@ int RunInit(const InitOptions& o);
 // init --server --token: enrolment (commands_sync.cc).
 int RunEnrol(const InitOptions& o);
 
-int RunForms(const std::string& data, bool as_json);
+// The forms this worker may log, in `language` ("": the language they chose, `language`).
+int RunForms(const std::string& data, bool as_json, const std::string& language);
+// Shows the languages forms may be in, the worker's marked; with `language`, chooses it first.
+int RunLanguage(const std::string& data, const std::string& language, bool as_json);
 
 struct LogOptions {
   std::string data;

@@ -1,5 +1,5 @@
-// The commands that need no server: init (stand-alone), forms, log, list, show, edit, delete,
-// status.
+// The commands that need no server: init (stand-alone), log, list, show, edit, delete, status
+// (forms and language: commands_forms.cc).
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -88,57 +88,6 @@ int RunInit(const InitOptions& o) {
   std::cout << "created stand-alone store in " << o.data << " for " << o.user << " (" << o.org
             << ", " << o.role << "), device " << id.device_id
             << (pin.empty() ? "" : ", signing in with a PIN") << "\n";
-  return kExitOk;
-}
-
-int RunForms(const std::string& data, bool as_json) {
-  std::unique_ptr<beatbook::LocalStore> store;
-  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
-  const auto& forms = store->forms();
-  json out = {{"forms", json::array()}};
-  const beatbook::Identity& me = store->identity();
-  for (const auto& name : forms.FormNames()) {
-    const beatbook::FormDef* f = forms.Latest(name);
-    // Only what this device's worker may log: the form's writers, and the choices their org may
-    // pick.
-    if (!beatbook::MayLogForm(forms, me.role, me.org, *f)) continue;
-    json fj = f->source;
-    for (auto& field : fj["fields"]) {
-      const beatbook::FieldDef* def = f->Find(field["name"]);
-      if (!def->choices.empty()) {
-        field["choices"] = json::array();
-        for (const auto& c : def->choices) {
-          if (!beatbook::MayPickChoice(forms, me.role, me.org, *f, *def, c.code)) continue;
-          field["choices"].push_back({{"code", c.code}, {"label", c.label}});
-        }
-      }
-    }
-    out["forms"].push_back(fj);
-  }
-  if (as_json) {
-    std::cout << JsonText(out) << "\n";
-    return kExitOk;
-  }
-  for (const auto& fj : out["forms"]) {
-    std::cout << fj["form"].get<std::string>() << " (version " << fj["version"]
-              << "): " << fj.value("label", "") << "\n";
-    for (const auto& field : fj["fields"]) {
-      std::cout << "  " << field["name"].get<std::string>() << "  "
-                << field["type"].get<std::string>()
-                << (field.value("required", false) ? ", required" : "");
-      if (field.contains("min")) std::cout << ", min " << field["min"];
-      if (field.contains("max")) std::cout << ", max " << field["max"];
-      if (field.contains("relevant")) std::cout << ", only " << JsonText(field["relevant"]);
-      if (field.value("sensitive", false)) std::cout << ", sensitive";
-      if (field.contains("choices")) {
-        std::string codes;
-        for (const auto& c : field["choices"])
-          codes += (codes.empty() ? "" : " ") + c["code"].get<std::string>();
-        std::cout << ": " << codes;
-      }
-      std::cout << "\n";
-    }
-  }
   return kExitOk;
 }
 

@@ -88,6 +88,8 @@ export const updateDraft = (id, body) =>
   api(`/app/api/drafts/${encodeURIComponent(id)}`, { method: 'PUT', body });
 export const deleteDraft = (id) =>
   api(`/app/api/drafts/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export const setLanguage = (language) =>
+  api('/app/api/language', { method: 'PUT', body: { language } });
 export const sync = () => api('/app/api/sync', { method: 'POST', body: {} });
 export const getReturns = (fy) => api(`/app/api/returns${query({ fy })}`);
 export const signIn = (pin) => api('/app/api/signin', { method: 'POST', body: { pin }, quiet401: true });

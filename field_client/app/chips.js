@@ -27,7 +27,9 @@ export function answerText(field, value) {
   if (field?.format === 'keyed_hash') return 'A person is linked (their name is not kept)';
   const label = (code) => field?.choices?.find((c) => c.code === code)?.label ?? String(code);
   switch (field?.type) {
-    case 'boolean': return value === true ? 'Yes' : value === false ? 'No' : String(value);
+    case 'boolean':
+      if (value === true) return field.yes_label ?? 'Yes';
+      return value === false ? field.no_label ?? 'No' : String(value);
     case 'select_one': return label(value);
     case 'select_multiple': return (Array.isArray(value) ? value : [value]).map(label).join(', ');
     case 'datetime': return formatWhen(value);

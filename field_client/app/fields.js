@@ -139,7 +139,7 @@ function choiceWidget(field) {
   const multiple = field.type === 'select_multiple';
   const boolean = field.type === 'boolean';
   const choices = boolean
-    ? [{ code: 'yes', label: 'Yes' }, { code: 'no', label: 'No' }]
+    ? [{ code: 'yes', label: field.yes_label ?? 'Yes' }, { code: 'no', label: field.no_label ?? 'No' }]
     : field.choices ?? [];
   const parts = question(field.name, field.label, field.help, field.required, true);
   const inputs = [];

@@ -8,9 +8,10 @@
 // summary at the top and under each question, and what was typed stays.
 
 import { $, el, fill, icon, ask } from './dom.js';
-import { app } from './state.js';
+import { app, setForms } from './state.js';
 import {
   getDrafts, createDraft, updateDraft, deleteDraft, createRecord, editRecord, checkRecord,
+  getForms, setLanguage,
 } from './api.js';
 import { attempt, announce } from './messages.js';
 import { formatRecent, formatTime, isoUtc } from './dates.js';
@@ -74,12 +75,16 @@ export async function discardDraft(draft, form) {
 
 // Opens `form`: new, or from a draft, or (record) to change a stored record; `fix` when the
 // server refused it, so the reason and the answers at fault are shown first.
-export async function openForm(form, { draft = null, record = null, fix = false, returnTo = 'home' } = {}) {
+// `carried`: the answers of this same form on screen a moment ago, when the worker changed its
+// language (see switchLanguage).
+export async function openForm(form, {
+  draft = null, record = null, fix = false, returnTo = 'home', carried = null,
+} = {}) {
   const editing = Boolean(record);
   const session = {
     form, editing, record, fix, returnTo,
-    draftId: draft?.id ?? null,
-    dirty: false,      // answers changed since the draft (or, editing, the record) was kept
+    draftId: carried ? carried.draftId : draft?.id ?? null,
+    dirty: carried?.dirty ?? false,  // answers changed since the draft (or record) was kept
     closed: false,     // saved or left: nothing more is kept
     busy: false,
     timer: 0,
@@ -92,22 +97,30 @@ export async function openForm(form, { draft = null, record = null, fix = false,
   for (const field of form.fields) session.labels.set(field.name, field.label);
   s = session;
 
-  const values = record?.fields ?? draft?.fields ?? {};
+  const values = carried?.fields ?? record?.fields ?? draft?.fields ?? {};
   for (const widget of session.widgets) if (!widget.person) widget.write(values[widget.name]);
-  session.occurred.write(record?.occurred_at ?? draft?.occurred_at ?? isoUtc(Date.now()));
+  session.occurred.write(carried?.occurred ?? record?.occurred_at ?? draft?.occurred_at ??
+    isoUtc(Date.now()));
   fill($('form-fields'), session.occurred.node, ...session.widgets.map((w) => w.node));
+  for (const [id, value] of carried?.person ?? []) {
+    const input = document.getElementById(id);
+    if (input) input.value = value;
+  }
   updateRelevance(session);
 
   const title = editing ? `${fix ? 'Fix' : 'Change'}: ${form.label}` : form.label;
   $('form-title').textContent = title;
   $('form-help').textContent = form.help ?? '';
+  // The form's own words are in its language (read aloud in it); the app's stay in English.
+  for (const id of ['form-title', 'form-help', 'form-fields']) $(id).lang = form.language ?? '';
+  fill($('form-language'), languagePicker(session));
   fill($('form-reason'), fix && record?.reason
     ? el('div', { class: 'reason-box' }, icon('alert'),
       el('p', {}, el('strong', { text: 'Needs fixing: ' }), record.reason))
     : '');
   fill($('form-actions'), ...actionButtons(session));
   hideSummary('form');
-  $('autosave-status').textContent = draft
+  $('autosave-status').textContent = draft && !carried
     ? `Continuing the draft kept ${formatRecent(draft.updated_at)}.` : '';
   setBeforeLeave((options) => leave(session, options));
   showScreen('form', title);
@@ -121,6 +134,55 @@ export async function openForm(form, { draft = null, record = null, fix = false,
         'This record needs fixing');
     }
   }
+}
+
+// --- languages -------------------------------------------------------------------------------
+
+// The languages the form is written in, when it has more than one. The tablet remembers the
+// worker's choice for every form that has it.
+function languagePicker(session) {
+  const { form } = session;
+  if (!form.languages || form.languages.length < 2) return '';
+  return el('fieldset', { class: 'question language-picker' },
+    el('legend', { class: 'part-legend', text: 'Language of this form' }),
+    el('div', { class: 'chips chips-row' }, form.languages.map((language, i) => {
+      const input = el('input', { type: 'radio', name: 'form-language', id: `lang-${i}`,
+        value: language.code });
+      input.checked = language.code === form.language;
+      input.addEventListener('change', () => switchLanguage(session, language.code));
+      return el('label', { class: 'chip', for: input.id, lang: language.code }, input,
+        el('span', { text: language.name }));
+    })));
+}
+
+// Shows the open form in another language: the choice is kept, the forms are fetched in it and
+// the questions built again, with every answer given so far (the person's details included,
+// which never go into a draft) put back.
+async function switchLanguage(session, code) {
+  if (session.busy || session.closed) return;
+  const got = collect(session);
+  const person = [...$('form-fields').querySelectorAll('input[id^="f-subject"]')]
+    .map((input) => [input.id, input.value]);
+  const state = await attempt(() => setLanguage(code));
+  if (!state || s !== session || session.closed) return;
+  app.state = state;
+  const reply = await attempt(getForms);
+  if (!reply || s !== session || session.closed) return;
+  setForms(reply.forms);
+  const form = app.formsByName.get(session.form.form);
+  if (!form) return;
+  clearTimeout(session.timer);
+  await session.chain;  // a draft write on its way ends under the old session
+  session.closed = true;
+  await openForm(form, {
+    record: session.record, fix: session.fix, returnTo: session.returnTo,
+    carried: {
+      draftId: session.draftId, dirty: session.dirty, fields: got.draftFields,
+      occurred: got.occurredDraft, person,
+    },
+  });
+  const picked = $('form-language').querySelector('input:checked');
+  if (picked) picked.focus();
 }
 
 function actionButtons(session) {

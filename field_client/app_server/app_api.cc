@@ -175,6 +175,7 @@ AppApi::Response AppApi::Route(const Request& request) {
     if (method == "PUT") return SaveDraft(id, body);
     if (method == "DELETE") return DeleteDraft(id);
   }
+  if (api == "/language" && method == "PUT") return SetLanguage(body);
   if (api == "/sync" && method == "POST") return Sync();
   if (api == "/returns" && method == "GET") return Returns(request);
   return AppError(404, "not_found", "no " + method + " " + path + " (see docs/app-api.md)");
@@ -230,7 +231,8 @@ AppApi::Response AppApi::State() {
   state["worker"] = {{"user", me.user},
                      {"org", me.org},
                      {"org_label", org_label},
-                     {"role", beatbook::RoleName(me.role)}};
+                     {"role", beatbook::RoleName(me.role)},
+                     {"language", Language()}};
   beatbook::StoreSummary summary;
   std::vector<beatbook::Draft> drafts;
   SyncStates states;

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "beatbook/clock.h"
 #include "beatbook/http/handler.h"
@@ -79,6 +80,14 @@ class AppApi final : public beatbook::http::Handler {
   Response ListDrafts();
   Response SaveDraft(const std::string& id, const nlohmann::json& body);
   Response DeleteDraft(const std::string& id);
+  // Languages (app_language.cc).
+  // The language the worker chose (the default until they choose).
+  std::string Language();
+  // `form` with its texts in the worker's language, when it is written in it.
+  beatbook::FormDef Shown(const beatbook::FormDef& form);
+  // [{"code", "name"}] of the given language codes.
+  nlohmann::json LanguagesJson(const std::vector<std::string>& codes) const;
+  Response SetLanguage(const nlohmann::json& body);
   // Sync and returns (app_sync.cc).
   Response Sync();
   Response Returns(const Request& request);

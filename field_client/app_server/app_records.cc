@@ -17,6 +17,7 @@ namespace field_client {
 using beatbook::FieldDef;
 using beatbook::FormDef;
 using beatbook::Status;
+using beatbook::TextIn;
 using nlohmann::json;
 
 namespace {
@@ -45,10 +46,15 @@ json RelevanceJson(const beatbook::Relevance& r) {
   return j;
 }
 
-json FieldJson(const FieldDef& f) {
+// `f` as the page builds its question; `language` gives a yes/no question's two answers.
+json FieldJson(const FieldDef& f, const beatbook::Language& language) {
   json j = {{"name", f.name},         {"type", beatbook::FieldTypeName(f.type)},
             {"label", f.label},       {"help", f.help},
             {"required", f.required}, {"sensitive", f.sensitive}};
+  if (f.type == beatbook::FieldType::kBoolean) {
+    j["yes_label"] = language.yes;
+    j["no_label"] = language.no;
+  }
   if (f.min) j["min"] = *f.min;
   if (f.max) j["max"] = *f.max;
   if (f.max_length) j["max_length"] = f.max_length;
@@ -116,11 +122,16 @@ bool AppApi::MayUseForm(const std::string& form) const {
 AppApi::Response AppApi::Forms() {
   json forms = json::array();
   for (const auto& name : store_->forms().FormNames()) {
-    const FormDef* f = store_->forms().Latest(name);
-    if (f == nullptr || !MayUseForm(name)) continue;
+    const FormDef* form = store_->forms().Latest(name);
+    if (form == nullptr || !MayUseForm(name)) continue;
+    // In the worker's language when the form is written in it; otherwise in the default.
+    const FormDef shown_form = Shown(*form);
+    const FormDef* f = &shown_form;
+    const std::string in = form->HasLanguage(Language()) ? Language() : form->languages.front();
+    const beatbook::Language* language = store_->forms().FindLanguage(in);
     json fields = json::array();
     for (const auto& field : f->fields) {
-      json shown = FieldJson(field);
+      json shown = FieldJson(field, language ? *language : store_->forms().default_language());
       // Choices this worker's org may not pick are not offered (and refused if sent anyway).
       if (shown.contains("choices")) {
         json offered = json::array();
@@ -138,6 +149,8 @@ AppApi::Response AppApi::Forms() {
                      {"version", f->version},
                      {"label", f->label},
                      {"help", f->help},
+                     {"language", in},
+                     {"languages", LanguagesJson(form->languages)},
                      {"fields", std::move(fields)}});
   }
   return Response(200, {{"forms", std::move(forms)}});
@@ -220,13 +233,14 @@ namespace {
 
 // The server names fields by code ("field 'attendees': ..."); a worker reads their labels
 // ("Attendees: ...").
-std::string WithLabels(const FormDef& form, std::string reason) {
+std::string WithLabels(const FormDef& form, const std::string& language, std::string reason) {
   for (const auto& f : form.fields) {
-    if (f.label.empty()) continue;
+    const std::string& label = TextIn(f.label, f.labels, language);
+    if (label.empty()) continue;
     const std::string code = "field '" + f.name + "'";
     for (auto at = reason.find(code); at != std::string::npos; at = reason.find(code, at)) {
-      reason.replace(at, code.size(), f.label);
-      at += f.label.size();
+      reason.replace(at, code.size(), label);
+      at += label.size();
     }
   }
   return reason;
@@ -240,9 +254,10 @@ json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states
   auto refused = states.refused.find(r.id);
   std::string reason = refused == states.refused.end() ? "" : refused->second;
   const FormDef* form = store_->forms().Find(r.form, r.form_version);
+  const std::string language = Language();
   json j = {{"id", r.id},
             {"form", r.form},
-            {"form_label", form ? form->label : r.form},
+            {"form_label", form ? TextIn(form->label, form->labels, language) : r.form},
             {"occurred_at", r.OccurredAt()},
             {"author", r.author},
             {"mine", r.author == store_->identity().user},
@@ -250,7 +265,9 @@ json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states
                       : waiting       ? "not_sent"
                                       : "sent"},
             {"fields", r.FieldValues()}};
-  if (!reason.empty()) j["reason"] = Sentence(form ? WithLabels(*form, reason) : reason);
+  if (!reason.empty()) {
+    j["reason"] = Sentence(form ? WithLabels(*form, language, reason) : reason);
+  }
   return j;
 }
 
@@ -322,6 +339,7 @@ AppApi::Response AppApi::DeleteRecord(const std::string& id) {
 }
 
 AppApi::Response AppApi::ListDrafts() {
+  const std::string language = Language();
   std::vector<beatbook::Draft> drafts;
   if (Status s = store_->ListDrafts(&drafts); !s.ok()) return StoreError(s);
   json list = json::array();
@@ -329,7 +347,7 @@ AppApi::Response AppApi::ListDrafts() {
     const FormDef* form = store_->forms().Latest(d.form);
     list.push_back({{"id", d.id},
                     {"form", d.form},
-                    {"form_label", form ? form->label : d.form},
+                    {"form_label", form ? TextIn(form->label, form->labels, language) : d.form},
                     {"updated_at", beatbook::FormatIsoUtc(d.updated_ms)},
                     {"occurred_at", d.occurred_at ? json(*d.occurred_at) : json()},
                     {"fields", d.fields}});

@@ -1060,6 +1060,108 @@ test('after the office restores its server from a backup, Sync says so and loses
   assert.equal(await count(), before, 'every record once on the server');
 });
 
+// --- languages -------------------------------------------------------------------------------
+
+// The test language (tests/support/pseudo_language.h does the same for the C++ tests): the
+// English, vowels accented and bracketed, so the test can tell which language it reads.
+const PSEUDO = 'en-XA';
+function pseudo(text) {
+  const accents = { a: 'á', e: 'é', i: 'í', o: 'ó', u: 'ú', P: 'Ƥ' };
+  return `[${[...text].map((c) => accents[c] ?? c).join('')}]`;
+}
+
+// schema/ copied to `to` with the test language declared and every text given in it, except
+// the forms in `englishOnly`.
+function writePseudoSchema(to, englishOnly) {
+  const from = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../schema');
+  fs.cpSync(from, to, { recursive: true });
+  const translate = (o) => {
+    for (const key of ['label', 'help']) if (o[key]) o[`${key}::${PSEUDO}`] = pseudo(o[key]);
+  };
+  const choicesFile = path.join(to, 'choices.json');
+  const choices = JSON.parse(fs.readFileSync(choicesFile, 'utf8'));
+  choices.languages.push({ code: PSEUDO, name: 'Pseudo (test)', yes: pseudo('Yes'), no: pseudo('No') });
+  for (const list of Object.values(choices.lists)) list.forEach(translate);
+  fs.writeFileSync(choicesFile, JSON.stringify(choices));
+  for (const file of fs.readdirSync(path.join(to, 'forms'))) {
+    const formFile = path.join(to, 'forms', file);
+    const form = JSON.parse(fs.readFileSync(formFile, 'utf8'));
+    if (englishOnly.includes(form.form)) continue;
+    translate(form);
+    form.fields.forEach(translate);
+    fs.writeFileSync(formFile, JSON.stringify(form));
+  }
+}
+
+test('a form in another language: switched on the form with every answer kept, remembered, saved as codes', { timeout: 120_000 }, async () => {
+  const schema = path.join(env.dir, 'pseudo-schema');
+  writePseudoSchema(schema, ['patrol']);
+  env.tablets.words = { dir: path.join(env.dir, 'words'), user: 'wyn', role: 'field_worker', org: ORG };
+  await fieldClient(['init', '--data', env.tablets.words.dir, '--user', 'wyn', '--org', ORG,
+    '--role', 'field_worker', '--schema', schema]);
+  let app = await startApp('words');
+  const { context, page } = await openApp('phone', app);
+
+  // In English first: the form says which languages it has, English chosen.
+  await button(page, 'Outreach contact').click();
+  await heading(page, 'Outreach contact').waitFor();
+  const picker = group(page, 'Language of this form');
+  assert.equal(await picker.getByRole('radio', { name: 'English', exact: true }).isChecked(), true);
+  await fillDate(group(page, 'When it happened'), WHEN);
+  await page.getByLabel('Place', { exact: true }).fill('Jewry Street');
+  await group(page, 'Age band').getByRole('radio', { name: '18-24', exact: true }).check();
+  await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).fill(PERSON.name);
+
+  // Switched part-way: the questions are in the other language, with every answer still given.
+  await picker.getByRole('radio', { name: 'Pseudo (test)', exact: true }).check();
+  await heading(page, pseudo('Outreach contact')).waitFor();
+  assert.equal(await page.getByLabel(pseudo('Place'), { exact: true }).inputValue(), 'Jewry Street');
+  assert.equal(await group(page, pseudo('Age band')).getByRole('radio', { name: pseudo('18-24'), exact: true }).isChecked(), true);
+  assert.equal(await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).inputValue(), PERSON.name);
+  assert.equal(await group(page, 'When it happened').getByLabel('Year', { exact: true }).inputValue(), WHEN.year);
+  const switched = group(page, 'Language of this form').getByRole('radio', { name: 'Pseudo (test)', exact: true });
+  assert.equal(await isFocused(switched), true, 'focus stays on the language picked');
+  // The form's words are marked as in its language, for screen readers.
+  assert.equal(await page.locator('#form-fields').getAttribute('lang'), PSEUDO);
+  await group(page, pseudo('Safeguarding concern')).getByRole('radio', { name: pseudo('No'), exact: true }).check();
+  // A stand-alone tablet has no partnership key to make a person key with: anonymous, then.
+  await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).fill('');
+  await audit(page, 'form in the test language');
+  await screenshot(page, 'app-phone-form-language.png');
+  const wide = await newPage('tablet');
+  await wide.page.goto(app.url);  // a second page: the same app, the remembered language
+  await heading(wide.page, 'Home').waitFor();
+  await button(wide.page, pseudo('Outreach contact')).click();
+  // The answers so far are a draft on the tablet: this page offers to continue it.
+  await button(wide.page.getByRole('dialog', { name: 'Continue your draft?' }), 'Continue').click();
+  await heading(wide.page, pseudo('Outreach contact')).waitFor();
+  assert.equal(await wide.page.getByLabel(pseudo('Place'), { exact: true }).inputValue(), 'Jewry Street');
+  await screenshot(wide.page, 'app-tablet-form-language.png');
+  await wide.context.close();
+
+  await button(page, 'Save').click();
+  await heading(page, 'Home').waitFor();
+  const { records } = await pageApi(page, '/app/api/records');
+  assert.equal(records.length, 1);
+  // Codes, not labels: counted the same whatever language it was entered in.
+  assert.equal(records[0].fields.age_band, '18_24');
+  assert.equal(records[0].fields.safeguarding_concern, false);
+  assert.equal(records[0].fields.place, 'Jewry Street');
+  await context.close();
+  await stopApp(app);
+
+  // Remembered by the worker's store across a restart; a form not written in it stays English.
+  app = await startApp('words');
+  const again = await openApp('phone', app);
+  await button(again.page, pseudo('Outreach contact')).waitFor();
+  await button(again.page, 'Patrol or operation').click();
+  await heading(again.page, 'Patrol or operation').waitFor();
+  assert.equal(await group(again.page, 'Language of this form').count(), 0);
+  await goHome(again.page);
+  await again.context.close();
+  await stopApp(app);
+});
+
 test('no console errors, no page errors, no request beyond 127.0.0.1', () => {
   assert.deepEqual(env.pageErrors, []);
   assert.deepEqual(env.consoleErrors, []);

@@ -18,8 +18,10 @@
 namespace beatbook::test {
 
 struct Site {
-  explicit Site(std::map<std::string, std::string> env = {})
-      : server(std::make_unique<ServerProcess>(dir / "central", std::move(env))) {
+  // `args` are added to the server's `serve` (e.g. {"--schema", DIR}), at every start.
+  explicit Site(std::map<std::string, std::string> env = {}, std::vector<std::string> args = {})
+      : server_args(std::move(args)),
+        server(std::make_unique<ServerProcess>(dir / "central", std::move(env), server_args)) {
     REQUIRE(server->Start());
     url = server->url();
     port = server->port();
@@ -27,7 +29,7 @@ struct Site {
 
   // Restarts the server on the same port, with `env` (e.g. a fault setting) or none.
   void Restart(std::map<std::string, std::string> env = {}) {
-    server = std::make_unique<ServerProcess>(dir / "central", std::move(env));
+    server = std::make_unique<ServerProcess>(dir / "central", std::move(env), server_args);
     REQUIRE(server->Start(port));
   }
 
@@ -72,6 +74,7 @@ struct Site {
   }
 
   TempDir dir;
+  std::vector<std::string> server_args;
   std::unique_ptr<ServerProcess> server;
   std::string url;
   int port = 0;

@@ -7,6 +7,7 @@
 
 #include "beatbook/shared_tablet.h"
 #include "field_client/app_server/app_api.h"
+#include "support/pseudo_language.h"
 #include "sync_fixture.h"
 
 using namespace beatbook;
@@ -174,6 +175,93 @@ TEST_CASE("records from the app: errors per field and nothing stored, then state
   CHECK(app("GET", "/app/api/records/" + id).body["fields"].count("topics") == 0);
   CHECK(app("DELETE", "/app/api/records/" + id).status == 200);
   CHECK(app("GET", "/app/api/records/" + id).status == 404);
+}
+
+TEST_CASE("forms in the worker's language: chosen once, remembered, and records keep codes") {
+  SyncFixture f;
+  // The server's forms carry a test language (patrol is left in English): enrolment hands them
+  // to the device with their translations.
+  TempDir schema;
+  WritePseudoSchema(schema / "schema", {"patrol"});
+  REQUIRE(FormSet::LoadDir(schema / "schema", &f.forms).ok());
+  std::string dir = EnrolledDir(f, "sam", "street_pastors", "field_worker");
+  auto form_named = [](const json& forms, const std::string& name) {
+    for (const auto& form : forms) {
+      if (form["form"] == name) return form;
+    }
+    FAIL("no form " << name);
+    return json();
+  };
+  auto field_named = [](const json& form, const std::string& name) {
+    for (const auto& field : form["fields"]) {
+      if (field["name"] == name) return field;
+    }
+    FAIL("no field " << name);
+    return json();
+  };
+  {
+    App app(dir);
+    CHECK(app("GET", "/app/api/state").body["worker"]["language"] == "en");
+    json contact = form_named(app("GET", "/app/api/forms").body["forms"], "outreach_contact");
+    CHECK(contact["language"] == "en");
+    CHECK(contact["label"] == "Outreach contact");
+    json expected = json::array(
+        {{{"code", "en"}, {"name", "English"}}, {{"code", "en-XA"}, {"name", "Pseudo (test)"}}});
+    CHECK(contact["languages"] == expected);
+    CHECK(field_named(contact, "safeguarding_concern")["yes_label"] == "Yes");
+
+    // A language no form is in is refused, and changes nothing.
+    http::Response refused = app("PUT", "/app/api/language", {{"language", "cy"}});
+    CHECK(refused.status == 400);
+    CHECK(refused.body["error"]["code"] == "bad_language");
+    CHECK(refused.body["error"]["message"].get<std::string>().find("'cy'") != std::string::npos);
+    CHECK(app("PUT", "/app/api/language", {{"language", 7}}).status == 400);
+    CHECK(app("GET", "/app/api/state").body["worker"]["language"] == "en");
+
+    http::Response chosen = app("PUT", "/app/api/language", {{"language", "en-XA"}});
+    REQUIRE(chosen.status == 200);
+    CHECK(chosen.body["worker"]["language"] == "en-XA");
+  }
+  // Remembered by the worker's store: a new app process shows the forms in it.
+  App app(dir);
+  json forms = app("GET", "/app/api/forms").body["forms"];
+  json contact = form_named(forms, "outreach_contact");
+  CHECK(contact["language"] == "en-XA");
+  CHECK(contact["label"] == Pseudo("Outreach contact"));
+  CHECK(contact["help"] == Pseudo(f.forms.Latest("outreach_contact")->help));
+  json age = field_named(contact, "age_band");
+  CHECK(age["label"] == Pseudo("Age band"));
+  CHECK(age["choices"][0] == json({{"code", "under_18"}, {"label", Pseudo("Under 18")}}));
+  json concern = field_named(contact, "safeguarding_concern");
+  CHECK(concern["yes_label"] == Pseudo("Yes"));
+  CHECK(concern["no_label"] == Pseudo("No"));
+  // A form not written in the language is shown in English, and says so.
+  json patrol = form_named(forms, "patrol");
+  CHECK(patrol["language"] == "en");
+  CHECK(patrol["label"] == "Patrol or operation");
+  CHECK(patrol["languages"].size() == 1);
+
+  // What is saved is codes: the same record whatever language it was entered in.
+  json answers = {{"form", "outreach_contact"},
+                  {"occurred_at", "2023-06-01T23:00:00Z"},
+                  {"fields",
+                   {{"place", "Jewry Street"},
+                    {"age_band", "18_24"},
+                    {"issues", {"begging"}},
+                    {"safeguarding_concern", true}}}};
+  http::Response stored = app("POST", "/app/api/records", answers);
+  REQUIRE(stored.status == 201);
+  json record = app("GET", "/app/api/records/" + stored.body["id"].get<std::string>()).body;
+  CHECK(record["fields"] == answers["fields"]);
+  CHECK(record["form_label"] == Pseudo("Outreach contact"));
+  // A refusal names the question by its field; the page shows it by its label in the language.
+  answers["fields"]["age_band"] = "over_100";
+  http::Response refused = app("POST", "/app/api/records", answers);
+  REQUIRE(refused.status == 400);
+  CHECK(refused.body["errors"][0]["field"] == "age_band");
+  REQUIRE(app("POST", "/app/api/drafts", {{"form", "outreach_contact"}}).status == 201);
+  CHECK(app("GET", "/app/api/drafts").body["drafts"][0]["form_label"] ==
+        Pseudo("Outreach contact"));
 }
 
 TEST_CASE("drafts are kept sealed on the device and finish exactly once") {
