@@ -16,7 +16,8 @@ packages=(
   libssl-dev                                     # TLS (Asio SSL), credential hashes, ids
   libcli11-dev                                   # command-line parsing
   libspdlog-dev                                  # sync_server's structured log
-  libxlsxwriter-dev                              # the quarterly return as an Excel workbook
+  libxlsxwriter-dev                              # the quarterly return and XLSForm export as Excel workbooks
+  libzip-dev libexpat1-dev                       # reading XLSForm workbooks (.xlsx: a zip of XML)
   doctest-dev                                    # unit and end-to-end tests
   libsodium-dev                                  # device store encryption: XChaCha20-Poly1305, Argon2id PIN keys
   openssl                                        # tests: a CA and server certificates for TLS

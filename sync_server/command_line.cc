@@ -192,6 +192,27 @@ void AddBackupCommands(CLI::App& app, CommandLine& cl) {
 
 }  // namespace
 
+// Forms as XLSForm spreadsheets (docs/xlsform.md).
+void AddFormsCommands(CLI::App& app, CommandLine& cl) {
+  auto* c_forms = app.add_subcommand("forms", "forms as XLSForm spreadsheets: import, export");
+  c_forms->require_subcommand(1);
+  auto* c_import =
+      c_forms->add_subcommand("import", "make an XLSForm (.xlsx) the next version of its form");
+  c_import->add_option("file", cl.forms_import.file, "the XLSForm, FILE.xlsx")->required();
+  c_import->add_option("--schema", cl.forms_import.schema, "the forms directory to write into")
+      ->required();
+  c_import->add_flag("--dry-run", cl.forms_import.dry_run, "check and say what would be written");
+  c_import->add_flag("--json", cl.forms_import.as_json, "machine-readable output");
+  c_import->callback([&] { cl.rc = RunFormsImport(cl.forms_import); });
+  auto* c_export = c_forms->add_subcommand("export", "write a form as an XLSForm (.xlsx)");
+  c_export->add_option("form", cl.forms_export.form, "form name, e.g. outreach_contact")
+      ->required();
+  c_export->add_option("--out", cl.forms_export.out, "the .xlsx file to write")->required();
+  c_export->add_option("--version", cl.forms_export.version, "that version (default the latest)");
+  c_export->add_option("--schema", cl.forms_export.schema, "forms directory");
+  c_export->callback([&] { cl.rc = RunFormsExport(cl.forms_export); });
+}
+
 void AddCommands(CLI::App& app, CommandLine& cl) {
   // Every command: the PostgreSQL store instead of the embedded one in --data.
   app.add_option("--store", cl.store_url,
@@ -206,6 +227,7 @@ void AddCommands(CLI::App& app, CommandLine& cl) {
   AddReturnCommands(app, cl);
   AddRecordCommands(app, cl);
   AddBackupCommands(app, cl);
+  AddFormsCommands(app, cl);
 }
 
 }  // namespace beatbook::server

@@ -29,6 +29,8 @@ struct CommandLine {
   AuditOptions audit;
   BackupOptions backup;
   RestoreOptions restore;
+  FormsImportOptions forms_import;
+  FormsExportOptions forms_export;
   std::string key_file, backup_file;
   // Shared by the smaller commands (one runs per invocation).
   std::string data, device_id, conflicts_schema;

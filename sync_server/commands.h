@@ -119,6 +119,22 @@ int RunRestore(const RestoreOptions& o);
 // A new epoch after a store went back in time some other way (a PostgreSQL restore).
 int RunNewEpoch(const StoreLocation& at);
 
+// --- Forms as XLSForm spreadsheets (commands_forms.cc; docs/xlsform.md) ---
+struct FormsImportOptions {
+  std::string file;    // the .xlsx
+  std::string schema;  // the schema directory written into
+  bool dry_run = false;
+  bool as_json = false;
+};
+// Converts an XLSForm into the next version of a form in the schema directory.
+int RunFormsImport(const FormsImportOptions& o);
+struct FormsExportOptions {
+  std::string form, schema, out;
+  int version = 0;  // 0: the latest
+};
+// Writes a form as an XLSForm, to edit in a spreadsheet and import again.
+int RunFormsExport(const FormsExportOptions& o);
+
 class CentralStore;
 struct AuditEvent;
 // Opens the command's store: the PostgreSQL one at `at.url` if given, else the SQLite store in

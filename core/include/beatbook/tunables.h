@@ -143,6 +143,18 @@ inline constexpr std::int64_t kBatchReplyKeepMs = 90LL * 24 * 3600 * 1000;
 // I/O threads of the server.
 inline constexpr int kServerThreads = 2;
 
+// --- XLSForm import (sync_server forms import) ---
+// An .xlsx file is a zip: each part (a sheet, the shared strings) is unpacked in memory, and a
+// few kilobytes can unpack to gigabytes. A form of a few hundred questions is well under 1 MiB
+// unpacked; these leave room for long translated texts and refuse a zip bomb early.
+inline constexpr std::size_t kMaxXlsxPartBytes = 16u << 20;
+inline constexpr std::size_t kMaxXlsxFileBytes = 32u << 20;
+// Rows of one sheet. The data dictionary's longest form has 12 questions; a choices sheet with
+// every code list of the plan has a few hundred.
+inline constexpr std::size_t kMaxXlsFormRows = 10'000;
+// Columns of one sheet (a form in several languages has a label and hint column per language).
+inline constexpr std::size_t kMaxXlsFormColumns = 200;
+
 // --- Values ---
 // Longest text accepted for a field that does not set max_length.
 inline constexpr std::size_t kDefaultMaxTextLength = 2'000;
