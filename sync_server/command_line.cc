@@ -203,6 +203,9 @@ void AddFormsCommands(CLI::App& app, CommandLine& cl) {
       ->required();
   c_import->add_flag("--dry-run", cl.forms_import.dry_run, "check and say what would be written");
   c_import->add_flag("--json", cl.forms_import.as_json, "machine-readable output");
+  c_import->add_flag("--allow-dropped-rules", cl.forms_import.allow_dropped_rules,
+                     "let the new version leave out rules of the latest (who may log it, "
+                     "sensitive fields, ...)");
   c_import->callback([&] { cl.rc = RunFormsImport(cl.forms_import); });
   auto* c_export = c_forms->add_subcommand("export", "write a form as an XLSForm (.xlsx)");
   c_export->add_option("form", cl.forms_export.form, "form name, e.g. outreach_contact")

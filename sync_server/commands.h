@@ -125,6 +125,7 @@ struct FormsImportOptions {
   std::string schema;  // the schema directory written into
   bool dry_run = false;
   bool as_json = false;
+  bool allow_dropped_rules = false;  // a version may leave out its predecessor's rules
 };
 // Converts an XLSForm into the next version of a form in the schema directory.
 int RunFormsImport(const FormsImportOptions& o);

@@ -19,8 +19,10 @@ int RunFormsImport(const FormsImportOptions& o) {
   xlsform::Workbook book;
   if (Status s = xlsform::ReadWorkbook(o.file, &book); !s.ok()) return Fail(s.message());
   xlsform::XlsFormImport imported;
+  xlsform::ImportOptions options;
+  options.allow_dropped_rules = o.allow_dropped_rules;
   Status s = xlsform::ImportXlsForm(book, schema, std::filesystem::path(o.file).stem().string(),
-                                    &imported);
+                                    &imported, options);
   if (!s.ok()) return Fail(o.file + ": " + s.message());
   const std::string name = imported.form["form"].get<std::string>();
   const int version = imported.form["version"].get<int>();

@@ -28,6 +28,8 @@ const char* FieldTypeName(FieldType type) {
       return "select_one";
     case FieldType::kSelectMultiple:
       return "select_multiple";
+    case FieldType::kGeopoint:
+      return "geopoint";
   }
   return "?";
 }
@@ -75,7 +77,8 @@ bool ParseType(const std::string& s, FieldType* t) {
       {"boolean", FieldType::kBoolean},
       {"datetime", FieldType::kDateTime},
       {"select_one", FieldType::kSelectOne},
-      {"select_multiple", FieldType::kSelectMultiple}};
+      {"select_multiple", FieldType::kSelectMultiple},
+      {"geopoint", FieldType::kGeopoint}};
   for (const auto& [name, type] : kTypes) {
     if (s == name) {
       *t = type;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "beatbook/datetime.h"
+#include "beatbook/geopoint.h"
 #include "beatbook/indicators.h"
 #include "beatbook/tunables.h"
 
@@ -148,6 +149,13 @@ class Checker {
           Add(f.name, &v, "choices", "is not one of the choices (" + ChoiceHint(f) + ")");
         }
         return;
+      case FieldType::kGeopoint: {
+        if (!v.is_string()) return Add(f.name, &v, "type", "is not a place (text)");
+        Geopoint point;
+        Status s = ParseGeopoint(v.get<std::string>(), &point);
+        if (!s.ok()) Add(f.name, &v, "type", s.message());
+        return;
+      }
       case FieldType::kSelectMultiple: {
         if (!v.is_array()) return Add(f.name, &v, "type", "is not a list of codes");
         std::set<std::string> seen;
@@ -316,6 +324,7 @@ Status ParseFieldText(const FieldDef& f, const std::string& text, json* out) {
     case FieldType::kText:
     case FieldType::kDateTime:
     case FieldType::kSelectOne:
+    case FieldType::kGeopoint:  // checked with the record, as any typed text
       *out = text;
       return Status::OK();
     case FieldType::kInteger: {

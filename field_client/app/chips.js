@@ -33,8 +33,16 @@ export function answerText(field, value) {
     case 'select_one': return label(value);
     case 'select_multiple': return (Array.isArray(value) ? value : [value]).map(label).join(', ');
     case 'datetime': return formatWhen(value);
+    case 'geopoint': return placeText(value);
     default: return String(value);
   }
+}
+
+// "51.06321, -1.31334 (within 12 m)": a place as a worker reads it.
+function placeText(value) {
+  const [lat, lon, accuracy] = String(value).trim().split(/\s+/);
+  if (lon === undefined) return String(value);
+  return `${lat}, ${lon}${accuracy === undefined ? '' : ` (within ${Math.round(Number(accuracy))} m)`}`;
 }
 
 // One line saying what a record or draft is about: its first answered, non-sensitive text or

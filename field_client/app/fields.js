@@ -11,62 +11,15 @@
 // checkboxes in a fieldset with a legend, nothing pre-selected, no <select>; dates are day, month
 // and year boxes with quick choices.
 
-import { el, srOnly } from './dom.js';
+import { el } from './dom.js';
 import { isRealDate, isoUtc, londonParts, londonToUtcMs } from './dates.js';
+import { question, errorSetter, changed, base } from './question.js';
+import { placeWidget } from './place_widget.js';
 
 const LONG_LIST = 10;  // more choices than this get a "Find in the list" box
 
-// The parts every question has: a label or legend, a hint (with "Required"), an error line.
-function question(id, label, help, required, group) {
-  const hintId = `h-${id}`;
-  const errorId = `e-${id}`;
-  const wrapper = el(group ? 'fieldset' : 'div', { class: 'question', id: `q-${id}` });
-  const title = group
-    ? el('legend', { class: 'question-label', text: label })
-    : el('label', { class: 'question-label', for: `f-${id}`, text: label });
-  const hint = el('p', { class: 'hint', id: hintId },
-    required ? el('strong', { class: 'req', text: 'Required' }) : null,
-    required && help ? ' ' : null,
-    help || null);
-  const error = el('p', { class: 'field-error', id: errorId, hidden: true });
-  wrapper.append(title, hint, error);
-  const describedBy = `${hintId} ${errorId}`;
-  if (group) wrapper.setAttribute('aria-describedby', describedBy);
-  return { wrapper, hint, error, describedBy };
-}
-
-function errorSetter(parts, controls) {
-  return (message) => {
-    parts.error.replaceChildren();
-    parts.error.hidden = !message;
-    parts.wrapper.classList.toggle('has-error', Boolean(message));
-    if (message) parts.error.append(srOnly('Error: '), message);
-    for (const control of controls()) {
-      if (message) control.setAttribute('aria-invalid', 'true');
-      else control.removeAttribute('aria-invalid');
-    }
-  };
-}
-
-// Tells the form that an answer changed when a button, not typing, changed it.
-function changed(node) {
-  node.dispatchEvent(new Event('change', { bubbles: true }));
-}
-
-function base(field, parts, controls, extra) {
-  return {
-    name: field.name,
-    field,
-    node: parts.wrapper,
-    setError: errorSetter(parts, controls),
-    setShown(shown) { parts.wrapper.hidden = !shown; },
-    get shown() { return !parts.wrapper.hidden; },
-    ...extra,
-  };
-}
-
 function textWidget(field) {
-  const parts = question(field.name, field.label, field.help, field.required, false);
+  const parts = question(field.name, field.label, field.help, field.required, false, field.lang);
   const long = (field.max_length ?? 2000) > 200;
   const control = el(long ? 'textarea' : 'input', {
     id: `f-${field.name}`,
@@ -108,7 +61,7 @@ export function numberMessage(label, integer) {
 
 function numberWidget(field) {
   const integer = field.type === 'integer';
-  const parts = question(field.name, field.label, field.help, field.required, false);
+  const parts = question(field.name, field.label, field.help, field.required, false, field.lang);
   const control = el('input', {
     id: `f-${field.name}`,
     name: field.name,
@@ -141,7 +94,7 @@ function choiceWidget(field) {
   const choices = boolean
     ? [{ code: 'yes', label: field.yes_label ?? 'Yes' }, { code: 'no', label: field.no_label ?? 'No' }]
     : field.choices ?? [];
-  const parts = question(field.name, field.label, field.help, field.required, true);
+  const parts = question(field.name, field.label, field.help, field.required, true, field.lang);
   const inputs = [];
   const chips = choices.map((choice, i) => {
     const input = el('input', {
@@ -151,7 +104,7 @@ function choiceWidget(field) {
       value: choice.code,
     });
     inputs.push(input);
-    return el('label', { class: 'chip', for: input.id }, input, el('span', { text: choice.label }));
+    return el('label', { class: 'chip', for: input.id }, input, el('span', { text: choice.label, lang: field.lang }));
   });
   const list = el('div', { class: boolean || choices.length <= 3 ? 'chips chips-row' : 'chips' }, chips);
 
@@ -259,7 +212,7 @@ const QUICK = [['Now', 0], ['30 minutes ago', 30], ['1 hour ago', 60], ['2 hours
 
 // A date and time in UK time, with quick choices; the value is ISO 8601 UTC.
 function dateTimeWidget(field) {
-  const parts = question(field.name, field.label, field.help, field.required, true);
+  const parts = question(field.name, field.label, field.help, field.required, true, field.lang);
   const boxes = dateBoxes(field.name, { time: true });
   const write = (iso) => {
     const ms = iso ? Date.parse(iso) : NaN;
@@ -384,6 +337,8 @@ export function buildWidget(field, options) {
       return choiceWidget(field);
     case 'datetime':
       return dateTimeWidget(field);
+    case 'geopoint':
+      return placeWidget(field);
     default:
       return textWidget(field);
   }

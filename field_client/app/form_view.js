@@ -90,8 +90,10 @@ export async function openForm(form, {
     timer: 0,
     chain: Promise.resolve(true),  // draft writes, one after another
     occurred: occurredWidget(),
+    // The form's words carry its language when it is not the app's English.
     widgets: displayOrder(form.fields).map((field) =>
-      buildWidget(field, { editing, existingKey: record?.fields?.[field.name] })),
+      buildWidget({ ...field, lang: formLang(form) },
+        { editing, existingKey: record?.fields?.[field.name] })),
     labels: new Map([['occurred_at', 'When it happened'], ['subject', 'Person']]),
   };
   for (const field of form.fields) session.labels.set(field.name, field.label);
@@ -109,10 +111,11 @@ export async function openForm(form, {
   updateRelevance(session);
 
   const title = editing ? `${fix ? 'Fix' : 'Change'}: ${form.label}` : form.label;
-  $('form-title').textContent = title;
   $('form-help').textContent = form.help ?? '';
   // The form's own words are in its language (read aloud in it); the app's stay in English.
-  for (const id of ['form-title', 'form-help', 'form-fields']) $(id).lang = form.language ?? '';
+  fill($('form-title'), editing ? `${fix ? 'Fix' : 'Change'}: ` : '',
+    el('span', { text: form.label, lang: formLang(form) }));
+  $('form-help').lang = formLang(form) ?? '';
   fill($('form-language'), languagePicker(session));
   fill($('form-reason'), fix && record?.reason
     ? el('div', { class: 'reason-box' }, icon('alert'),
@@ -127,8 +130,8 @@ export async function openForm(form, {
 
   if (fix) {
     // Which answers the server's rules refuse, marked before the worker starts.
-    const result = await checkRecord({ form: form.form, fields: record.fields,
-      occurred_at: record.occurred_at }).catch(() => null);
+    const result = await checkRecord({ form: form.form, fields: carried?.fields ?? record.fields,
+      occurred_at: carried?.occurred ?? record.occurred_at }).catch(() => null);
     if (s === session && result?.errors?.length) {
       showErrors(session, result.errors.map((e) => fromServer(session, e)),
         'This record needs fixing');
@@ -138,51 +141,76 @@ export async function openForm(form, {
 
 // --- languages -------------------------------------------------------------------------------
 
-// The languages the form is written in, when it has more than one. The tablet remembers the
-// worker's choice for every form that has it.
+// The form's language as a `lang` attribute: none when it is the app's own English.
+function formLang(form) {
+  return form.language && form.language !== 'en' ? form.language : undefined;
+}
+
+// The languages the form is written in, when it has more than one: a button each (a radio
+// group would rebuild the form at every arrow key). The tablet remembers the choice for every
+// form written in it.
 function languagePicker(session) {
   const { form } = session;
   if (!form.languages || form.languages.length < 2) return '';
-  return el('fieldset', { class: 'question language-picker' },
-    el('legend', { class: 'part-legend', text: 'Language of this form' }),
-    el('div', { class: 'chips chips-row' }, form.languages.map((language, i) => {
-      const input = el('input', { type: 'radio', name: 'form-language', id: `lang-${i}`,
-        value: language.code });
-      input.checked = language.code === form.language;
-      input.addEventListener('change', () => switchLanguage(session, language.code));
-      return el('label', { class: 'chip', for: input.id, lang: language.code }, input,
-        el('span', { text: language.name }));
-    })));
+  return el('div', { class: 'question language-picker', role: 'group',
+    'aria-labelledby': 'language-title', 'aria-describedby': 'language-hint' },
+  el('p', { class: 'part-legend', id: 'language-title', text: 'Language' }),
+  el('p', { class: 'hint', id: 'language-hint',
+    text: 'Your choice is kept for every form written in it.' }),
+  el('div', { class: 'chips chips-row' }, form.languages.map((language) => el('button', {
+    type: 'button', class: 'secondary language-button', lang: language.code,
+    'aria-pressed': language.code === form.language ? 'true' : 'false',
+    'data-language': language.code, text: language.name,
+    onclick: () => switchLanguage(session, language.code),
+  }))));
+}
+
+function setPickerBusy(busy) {
+  for (const b of $('form-language').querySelectorAll('button')) b.disabled = busy;
 }
 
 // Shows the open form in another language: the choice is kept, the forms are fetched in it and
-// the questions built again, with every answer given so far (the person's details included,
-// which never go into a draft) put back.
+// the questions built again, with every answer given so far (hidden ones and the person's
+// details included; those never go into a draft) put back. Nothing else may happen to the form
+// meanwhile: Save and the picker wait, and if the worker left (Home, sign-out) it stops.
 async function switchLanguage(session, code) {
-  if (session.busy || session.closed) return;
-  const got = collect(session);
-  const person = [...$('form-fields').querySelectorAll('input[id^="f-subject"]')]
-    .map((input) => [input.id, input.value]);
-  const state = await attempt(() => setLanguage(code));
-  if (!state || s !== session || session.closed) return;
-  app.state = state;
-  const reply = await attempt(getForms);
-  if (!reply || s !== session || session.closed) return;
-  setForms(reply.forms);
-  const form = app.formsByName.get(session.form.form);
-  if (!form) return;
-  clearTimeout(session.timer);
-  await session.chain;  // a draft write on its way ends under the old session
-  session.closed = true;
-  await openForm(form, {
-    record: session.record, fix: session.fix, returnTo: session.returnTo,
-    carried: {
-      draftId: session.draftId, dirty: session.dirty, fields: got.draftFields,
-      occurred: got.occurredDraft, person,
-    },
-  });
-  const picked = $('form-language').querySelector('input:checked');
-  if (picked) picked.focus();
+  if (session.busy || session.closed || code === session.form.language) return;
+  session.busy = true;
+  setBusy(true);
+  setPickerBusy(true);
+  const stillHere = () => s === session && !session.closed;
+  try {
+    const state = await attempt(() => setLanguage(code));
+    if (!state || !stillHere()) return;
+    app.state = state;
+    const reply = await attempt(getForms);
+    if (!reply || !stillHere()) return;
+    setForms(reply.forms);
+    const form = app.formsByName.get(session.form.form);
+    if (!form) return;
+    clearTimeout(session.timer);
+    await session.chain;  // a draft write on its way ends under this session
+    if (!stillHere()) return;
+    // Read last, just before the questions are rebuilt, so nothing typed meanwhile is lost.
+    const got = collect(session, { hidden: true });
+    const person = [...$('form-fields').querySelectorAll('input[id^="f-subject"]')]
+      .map((input) => [input.id, input.value]);
+    session.closed = true;
+    await openForm(form, {
+      record: session.record, fix: session.fix, returnTo: session.returnTo,
+      carried: {
+        draftId: session.draftId, dirty: session.dirty, fields: got.draftFields,
+        occurred: got.occurredDraft, person,
+      },
+    });
+    $('form-language').querySelector(`button[data-language="${code}"]`)?.focus();
+  } finally {
+    if (stillHere()) {
+      session.busy = false;
+      setBusy(false);
+      setPickerBusy(false);
+    }
+  }
 }
 
 function actionButtons(session) {
@@ -238,13 +266,13 @@ function updateRelevance(session) {
 
 // Every answer of the questions shown: for the record (checked values), for a draft (what was
 // typed), the page's own errors, the time, and the person's details.
-function collect(session) {
+function collect(session, { hidden = false } = {}) {
   const fields = {};
   const draftFields = {};
   const errors = [];
   let subject;
   for (const widget of session.widgets) {
-    if (!widget.shown) continue;
+    if (!widget.shown && !hidden) continue;
     if (widget.person) {
       if (session.editing) {
         if (widget.keyValue) fields[widget.field.name] = widget.keyValue;

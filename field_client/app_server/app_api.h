@@ -83,8 +83,6 @@ class AppApi final : public beatbook::http::Handler {
   // Languages (app_language.cc).
   // The language the worker chose (the default until they choose).
   std::string Language();
-  // `form` with its texts in the worker's language, when it is written in it.
-  beatbook::FormDef Shown(const beatbook::FormDef& form);
   // [{"code", "name"}] of the given language codes.
   nlohmann::json LanguagesJson(const std::vector<std::string>& codes) const;
   Response SetLanguage(const nlohmann::json& body);
@@ -99,8 +97,9 @@ class AppApi final : public beatbook::http::Handler {
     std::map<std::string, std::string> refused;  // record id -> the latest reason
   };
   beatbook::Status LoadSyncStates(SyncStates* out);
-  // The record as the page shows it, with its sync state.
-  nlohmann::json RecordJson(const beatbook::RecordState& record, const SyncStates& states);
+  // The record as the page shows it, with its sync state, its form's name in `language`.
+  nlohmann::json RecordJson(const beatbook::RecordState& record, const SyncStates& states,
+                            const std::string& language);
   // Whether this worker may use the form at all (partner returns: leads and the coordinator).
   bool MayUseForm(const std::string& form) const;
 

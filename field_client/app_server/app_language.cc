@@ -6,7 +6,6 @@
 
 namespace field_client {
 
-using beatbook::FormDef;
 using nlohmann::json;
 
 std::string AppApi::Language() {
@@ -15,8 +14,6 @@ std::string AppApi::Language() {
   if (!store_->Language(&code).ok()) code = store_->forms().default_language().code;
   return code;
 }
-
-FormDef AppApi::Shown(const FormDef& form) { return form.InLanguage(Language()); }
 
 json AppApi::LanguagesJson(const std::vector<std::string>& codes) const {
   json list = json::array();

@@ -120,14 +120,15 @@ bool AppApi::MayUseForm(const std::string& form) const {
 }
 
 AppApi::Response AppApi::Forms() {
+  const std::string chosen = Language();
   json forms = json::array();
   for (const auto& name : store_->forms().FormNames()) {
     const FormDef* form = store_->forms().Latest(name);
     if (form == nullptr || !MayUseForm(name)) continue;
     // In the worker's language when the form is written in it; otherwise in the default.
-    const FormDef shown_form = Shown(*form);
+    const FormDef shown_form = form->InLanguage(chosen);
     const FormDef* f = &shown_form;
-    const std::string in = form->HasLanguage(Language()) ? Language() : form->languages.front();
+    const std::string in = form->HasLanguage(chosen) ? chosen : form->languages.front();
     const beatbook::Language* language = store_->forms().FindLanguage(in);
     json fields = json::array();
     for (const auto& field : f->fields) {
@@ -248,13 +249,13 @@ std::string WithLabels(const FormDef& form, const std::string& language, std::st
 
 }  // namespace
 
-json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states) {
+json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states,
+                        const std::string& language) {
   // Its sync state: refused by the server (with the latest reason), waiting, or sent.
   bool waiting = states.waiting.count(r.id) > 0;
   auto refused = states.refused.find(r.id);
   std::string reason = refused == states.refused.end() ? "" : refused->second;
   const FormDef* form = store_->forms().Find(r.form, r.form_version);
-  const std::string language = Language();
   json j = {{"id", r.id},
             {"form", r.form},
             {"form_label", form ? TextIn(form->label, form->labels, language) : r.form},
@@ -283,7 +284,8 @@ AppApi::Response AppApi::ListRecords(const Request& request) {
   SyncStates states;
   if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   json list = json::array();
-  for (const auto& r : records) list.push_back(RecordJson(r, states));
+  const std::string language = Language();
+  for (const auto& r : records) list.push_back(RecordJson(r, states, language));
   return Response(200, {{"records", std::move(list)}});
 }
 
@@ -292,7 +294,7 @@ AppApi::Response AppApi::GetRecord(const std::string& id) {
   if (Status s = store_->Get(id, &r); !s.ok()) return StoreError(s);
   SyncStates states;
   if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
-  return Response(200, RecordJson(r, states));
+  return Response(200, RecordJson(r, states, Language()));
 }
 
 AppApi::Response AppApi::EditRecord(const std::string& id, const json& body) {

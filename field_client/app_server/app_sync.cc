@@ -116,6 +116,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
   SyncStates states;
   if (Status s = LoadSyncStates(&states); !s.ok()) return StoreError(s);
   json cells = json::object();
+  const std::string language = Language();
   for (const auto& r : returns) {
     json values = r.FieldValues();
     // The org's own returns, and the partnership's figures it shares with other owners.
@@ -124,7 +125,7 @@ AppApi::Response AppApi::Returns(const Request& request) {
                                                      ? values["indicator"].get<std::string>()
                                                      : std::string());
     if ((r.org != me.org && !shared) || values.value("fy", 0) != fy) continue;
-    json shown = RecordJson(r, states);
+    json shown = RecordJson(r, states, language);
     json cell = {{"record_id", r.id}, {"state", shown["state"]}};
     if (values.contains("value")) cell["value"] = values["value"];
     if (values.contains("status")) cell["status"] = values["status"];

@@ -168,6 +168,10 @@ std::string Comparison(const std::vector<Token>& t, const FieldTypes& types, std
       Is(t, 5, Token::kClose)) {
     *field = t[2].text;
     if (std::string why = type_of(*field, &type); !why.empty()) return why;
+    if (type == FieldType::kBoolean) {
+      *op = "=";  // a select_one yes_no: selected(${q}, 'yes') is ${q} = 'yes'
+      return Literal(t[4], type, value);
+    }
     if (type == FieldType::kSelectOne) {
       *op = "=";  // selected() of a single choice is that choice
     } else if (type == FieldType::kSelectMultiple) {
@@ -228,8 +232,10 @@ std::string RelevantFromXlsForm(const std::string& text, const FieldTypes& types
       return why;
     }
     if (other_field != field || other_op != "=" || op != "=") {
-      return "'or' may only join values of one question (${" + field + "} = 'a' or ${" + field +
-             "} = 'b'). " + kRelevantForms;
+      return "'or' may only join values of one single-choice question (${" + field +
+             "} = 'a' or ${" + field +
+             "} = 'b'); Beatbook's relevant cannot hold 'either of "
+             "two ticks' or conditions on two questions";
     }
     values.push_back(other);
   }
@@ -258,6 +264,10 @@ std::string ConstraintFromXlsForm(const std::string& text, FieldType type,
                "' is one it cannot express for this question";
       }
       const char* key = op[0] == '>' ? "min" : "max";
+      if (field->contains(key)) {
+        return std::string("two ") + (op[0] == '>' ? "lower" : "upper") +
+               " bounds; Beatbook keeps one of each";
+      }
       if (std::floor(bound) == bound && std::fabs(bound) < 1e15) {
         (*field)[key] = static_cast<long long>(bound);
       } else {
@@ -269,6 +279,7 @@ std::string ConstraintFromXlsForm(const std::string& text, FieldType type,
         Is(term, 1, Token::kOpen) && Is(term, 2, Token::kSelf) && Is(term, 3, Token::kClose) &&
         Is(term, 4, Token::kOp, "<=") && Is(term, 5, Token::kNumber) && type == FieldType::kText &&
         term[5].text.find('.') == std::string::npos) {
+      if (field->contains("max_length")) return "two longest lengths; Beatbook keeps one";
       double length = 0;
       if (!ToNumber(term[5].text, &length) || length < 1 || length > 1e9) {
         return "a longest length of " + term[5].text + " cannot be read";
@@ -310,7 +321,9 @@ std::string Quoted(const json& value, FieldType type) {
     return value.get<bool>() ? "'yes'" : "'no'";
   }
   if (value.is_number()) return NumberText(value.get<double>());
-  return "'" + (value.is_string() ? value.get<std::string>() : value.dump()) + "'";
+  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  // XPath has no escapes: a text holding ' is written between double quotes.
+  return text.find('\'') == std::string::npos ? "'" + text + "'" : "\"" + text + "\"";
 }
 
 }  // namespace

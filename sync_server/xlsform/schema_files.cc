@@ -46,11 +46,19 @@ Status WriteFile(const fs::path& path, const std::string& text) {
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << text;
-    if (!out.flush()) return Status::IoError("cannot write " + temporary.string());
+    if (!out.flush()) {
+      out.close();
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      return Status::IoError("cannot write " + temporary.string());
+    }
   }
   std::error_code ec;
   fs::rename(temporary, path, ec);
-  if (ec) return Status::IoError("cannot write " + path.string() + ": " + ec.message());
+  if (ec) {
+    fs::remove(temporary, ec);
+    return Status::IoError("cannot write " + path.string() + ": " + ec.message());
+  }
   return Status::OK();
 }
 

@@ -35,11 +35,18 @@ struct XlsFormImport {
   std::vector<std::string> notes;
 };
 
+struct ImportOptions {
+  // A new version may leave out rules the form's latest version has (who may log it, a field's
+  // sensitive or safeguarding mark, a person key's format, ...). Refused unless this is set:
+  // a sheet saved by a tool that strips unknown columns must not quietly widen who sees what.
+  bool allow_dropped_rules = false;
+};
+
 // Converts `book` into a new version of a form of `schema` (whose choice lists, languages and
 // forms it is checked against). `fallback_id` names the form when the settings sheet does not
 // (ODK's habit: the file's name). The result is checked as loading would check it.
 Status ImportXlsForm(const Workbook& book, const FormSet& schema, const std::string& fallback_id,
-                     XlsFormImport* out);
+                     XlsFormImport* out, const ImportOptions& options = {});
 
 // The survey, choices and settings sheets of `form`; Beatbook's own rules (who may log it,
 // sensitive fields, ...) in columns named bb_..., which XLSForm tools leave alone.

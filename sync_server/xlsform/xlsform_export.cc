@@ -86,8 +86,9 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
   for (const auto& code : others) survey_columns.push_back(LanguageColumn("label", schema, code));
   survey_columns.push_back("hint");
   for (const auto& code : others) survey_columns.push_back(LanguageColumn("hint", schema, code));
-  for (const char* c : {"required", "relevant", "constraint", "bb_choices", "bb_sensitive",
-                        "bb_safeguarding", "bb_format", "bb_not_before", "bb_choice_orgs"}) {
+  for (const char* c :
+       {"required", "relevant", "bb_in_list", "constraint", "bb_choices", "bb_sensitive",
+        "bb_safeguarding", "bb_format", "bb_not_before", "bb_choice_orgs"}) {
     survey_columns.push_back(c);
   }
   SheetBuilder survey("survey", survey_columns);
@@ -131,6 +132,9 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
       case FieldType::kDateTime:
         row["type"] = "dateTime";
         break;
+      case FieldType::kGeopoint:
+        row["type"] = "geopoint";
+        break;
       case FieldType::kBoolean: {
         // XLSForm has no yes/no type: a select_one of the list yes_no, in the form's languages.
         row["type"] = "select_one yes_no";
@@ -160,7 +164,13 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
         break;
       }
     }
-    if (f.relevant) row["relevant"] = RelevantToXlsForm(*f.relevant, types);
+    if (f.relevant) {
+      row["relevant"] = RelevantToXlsForm(*f.relevant, types);
+      // "One of the list L": the relevant spells out L's codes, and this keeps it following L.
+      if (f.relevant->op == Relevance::Op::kInList) {
+        row["bb_in_list"] = f.relevant->operand.get<std::string>();
+      }
+    }
     row["constraint"] = ConstraintToXlsForm(f);
     if (f.sensitive) row["bb_sensitive"] = "yes";
     if (f.safeguarding) row["bb_safeguarding"] = "yes";
@@ -201,7 +211,9 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
       {"bb_help", form.help},
       {"bb_writers_roles", Words(writers.value("roles", nlohmann::json()))},
       {"bb_writers_orgs", Words(writers.value("orgs", nlohmann::json()))},
-      {"bb_owners_of", writers.value("owners_of", "")},
+      {"bb_owners_of", writers.value("owners_of", nlohmann::json()).is_string()
+                           ? writers["owners_of"].get<std::string>()
+                           : ""},
       {"bb_natural_key", Words(source.value("natural_key", nlohmann::json()))},
       {"bb_immutable", Words(source.value("immutable", nlohmann::json()))}};
   // bb_changes is left for the editor: it says what the version being made changes.

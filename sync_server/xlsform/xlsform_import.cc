@@ -81,6 +81,16 @@ class Table {
                  "'): " + why;
         }
       }
+      for (std::size_t earlier = 0; earlier < columns.size(); ++earlier) {
+        const Column& other = columns[earlier];
+        if (!column.base.empty() && other.base == column.base &&
+            other.language == column.language) {
+          // Two columns for one thing: which one is meant cannot be known.
+          return "sheet '" + sheet.name + "', columns " + ColumnLetters(earlier) + " ('" +
+                 other.header + "') and " + ColumnLetters(c) + " ('" + headers[c] +
+                 "') are the same column; keep one";
+        }
+      }
       columns.push_back(std::move(column));
     }
     out->emplace(sheet, std::move(columns));
@@ -90,12 +100,18 @@ class Table {
   // "Cymraeg (cy)", "cy" or "Cymraeg" as a code of `schema` ("" for its default language).
   static std::string LanguageOf(const std::string& spec, const FormSet& schema, std::string* code) {
     std::string wanted = spec;
+    std::string named;  // "Cymraeg" of "Cymraeg (cy)"
     std::size_t open = spec.rfind('(');
     if (open != std::string::npos && spec.back() == ')') {
       wanted = Trim(spec.substr(open + 1, spec.size() - open - 2));
+      named = Trim(spec.substr(0, open));
     }
     for (const auto& l : schema.languages()) {
       if (l.code == wanted || Lower(l.name) == Lower(spec)) {
+        if (!named.empty() && Lower(named) != Lower(l.name)) {
+          return "'" + spec + "' names " + named + " but gives the code of " + l.name + " (" +
+                 l.code + "); say which is meant";
+        }
         *code = l.code == schema.default_language().code ? "" : l.code;
         return "";
       }
@@ -323,8 +339,9 @@ class ListMerger {
       }
     }
     if (rows.size() != existing.size()) {
-      return (rows.empty() ? "sheet 'choices'" : choices_->Where(rows.back().row, "name")) + ": " +
-             shared + std::to_string(rows.size()) + " choices where choices.json has " +
+      return (rows.empty() ? "sheet '" + choices_->name() + "'"
+                           : choices_->Where(rows.back().row, "name")) +
+             ": " + shared + std::to_string(rows.size()) + " choices where choices.json has " +
              std::to_string(existing.size()) + fix;
     }
     // Same choices: labels in other languages may be added (or corrected).
@@ -370,7 +387,8 @@ const std::map<std::string, std::string> kEnvelope = {{"start", "when it happene
 // The question types Beatbook has, as XLSForm names them (lower case).
 const std::map<std::string, std::string> kTypes = {
     {"text", "text"},         {"integer", "integer"},       {"decimal", "number"},
-    {"datetime", "datetime"}, {"select_one", "select_one"}, {"select_multiple", "select_multiple"}};
+    {"datetime", "datetime"}, {"select_one", "select_one"}, {"select_multiple", "select_multiple"},
+    {"geopoint", "geopoint"}};
 
 std::string TypeRefusal(const std::string& type) {
   if (type == "date" || type == "time") {
@@ -380,12 +398,13 @@ std::string TypeRefusal(const std::string& type) {
     return "a note records nothing: put its text in the next question's hint";
   }
   if (type == "calculate") return Refusal("calculation");
+  if (type == "end_repeat") return "Beatbook has no repeats";
   if (type == "begin_repeat" || type == "begin repeat") {
     return "Beatbook has no repeats: one record per thing counted (log each as its own record)";
   }
   return "question type '" + type +
          "' is not one Beatbook has (text, integer, decimal, dateTime, select_one, "
-         "select_multiple; a yes/no question is select_one yes_no)";
+         "select_multiple, geopoint; a yes/no question is select_one yes_no)";
 }
 
 // A question waiting for its expressions (read once every question's type is known).
@@ -397,8 +416,9 @@ struct Question {
 
 class Importer {
  public:
-  Importer(const Workbook& book, const FormSet& schema, XlsFormImport* out)
-      : book_(book), schema_(schema), schema_doc_(schema.ToJson()), out_(out) {}
+  Importer(const Workbook& book, const FormSet& schema, const ImportOptions& options,
+           XlsFormImport* out)
+      : book_(book), schema_(schema), options_(options), schema_doc_(schema.ToJson()), out_(out) {}
 
   std::string Run(const std::string& fallback_id) {
     const Sheet* survey_sheet = book_.Find("survey");
@@ -416,6 +436,21 @@ class Importer {
     if (const Sheet* s = book_.Find("settings")) {
       if (std::string why = Table::Read(*s, schema_, &settings); !why.empty()) return why;
     }
+    for (const auto& sheet : book_.sheets) {
+      const std::string name = Lower(sheet.name);
+      if (name == "survey" || name == "choices" || name == "settings") continue;
+      bool blank = std::all_of(sheet.rows.begin(), sheet.rows.end(), [](const auto& row) {
+        return std::all_of(row.begin(), row.end(),
+                           [](const std::string& cell) { return Trim(cell).empty(); });
+      });
+      if (blank) continue;
+      if (name == "external_choices" || name == "entities") {
+        return "sheet '" + sheet.name + "': " +
+               (name == "entities" ? "Beatbook has no entities (records to look up later)"
+                                   : "Beatbook takes choices from the choices sheet only");
+      }
+      out_->notes.push_back("sheet '" + sheet.name + "' is not part of an XLSForm: not read");
+    }
     if (std::string why = ReadSettings(settings ? &*settings : nullptr, fallback_id);
         !why.empty()) {
       return why;
@@ -430,7 +465,18 @@ class Importer {
                               "not added");
       }
     }
-    return Check();
+    if (std::string why = Check(); !why.empty()) return why;
+    if (std::string dropped = DroppedRules(); !dropped.empty()) {
+      const std::string id = out_->form["form"].get<std::string>();
+      if (!options_.allow_dropped_rules) {
+        return "version " + std::to_string(schema_.Latest(id)->version) + " of form '" + id +
+               "' has rules this sheet leaves out: " + dropped +
+               ". A sheet made by `sync_server forms export` keeps them in its bb_ columns; to "
+               "drop them on purpose, import with --allow-dropped-rules";
+      }
+      out_->notes.push_back("rules of the previous version dropped, as asked: " + dropped);
+    }
+    return "";
   }
 
  private:
@@ -442,6 +488,12 @@ class Importer {
     const std::size_t r = 1;
     auto get = [&](const char* base) { return t ? t->Get(r, base) : std::string(); };
     if (t) {
+      for (std::size_t more = r + 1; more < t->rows(); ++more) {
+        if (!t->Blank(more)) {
+          return t->Where(more, "form_id") +
+                 ": the settings are one row (row 2); this row would be ignored";
+        }
+      }
       if (std::size_t c = t->Unknown(r, known, {"form_title", "bb_help"}); c != kNone) {
         const Column& column = t->columns()[c];
         return t->WhereColumn(r, c) + ": " +
@@ -458,14 +510,19 @@ class Importer {
     }
     std::string id = get("form_id").empty() ? fallback_id : get("form_id");
     if (!IsName(id)) {
-      return (t ? t->Where(r, "form_id") : std::string("sheet 'settings'")) + ": form_id '" + id +
+      if (get("form_id").empty()) {
+        return "the form has no form_id (settings sheet), and the file's name '" + id +
+               "' cannot be one: give a form_id of letters, digits and _";
+      }
+      return t->Where(r, "form_id") + ": form_id '" + id +
              "' must be a name of letters, digits and _ (it is the form's code)";
     }
     std::string language = get("default_language");
     if (!language.empty() && Lower(language) != "default") {
       std::string code;
       std::string why = Table::LanguageOf(language, schema_, &code);
-      if (!why.empty() || !code.empty()) {
+      if (!why.empty()) return t->Where(r, "default_language") + ": " + why;
+      if (!code.empty()) {
         const Language& d = schema_.default_language();
         return t->Where(r, "default_language") + ": the plain label and hint columns are in " +
                d.name + " (" + d.code + "), the default of this partnership's forms; give " +
@@ -477,7 +534,7 @@ class Importer {
     if (std::string v = get("version"); !v.empty()) {
       char* end = nullptr;
       long long given = std::strtoll(v.c_str(), &end, 10);
-      if (*end != '\0' || given < 1 || given > 2'147'483'647) {
+      if (*end != '\0' || given < 1 || given > 2'147'483'646) {
         return t->Where(r, "version") + ": version '" + v + "' must be a whole number from 1";
       }
       if (latest && given <= latest->version) {
@@ -511,10 +568,10 @@ class Importer {
   std::string ReadSurvey(const Table& t, const std::map<std::string, std::vector<ChoiceRow>>& lists,
                          ListMerger* merger) {
     const std::set<std::string> known = {
-        "type",          "name",          "label",           "hint",
-        "required",      "relevant",      "constraint",      "appearance",
-        "bb_choices",    "bb_sensitive",  "bb_safeguarding", "bb_format",
-        "bb_not_before", "bb_choice_orgs"};
+        "type",          "name",           "label",           "hint",
+        "required",      "relevant",       "constraint",      "appearance",
+        "bb_choices",    "bb_sensitive",   "bb_safeguarding", "bb_format",
+        "bb_not_before", "bb_choice_orgs", "bb_in_list"};
     std::vector<Question> questions;
     FieldTypes types;
     std::vector<std::size_t> groups;  // rows of the groups open
@@ -532,14 +589,25 @@ class Importer {
       if (type.empty()) return t.Where(r, "type") + ": the row has no type";
       std::string kind = Lower(type[0]);
       if (type.size() == 2 && (kind == "begin" || kind == "end")) kind += "_" + Lower(type[1]);
-      if (kind == "begin_group") {
-        if (!t.Get(r, "relevant").empty()) {
+      if (kind == "begin_group" || kind == "end_group" || kEnvelope.count(kind)) {
+        // These rows make no question: anything else said on them would be lost.
+        if (!t.Get(r, "relevant").empty() && kind == "begin_group") {
           return t.Where(r, "relevant") +
                  ": a group's relevant cannot be expressed; put it on each question inside";
         }
+        std::set<std::string> allowed = {"type", "name"};
+        if (kind == "begin_group") allowed.insert({"label", "appearance"});
+        if (std::size_t c = t.Unknown(r, allowed, {"label"}); c != kNone) {
+          return t.WhereColumn(r, c) + ": a " + kind +
+                 " row makes no question, so this cell would be lost; leave it empty";
+        }
+      }
+      if (kind == "begin_group") {
         groups.push_back(r);
-        out_->notes.push_back("group '" + name + "' (" + t.Where(r, "type") +
-                              "): its questions are asked in order, on one page");
+        std::string label = t.Get(r, "label");
+        out_->notes.push_back("group '" + name + "'" + (label.empty() ? "" : " (" + label + ")") +
+                              ", " + t.Where(r, "type") +
+                              ": its questions are asked in order, on one page");
         continue;
       }
       if (kind == "end_group") {
@@ -555,8 +623,7 @@ class Importer {
       }
       auto known_type = kTypes.find(kind);
       bool select = kind == "select_one" || kind == "select_multiple";
-      if (known_type == kTypes.end())
-        return t.Where(r, "type") + ": " + TypeRefusal(t.Get(r, "type"));
+      if (known_type == kTypes.end()) return t.Where(r, "type") + ": " + TypeRefusal(kind);
       if (select && type.size() == 3 && Lower(type[2]) == "or_other") {
         return t.Where(r, "type") +
                ": or_other cannot be expressed; add a choice 'other' and a "
@@ -595,6 +662,11 @@ class Importer {
       if (select && bb_type != "boolean") {
         used_lists_.insert(type[1]);
         std::vector<std::string> several = Words(t.Get(r, "bb_choices"));
+        if (several.size() == 1) {
+          return t.Where(r, "bb_choices") +
+                 ": bb_choices is for a question offering several lists; name one list in the "
+                 "type alone";
+        }
         if (several.size() > 1) {
           if (std::string why = merger->UseSeveral(type[1], several, t.Where(r, "bb_choices"));
               !why.empty()) {
@@ -608,7 +680,7 @@ class Importer {
       }
       bool required = false;
       if (std::string why = RequiredFromXlsForm(t.Get(r, "required"), &required); !why.empty()) {
-        return t.Where(r, "required") + ": " + why;
+        return t.Where(r, "required") + ": '" + t.Get(r, "required") + "': " + why;
       }
       q.field["required"] = required;
       q.field["label"] = t.Get(r, "label");
@@ -621,15 +693,13 @@ class Importer {
       }
       // The type as the core names it.
       static const std::map<std::string, FieldType> kCore = {
-          {"text", FieldType::kText},
-          {"integer", FieldType::kInteger},
-          {"number", FieldType::kNumber},
-          {"boolean", FieldType::kBoolean},
-          {"datetime", FieldType::kDateTime},
-          {"select_one", FieldType::kSelectOne},
-          {"select_multiple", FieldType::kSelectMultiple}};
+          {"text", FieldType::kText},         {"integer", FieldType::kInteger},
+          {"number", FieldType::kNumber},     {"boolean", FieldType::kBoolean},
+          {"datetime", FieldType::kDateTime}, {"select_one", FieldType::kSelectOne},
+          {"geopoint", FieldType::kGeopoint}, {"select_multiple", FieldType::kSelectMultiple}};
       q.type = kCore.at(bb_type);
       types[name] = q.type;
+      question_rows_[name] = r;
       questions.push_back(std::move(q));
     }
     if (!groups.empty()) {
@@ -654,7 +724,7 @@ class Importer {
     auto yes = [&](const char* base, const char* key) -> std::string {
       bool on = false;
       if (std::string why = RequiredFromXlsForm(t.Get(r, base), &on); !why.empty()) {
-        return t.Where(r, base) + ": yes or no";
+        return t.Where(r, base) + ": '" + t.Get(r, base) + "' is not yes or no";
       }
       if (on) q.field[key] = true;
       return "";
@@ -668,7 +738,14 @@ class Importer {
       if (std::string why = RelevantFromXlsForm(text, types, &relevant); !why.empty()) {
         return t.Where(r, "relevant") + ": " + why;
       }
+      if (std::string list = t.Get(r, "bb_in_list"); !list.empty()) {
+        if (std::string why = InList(list, &relevant); !why.empty()) {
+          return t.Where(r, "bb_in_list") + ": " + why;
+        }
+      }
       q.field["relevant"] = ordered_json::parse(relevant.dump());
+    } else if (!t.Get(r, "bb_in_list").empty()) {
+      return t.Where(r, "bb_in_list") + ": bb_in_list goes with a relevant";
     }
     if (std::string text = t.Get(r, "bb_choice_orgs"); !text.empty()) {
       // "op_fortress: police; other: police csp"
@@ -683,10 +760,41 @@ class Importer {
         if (colon == std::string::npos || Words(part.substr(colon + 1)).empty()) {
           return t.Where(r, "bb_choice_orgs") + ": write 'code: org org; code: org'";
         }
-        orgs[Trim(part.substr(0, colon))] = Words(part.substr(colon + 1));
+        std::string code = Trim(part.substr(0, colon));
+        if (orgs.contains(code)) {
+          return t.Where(r, "bb_choice_orgs") + ": '" + code + "' is given twice";
+        }
+        orgs[code] = Words(part.substr(colon + 1));
       }
       q.field["choice_orgs"] = orgs;
     }
+    return "";
+  }
+
+  // A relevant "one of these codes" that bb_in_list says is "one of the list": it must give
+  // exactly the list's codes, and becomes {"in_list": list}.
+  std::string InList(const std::string& list, json* relevant) {
+    json items;
+    for (const auto& [name, given] : out_->lists) {
+      if (name == list) items = json::parse(given.dump());
+    }
+    const json& lists = schema_doc_["choices"]["lists"];
+    if (items.is_null() && lists.contains(list)) items = lists[list];
+    if (items.is_null()) return "list '" + list + "' is neither new here nor in choices.json";
+    std::set<std::string> codes, given;
+    for (const auto& item : items) codes.insert(item.value("code", ""));
+    const json values = relevant->contains("in")       ? (*relevant)["in"]
+                        : relevant->contains("equals") ? json::array({(*relevant)["equals"]})
+                                                       : json::array();
+    for (const auto& v : values) given.insert(v.is_string() ? v.get<std::string>() : v.dump());
+    if (given != codes) {
+      return "the relevant must give exactly the codes of list '" + list + "' (" +
+             std::to_string(codes.size()) +
+             " of them) for bb_in_list to keep it following the "
+             "list; it gives " +
+             std::to_string(given.size());
+    }
+    *relevant = {{"field", (*relevant)["field"]}, {"in_list", list}};
     return "";
   }
 
@@ -699,23 +807,78 @@ class Importer {
     doc["forms"].push_back(json::parse(out_->form.dump()));
     FormSet checked;
     Status s = FormSet::FromJson(doc, &checked);
-    if (!s.ok()) return "the form made from this XLSForm does not check: " + s.message();
-    return "";
+    if (s.ok()) return "";
+    std::string why = s.message();
+    if (why.rfind("form set: ", 0) == 0) why = why.substr(10);
+    // The loader names fields by their name: add the row the question is on.
+    for (const auto& [name, row] : question_rows_) {
+      if (why.find("field '" + name + "'") != std::string::npos) {
+        return "sheet 'survey', row " + std::to_string(row + 1) + ": " + why;
+      }
+    }
+    return "the form made from this XLSForm does not check: " + why;
+  }
+
+  // The rules of the form's latest version this sheet leaves out (a plain ODK sheet, or one a
+  // tool saved without its bb_ columns): "" if none, or it is the form's first version.
+  std::string DroppedRules() {
+    const FormDef* latest = schema_.Latest(out_->form["form"].get<std::string>());
+    if (latest == nullptr) return "";
+    std::vector<std::string> dropped;
+    const auto& form = out_->form;
+    const ordered_json writers = form.value("writers", ordered_json::object());
+    if (!latest->writers.roles.empty() && !writers.contains("roles")) {
+      dropped.push_back("who may log it (bb_writers_roles)");
+    }
+    if (!latest->writers.orgs.empty() && !writers.contains("orgs")) {
+      dropped.push_back("which orgs log it (bb_writers_orgs)");
+    }
+    if (!latest->writers.owners_of.empty() && !writers.contains("owners_of")) {
+      dropped.push_back("whose returns it holds (bb_owners_of)");
+    }
+    if (!latest->natural_key.empty() && !form.contains("natural_key")) {
+      dropped.push_back("its natural key (bb_natural_key)");
+    }
+    if (!latest->immutable.empty() && !form.contains("immutable")) {
+      dropped.push_back("the answers that cannot be changed (bb_immutable)");
+    }
+    for (const auto& field : form["fields"]) {
+      const FieldDef* before = latest->Find(field["name"].get<std::string>());
+      if (before == nullptr) continue;
+      const std::string named = "'" + before->name + "' ";
+      if (before->sensitive && !field.value("sensitive", false)) {
+        dropped.push_back(named + "sensitive (bb_sensitive)");
+      }
+      if (before->safeguarding && !field.value("safeguarding", false)) {
+        dropped.push_back(named + "raising a safeguarding concern (bb_safeguarding)");
+      }
+      if (!before->format.empty() && !field.contains("format")) {
+        dropped.push_back(named + "format " + before->format + " (bb_format)");
+      }
+      if (!before->choice_orgs.empty() && !field.contains("choice_orgs")) {
+        dropped.push_back(named + "choices only some orgs may pick (bb_choice_orgs)");
+      }
+    }
+    std::string list;
+    for (const auto& d : dropped) list += (list.empty() ? "" : "; ") + d;
+    return list;
   }
 
   const Workbook& book_;
   const FormSet& schema_;
+  const ImportOptions options_;
   json schema_doc_;
   XlsFormImport* out_;
   std::set<std::string> used_lists_;
+  std::map<std::string, std::size_t> question_rows_;  // name -> its survey row
 };
 
 }  // namespace
 
 Status ImportXlsForm(const Workbook& book, const FormSet& schema, const std::string& fallback_id,
-                     XlsFormImport* out) {
+                     XlsFormImport* out, const ImportOptions& options) {
   XlsFormImport imported;
-  Importer importer(book, schema, &imported);
+  Importer importer(book, schema, options, &imported);
   if (std::string why = importer.Run(fallback_id); !why.empty()) {
     return Status::InvalidArgument(why);
   }

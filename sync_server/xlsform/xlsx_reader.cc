@@ -37,13 +37,24 @@ struct XmlHandlers {
   std::function<void(const std::string& name, const Attributes& attributes)> start;
   std::function<void(const std::string& name)> end;
   std::function<void(const char* text, int length)> text;
+  XML_Parser parser = nullptr;
+  bool doctype = false;  // set when the part declares a DTD, which stops the parse
 };
 
 Status ParseXml(const std::string& part, const std::string& xml, XmlHandlers* handlers) {
   std::unique_ptr<XML_ParserStruct, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
                                                                       &XML_ParserFree);
   if (!parser) return Status::IoError("cannot make an XML parser (out of memory)");
+  handlers->parser = parser.get();
   XML_SetUserData(parser.get(), handlers);
+  // Office parts never declare a DTD; one that does may define entities that expand a few
+  // kilobytes into gigabytes. Stop at the declaration.
+  XML_SetStartDoctypeDeclHandler(
+      parser.get(), [](void* data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+        auto* h = static_cast<XmlHandlers*>(data);
+        h->doctype = true;
+        XML_StopParser(h->parser, XML_FALSE);
+      });
   XML_SetElementHandler(
       parser.get(),
       [](void* data, const XML_Char* name, const XML_Char** attrs) {
@@ -61,7 +72,11 @@ Status ParseXml(const std::string& part, const std::string& xml, XmlHandlers* ha
     auto* h = static_cast<XmlHandlers*>(data);
     if (h->text) h->text(text, length);
   });
-  if (XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1) == XML_STATUS_ERROR) {
+  XML_Status parsed = XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1);
+  if (handlers->doctype) {
+    return Status::InvalidArgument(part + " declares a DTD, which no workbook part has: refused");
+  }
+  if (parsed == XML_STATUS_ERROR) {
     return Status::InvalidArgument(part + " is not well-formed XML (line " +
                                    std::to_string(XML_GetCurrentLineNumber(parser.get())) +
                                    "): " + XML_ErrorString(XML_GetErrorCode(parser.get())));
@@ -172,6 +187,11 @@ Status ReadSheetList(const ZipFile& zip, std::vector<std::pair<std::string, std:
     sheets.push_back({named == a.end() ? "" : named->second, id});
   };
   BB_RETURN_IF_ERROR(ParseXml("xl/workbook.xml", xml, &h));
+  if (sheets.size() > tunables::kMaxXlsxSheets) {
+    return Status::InvalidArgument("the workbook has more than " +
+                                   std::to_string(tunables::kMaxXlsxSheets) +
+                                   " sheets: not a form");
+  }
 
   BB_RETURN_IF_ERROR(zip.Read("xl/_rels/workbook.xml.rels", &xml));
   std::map<std::string, std::string> targets;
@@ -195,14 +215,15 @@ Status ReadSheetList(const ZipFile& zip, std::vector<std::pair<std::string, std:
 }
 
 Status ReadSheet(const ZipFile& zip, const std::string& part,
-                 const std::vector<std::string>& shared, Sheet* sheet) {
+                 const std::vector<std::string>& shared, std::size_t* text_budget, Sheet* sheet) {
   std::string xml;
   BB_RETURN_IF_ERROR(zip.Read(part, &xml));
   Status problem;
   // The cell being read: where it goes, its type, and its value or inline text so far.
   long row = -1, column = -1;
   std::string type, value;
-  bool in_value = false, in_inline = false;
+  bool in_value = false, in_inline = false, formula = false;
+  auto cell_name = [&] { return ColumnLetters(column) + std::to_string(row + 1); };
   XmlHandlers h;
   h.start = [&](const std::string& name, const Attributes& a) {
     if (!problem.ok()) return;
@@ -221,11 +242,14 @@ Status ReadSheet(const ZipFile& zip, const std::string& part,
       auto t = a.find("t");
       type = t == a.end() ? "n" : t->second;
       value.clear();
+      formula = false;
       if (column < 0 || static_cast<std::size_t>(column) >= tunables::kMaxXlsFormColumns) {
         problem = Status::InvalidArgument("sheet '" + sheet->name + "' row " +
                                           std::to_string(row + 1) + " has a cell beyond column " +
                                           ColumnLetters(tunables::kMaxXlsFormColumns - 1));
       }
+    } else if (name == "f") {
+      formula = true;
     } else if (name == "v") {
       in_value = true;
     } else if (name == "is") {
@@ -240,6 +264,19 @@ Status ReadSheet(const ZipFile& zip, const std::string& part,
     if (name == "is") in_inline = false;
     if (name != "c" || !problem.ok() || row < 0 || column < 0) return;
     std::string text = value;
+    if (type == "e") {
+      problem = Status::InvalidArgument("sheet '" + sheet->name + "' cell " + cell_name() +
+                                        " holds an error (" + value + "), not a value");
+      return;
+    }
+    if (formula && value.empty()) {
+      // A formula whose result was never saved: its text is unknown, not empty.
+      problem = Status::InvalidArgument(
+          "sheet '" + sheet->name + "' cell " + cell_name() +
+          " holds a formula whose value was not saved; open and save the workbook in a "
+          "spreadsheet program, or type the value in");
+      return;
+    }
     if (type == "s") {
       char* end = nullptr;
       unsigned long index = std::strtoul(value.c_str(), &end, 10);
@@ -254,6 +291,15 @@ Status ReadSheet(const ZipFile& zip, const std::string& part,
       text = value == "1" ? "TRUE" : "FALSE";
     }
     if (text.empty()) return;
+    // Cells may share one long text: the budget counts each copy, so a small file cannot make
+    // the reader hold gigabytes.
+    if (text.size() > *text_budget) {
+      problem = Status::InvalidArgument("the workbook's cells hold more than " +
+                                        std::to_string(tunables::kMaxXlsxTextBytes >> 20) +
+                                        " MiB of text: not a form");
+      return;
+    }
+    *text_budget -= text.size();
     auto& rows = sheet->rows;
     if (rows.size() <= static_cast<std::size_t>(row)) rows.resize(row + 1);
     auto& cells = rows[row];
@@ -319,10 +365,11 @@ Status ReadWorkbookBytes(const std::string& bytes, const std::string& name, Work
   std::vector<std::pair<std::string, std::string>> parts;
   BB_RETURN_IF_ERROR(ReadSheetList(zip, &parts));
   Workbook book;
+  std::size_t text_budget = tunables::kMaxXlsxTextBytes;
   for (const auto& [name, part] : parts) {
     Sheet sheet;
     sheet.name = name;
-    BB_RETURN_IF_ERROR(ReadSheet(zip, part, shared, &sheet));
+    BB_RETURN_IF_ERROR(ReadSheet(zip, part, shared, &text_budget, &sheet));
     book.sheets.push_back(std::move(sheet));
   }
   *out = std::move(book);

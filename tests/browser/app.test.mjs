@@ -1105,24 +1105,26 @@ test('a form in another language: switched on the form with every answer kept, r
   // In English first: the form says which languages it has, English chosen.
   await button(page, 'Outreach contact').click();
   await heading(page, 'Outreach contact').waitFor();
-  const picker = group(page, 'Language of this form');
-  assert.equal(await picker.getByRole('radio', { name: 'English', exact: true }).isChecked(), true);
+  const picker = group(page, 'Language');
+  assert.equal(await button(picker, 'English').getAttribute('aria-pressed'), 'true');
   await fillDate(group(page, 'When it happened'), WHEN);
   await page.getByLabel('Place', { exact: true }).fill('Jewry Street');
   await group(page, 'Age band').getByRole('radio', { name: '18-24', exact: true }).check();
   await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).fill(PERSON.name);
 
   // Switched part-way: the questions are in the other language, with every answer still given.
-  await picker.getByRole('radio', { name: 'Pseudo (test)', exact: true }).check();
+  await button(picker, 'Pseudo (test)').click();
   await heading(page, pseudo('Outreach contact')).waitFor();
   assert.equal(await page.getByLabel(pseudo('Place'), { exact: true }).inputValue(), 'Jewry Street');
   assert.equal(await group(page, pseudo('Age band')).getByRole('radio', { name: pseudo('18-24'), exact: true }).isChecked(), true);
   assert.equal(await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).inputValue(), PERSON.name);
   assert.equal(await group(page, 'When it happened').getByLabel('Year', { exact: true }).inputValue(), WHEN.year);
-  const switched = group(page, 'Language of this form').getByRole('radio', { name: 'Pseudo (test)', exact: true });
+  const switched = button(group(page, 'Language'), 'Pseudo (test)');
+  assert.equal(await switched.getAttribute('aria-pressed'), 'true');
   assert.equal(await isFocused(switched), true, 'focus stays on the language picked');
-  // The form's words are marked as in its language, for screen readers.
-  assert.equal(await page.locator('#form-fields').getAttribute('lang'), PSEUDO);
+  // The form's words are marked as in its language for screen readers; the app's are not.
+  assert.equal(await page.locator('label[for="f-place"]').getAttribute('lang'), PSEUDO);
+  assert.equal(await page.locator('#q-place .req').getAttribute('lang'), null);
   await group(page, pseudo('Safeguarding concern')).getByRole('radio', { name: pseudo('No'), exact: true }).check();
   // A stand-alone tablet has no partnership key to make a person key with: anonymous, then.
   await group(page, PERSON_GROUP).getByLabel('Name', { exact: true }).fill('');
@@ -1156,9 +1158,87 @@ test('a form in another language: switched on the form with every answer kept, r
   await button(again.page, pseudo('Outreach contact')).waitFor();
   await button(again.page, 'Patrol or operation').click();
   await heading(again.page, 'Patrol or operation').waitFor();
-  assert.equal(await group(again.page, 'Language of this form').count(), 0);
+  assert.equal(await group(again.page, 'Language').count(), 0);
   await goHome(again.page);
   await again.context.close();
+  await stopApp(app);
+});
+
+// --- places ----------------------------------------------------------------------------------
+
+// schema/ with a street brief version that also asks where exactly (a geopoint).
+function writePlaceSchema(to) {
+  const from = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../schema');
+  fs.cpSync(from, to, { recursive: true });
+  const v1 = JSON.parse(fs.readFileSync(path.join(to, 'forms/street_brief.v1.json'), 'utf8'));
+  v1.version = 2;
+  v1.fields.splice(1, 0, { name: 'location', type: 'geopoint', required: false,
+    label: 'Where exactly', help: 'Stand where the brief was held and use your location.' });
+  fs.writeFileSync(path.join(to, 'forms/street_brief.v2.json'), JSON.stringify(v1));
+}
+
+const WINCHESTER = { latitude: 51.0632143, longitude: -1.3133451, accuracy: 12.4 };
+
+test('a place from the tablet\'s location, said with its accuracy, or typed when there is none', { timeout: 120_000 }, async () => {
+  const schema = path.join(env.dir, 'place-schema');
+  writePlaceSchema(schema);
+  env.tablets.place = { dir: path.join(env.dir, 'place'), user: 'pat', role: 'field_worker', org: 'police' };
+  await fieldClient(['init', '--data', env.tablets.place.dir, '--user', 'pat', '--org', 'police',
+    '--role', 'field_worker', '--schema', schema]);
+  const app = await startApp('place');
+
+  // Location allowed: one tap fills the place, and says how accurately.
+  const { context, page } = await openApp('phone', app);
+  await context.grantPermissions(['geolocation'], { origin: app.origin });
+  await context.setGeolocation(WINCHESTER);
+  await button(page, 'Street brief').click();
+  await heading(page, 'Street brief').waitFor();
+  await fillDate(group(page, 'When it happened'), WHEN);
+  await page.getByLabel('Place', { exact: true }).fill('Jewry Street');
+  await page.getByLabel('Attendees', { exact: true }).fill('7');
+  const where = group(page, 'Where exactly');
+  await button(where, 'Use my location').click();
+  await where.getByText('Found: within 12 m', { exact: false }).waitFor();
+  assert.equal(await where.getByLabel('Latitude', { exact: true }).inputValue(), '51.063214');
+  assert.equal(await where.getByLabel('Longitude', { exact: true }).inputValue(), '-1.313345');
+  await audit(page, 'place found');
+  await screenshot(page, 'app-phone-place-found.png');
+  await button(page, 'Save').click();
+  await heading(page, 'Home').waitFor();
+  let { records } = await pageApi(page, '/app/api/records');
+  assert.equal(records[0].fields.location, '51.063214 -1.313345 12.4');
+
+  // Location refused: the reason next to the question, and the place typed instead; a wrong
+  // figure is answered in words before anything is sent.
+  const denied = await newPage('tablet');
+  await denied.page.goto(app.url);
+  await heading(denied.page, 'Home').waitFor();
+  await button(denied.page, 'Street brief').click();
+  await heading(denied.page, 'Street brief').waitFor();
+  await fillDate(group(denied.page, 'When it happened'), WHEN);
+  await denied.page.getByLabel('Place', { exact: true }).fill('The Broadway');
+  await denied.page.getByLabel('Attendees', { exact: true }).fill('3');
+  const typed = group(denied.page, 'Where exactly');
+  await button(typed, 'Use my location').click();
+  await typed.getByText('Location is turned off for this app', { exact: false }).waitFor();
+  await typed.getByLabel('Latitude', { exact: true }).fill('95');
+  await typed.getByLabel('Longitude', { exact: true }).fill('-1.3105');
+  await button(denied.page, 'Save').click();
+  await typed.getByText('Latitude must be between -90 and 90', { exact: false }).waitFor();
+  await screenshot(denied.page, 'app-tablet-place-typed.png');
+  await typed.getByLabel('Latitude', { exact: true }).fill('51.0612');
+  await button(denied.page, 'Save').click();
+  await heading(denied.page, 'Home').waitFor();
+  ({ records } = await pageApi(denied.page, '/app/api/records'));
+  const broadway = records.find((r) => r.fields.place === 'The Broadway');
+  assert.equal(broadway.fields.location, '51.0612 -1.3105', 'typed: no accuracy');
+
+  // The record shows the place as a worker reads it.
+  await button(denied.page, 'My records').click();
+  await button(denied.page.getByRole('listitem').filter({ hasText: 'Jewry Street' }), 'Open').click();
+  await denied.page.getByText('51.063214, -1.313345 (within 12 m)').waitFor();
+  await denied.context.close();
+  await context.close();
   await stopApp(app);
 });
 

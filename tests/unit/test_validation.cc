@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "beatbook/geopoint.h"
 #include "beatbook/validation.h"
 #include "support/schema_dir.h"
 
@@ -24,7 +25,8 @@ FormSet RuleForms() {
       {"name": "why_red", "type": "text", "required": true,
        "relevant": {"field": "colour", "equals": "red"}},
       {"name": "blue_note", "type": "text", "relevant": {"field": "colours", "includes": "blue"}},
-      {"name": "after", "type": "datetime", "not_before": "occurred_at"}
+      {"name": "after", "type": "datetime", "not_before": "occurred_at"},
+      {"name": "where", "type": "geopoint"}
     ]}]})"_json;
   FormSet forms;
   Status s = FormSet::FromJson(doc, &forms);
@@ -152,4 +154,36 @@ TEST_CASE("the real forms: the data dictionary's rules hold") {
   CHECK(Has(ValidateFields(ir, ms, 0), "status", "required"));
   ms["status"] = "in_progress";
   CHECK(ValidateFields(ir, ms, 0).empty());
+}
+
+TEST_CASE("a place is latitude and longitude, with the accuracy the device measured") {
+  for (std::string good :
+       {"51.06321 -1.31334 12", "51.06321 -1.31334", "-90 180 0", "  51.1   -1.3  "}) {
+    CAPTURE(good);
+    CHECK(Check({{"name", "abc"}, {"where", good}}).empty());
+  }
+  struct Bad {
+    json value;
+    const char* says;
+  };
+  for (const Bad& bad :
+       {Bad{"51.06321", "give latitude and longitude"},
+        Bad{"51.1 -1.3 12 4", "give latitude and longitude"}, Bad{"north 1", "must be numbers"},
+        Bad{"91 0", "latitude outside -90 to 90"}, Bad{"0 -180.5", "longitude outside -180 to 180"},
+        Bad{"51 -1 -3", "accuracy outside 0 to 100000 metres"}, Bad{"51 -1 nan", "must be numbers"},
+        Bad{"1e999 0", "must be numbers"}, Bad{json::array({51, -1}), "is not a place"}}) {
+    CAPTURE(bad.value.dump());
+    auto errors = Check({{"name", "abc"}, {"where", bad.value}});
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].field == "where");
+    CHECK(errors[0].rule == "type");
+    CHECK_MESSAGE(errors[0].message.find(bad.says) != std::string::npos, errors[0].message);
+  }
+  Geopoint p;
+  REQUIRE(ParseGeopoint("51.063214999 -1.3133 12.34", &p).ok());
+  CHECK(p.accuracy_m == 12.34);
+  CHECK(FormatGeopoint(p) == "51.063215 -1.3133 12.3");
+  REQUIRE(ParseGeopoint("0 0", &p).ok());
+  CHECK(!p.accuracy_m);
+  CHECK(FormatGeopoint(p) == "0 0");
 }

@@ -64,6 +64,7 @@ void WriteOdkStyleForm(const std::string& path) {
        "selected(${needs}, 'other')", "string-length(.) <= 100"},
       {"dateTime", "seen_at", "When seen", "Cuándo"},
       {"decimal", "hours", "Hours", "Horas", "", "", "", "", ". >= 0"},
+      {"geopoint", "location", "Where exactly", "Dónde exactamente"},
       {"end group"},
   };
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -140,7 +141,7 @@ TEST_CASE("an XLSForm written as ODK's documentation writes one becomes a Beatbo
   CHECK(form["version"] == 2023061501);
   CHECK(form["label"] == "Street count");
   CHECK(form["label::es"] == "Recuento en la calle");
-  REQUIRE(form["fields"].size() == 7);  // start, end and the group make no questions
+  REQUIRE(form["fields"].size() == 8);  // start, end and the group make no questions
   auto field = [&](const std::string& name) {
     for (const auto& f : form["fields"]) {
       if (f["name"] == name) return json::parse(f.dump());
@@ -162,6 +163,7 @@ TEST_CASE("an XLSForm written as ODK's documentation writes one becomes a Beatbo
   CHECK(field("seen_at")["type"] == "datetime");
   CHECK(field("hours")["type"] == "number");
   CHECK(field("hours")["min"] == 0);
+  CHECK(field("location")["type"] == "geopoint");
   // Nothing taken in another way goes unsaid.
   CHECK(HasNote(imported, "'start' (start"));
   CHECK(HasNote(imported, "group 'contact'"));
@@ -301,9 +303,56 @@ TEST_CASE("what Beatbook cannot express is refused, naming the sheet, row and co
     book = Book({header, {"begin group", "g", "G"}, place});
     expected = {"row 2, column A (type)", "no end group"};
   }
-  SUBCASE("a rule the form set refuses once converted") {
-    book = Book({{"type", "name", "label", "bb_safeguarding"}, {"text", "a", "A", "yes"}});
-    expected = {"does not check", "\"safeguarding\" marks a yes/no (boolean) field only"};
+  SUBCASE("a rule the form set refuses once converted, placed on its row") {
+    book = Book({{"type", "name", "label", "bb_safeguarding"},
+                 {"text", "place", "Place"},
+                 {"text", "a", "A", "yes"}});
+    expected = {"sheet 'survey', row 3: form 'broken' field 'a'",
+                "\"safeguarding\" marks a yes/no (boolean) field only"};
+  }
+  SUBCASE("one column given twice") {
+    book = Book({{"type", "name", "label", "label::English (en)"}, {"text", "a", "A", "A"}});
+    expected = {"columns C ('label') and D ('label::English (en)') are the same column"};
+  }
+  SUBCASE("a language's name and code disagreeing") {
+    book = Book({{"type", "name", "label::Welsh (en)"}, {"text", "a", "A"}});
+    expected = {"column C ('label::Welsh (en)')", "names Welsh but gives the code of English"};
+  }
+  SUBCASE("a second settings row") {
+    book = Book({header, place}, {}, {{"form_id"}, {"a"}, {"b"}});
+    expected = {"sheet 'settings', row 3", "the settings are one row"};
+  }
+  SUBCASE("two lower bounds") {
+    book = Book({header, {"integer", "n", "N", "", "", ". >= 1 and . >= 5"}});
+    expected = {"row 2, column F (constraint)", "two lower bounds"};
+  }
+  SUBCASE("something said on a row that makes no question") {
+    book = Book({{"type", "name", "label", "hint"},
+                 {"begin group", "g", "G", "Said once for the group"},
+                 {"text", "place", "Place"},
+                 {"end group"}});
+    expected = {"row 2, column D (hint)", "begin_group row makes no question"};
+  }
+  SUBCASE("an entities sheet") {
+    book = Book({header, place});
+    book.sheets.push_back({"entities", {{"list_name", "label"}, {"people", "${place}"}}});
+    expected = {"sheet 'entities'", "no entities"};
+  }
+  SUBCASE("bb_choices naming one list") {
+    book =
+        Book({{"type", "name", "label", "bb_choices"}, {"select_one age_band", "a", "A", "org"}});
+    expected = {"row 2, column D (bb_choices)", "name one list in the type alone"};
+  }
+  SUBCASE("a code given twice in bb_choice_orgs") {
+    book = Book({{"type", "name", "label", "bb_choice_orgs"},
+                 {"select_one patrol_type", "a", "A", "op_fortress: police; op_fortress: csp"}});
+    expected = {"row 2, column D (bb_choice_orgs)", "'op_fortress' is given twice"};
+  }
+  SUBCASE("bb_in_list with values that are not the list's") {
+    book = Book({{"type", "name", "label", "relevant", "bb_in_list"},
+                 {"select_one age_band", "age", "Age"},
+                 {"text", "why", "Why", "${age} = 'under_18'", "age_band"}});
+    expected = {"row 3, column E (bb_in_list)", "exactly the codes of list 'age_band' (7 of them)"};
   }
   XlsFormImport imported;
   Status s = ImportXlsForm(book, schema, "broken", &imported);
@@ -324,7 +373,7 @@ std::string Meaning(const std::optional<Relevance>& r) {
   json values;
   switch (r->op) {
     case Op::kInList:
-      values = json(std::vector<std::string>(r->list_codes.begin(), r->list_codes.end()));
+      values = r->operand;  // the list's name: it must still follow the list
       break;
     case Op::kIn: {
       std::set<std::string> sorted;
@@ -336,9 +385,7 @@ std::string Meaning(const std::optional<Relevance>& r) {
     default:
       values = r->operand;
   }
-  bool one_of = r->op == Op::kIn || r->op == Op::kInList;
-  return r->field + (one_of ? " in " : " " + std::to_string(static_cast<int>(r->op)) + " ") +
-         values.dump();
+  return r->field + " " + std::to_string(static_cast<int>(r->op)) + " " + values.dump();
 }
 
 void CheckSame(const FormDef& a, const FormDef& b) {
@@ -466,6 +513,37 @@ TEST_CASE("a file that is not a workbook, or would unpack past the limits, is re
                       R"(<is><t>x</t></is></c></row></sheetData></worksheet>)"}});
   s = ReadWorkbook(broken, &book);
   CHECK(s.message().find("has more than 10000 rows") != std::string::npos);
+  // A formula whose value was never saved, an error cell, a DTD, too many sheets.
+  auto sheet_with = [&](const std::string& cells) {
+    write_zip(broken, {{"xl/workbook.xml", workbook},
+                       {"xl/_rels/workbook.xml.rels", rels},
+                       {"xl/worksheets/sheet1.xml", "<worksheet><sheetData><row r=\"1\">" + cells +
+                                                        "</row></sheetData></worksheet>"}});
+    return ReadWorkbook(broken, &book);
+  };
+  s = sheet_with(R"(<c r="E1" t="str"><f>CONCAT(A1,B1)</f></c>)");
+  CHECK(s.message().find("cell E1 holds a formula whose value was not saved") != std::string::npos);
+  s = sheet_with(R"(<c r="B1" t="e"><v>#REF!</v></c>)");
+  CHECK(s.message().find("cell B1 holds an error (#REF!)") != std::string::npos);
+  REQUIRE(sheet_with(R"(<c r="A1" t="str"><f>UPPER("text")</f><v>TEXT</v></c>)").ok());
+  CHECK(book.Find("survey")->Cell(0, 0) == "TEXT");  // a formula with its saved value is read
+  write_zip(broken, {{"xl/workbook.xml", workbook},
+                     {"xl/_rels/workbook.xml.rels", rels},
+                     {"xl/worksheets/sheet1.xml",
+                      R"(<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>)"
+                      R"(<worksheet><sheetData/></worksheet>)"}});
+  s = ReadWorkbook(broken, &book);
+  CHECK(s.message().find("declares a DTD") != std::string::npos);
+  std::string many = R"(<workbook xmlns:r="r"><sheets>)";
+  for (int i = 0; i < 51; ++i) {
+    many += R"(<sheet name="s)" + std::to_string(i) + R"(" r:id="rId1"/>)";
+  }
+  write_zip(broken, {{"xl/workbook.xml", many + "</sheets></workbook>"},
+                     {"xl/_rels/workbook.xml.rels", rels},
+                     {"xl/worksheets/sheet1.xml", "<worksheet/>"}});
+  s = ReadWorkbook(broken, &book);
+  CHECK(s.message().find("more than 50 sheets") != std::string::npos);
+
   // Inline strings and prefixed element names, as some writers make them, are read.
   write_zip(broken, {{"xl/workbook.xml", workbook},
                      {"xl/_rels/workbook.xml.rels", rels},
@@ -475,4 +553,52 @@ TEST_CASE("a file that is not a workbook, or would unpack past the limits, is re
                       R"(</x:sheetData></x:worksheet>)"}});
   REQUIRE(ReadWorkbook(broken, &book).ok());
   CHECK(book.Find("survey")->Cell(1, 2) == "Place");
+}
+
+TEST_CASE("a new version that leaves out its predecessor's rules is refused unless meant") {
+  const FormSet schema = Load(test::SchemaDir());
+  // As a tool that keeps only XLSForm's own columns would save it: no bb_ columns.
+  Workbook book = ExportXlsForm(*schema.Latest("outreach_contact"), schema);
+  for (auto& sheet : book.sheets) {
+    std::vector<std::size_t> keep;
+    for (std::size_t c = 0; c < sheet.rows[0].size(); ++c) {
+      if (sheet.rows[0][c].rfind("bb_", 0) != 0) keep.push_back(c);
+    }
+    for (auto& row : sheet.rows) {
+      std::vector<std::string> kept;
+      for (std::size_t c : keep) kept.push_back(c < row.size() ? row[c] : "");
+      row = kept;
+    }
+  }
+  XlsFormImport imported;
+  Status s = ImportXlsForm(book, schema, "x", &imported);
+  REQUIRE(s.IsInvalidArgument());
+  for (const char* part : {"version 2 of form 'outreach_contact' has rules this sheet leaves out",
+                           "which orgs log it (bb_writers_orgs)", "'notes' sensitive",
+                           "'safeguarding_concern' raising a safeguarding concern",
+                           "'subject_key' format keyed_hash", "--allow-dropped-rules"}) {
+    CAPTURE(part);
+    CHECK_MESSAGE(s.message().find(part) != std::string::npos, s.message());
+  }
+  ImportOptions meant;
+  meant.allow_dropped_rules = true;
+  REQUIRE(ImportXlsForm(book, schema, "x", &imported, meant).ok());
+  CHECK(HasNote(imported, "rules of the previous version dropped, as asked"));
+  CHECK(!imported.form.contains("writers"));
+}
+
+TEST_CASE("a yes/no question is read in the ways XLSForm writes conditions on it") {
+  const FormSet schema = Load(test::SchemaDir());
+  for (const char* condition : {"${helped} = 'yes'", "selected(${helped}, 'yes')"}) {
+    CAPTURE(condition);
+    Workbook book = Book({{"type", "name", "label", "relevant"},
+                          {"select_one yes_no", "helped", "Helped?"},
+                          {"text", "how", "How", condition}});
+    XlsFormImport imported;
+    Status s = ImportXlsForm(book, schema, "yes_no_form", &imported);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    CHECK(imported.form["fields"][0]["type"] == "boolean");
+    CHECK(json::parse(imported.form["fields"][1]["relevant"].dump()) ==
+          json({{"field", "helped"}, {"equals", true}}));
+  }
 }

@@ -35,7 +35,16 @@ struct RecordState;  // beatbook/record.h
 
 using json = nlohmann::json;
 
-enum class FieldType { kText, kInteger, kNumber, kBoolean, kDateTime, kSelectOne, kSelectMultiple };
+enum class FieldType {
+  kText,
+  kInteger,
+  kNumber,
+  kBoolean,
+  kDateTime,
+  kSelectOne,
+  kSelectMultiple,
+  kGeopoint,  // a place: "LATITUDE LONGITUDE [ACCURACY]" (beatbook/geopoint.h)
+};
 
 // "text", "integer", ... as written in the form JSON.
 const char* FieldTypeName(FieldType type);

@@ -149,14 +149,23 @@ inline constexpr int kServerThreads = 2;
 // unpacked; these leave room for long translated texts and refuse a zip bomb early.
 inline constexpr std::size_t kMaxXlsxPartBytes = 16u << 20;
 inline constexpr std::size_t kMaxXlsxFileBytes = 32u << 20;
+// Text in all cells together, counting a shared text once per cell that shows it (one long text
+// pointed to by many cells would otherwise multiply).
+inline constexpr std::size_t kMaxXlsxTextBytes = 32u << 20;
 // Rows of one sheet. The data dictionary's longest form has 12 questions; a choices sheet with
 // every code list of the plan has a few hundred.
 inline constexpr std::size_t kMaxXlsFormRows = 10'000;
+// Sheets of one workbook (XLSForm uses three; each sheet is parsed, so this bounds the work).
+inline constexpr std::size_t kMaxXlsxSheets = 50;
 // Columns of one sheet (a form in several languages has a label and hint column per language).
 inline constexpr std::size_t kMaxXlsFormColumns = 200;
 
 // --- Values ---
 // Longest text accepted for a field that does not set max_length.
 inline constexpr std::size_t kDefaultMaxTextLength = 2'000;
+// The least accurate location a geopoint may hold, in metres. A phone indoors without GPS
+// places itself by mobile masts to within a few kilometres; anything beyond 100 km is a broken
+// reading, not a place.
+inline constexpr double kMaxGeopointAccuracyM = 100'000;
 
 }  // namespace beatbook::tunables
