@@ -30,6 +30,11 @@ void AddDeviceCommands(CLI::App& app, CommandLine& cl) {
                       "show labels in this language (default: the one chosen with `language`)");
   c_forms->callback([&] { cl.rc = RunForms(cl.data, cl.as_json, cl.language); });
 
+  auto* c_places = app.add_subcommand("places", "the partnership's named places, to log a place");
+  c_places->add_option("--data", cl.data, "device store directory")->required();
+  c_places->add_flag("--json", cl.as_json, "machine-readable output");
+  c_places->callback([&] { cl.rc = RunPlaces(cl.data, cl.as_json); });
+
   auto* c_language =
       app.add_subcommand("language", "the language forms are shown in: list them, or choose one");
   c_language->add_option("--data", cl.data, "device store directory")->required();

@@ -23,6 +23,8 @@ int RunEnrol(const InitOptions& o);
 
 // The forms this worker may log, in `language` ("": the language they chose, `language`).
 int RunForms(const std::string& data, bool as_json, const std::string& language);
+// The partnership's named places (schema/places.json), in the worker's language.
+int RunPlaces(const std::string& data, bool as_json);
 // Shows the languages forms may be in, the worker's marked; with `language`, chooses it first.
 int RunLanguage(const std::string& data, const std::string& language, bool as_json);
 

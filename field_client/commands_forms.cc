@@ -1,5 +1,5 @@
-// The forms this device's worker may log (`forms`), and the language they read them in
-// (`language`, shared with the app: docs/interfaces.md).
+// The forms this device's worker may log (`forms`), the language they read them in (`language`,
+// shared with the app) and the partnership's named places (`places`): docs/interfaces.md.
 #include <iostream>
 
 #include "beatbook/json_text.h"
@@ -106,6 +106,29 @@ int RunForms(const std::string& data, bool as_json, const std::string& language)
     out["forms"].push_back(std::move(fj));
   }
   if (as_json) std::cout << JsonText(out) << "\n";
+  return kExitOk;
+}
+
+int RunPlaces(const std::string& data, bool as_json) {
+  std::unique_ptr<beatbook::LocalStore> store;
+  if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
+  std::string language;
+  if (Status s = store->Language(&language); !s.ok()) return Fail(s);
+  const auto& places = store->forms().places().places();
+  json list = json::array();
+  for (const auto& p : places) {
+    list.push_back({{"code", p.code},
+                    {"label", beatbook::TextIn(p.label, p.labels, language)},
+                    {"kind", p.kind}});
+  }
+  if (as_json) {
+    std::cout << JsonText({{"places", list}}) << "\n";
+    return kExitOk;
+  }
+  if (list.empty()) std::cout << "No named places: the partnership has not listed any.\n";
+  for (const auto& p : list) {
+    std::cout << p["label"].get<std::string>() << "  (" << p["kind"].get<std::string>() << ")\n";
+  }
   return kExitOk;
 }
 

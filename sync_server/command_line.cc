@@ -149,7 +149,8 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   c_audit->add_option("--action", cl.audit.action,
                       "only this action (enrol, token, revoke, rotate, renew, signout, push, "
                       "correct, unblock, pull, report, explain, export, export_records, approve, "
-                      "purge, devices, conflicts, audit, migrate_return)");
+                      "purge, devices, conflicts, audit, migrate_return, safeguarding_view, "
+                      "safeguarding_acknowledge, safeguarding_action, hotspots)");
   c_audit->add_option("--limit", cl.audit.limit, "the most recent N entries")
       ->default_val(1000)
       ->check(CLI::Range(1, 1'000'000));

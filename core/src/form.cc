@@ -149,6 +149,10 @@ std::string ParseField(const json& jf, const std::map<std::string, std::vector<C
   f->required = jf.value("required", false);
   f->sensitive = jf.value("sensitive", false);
   f->safeguarding = jf.value("safeguarding", false);
+  f->places = jf.value("places", false);
+  if (f->places && f->type != FieldType::kText) {
+    return "\"places\" offers the partnership's named places on a text field only";
+  }
   if (f->safeguarding && f->type != FieldType::kBoolean)
     return "\"safeguarding\" marks a yes/no (boolean) field only";
   f->format = Str(jf, "format");
@@ -322,6 +326,10 @@ Status FormSet::FromJson(const json& doc, FormSet* out) {
       Status s = ReturnRules::FromJson(doc["returns"], &set.returns_);
       if (!s.ok()) return Status::InvalidArgument("form set: " + s.message());
     }
+    if (doc.contains("places")) {
+      Status s = Gazetteer::FromJson(doc["places"], set.languages_, &set.places_);
+      if (!s.ok()) return Status::InvalidArgument("form set: places: " + s.message());
+    }
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("form set has a value of the wrong type: ") +
                                    e.what());
@@ -362,6 +370,13 @@ Status FormSet::LoadDir(const std::string& dir, FormSet* out) {
     if (!r.ok())
       return Status::InvalidArgument((root / "indicators.json").string() + ": " + r.message());
   }
+  if (fs::exists(root / "places.json")) {
+    json places;
+    BB_RETURN_IF_ERROR(ReadJsonFile(root / "places.json", &places));
+    Status p = Gazetteer::FromJson(places, set.languages_, &set.places_);
+    if (!p.ok())
+      return Status::InvalidArgument((root / "places.json").string() + ": " + p.message());
+  }
   *out = std::move(set);
   return Status::OK();
 }
@@ -371,6 +386,7 @@ json FormSet::ToJson() const {
   for (const auto& [key, form] : forms_) forms.push_back(form.source);
   json doc = {{"choices", choices_doc_}, {"forms", forms}};
   if (!returns_.empty()) doc["returns"] = returns_.ToJson();
+  if (!places_.empty()) doc["places"] = places_.ToJson();
   return doc;
 }
 

@@ -31,6 +31,15 @@ function textWidget(field) {
     'aria-required': field.required ? 'true' : null,
   });
   parts.wrapper.append(control);
+  if (!long && field.places?.length) {
+    // The partnership's named places, offered as the worker types; any other text is kept too.
+    const list = el('datalist', { id: `places-${field.name}` },
+      field.places.map((place) => el('option', { value: place.label, lang: field.lang })));
+    control.setAttribute('list', list.id);
+    parts.hint.append(' ', el('span', { class: 'places-hint',
+      text: 'Start typing to pick one of the partnership\'s places, or type any other.' }));
+    parts.wrapper.append(list);
+  }
   return base(field, parts, () => [control], {
     read() {
       const value = control.value.trim();

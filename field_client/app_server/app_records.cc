@@ -46,14 +46,23 @@ json RelevanceJson(const beatbook::Relevance& r) {
   return j;
 }
 
-// `f` as the page builds its question; `language` gives a yes/no question's two answers.
-json FieldJson(const FieldDef& f, const beatbook::Language& language) {
+// `f` as the page builds its question; `language` gives a yes/no question's two answers and
+// the named places' labels.
+json FieldJson(const FieldDef& f, const beatbook::Language& language,
+               const beatbook::Gazetteer& gazetteer) {
   json j = {{"name", f.name},         {"type", beatbook::FieldTypeName(f.type)},
             {"label", f.label},       {"help", f.help},
             {"required", f.required}, {"sensitive", f.sensitive}};
   if (f.type == beatbook::FieldType::kBoolean) {
     j["yes_label"] = language.yes;
     j["no_label"] = language.no;
+  }
+  if (f.places && !gazetteer.empty()) {
+    json places = json::array();
+    for (const auto& p : gazetteer.places()) {
+      places.push_back({{"code", p.code}, {"label", TextIn(p.label, p.labels, language.code)}});
+    }
+    j["places"] = std::move(places);
   }
   if (f.min) j["min"] = *f.min;
   if (f.max) j["max"] = *f.max;
@@ -132,7 +141,8 @@ AppApi::Response AppApi::Forms() {
     const beatbook::Language* language = store_->forms().FindLanguage(in);
     json fields = json::array();
     for (const auto& field : f->fields) {
-      json shown = FieldJson(field, language ? *language : store_->forms().default_language());
+      json shown = FieldJson(field, language ? *language : store_->forms().default_language(),
+                             store_->forms().places());
       // Choices this worker's org may not pick are not offered (and refused if sent anyway).
       if (shown.contains("choices")) {
         json offered = json::array();

@@ -340,6 +340,11 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
        }},
       {"/v1/orgs", "GET", kReaders,
        [](Api& a, const DeviceInfo&, const ApiRequest&, const std::string&) { return a.Orgs(); }},
+      // Where things happen: counts per place for both, recorded points for the coordinator.
+      {"/v1/hotspots", "GET", kReaders,
+       [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
+         return a.Hotspots(d, q);
+       }},
       {"/v1/approvals", "GET", kReaders,
        [](Api& a, const DeviceInfo&, const ApiRequest&, const std::string& q) {
          return a.Approvals(q);

@@ -106,6 +106,8 @@ class Api final : public http::Handler {
   ApiResponse Safeguarding(const DeviceInfo& device);
   ApiResponse FollowUpConcern(const DeviceInfo& device, const ApiRequest& request,
                               ConcernStep step);
+  // Records per place per quarter, and recorded points (hotspots.cc).
+  ApiResponse Hotspots(const DeviceInfo& device, const std::string& query);
   // The dashboard's (dashboard.cc).
   ApiResponse DashboardFile(const ApiRequest& request, const std::string& path);
   ApiResponse Orgs();

@@ -18,6 +18,7 @@ import { loadReview, renderReview } from './review_view.js';
 import { renderPack } from './board_pack.js';
 import { downloadCsv, downloadXlsx } from './downloads.js';
 import { loadSafeguarding } from './safeguarding_view.js';
+import { loadPlaces } from './places_view.js';
 import { setTabLoaders, selectTab, onTabKey, activeTabId } from './tabs.js';
 import { signIn, signOut, signOutEverywhere, showSignin, showApp } from './signin.js';
 
@@ -27,12 +28,13 @@ function wire() {
   onCredentialRefused(signOut);
   setTabLoaders({
     'tab-sync': loadSync, 'tab-review': loadReview, 'tab-safeguarding': loadSafeguarding,
-    'tab-owed': loadOwed, 'tab-pack': renderPack,
+    'tab-owed': loadOwed, 'tab-places': loadPlaces, 'tab-pack': renderPack,
   });
   onReturnRendered(() => {
     const tab = activeTabId();
     if (tab === 'tab-pack') renderPack();
     if (tab === 'tab-review') renderReview();
+    if (tab === 'tab-places') loadPlaces();  // the year may have changed
   });
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -46,7 +48,9 @@ function wire() {
   $('filters').addEventListener('submit', (event) => event.preventDefault());
   $('refresh').addEventListener('click', () => {
     loadReturn();
-    const loaders = { 'tab-sync': loadSync, 'tab-review': loadReview, 'tab-owed': loadOwed };
+    const loaders = {
+      'tab-sync': loadSync, 'tab-review': loadReview, 'tab-owed': loadOwed, 'tab-places': loadPlaces,
+    };
     loaders[activeTabId()]?.();
   });
   $('download-csv').addEventListener('click', downloadCsv);

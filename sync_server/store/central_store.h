@@ -75,7 +75,8 @@ struct AuditEvent {
   std::string device_id;  // empty for sync_server commands
   std::string action;     // enrol, token, revoke, rotate, push, correct, pull, report, explain,
                           // export, export_records, approve, purge, safeguarding_view,
-                          // safeguarding_acknowledge, safeguarding_action (docs/security.md)
+                          // safeguarding_acknowledge, safeguarding_action, hotspots
+                          // (docs/security.md)
   nlohmann::json detail = nlohmann::json::object();  // what: counts, ids, period, format
 };
 

@@ -88,7 +88,7 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
   for (const auto& code : others) survey_columns.push_back(LanguageColumn("hint", schema, code));
   for (const char* c :
        {"required", "relevant", "bb_in_list", "constraint", "bb_choices", "bb_sensitive",
-        "bb_safeguarding", "bb_format", "bb_not_before", "bb_choice_orgs"}) {
+        "bb_places", "bb_safeguarding", "bb_format", "bb_not_before", "bb_choice_orgs"}) {
     survey_columns.push_back(c);
   }
   SheetBuilder survey("survey", survey_columns);
@@ -173,6 +173,7 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
     }
     row["constraint"] = ConstraintToXlsForm(f);
     if (f.sensitive) row["bb_sensitive"] = "yes";
+    if (f.places) row["bb_places"] = "yes";
     if (f.safeguarding) row["bb_safeguarding"] = "yes";
     row["bb_format"] = f.format;
     row["bb_not_before"] = f.not_before;

@@ -571,7 +571,7 @@ class Importer {
         "type",          "name",           "label",           "hint",
         "required",      "relevant",       "constraint",      "appearance",
         "bb_choices",    "bb_sensitive",   "bb_safeguarding", "bb_format",
-        "bb_not_before", "bb_choice_orgs", "bb_in_list"};
+        "bb_not_before", "bb_choice_orgs", "bb_in_list",      "bb_places"};
     std::vector<Question> questions;
     FieldTypes types;
     std::vector<std::size_t> groups;  // rows of the groups open
@@ -731,6 +731,7 @@ class Importer {
     };
     if (std::string why = yes("bb_sensitive", "sensitive"); !why.empty()) return why;
     if (std::string why = yes("bb_safeguarding", "safeguarding"); !why.empty()) return why;
+    if (std::string why = yes("bb_places", "places"); !why.empty()) return why;
     if (!t.Get(r, "bb_format").empty()) q.field["format"] = t.Get(r, "bb_format");
     if (!t.Get(r, "bb_not_before").empty()) q.field["not_before"] = t.Get(r, "bb_not_before");
     if (std::string text = t.Get(r, "relevant"); !text.empty()) {

@@ -1194,7 +1194,14 @@ test('a place from the tablet\'s location, said with its accuracy, or typed when
   await button(page, 'Street brief').click();
   await heading(page, 'Street brief').waitFor();
   await fillDate(group(page, 'When it happened'), WHEN);
-  await page.getByLabel('Place', { exact: true }).fill('Jewry Street');
+  // The place question offers the partnership's named places as the worker types.
+  const placeBox = page.getByLabel('Place', { exact: true });
+  const offered = await page.locator(`#${await placeBox.getAttribute('list')} option`)
+    .evaluateAll((options) => options.map((o) => o.value));
+  assert.ok(offered.includes('Jewry Street') && offered.includes('Winchester Bus Station'),
+    `places offered: ${offered}`);
+  assert.match(await description(placeBox), /pick one of the partnership's places, or type any other/);
+  await placeBox.fill('Jewry Street');
   await page.getByLabel('Attendees', { exact: true }).fill('7');
   const where = group(page, 'Where exactly');
   await button(where, 'Use my location').click();

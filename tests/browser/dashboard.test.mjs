@@ -74,10 +74,23 @@ function token(user, org, role) {
     '--role', role);
 }
 
+// schema/ with a street brief version that also asks where exactly (a geopoint), so the Places
+// tab has points to draw.
+function writePointSchema(to) {
+  const from = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../schema');
+  fs.cpSync(from, to, { recursive: true });
+  const v1 = JSON.parse(fs.readFileSync(path.join(to, 'forms/street_brief.v1.json'), 'utf8'));
+  v1.version = 2;
+  v1.fields.push({ name: 'location', type: 'geopoint', label: 'Where exactly' });
+  fs.writeFileSync(path.join(to, 'forms/street_brief.v2.json'), JSON.stringify(v1));
+}
+
 // Starts `sync_server serve` on a free port and resolves to its URL once it says where it listens.
 function startServer() {
+  const schema = path.join(env.dir, 'schema');
+  if (!fs.existsSync(schema)) writePointSchema(schema);
   const server = spawn(SYNC_SERVER, ['serve', '--data', path.join(env.dir, 'central'),
-    '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--listen', '127.0.0.1:0', '--schema', schema], { stdio: ['ignore', 'pipe', 'pipe'] });
   env.server = server;
   let stderr = '';
   server.stderr.on('data', (chunk) => { stderr += chunk; });
@@ -247,6 +260,16 @@ before(async () => {
   await logAction(reach, 'wcc_asb', 'closure_order', '2023-06-10T12:00:00+01:00');
   await logAction(reach, 'wcc_asb', 'dvpn', '2023-06-11T12:00:00+01:00');  // not counted
   await logAction(police, 'police', 'closure_order', '2024-06-01T12:00:00+01:00');  // FY 2024
+  // Street briefs with the place they were held and, for two, where exactly.
+  for (const [place, location, when] of [
+    ['Jewry Street', '51.06321 -1.31334 12', '2023-05-02T19:00:00+01:00'],
+    ['jewry street', '51.06295 -1.31402 8', '2023-08-02T19:00:00+01:00'],
+    ['Behind the library', '', '2023-06-05T19:00:00+01:00'],
+  ]) {
+    const sets = ['--set', `place=${place}`, '--set', 'attendees=6'];
+    if (location) sets.push('--set', `location=${location}`);
+    await fieldClient('log', '--data', police, 'street_brief', ...sets, '--occurred-at', when);
+  }
   await fieldClient('sync', '--data', police);
   await fieldClient('sync', '--data', reach);
 
@@ -469,6 +492,32 @@ test('still owed: per partner, with the reporting rate and what each owes', { ti
   await page.getByRole('tab', { name: 'Return' }).click();
 });
 
+test('places: records per place and quarter, named places together, and the points drawn', { timeout: 20_000 }, async () => {
+  const { page } = env.coordinator;
+  await page.getByRole('tab', { name: 'Places' }).click();
+  await page.getByLabel('Form', { exact: true }).selectOption({ label: 'Street brief' });
+  const table = page.locator('#places-body table');
+  await table.waitFor();
+  await page.getByText('3 street brief records in 2023/24.').waitFor();
+  // "Jewry Street" and "jewry street" are one named place; the library is counted as typed.
+  const jewry = table.locator('tbody tr').first();
+  assert.equal((await jewry.locator('th').textContent()).trim(), 'Jewry Street (street)');
+  assert.deepEqual(await jewry.locator('td').allTextContents(), ['1', '1', '0', '0', '2']);
+  assert.equal((await table.locator('tbody tr').nth(1).locator('th').textContent()).trim(), 'Behind the library');
+  const plot = page.getByRole('img', { name: /^2 recorded points, about \d+ m across/ });
+  await plot.waitFor();
+  assert.equal(await plot.locator('circle').count(), 2);
+  await page.getByText('Each point (2)').click();
+  await page.getByText('Q1: 51.06321, -1.31334 (within 12 m)').waitFor();
+  await screenshot(page, 'dashboard-places.png');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `Places is ${overflow}px wider than a 768px tablet`);
+  await screenshot(page, 'dashboard-places-tablet.png');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('tab', { name: 'Return' }).click();
+});
+
 test('a safeguarding concern from a tablet is acknowledged and its action recorded', { timeout: 30_000 }, async () => {
   const { page } = env.coordinator;
   // A Street Pastor's tablet (enrolled above) logs a contact with a safeguarding concern offline,
@@ -587,6 +636,11 @@ test('a board member reads the return but has no sync health, review or drill-do
   assert.equal(await page.getByRole('tab', { name: /^Safeguarding/ }).count(), 0);
   assert.equal(await page.locator('#panel-return button.drill').count(), 0, 'no drill-down');
   assert.ok(await page.locator('#download-csv').isVisible());
+  // Places: the counts, but not where exactly.
+  await page.getByRole('tab', { name: 'Places' }).click();
+  await page.getByLabel('Form', { exact: true }).selectOption({ label: 'Street brief' });
+  await page.getByText('2 records have an exact point; only the coordinator sees where.').waitFor();
+  assert.equal(await page.locator('#places-body svg').count(), 0);
   await page.getByRole('tab', { name: 'Board pack' }).click();
   await page.locator('#pack-body .priority').first().waitFor();
   await context.close();

@@ -83,3 +83,26 @@ TEST_CASE("a worker reads forms in their language and logs codes the server coun
   CHECK(states[0].FieldValues() ==
         json({{"place", "Jewry Street"}, {"age_band", "18_24"}, {"safeguarding_concern", false}}));
 }
+
+TEST_CASE("the partnership's named places are listed on the device, to log a place by") {
+  TempDir dir;
+  const std::string data = dir / "tablet";
+  Ok({"init", "--data", data, "--user", "amy", "--org", "police", "--role", "field_worker"});
+  json places = OkJson({"places", "--data", data, "--json"})["places"];
+  REQUIRE(places.size() > 10);
+  bool jewry = false;
+  for (const auto& p : places)
+    jewry |= p == json({{"code", "jewry_street"}, {"label", "Jewry Street"}, {"kind", "street"}});
+  CHECK(jewry);
+  CHECK(Ok({"places", "--data", data}).find("Winchester Bus Station  (venue)") !=
+        std::string::npos);
+  // A place picked from the list, and one that is not on it: both kept as given.
+  Ok({"log", "--data", data, "street_brief", "--set", "place=Jewry Street", "--set",
+      "attendees=4"});
+  Ok({"log", "--data", data, "street_brief", "--set", "place=Behind the library", "--set",
+      "attendees=2"});
+  json listed = OkJson({"list", "--data", data, "--json"})["records"];
+  std::set<std::string> given;
+  for (const auto& r : listed) given.insert(r["fields"]["place"].get<std::string>());
+  CHECK(given == std::set<std::string>{"Jewry Street", "Behind the library"});
+}

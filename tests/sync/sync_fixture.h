@@ -98,6 +98,23 @@ struct SyncFixture {
     return d;
   }
 
+  // A dashboard sign-in for `role` through the real /v1/enrol, as a bearer credential. `clock`
+  // is the server's.
+  std::string DashboardSignIn(const std::string& user, const std::string& org,
+                              const std::string& role,
+                              const Clock& clock = *SystemClock::Default()) {
+    std::string token = RandomSecret(16);
+    REQUIRE(central
+                ->CreateToken(token, {user, org, *ParseRole(role), clock.NowMs() + 60000},
+                              clock.NowMs(), nullptr)
+                .ok());
+    json body = {{"token", token}, {"device_name", "dashboard (test)"}, {"client", "dashboard"}};
+    server::ApiResponse r = api->Handle({"POST", "/v1/enrol", body.dump(), ""});
+    REQUIRE(r.status == 200);
+    return "Bearer " + r.body["device_id"].get<std::string>() + "." +
+           r.body["secret"].get<std::string>();
+  }
+
   std::map<std::string, json> ServerRecords(const std::string& org = "") {
     std::vector<RecordState> states;
     REQUIRE(central->AllRecords(&states).ok());

@@ -232,6 +232,12 @@ TEST_CASE("forms in the worker's language: chosen once, remembered, and records 
   json age = field_named(contact, "age_band");
   CHECK(age["label"] == Pseudo("Age band"));
   CHECK(age["choices"][0] == json({{"code", "under_18"}, {"label", Pseudo("Under 18")}}));
+  // The place question offers the partnership's named places.
+  json place = field_named(contact, "place");
+  REQUIRE(place["places"].is_array());
+  CHECK(place["places"].size() == f.forms.places().places().size());
+  CHECK(place["places"][1] == json({{"code", "high_street"}, {"label", "High Street"}}));
+  CHECK(!field_named(contact, "notes").contains("places"));
   json concern = field_named(contact, "safeguarding_concern");
   CHECK(concern["yes_label"] == Pseudo("Yes"));
   CHECK(concern["no_label"] == Pseudo("No"));

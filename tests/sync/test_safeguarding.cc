@@ -13,20 +13,10 @@ using namespace beatbook::test;
 
 namespace {
 
-// A dashboard sign-in for `role`, as a bearer credential.
-// `clock` is the server's.
+// A dashboard sign-in for `role`, as a bearer credential; `clock` is the server's.
 std::string SignedIn(SyncFixture& f, const std::string& user, const std::string& org,
                      const std::string& role, const Clock& clock = *SystemClock::Default()) {
-  std::string token = RandomSecret(16);
-  REQUIRE(f.central
-              ->CreateToken(token, {user, org, *ParseRole(role), clock.NowMs() + 60000},
-                            clock.NowMs(), nullptr)
-              .ok());
-  json body = {{"token", token}, {"device_name", "dashboard (test)"}, {"client", "dashboard"}};
-  server::ApiResponse r = f.api->Handle({"POST", "/v1/enrol", body.dump(), ""});
-  REQUIRE(r.status == 200);
-  return "Bearer " + r.body["device_id"].get<std::string>() + "." +
-         r.body["secret"].get<std::string>();
+  return f.DashboardSignIn(user, org, role, clock);
 }
 
 json Contact(bool concern, const std::string& place = "Jewry Street") {

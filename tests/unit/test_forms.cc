@@ -186,3 +186,65 @@ TEST_CASE("a translation that is incomplete, undeclared or misnamed is refused, 
   }
   CHECK(forms.empty());  // nothing half-loaded
 }
+
+// --- places (docs/forms.md, "Places") ---------------------------------------------------------
+
+TEST_CASE("the partnership's named places load with the forms and travel with them") {
+  FormSet forms;
+  REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
+  const Gazetteer& places = forms.places();
+  REQUIRE(!places.empty());
+  const Place* jewry = places.Match("  jewry STREET ");
+  REQUIRE(jewry != nullptr);
+  CHECK(jewry->code == "jewry_street");
+  CHECK(jewry->kind == "street");
+  CHECK(places.Match("Somewhere else") == nullptr);
+  CHECK(places.Match("") == nullptr);
+  // Each form's place question offers them; nothing else does.
+  for (const auto& name : forms.FormNames()) {
+    for (const auto& f : forms.Latest(name)->fields) {
+      CAPTURE(name);
+      CAPTURE(f.name);
+      CHECK(f.places == (f.name == "place"));
+    }
+  }
+  FormSet copy;
+  REQUIRE(FormSet::FromJson(forms.ToJson(), &copy).ok());  // as a device receives them
+  CHECK(copy.places().places().size() == places.places().size());
+}
+
+TEST_CASE("a places file with a mistake is refused, naming the place") {
+  FormSet forms;
+  REQUIRE(FormSet::LoadDir(test::SchemaDir(), &forms).ok());
+  json doc = forms.ToJson();
+  std::string says;
+  SUBCASE("a code twice") {
+    doc["places"]["places"].push_back(doc["places"]["places"][0]);
+    says = "place 'city_centre' is listed twice";
+  }
+  SUBCASE("a kind that is not one") {
+    doc["places"]["places"][1]["kind"] = "pub";
+    says = "kind 'pub' is not one of street, venue, area, hotspot";
+  }
+  SUBCASE("a code with capitals and spaces") {
+    doc["places"]["places"][1]["code"] = "High Street";
+    says = "a code is made of a-z, 0-9 and _";
+  }
+  SUBCASE("a label in a language not declared") {
+    doc["places"]["places"][1]["label::cy"] = "Stryd Fawr";
+    says = "'cy' is not one of the languages";
+  }
+  SUBCASE("places offered on a number") {
+    doc["places"] = forms.ToJson()["places"];
+    for (auto& form : doc["forms"]) {
+      for (auto& field : form["fields"]) {
+        if (field["name"] == "attendees") field["places"] = true;
+      }
+    }
+    says = "\"places\" offers the partnership's named places on a text field only";
+  }
+  FormSet broken;
+  Status s = FormSet::FromJson(doc, &broken);
+  REQUIRE(s.IsInvalidArgument());
+  CHECK_MESSAGE(s.message().find(says) != std::string::npos, s.message());
+}

@@ -417,6 +417,7 @@ void CheckSame(const FormDef& a, const FormDef& b) {
     CHECK(x.choice_lists == y.choice_lists);
     CHECK(x.choice_codes == y.choice_codes);
     CHECK(x.sensitive == y.sensitive);
+    CHECK(x.places == y.places);
     CHECK(x.safeguarding == y.safeguarding);
     CHECK(x.format == y.format);
     CHECK(x.not_before == y.not_before);

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "beatbook/gazetteer.h"
 #include "beatbook/return_rules.h"
 #include "beatbook/role.h"
 #include "beatbook/status.h"
@@ -96,6 +97,9 @@ struct FieldDef {
   std::vector<Choice> choices;  // resolved from choice_lists, in order
   std::set<std::string> choice_codes;
   bool sensitive = false;  // excluded from exports unless asked for
+  // A text field answered by picking from the partnership's named places (beatbook/gazetteer.h)
+  // or typing another ("places": true).
+  bool places = false;
   // A yes/no field whose Yes puts the record on the safeguarding queue ("safeguarding": true;
   // docs/safeguarding.md): the coordinator acknowledges it and records the action taken.
   bool safeguarding = false;
@@ -149,11 +153,12 @@ struct FormDef {
 
 class FormSet {
  public:
-  // Loads `dir`/choices.json, every `dir`/forms/*.json and the return rules of
-  // `dir`/indicators.json (if there is one).
+  // Loads `dir`/choices.json, every `dir`/forms/*.json, the return rules of
+  // `dir`/indicators.json and the places of `dir`/places.json (each if there is one).
   static Status LoadDir(const std::string& dir, FormSet* out);
   // Loads the document ToJson() writes: {"choices": {"lists": {...}}, "forms": [FORM, ...],
-  // "returns": RULES} ("returns" may be missing: a store written before return rules existed).
+  // "returns": RULES, "places": PLACES} ("returns" and "places" may be missing: a store written
+  // before they existed).
   static Status FromJson(const json& doc, FormSet* out);
   json ToJson() const;
 
@@ -174,6 +179,8 @@ class FormSet {
   // a value is shown without its form (a conflict), such a field's values are withheld.
   bool AnyMarksSensitive(const std::string& field) const;
   bool empty() const { return forms_.empty(); }
+  // The partnership's named places (schema/places.json); empty if there is none.
+  const Gazetteer& places() const { return places_; }
   // Who reports which partner return (beatbook/return_rules.h); empty if none were loaded.
   const ReturnRules& returns() const { return returns_; }
   // The latest version of the form partner returns are entered on (the one whose writers name
@@ -187,6 +194,7 @@ class FormSet {
   std::map<std::string, std::vector<Choice>> lists_;
   std::map<std::pair<std::string, int>, FormDef> forms_;
   ReturnRules returns_;
+  Gazetteer places_;
 };
 
 }  // namespace beatbook
