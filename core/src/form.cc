@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "beatbook/record.h"
+#include "beatbook/tunables.h"
 #include "form_languages.h"
 
 namespace beatbook {
@@ -163,6 +164,11 @@ std::string ParseField(const json& jf, const std::map<std::string, std::vector<C
   if (jf.contains("min")) f->min = jf["min"].get<double>();
   if (jf.contains("max")) f->max = jf["max"].get<double>();
   f->max_length = jf.value("max_length", std::size_t{0});
+  // A place is a line (the app offers suggestions on a one-line box only).
+  if (f->places && (f->max_length == 0 || f->max_length > tunables::kMaxPlaceLength)) {
+    return "a field offering places needs a \"max_length\" of at most " +
+           std::to_string(tunables::kMaxPlaceLength);
+  }
   f->not_before = Str(jf, "not_before");
   if (jf.contains("choices")) {
     for (const auto& list_name : jf["choices"]) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "beatbook/form.h"
@@ -13,10 +14,17 @@ namespace {
 
 const std::set<std::string> kKinds = {"street", "venue", "area", "hotspot"};
 
+// A label as compared: spaces at either end dropped, letters in lower case, and a phone's curly
+// apostrophes (’ ‘) as the straight one, so "St George’s Street" is "St George's Street".
 std::string Folded(const std::string& text) {
   std::size_t b = text.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
   std::string t = text.substr(b, text.find_last_not_of(" \t") - b + 1);
+  for (const char* curly : {"\xE2\x80\x99", "\xE2\x80\x98"}) {
+    for (std::size_t at = t.find(curly); at != std::string::npos; at = t.find(curly, at)) {
+      t.replace(at, 3, "'");
+    }
+  }
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
   return t;
 }
@@ -36,6 +44,7 @@ Status Gazetteer::FromJson(const nlohmann::json& doc, const std::vector<Language
   }
   Gazetteer g;
   std::set<std::string> codes;
+  std::map<std::string, std::string> labels;  // folded label -> the place that has it
   for (const auto& item : doc["places"]) {
     if (!item.is_object()) return Status::InvalidArgument("each place must be an object");
     Place p;
@@ -57,6 +66,16 @@ Status Gazetteer::FromJson(const nlohmann::json& doc, const std::vector<Language
     }
     std::string why = form_languages::ReadTranslations(item, languages, &p.labels, nullptr);
     if (!why.empty()) return Status::InvalidArgument(at + ": " + why);
+    // One label, one place: otherwise a place typed could be either.
+    std::vector<std::string> all = {p.label};
+    for (const auto& [code, label] : p.labels) all.push_back(label);
+    for (const auto& label : all) {
+      auto [it, fresh] = labels.emplace(Folded(label), p.code);
+      if (!fresh && it->second != p.code) {
+        return Status::InvalidArgument(at + ": its label '" + label + "' is place '" + it->second +
+                                       "''s too");
+      }
+    }
     g.places_.push_back(std::move(p));
   }
   g.doc_ = doc;

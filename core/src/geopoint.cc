@@ -13,7 +13,10 @@ namespace beatbook {
 
 namespace {
 
+// A plain decimal: digits, one point, a sign (not hex, exponents, "nan" or "inf", which strtod
+// would read).
 bool ReadNumber(const std::string& word, double* out) {
+  if (word.find_first_not_of("0123456789.-+") != std::string::npos) return false;
   char* end = nullptr;
   errno = 0;
   *out = std::strtod(word.c_str(), &end);

@@ -12,6 +12,11 @@ import { question, errorSetter, changed, base } from './question.js';
 const FIX = { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 };
 // A fix less accurate than this is shown with a warning (mobile masts, not GPS).
 const ROUGH_M = 100;
+// Beyond this a "fix" is a guess from the network, not a place: the core refuses it
+// (tunables::kMaxGeopointAccuracyM), so the app says so instead of filling the boxes.
+const USELESS_M = 100_000;
+// The browser may never answer (a permission prompt dismissed): the button comes back after this.
+const GIVE_UP_MS = FIX.timeout + 5_000;
 
 const WHY_NOT = {
   1: 'Location is turned off for this app. Type the place in the boxes below, or allow ' +
@@ -42,8 +47,10 @@ function readCoordinate(text, name, limit) {
 export function placeWidget(field) {
   const parts = question(field.name, field.label, field.help, field.required, true, field.lang);
   const box = (part, label) => {
+    // A full keyboard: decimal keypads on some tablets have no minus sign, and Winchester's
+    // longitudes are negative.
     const input = el('input', {
-      id: `f-${field.name}-${part}`, type: 'text', inputmode: 'decimal', autocomplete: 'off',
+      id: `f-${field.name}-${part}`, type: 'text', autocomplete: 'off',
       spellcheck: 'false', class: 'input-coordinate', 'aria-describedby': parts.describedBy,
     });
     return { input, node: el('div', { class: 'date-part' },
@@ -66,16 +73,38 @@ export function placeWidget(field) {
     longitude.input.value = lon;
   };
 
+  let asking = 0;  // which request the answer is for: a later tap or giving up ends the earlier
   locate.addEventListener('click', () => {
     if (!navigator.geolocation) {
       setStatus('This browser cannot give the location. Type the place in the boxes below.');
       return;
     }
+    const request = ++asking;
+    const typedBefore = `${latitude.input.value}|${longitude.input.value}`;
     locate.disabled = true;
     setStatus('Finding where you are…');
+    const giveUp = setTimeout(() => {
+      if (request !== asking) return;
+      asking += 1;
+      locate.disabled = false;
+      setStatus(WHY_NOT[3], true);
+    }, GIVE_UP_MS);
     navigator.geolocation.getCurrentPosition((position) => {
+      clearTimeout(giveUp);
+      if (request !== asking) return;
       locate.disabled = false;
       const { latitude: lat, longitude: lon, accuracy } = position.coords;
+      if (!(accuracy <= USELESS_M)) {
+        setStatus('The tablet only guessed where you are (to within more than 100 km). Move ' +
+          'into the open and try again, or type the place in the boxes below.', true);
+        return;
+      }
+      if (`${latitude.input.value}|${longitude.input.value}` !== typedBefore) {
+        // The worker typed while the tablet looked: what they typed stands.
+        setStatus('Found a location, but you have typed one meanwhile: yours is kept. Tap Use my ' +
+          'location again to use the tablet\'s instead.');
+        return;
+      }
       measured = { lat: degrees(lat), lon: degrees(lon), accuracy: Math.round(accuracy * 10) / 10 };
       show(measured.lat, measured.lon);
       const at = new Date(position.timestamp).toLocaleTimeString('en-GB',
@@ -87,6 +116,8 @@ export function placeWidget(field) {
         : `Found: within ${metres(accuracy)}, at ${at}.`, rough);
       changed(latitude.input);
     }, (error) => {
+      clearTimeout(giveUp);
+      if (request !== asking) return;
       locate.disabled = false;
       setStatus(WHY_NOT[error.code] ?? WHY_NOT[2], true);
     }, FIX);
@@ -104,7 +135,9 @@ export function placeWidget(field) {
     el('div', { class: 'date-boxes place-boxes' }, latitude.node, longitude.node));
   const widget = base(field, parts, () => [latitude.input, longitude.input], {
     read() {
-      const typed = `${latitude.input.value.trim()} ${longitude.input.value.trim()}`.trim();
+      // A draft keeps each box in its place, even when one is empty or wrong.
+      const typed = JSON.stringify({ lat: latitude.input.value.trim(),
+        lon: longitude.input.value.trim() });
       const lat = readCoordinate(latitude.input.value, 'Latitude', 90);
       const lon = readCoordinate(longitude.input.value, 'Longitude', 180);
       if (lat.empty && lon.empty) return { value: undefined, draft: undefined, error: '' };
@@ -116,9 +149,20 @@ export function placeWidget(field) {
       return { value, draft: value, error: '' };
     },
     write(value) {
-      const [lat = '', lon = '', accuracy] = String(value ?? '').trim().split(/\s+/);
+      const text = String(value ?? '').trim();
+      if (text.startsWith('{')) {  // a draft of what was typed, box by box
+        let boxes = {};
+        try { boxes = JSON.parse(text); } catch { /* not a draft after all: empty boxes */ }
+        show(String(boxes.lat ?? ''), String(boxes.lon ?? ''));
+        measured = null;
+        setStatus('');
+        return;
+      }
+      const [lat = '', lon = '', accuracy] = text.split(/\s+/);
       show(lat, lon);
-      measured = accuracy === undefined ? null : { lat, lon, accuracy: Number(accuracy) };
+      const known = Number(accuracy);
+      measured = accuracy !== undefined && Number.isFinite(known) && known >= 0 && known <= USELESS_M
+        ? { lat, lon, accuracy: known } : null;
       setStatus(measured ? `Measured by the tablet: within ${metres(measured.accuracy)}.` : '');
     },
     focusTarget: () => latitude.input,

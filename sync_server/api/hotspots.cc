@@ -1,9 +1,11 @@
 // GET /v1/hotspots?fy=YEAR&form=FORM (docs/protocol.md, 3a): the dashboard's Places tab. How many
-// records each place has per quarter, for the coordinator and the board; where exactly the
-// records with a recorded point were, for the coordinator alone (a point can show where a person
-// was). Each view is audited.
+// records each place has per quarter, and where exactly those with a recorded point were, for
+// the coordinator; for the board, the named places only, the rest as one row, small counts
+// withheld and no points, since a typed place or a point can show where a person was
+// (CoarsenForReaders). Each view is audited.
 #include "sync_server/report/hotspots.h"
 #include "beatbook/form.h"
+#include "beatbook/tunables.h"
 #include "sync_server/api/api.h"
 #include "sync_server/api/query.h"
 
@@ -24,6 +26,10 @@ ApiResponse Api::Hotspots(const DeviceInfo& device, const std::string& query) {
   server::Hotspots counted;
   Status s = CountHotspots(store_, *forms_, form, fy, &counted);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
+  const bool coordinator = device.role == Role::kCoordinator;
+  const std::size_t points_recorded = counted.points.size();
+  if (!coordinator) CoarsenForReaders(&counted);
+  auto count = [](std::int64_t n) { return n < 0 ? json() : json(n); };
 
   json forms = json::array();
   for (const auto& name : offered) {
@@ -33,25 +39,26 @@ ApiResponse Api::Hotspots(const DeviceInfo& device, const std::string& query) {
   for (const auto& p : counted.places) {
     json row = {{"place", p.place},
                 {"quarters",
-                 {{"Q1", p.quarters[0]},
-                  {"Q2", p.quarters[1]},
-                  {"Q3", p.quarters[2]},
-                  {"Q4", p.quarters[3]}}},
-                {"year", p.year}};
+                 {{"Q1", count(p.quarters[0])},
+                  {"Q2", count(p.quarters[1])},
+                  {"Q3", count(p.quarters[2])},
+                  {"Q4", count(p.quarters[3])}}},
+                {"year", count(p.year)}};
     if (!p.code.empty()) {
       row["code"] = p.code;
       row["kind"] = p.kind;
     }
     places.push_back(std::move(row));
   }
-  const bool show_points = device.role == Role::kCoordinator;
+  const bool show_points = coordinator;
   json reply = {{"fy", fy},
                 {"form", form},
                 {"forms", forms},
                 {"records", counted.records},
                 {"without_place", counted.without_place},
                 {"places", places},
-                {"points_recorded", counted.points.size()}};
+                {"points_recorded", points_recorded}};
+  if (!coordinator) reply["fewer_than"] = tunables::kMinPlaceCountShown;
   if (show_points) {
     json points = json::array();
     for (const auto& p : counted.points) {

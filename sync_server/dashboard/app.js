@@ -34,7 +34,7 @@ function wire() {
     const tab = activeTabId();
     if (tab === 'tab-pack') renderPack();
     if (tab === 'tab-review') renderReview();
-    if (tab === 'tab-places') loadPlaces();  // the year may have changed
+    if (tab === 'tab-places') loadPlaces({ ifYearChanged: true });
   });
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();

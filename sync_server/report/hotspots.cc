@@ -1,18 +1,20 @@
 #include "sync_server/report/hotspots.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "beatbook/datetime.h"
 #include "beatbook/geopoint.h"
 #include "beatbook/indicators.h"
+#include "beatbook/tunables.h"
 
 namespace beatbook::server {
 
 namespace {
 
-// The form's place question and geopoint question, in any of its versions (names do not change
-// meaning between versions).
+// The form's place question and geopoint question, as its latest version names them (records of
+// earlier versions are read by the same names).
 void PlaceFields(const FormDef& form, std::string* place, std::string* point) {
   for (const auto& f : form.fields) {
     if (f.places && place->empty()) *place = f.name;
@@ -27,6 +29,28 @@ std::string Trimmed(const std::string& text) {
 }
 
 }  // namespace
+
+void CoarsenForReaders(Hotspots* h) {
+  h->points.clear();
+  PlaceCount others;
+  others.place = "Places not on the list";
+  std::vector<PlaceCount> kept;
+  for (auto& p : h->places) {
+    if (!p.code.empty()) {
+      kept.push_back(std::move(p));
+      continue;
+    }
+    for (int q = 0; q < 4; ++q) others.quarters[q] += p.quarters[q];
+    others.year += p.year;
+  }
+  if (others.year > 0) kept.push_back(std::move(others));
+  auto hide = [](std::int64_t n) { return n > 0 && n < tunables::kMinPlaceCountShown ? -1 : n; };
+  for (auto& p : kept) {
+    for (auto& n : p.quarters) n = hide(n);
+    p.year = hide(p.year);
+  }
+  h->places = std::move(kept);
+}
 
 std::vector<std::string> FormsWithPlaces(const FormSet& forms) {
   std::vector<std::string> names;
@@ -70,7 +94,11 @@ Status CountHotspots(CentralStore* store, const FormSet& forms, const std::strin
         ++h.without_place;
       } else {
         const Place* named = forms.places().Match(text);
-        std::string key = named ? "code:" + named->code : "text:" + text;
+        // Text not on the list counts together however it was capitalised.
+        std::string folded = text;
+        std::transform(folded.begin(), folded.end(), folded.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        std::string key = named ? "code:" + named->code : "text:" + folded;
         PlaceCount& c = by_place[key];
         if (c.place.empty()) {
           c.place = named ? named->label : text;

@@ -21,8 +21,8 @@ struct PlaceCount {
   std::string place;                       // the named place's label, or the text typed
   std::string code;                        // the named place's code; "" for a place not on the list
   std::string kind;                        // its kind (street, venue, area, hotspot); ""
-  std::array<std::int64_t, 4> quarters{};  // Q1..Q4 of the financial year
-  std::int64_t year = 0;
+  std::array<std::int64_t, 4> quarters{};  // Q1..Q4 of the financial year; -1: "fewer than"
+  std::int64_t year = 0;                   // -1: "fewer than" (CoarsenForReaders)
 };
 
 struct PlacePoint {
@@ -42,6 +42,11 @@ struct Hotspots {
   std::int64_t records = 0;        // live records of the form in the year
   std::int64_t without_place = 0;  // of them, with the place question unanswered
 };
+
+// What the board may see of `h` (the coordinator sees it whole): no points; the places not on the
+// partnership's list, whose text a worker typed ("tent behind the shop"), together as one row;
+// and each count below tunables::kMinPlaceCountShown, other than none, as -1 ("fewer than").
+void CoarsenForReaders(Hotspots* h);
 
 // The forms whose records can be counted by place: those with a place question or a geopoint.
 std::vector<std::string> FormsWithPlaces(const FormSet& forms);

@@ -641,6 +641,11 @@ test('a board member reads the return but has no sync health, review or drill-do
   await page.getByLabel('Form', { exact: true }).selectOption({ label: 'Street brief' });
   await page.getByText('2 records have an exact point; only the coordinator sees where.').waitFor();
   assert.equal(await page.locator('#places-body svg').count(), 0);
+  // What workers typed is one row, and small counts are withheld.
+  const shown = await page.locator('#places-body').textContent();
+  assert.ok(!/library/i.test(shown), 'typed place text is not shown to the board');
+  assert.match(shown, /Places not on the list/);
+  assert.match(shown, /<5/);
   await page.getByRole('tab', { name: 'Board pack' }).click();
   await page.locator('#pack-body .priority').first().waitFor();
   await context.close();

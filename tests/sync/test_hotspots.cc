@@ -1,7 +1,7 @@
 // Where things happen (GET /v1/hotspots, the dashboard's Places tab) on the real Api and store:
 // records synced from a tablet counted per place and quarter, named places together however they
-// were typed; recorded points shown to the coordinator and not the board; nobody else may ask;
-// every view audited.
+// were typed; the coordinator sees it all, the board the named places with small counts withheld
+// and no points; nobody else may ask; every view audited.
 #include <filesystem>
 #include <fstream>
 
@@ -39,8 +39,10 @@ TEST_CASE("records are counted per place and quarter, and points go to the coord
   Device pat = f.Enrol("pat", "police", "field_worker");
   pat.Log("street_brief", Brief("Jewry Street", "51.0632 -1.3133 12"), "2023-06-01T21:00:00Z");
   pat.Log("street_brief", Brief("  jewry STREET "), "2023-08-01T21:00:00Z");  // Q2, same place
+  pat.Log("street_brief", Brief("Jewry Street"), "2023-09-01T21:00:00Z");
   pat.Log("street_brief", Brief("Behind the library", "51.0612 -1.3105"), "2023-06-02T21:00:00Z");
-  pat.Log("street_brief", Brief("Jewry Street"), "2024-06-01T21:00:00Z");  // another year
+  pat.Log("street_brief", Brief("behind the LIBRARY"), "2023-06-04T21:00:00Z");  // the same
+  pat.Log("street_brief", Brief("Jewry Street"), "2024-06-01T21:00:00Z");        // another year
   std::string gone = pat.Log("street_brief", Brief("The Broadway"), "2023-06-03T21:00:00Z");
   REQUIRE(pat.store->Delete(gone).ok());  // deleted records do not count
   REQUIRE(pat.Sync().ok());
@@ -50,12 +52,13 @@ TEST_CASE("records are counted per place and quarter, and points go to the coord
       f.api->Handle({"GET", "/v1/hotspots?fy=2023&form=street_brief", "", cleo});
   REQUIRE(r.status == 200);
   json h = r.body;
-  CHECK(h["records"] == 3);
+  CHECK(h["records"] == 5);
   CHECK(h["without_place"] == 0);
   REQUIRE(h["places"].size() == 2);
   CHECK(h["places"][0] == json::parse(R"({"place": "Jewry Street", "code": "jewry_street",
-      "kind": "street", "quarters": {"Q1": 1, "Q2": 1, "Q3": 0, "Q4": 0}, "year": 2})"));
-  CHECK(h["places"][1]["place"] == "Behind the library");
+      "kind": "street", "quarters": {"Q1": 1, "Q2": 2, "Q3": 0, "Q4": 0}, "year": 3})"));
+  CHECK(h["places"][1]["place"] == "Behind the library");  // as first typed
+  CHECK(h["places"][1]["year"] == 2);
   CHECK(!h["places"][1].contains("code"));
   CHECK(h["points_recorded"] == 2);
   REQUIRE(h["points"].size() == 2);
@@ -65,10 +68,17 @@ TEST_CASE("records are counted per place and quarter, and points go to the coord
   for (const auto& form : h["forms"]) street_brief_offered |= form["form"] == "street_brief";
   CHECK(street_brief_offered);
 
-  // The board sees the counts, not where exactly.
+  // The board sees the named places' counts, small ones withheld; what workers typed is one
+  // row; and not where exactly.
   const std::string board = f.DashboardSignIn("bea", "csp", "board");
   json b = f.api->Handle({"GET", "/v1/hotspots?fy=2023&form=street_brief", "", board}).body;
-  CHECK(b["places"] == h["places"]);
+  REQUIRE(b["places"].size() == 2);
+  CHECK(b["places"][0] == json::parse(R"({"place": "Jewry Street", "code": "jewry_street",
+      "kind": "street", "quarters": {"Q1": null, "Q2": null, "Q3": 0, "Q4": 0}, "year": null})"));
+  CHECK(b["places"][1]["place"] == "Places not on the list");
+  CHECK(b["places"][1]["year"].is_null());  // 2, fewer than 5
+  CHECK(b["fewer_than"] == 5);
+  CHECK(b.dump().find("library") == std::string::npos);
   CHECK(b["points_recorded"] == 2);
   CHECK(!b.contains("points"));
 

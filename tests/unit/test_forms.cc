@@ -199,6 +199,7 @@ TEST_CASE("the partnership's named places load with the forms and travel with th
   CHECK(jewry->code == "jewry_street");
   CHECK(jewry->kind == "street");
   CHECK(places.Match("Somewhere else") == nullptr);
+  CHECK(places.Match("St George\u2019s Street")->code == "st_georges_street");  // a phone's ’
   CHECK(places.Match("") == nullptr);
   // Each form's place question offers them; nothing else does.
   for (const auto& name : forms.FormNames()) {
@@ -221,6 +222,10 @@ TEST_CASE("a places file with a mistake is refused, naming the place") {
   SUBCASE("a code twice") {
     doc["places"]["places"].push_back(doc["places"]["places"][0]);
     says = "place 'city_centre' is listed twice";
+  }
+  SUBCASE("one label for two places") {
+    doc["places"]["places"][2]["label"] = "high street";
+    says = "place 'the_broadway': its label 'high street' is place 'high_street''s too";
   }
   SUBCASE("a kind that is not one") {
     doc["places"]["places"][1]["kind"] = "pub";

@@ -171,7 +171,8 @@ TEST_CASE("a place is latitude and longitude, with the accuracy the device measu
         Bad{"51.1 -1.3 12 4", "give latitude and longitude"}, Bad{"north 1", "must be numbers"},
         Bad{"91 0", "latitude outside -90 to 90"}, Bad{"0 -180.5", "longitude outside -180 to 180"},
         Bad{"51 -1 -3", "accuracy outside 0 to 100000 metres"}, Bad{"51 -1 nan", "must be numbers"},
-        Bad{"1e999 0", "must be numbers"}, Bad{json::array({51, -1}), "is not a place"}}) {
+        Bad{"1e999 0", "must be numbers"}, Bad{"0x1p5 1", "must be numbers"},
+        Bad{json::array({51, -1}), "is not a place"}}) {
     CAPTURE(bad.value.dump());
     auto errors = Check({{"name", "abc"}, {"where", bad.value}});
     REQUIRE(errors.size() == 1);

@@ -160,6 +160,12 @@ inline constexpr std::size_t kMaxXlsxSheets = 50;
 // Columns of one sheet (a form in several languages has a label and hint column per language).
 inline constexpr std::size_t kMaxXlsFormColumns = 200;
 
+// --- The dashboard's Places tab (GET /v1/hotspots) ---
+// Counts per place the board sees: fewer than this (but not none) is shown as "fewer than 5",
+// so that one contact at one place in one quarter cannot point to a person. The usual threshold
+// of official statistics on small areas; the coordinator sees the counts as they are.
+inline constexpr std::int64_t kMinPlaceCountShown = 5;
+
 // --- Values ---
 // Longest text accepted for a field that does not set max_length.
 inline constexpr std::size_t kDefaultMaxTextLength = 2'000;
@@ -167,5 +173,8 @@ inline constexpr std::size_t kDefaultMaxTextLength = 2'000;
 // places itself by mobile masts to within a few kilometres; anything beyond 100 km is a broken
 // reading, not a place.
 inline constexpr double kMaxGeopointAccuracyM = 100'000;
+// Longest answer a place question (one offering the named places) may take: a line, which the
+// app shows as a one-line box with suggestions.
+inline constexpr std::size_t kMaxPlaceLength = 200;
 
 }  // namespace beatbook::tunables
