@@ -41,7 +41,8 @@ function renderPlaces(reply) {
   const summary = `${reply.records} ${label.toLowerCase()} record${reply.records === 1 ? '' : 's'} ` +
     `in ${fyLabel(reply.fy)}` +
     (reply.without_place ? `; ${reply.without_place} without a place` : '') + '.';
-  $('places-body').replaceChildren(
+  // replaceChildren would write a null as the text "null": what is not there is left out.
+  $('places-body').replaceChildren(...[
     formPicker(reply),
     el('p', { id: 'places-summary', text: summary }),
     reply.fewer_than ? el('p', { class: 'muted', text: `Counts under ${reply.fewer_than} are shown ` +
@@ -49,7 +50,8 @@ function renderPlaces(reply) {
       'together, so that no one person can be picked out.' }) : null,
     reply.places.length ? placeTable(reply, label)
       : el('p', { class: 'muted', text: 'No places recorded for this form and year.' }),
-    pointsSection(reply));
+    pointsSection(reply),
+  ].filter(Boolean));
 }
 
 function formPicker(reply) {

@@ -509,6 +509,8 @@ test('places: records per place and quarter, named places together, and the poin
   assert.equal(await plot.locator('circle').count(), 2);
   await page.getByText('Each point (2)').click();
   await page.getByText('Q1: 51.06321, -1.31334 (within 12 m)').waitFor();
+  assert.ok(!/null|undefined/.test(await page.locator('#places-body').textContent()),
+    'no missing value shows as text');
   await screenshot(page, 'dashboard-places.png');
   await page.setViewportSize({ width: 768, height: 1024 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
