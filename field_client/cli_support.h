@@ -54,4 +54,8 @@ std::string HumanTime(std::int64_t epoch_ms);
 beatbook::Status ParseSets(const beatbook::FormDef& form, const std::vector<std::string>& sets,
                            beatbook::json* out);
 
+// Where a photo a record names is, for people: "uploaded", "not uploaded yet" or "taken on
+// another device" (commands_photos.cc).
+std::string PhotoStateText(beatbook::LocalStore* store, const std::string& name);
+
 }  // namespace field_client

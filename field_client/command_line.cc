@@ -94,6 +94,14 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   c_delete->add_option("id", cl.id, "record id")->required();
   c_delete->callback([&] { cl.rc = RunDelete(cl.data, cl.id); });
 
+  auto* c_attach = app.add_subcommand(
+      "attach", "attach a photo (JPEG or PNG) to a record's photo question; sync uploads it");
+  c_attach->add_option("--data", cl.data, "device store directory")->required();
+  c_attach->add_option("id", cl.id, "record id")->required();
+  c_attach->add_option("field", cl.field, "the photo question")->required();
+  c_attach->add_option("file", cl.file, "the photo's file")->required();
+  c_attach->callback([&] { cl.rc = RunAttach(cl.data, cl.id, cl.field, cl.file); });
+
   auto* c_status = app.add_subcommand("status", "identity, changes waiting, rejections, last sync");
   c_status->add_option("--data", cl.data, "device store directory")->required();
   c_status->add_flag("--json", cl.as_json, "machine-readable output");

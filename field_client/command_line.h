@@ -25,7 +25,7 @@ struct CommandLine {
   SyncCommandOptions sync, rotate;
   ReportCommandOptions report;
   // Shared by the smaller commands (one runs per invocation).
-  std::string data, form, id, draft_id, occurred_at, owed_quarter, language;
+  std::string data, form, id, draft_id, occurred_at, owed_quarter, language, field, file;
   std::vector<std::string> sets, finish_sets;
   bool as_json = false, confirm_unusual = false;
   int owed_fy = 0;

@@ -49,6 +49,9 @@ int RunEdit(const std::string& data, const std::string& id, const std::vector<st
 // What this device's org still owes (partner leads), from the returns on the device.
 int RunOwed(const std::string& data, int fy, const std::string& quarter, bool as_json);
 int RunDelete(const std::string& data, const std::string& id);
+// Attaches the photo in `file` to record `id`'s image question `field` (commands_photos.cc).
+int RunAttach(const std::string& data, const std::string& id, const std::string& field,
+              const std::string& file);
 int RunStatus(const std::string& data, bool as_json);
 
 struct SyncCommandOptions {

@@ -308,8 +308,22 @@ int RunShow(const std::string& data, const std::string& id, bool as_json) {
   if (Status s = OpenStore(data, &store); !s.ok()) return Fail(s);
   beatbook::RecordState r;
   if (Status s = store->Get(id, &r); !s.ok()) return Fail(s);
+  // Where each photo the record names is: on the server, waiting here, or on another device.
+  const beatbook::FormDef* form = store->forms().Find(r.form, r.form_version);
+  json photos = json::object();
+  for (const auto& [name, reg] : r.fields) {
+    const beatbook::FieldDef* f = form ? form->Find(name) : nullptr;
+    if (f && f->type == beatbook::FieldType::kImage && reg.v.is_string()) {
+      beatbook::AttachmentState state;
+      if (store->GetAttachmentState(reg.v.get<std::string>(), &state).ok()) {
+        photos[reg.v.get<std::string>()] = beatbook::AttachmentStateName(state);
+      }
+    }
+  }
   if (as_json) {
-    std::cout << JsonText(r.ToRecordJson()) << "\n";
+    json out = r.ToRecordJson();
+    if (!photos.empty()) out["photos"] = photos;
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows = {
@@ -317,7 +331,13 @@ int RunShow(const std::string& data, const std::string& id, bool as_json) {
       {"org", r.org},       {"author", r.author},
       {"device", r.device}, {"occurred_at", r.OccurredAt()}};
   const json values = r.FieldValues();
-  for (const auto& [name, v] : values.items()) rows.push_back({name, ValueText(v)});
+  for (const auto& [name, v] : values.items()) {
+    std::string text = ValueText(v);
+    if (v.is_string() && photos.contains(text)) {
+      text += " (" + PhotoStateText(store.get(), text) + ")";
+    }
+    rows.push_back({name, text});
+  }
   PrintTable(std::cout, {"FIELD", "VALUE"}, rows);
   return kExitOk;
 }

@@ -104,6 +104,13 @@ int RunSync(const SyncCommandOptions& o) {
                       {"pending", summary.pending},
                       {"server_restored", summary.server_restored},
                       {"resent", summary.resent},
+                      {"photos",
+                       {{"uploaded", summary.photos_uploaded},
+                        {"waiting", summary.photos_waiting},
+                        {"damaged", summary.photos_damaged},
+                        {"resumed", summary.photos_resumed},
+                        {"bytes_sent", summary.photo_bytes_sent},
+                        {"problems", summary.photo_problems}}},
                       // Body bytes as they crossed the network (gzip-compressed or not).
                       {"wire",
                        {{"sent", transport.bytes_sent()},
@@ -122,6 +129,14 @@ int RunSync(const SyncCommandOptions& o) {
                 << summary.resent << " records' writes) and pulled every record again\n";
     }
     if (summary.rejected > 0) std::cout << "see 'field_client status' for the rejection reasons\n";
+    if (summary.photos_uploaded > 0 || summary.photos_waiting > 0) {
+      std::cout << "photos: " << summary.photos_uploaded << " uploaded"
+                << (summary.photos_resumed > 0 ? " (" + std::to_string(summary.photos_resumed) +
+                                                     " carried on from an earlier sync)"
+                                               : "")
+                << ", " << summary.photos_waiting << " not uploaded yet\n";
+    }
+    for (const auto& problem : summary.photo_problems) std::cout << problem << "\n";
   }
   return kExitOk;
 }

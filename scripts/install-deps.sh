@@ -20,6 +20,7 @@ packages=(
   libzip-dev libexpat1-dev                       # reading XLSForm workbooks (.xlsx: a zip of XML)
   doctest-dev                                    # unit and end-to-end tests
   libsodium-dev                                  # device store encryption: XChaCha20-Poly1305, Argon2id PIN keys
+  libexiv2-dev                                   # photos: reading JPEG/PNG metadata, removing GPS locations
   openssl                                        # tests: a CA and server certificates for TLS
 )
 

@@ -133,6 +133,8 @@ void AddRecordCommands(CLI::App& app, CommandLine& cl) {
   c_export->add_option("--format", cl.exp.format, "csv or json")->default_val("csv");
   c_export->add_option("--out", cl.exp.out, "write to this file instead of stdout");
   c_export->add_option("--schema", cl.exp.schema, "forms directory");
+  c_export->add_option("--attachments", cl.exp.attachments,
+                       "also write the records' photos into this directory (audited)");
 
   auto* c_purge = StoreCommand(app, cl, "purge", "remove records older than the retention policy",
                                &cl.purge, RunPurge);

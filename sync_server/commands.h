@@ -75,7 +75,8 @@ int RunApprove(const ApproveOptions& o);
 struct ExportOptions {
   std::string store_url;  // --store: PostgreSQL instead of the store in `data`
   std::string data, schema, form, quarter, org, reason, out, format = "csv";
-  int fy = 0;  // 0: every year
+  std::string attachments;  // a directory to write the exported records' photos into (audited)
+  int fy = 0;               // 0: every year
   bool include_sensitive = false;
 };
 // One form's records as CSV or JSON, sensitive fields only with --include-sensitive --reason.

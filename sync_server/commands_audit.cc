@@ -5,9 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 
+#include "beatbook/attachment.h"
 #include "beatbook/clock.h"
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
@@ -43,6 +46,52 @@ AuditEvent OperatorEvent(const std::string& action, json detail) {
 Status AuditOperator(CentralStore* store, const std::string& action, json detail) {
   return store->Audit(OperatorEvent(action, std::move(detail)));
 }
+
+namespace {
+
+// Writes the photos `table` names into o.attachments, each as its name, after the audit entry
+// saying so; those not uploaded yet are counted.
+int ExportPhotos(CentralStore* store, const RecordTable& table, const ExportOptions& o) {
+  std::set<std::string> names;
+  for (const auto& row : table.rows) {
+    for (const auto& cell : row) {
+      if (cell.is_string() && IsAttachmentName(cell.get<std::string>())) {
+        names.insert(cell.get<std::string>());
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.attachments, ec);
+  if (ec) return Fail("cannot make " + o.attachments + ": " + ec.message());
+  if (Status s =
+          AuditOperator(store, "export_attachments",
+                        {{"form", o.form}, {"photos", names.size()}, {"dir", o.attachments}});
+      !s.ok()) {
+    return Fail(s.message());
+  }
+  std::size_t written = 0, missing = 0;
+  for (const auto& name : names) {
+    std::string bytes;
+    bool found = false;
+    if (Status s = store->ReadAttachment(name, &bytes, &found); !s.ok()) return Fail(s.message());
+    if (!found) {
+      ++missing;
+      continue;
+    }
+    const std::string path = (std::filesystem::path(o.attachments) / name).string();
+    std::ofstream file(path, std::ios::binary);
+    file << bytes;
+    if (!file.flush()) return Fail("cannot write " + path);
+    ++written;
+  }
+  std::cerr << "wrote " << written << " photo" << (written == 1 ? "" : "s") << " to "
+            << o.attachments;
+  if (missing > 0) std::cerr << " (" << missing << " not uploaded yet)";
+  std::cerr << "\n";
+  return 0;
+}
+
+}  // namespace
 
 int RunExport(const ExportOptions& o) {
   if (o.format != "csv" && o.format != "json")
@@ -80,6 +129,9 @@ int RunExport(const ExportOptions& o) {
     file << text;
     if (!file.flush()) return Fail("cannot write " + o.out);
     std::cerr << "wrote " << table.rows.size() << " records to " << o.out << "\n";
+  }
+  if (!o.attachments.empty()) {
+    if (int rc = ExportPhotos(store.get(), table, o); rc != 0) return rc;
   }
   if (!table.withheld.empty()) {
     std::string names;

@@ -49,7 +49,16 @@ int RunPurge(const PurgeOptions& o) {
   }
   std::size_t n = plan.ids.size();
   std::cout << "removed " << n << " record" << (n == 1 ? "" : "s")
-            << "; devices drop them at their next sync\n";
+            << " and the photos only they named; devices drop them at their next sync\n";
+  // Photo uploads a device began and never finished (docs/protocol.md, section 8).
+  std::int64_t stale = 0;
+  if (Status s = store->DropStaleUploads(now - tunables::kAttachmentPartKeepMs, &stale); !s.ok()) {
+    return Fail(s.message());
+  }
+  if (stale > 0) {
+    std::cout << "dropped " << stale << " unfinished photo upload" << (stale == 1 ? "" : "s")
+              << " untouched for a week\n";
+  }
   return 0;
 }
 

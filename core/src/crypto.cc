@@ -119,3 +119,28 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 }
 
 }  // namespace beatbook
+
+namespace beatbook {
+
+std::string Base64Encode(const std::string& data) {
+  const int variant = sodium_base64_VARIANT_ORIGINAL;
+  std::string text(sodium_base64_ENCODED_LEN(data.size(), variant), '\0');
+  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                    data.size(), variant);
+  text.resize(text.size() - 1);  // the terminating NUL
+  return text;
+}
+
+bool Base64Decode(const std::string& text, std::string* data) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return false;
+  }
+  out.resize(len);
+  *data = std::move(out);
+  return true;
+}
+
+}  // namespace beatbook

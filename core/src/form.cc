@@ -31,6 +31,8 @@ const char* FieldTypeName(FieldType type) {
       return "select_multiple";
     case FieldType::kGeopoint:
       return "geopoint";
+    case FieldType::kImage:
+      return "image";
   }
   return "?";
 }
@@ -79,7 +81,8 @@ bool ParseType(const std::string& s, FieldType* t) {
       {"datetime", FieldType::kDateTime},
       {"select_one", FieldType::kSelectOne},
       {"select_multiple", FieldType::kSelectMultiple},
-      {"geopoint", FieldType::kGeopoint}};
+      {"geopoint", FieldType::kGeopoint},
+      {"image", FieldType::kImage}};
   for (const auto& [name, type] : kTypes) {
     if (s == name) {
       *t = type;
@@ -156,6 +159,9 @@ std::string ParseField(const json& jf, const std::map<std::string, std::vector<C
   }
   if (f->safeguarding && f->type != FieldType::kBoolean)
     return "\"safeguarding\" marks a yes/no (boolean) field only";
+  f->keep_location = jf.value("keep_location", false);
+  if (f->keep_location && f->type != FieldType::kImage)
+    return "\"keep_location\" keeps a photo's location, on an image field only";
   f->format = Str(jf, "format");
   if (!f->format.empty() && f->format != "keyed_hash")
     return "unknown format '" + f->format + "' (known: keyed_hash)";

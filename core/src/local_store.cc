@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "attachment_box.h"
 #include "beatbook/crypto.h"
 #include "beatbook/datetime.h"
 #include "beatbook/fault.h"
@@ -133,6 +134,7 @@ const std::string& LocalStore::dir() const { return file_->dir(); }
 Status LocalStore::Init(const std::string& dir, const LocalStoreOptions& options, bool create) {
   file_ = std::make_unique<StoreFile>(dir);
   drafts_ = std::make_unique<DraftBox>(file_.get(), &forms_);
+  attachments_ = std::make_unique<AttachmentBox>(file_.get());
   outbox_ = std::make_unique<Outbox>(file_.get());
   base_clock_ = options.clock ? options.clock : SystemClock::Default();
   clock_ = std::make_unique<OffsetClock>(base_clock_, 0);

@@ -124,7 +124,7 @@ Status LocalStore::Wipe() {
     BB_RETURN_IF_ERROR(txn.Begin());
     BB_RETURN_IF_ERROR(
         file_->db().Exec("DELETE FROM records; DELETE FROM outbox; DELETE FROM rejections; "
-                         "DELETE FROM drafts; DELETE FROM meta;"));
+                         "DELETE FROM drafts; DELETE FROM attachments; DELETE FROM meta;"));
     BB_RETURN_IF_ERROR(file_->PutMeta("wiped", marker.dump()));
     BB_FAULT_POINT("store.wipe.before_commit");
     BB_RETURN_IF_ERROR(txn.Commit());

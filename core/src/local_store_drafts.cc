@@ -13,6 +13,9 @@ Status LocalStore::ListDrafts(std::vector<Draft>* out) { return drafts_->List(ou
 
 Status LocalStore::GetDraft(const std::string& id, Draft* out) { return drafts_->Get(id, out); }
 
-Status LocalStore::DeleteDraft(const std::string& id) { return drafts_->Delete(id); }
+Status LocalStore::DeleteDraft(const std::string& id) {
+  BB_RETURN_IF_ERROR(drafts_->Delete(id));
+  return PruneAttachments();  // photos only the draft named
+}
 
 }  // namespace beatbook

@@ -165,6 +165,7 @@ Status LocalStore::CheckNewRecord(const RecordInput& in, std::int64_t now_ms,
   BB_RETURN_IF_ERROR(CheckOccurredAt(occurred_ms, now_ms, forms_.returns().first_fy()));
   auto errors = ValidateFields(*form, in.fields, occurred_ms);
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+  BB_RETURN_IF_ERROR(CheckPhotosHeld(*form, in.fields));
   if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
                                        form->version, *record_org, in.fields);
       !why.empty()) {
@@ -379,6 +380,7 @@ Status LocalStore::CheckEdit(const RecordState& state, const json& set_fields,
     }
   }
   if (!errors.empty()) return Status::InvalidArgument(JoinErrors(errors));
+  BB_RETURN_IF_ERROR(CheckPhotosHeld(*form, set_fields));
   if (std::string why = WhyMayNotWrite(forms_, identity_.role, identity_.org, form->name,
                                        form->version, state.org, *values);
       !why.empty()) {
@@ -460,7 +462,8 @@ Status LocalStore::Delete(const std::string& id) {
   BB_RETURN_IF_ERROR(WriteState(state));
   BB_RETURN_IF_ERROR(AppendOutbox(change));
   BB_RETURN_IF_ERROR(file_->PutMeta("hlc_last", std::to_string(hlc.last())));
-  return txn.Commit();
+  BB_RETURN_IF_ERROR(txn.Commit());
+  return PruneAttachments();  // a deleted record's photos are needed nowhere
 }
 
 Status LocalStore::Get(const std::string& id, RecordState* out) {

@@ -76,9 +76,13 @@ Status LocalStore::ApplyPulled(const std::vector<RecordState>& states, const std
   BB_RETURN_IF_ERROR(file_->PutMeta("cursor", cursor));
   BB_FAULT_POINT("store.pull.before_commit");
   BB_RETURN_IF_ERROR(txn.Commit());
-  // Older copies of purged records' pages may sit in the WAL: copy back and empty it.
-  // Best effort (the pull is committed): the next purge or automatic checkpoint does it otherwise.
-  if (purged_any) file_->db().CheckpointTruncate().ok();
+  // A purged record's photos go with it. Older copies of purged records' pages may sit in the
+  // WAL: copy back and empty it. Best effort (the pull is committed): the next purge or
+  // automatic checkpoint does both otherwise.
+  if (purged_any) {
+    PruneAttachments().ok();
+    file_->db().CheckpointTruncate().ok();
+  }
   return Status::OK();
 }
 

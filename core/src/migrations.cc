@@ -70,6 +70,15 @@ const std::vector<std::string>& DeviceMigrations() {
           updated_ms INTEGER NOT NULL,
           content BLOB NOT NULL);
       )sql",
+      // 5: photos (docs/protocol.md, section 8), sealed; `uploaded` once the server confirmed.
+      R"sql(
+        CREATE TABLE attachments(
+          name TEXT PRIMARY KEY,
+          bytes INTEGER NOT NULL,
+          added_ms INTEGER NOT NULL,
+          uploaded INTEGER NOT NULL DEFAULT 0,
+          content BLOB NOT NULL);
+      )sql",
   };
   return kMigrations;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "beatbook/attachment.h"
 #include "beatbook/datetime.h"
 #include "beatbook/geopoint.h"
 #include "beatbook/indicators.h"
@@ -156,6 +157,12 @@ class Checker {
         if (!s.ok()) Add(f.name, &v, "type", s.message());
         return;
       }
+      case FieldType::kImage:
+        if (!v.is_string() || !IsAttachmentName(v.get<std::string>())) {
+          Add(f.name, &v, "type",
+              "is not a photo's name (64 hex digits of its SHA-256, then .jpg or .png)");
+        }
+        return;
       case FieldType::kSelectMultiple: {
         if (!v.is_array()) return Add(f.name, &v, "type", "is not a list of codes");
         std::set<std::string> seen;
@@ -325,6 +332,7 @@ Status ParseFieldText(const FieldDef& f, const std::string& text, json* out) {
     case FieldType::kDateTime:
     case FieldType::kSelectOne:
     case FieldType::kGeopoint:  // checked with the record, as any typed text
+    case FieldType::kImage:
       *out = text;
       return Status::OK();
     case FieldType::kInteger: {

@@ -76,7 +76,10 @@ Status CurlTransport::SendOnce(const HttpRequest& request, bool compress, HttpRe
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
+  const bool json_body = request.content_type.empty();
+  const std::string content_type =
+      "Content-Type: " + (json_body ? std::string("application/json") : request.content_type);
+  headers = curl_slist_append(headers, content_type.c_str());
   headers = curl_slist_append(headers, "Accept: application/json");
   std::string auth;
   if (!request.bearer.empty()) {
@@ -85,7 +88,7 @@ Status CurlTransport::SendOnce(const HttpRequest& request, bool compress, HttpRe
   }
   std::string compressed;
   const std::string* sent = &request.body;
-  if (compress && request.body.size() >= tunables::kGzipMinBytes) {
+  if (compress && json_body && request.body.size() >= tunables::kGzipMinBytes) {
     compressed = http::Gzip(request.body);
     if (!compressed.empty()) {
       sent = &compressed;
@@ -93,8 +96,9 @@ Status CurlTransport::SendOnce(const HttpRequest& request, bool compress, HttpRe
     }
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (request.method == "POST") {
+  if (request.method == "POST" || request.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    if (request.method == "PUT") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, sent->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sent->size()));
     bytes_sent_ += sent->size();
@@ -142,7 +146,8 @@ Status CheckServerUrl(const std::string& base_url, bool allow_insecure_http) {
 
 Status CurlTransport::Send(const HttpRequest& request, HttpResponse* response) {
   BB_RETURN_IF_ERROR(CheckServerUrl(base_url_, options_.allow_insecure_http));
-  bool compress = gzip_requests_ && request.body.size() >= tunables::kGzipMinBytes;
+  bool compress = gzip_requests_ && request.content_type.empty() &&
+                  request.body.size() >= tunables::kGzipMinBytes;
   Status s = SendWithRetries(request, compress, response);
   if (s.ok() && compress && (response->status == 400 || response->status == 415)) {
     // A server that does not read gzip after all (an older one behind the same address): the

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "beatbook/clock.h"
 #include "beatbook/local_store.h"
@@ -32,12 +33,20 @@ struct SyncSummary {
   // again and the records pulled from the start.
   bool server_restored = false;
   std::int64_t resent = 0;
+  // Photos (docs/protocol.md, section 8).
+  std::int64_t photos_uploaded = 0;  // the server confirmed it holds them, in this sync
+  std::int64_t photos_waiting = 0;   // still not uploaded afterwards (damaged ones included)
+  std::int64_t photos_damaged = 0;   // changed on this device since they were taken: not sent
+  std::int64_t photos_resumed = 0;   // uploads that went on from where an earlier one stopped
+  std::int64_t photo_bytes_sent = 0;
+  std::vector<std::string> photo_problems;  // one plain sentence per photo not uploaded
 };
 
 struct SyncOptions {
   std::size_t push_batch_size = 0;  // 0: tunables::kPushBatchSize
   std::size_t pull_page_size = 0;   // 0: tunables::kPullPageSize
   const Clock* clock = nullptr;     // for the clock-offset measurement; nullptr: system clock
+  std::size_t chunk_bytes = 0;      // 0: tunables::kAttachmentChunkBytes
 };
 
 // Called with a short progress line ("pushed 500 of 1200 changes").
@@ -47,10 +56,11 @@ class SyncEngine {
  public:
   SyncEngine(LocalStore* store, Transport* transport, SyncOptions options = {});
 
-  // Push, then pull, then RefreshSettings. Stops at the first error; what was committed before it
-  // stays committed. A reply with a new server epoch (a restored server) queues this device's
-  // writes again and resets the pull cursor (LocalStore::NoteServerEpoch); Sync then pushes and
-  // pulls again from there, while Push and Pull alone stop with FailedPrecondition saying so.
+  // Push, then pull, then RefreshSettings, then UploadPhotos. Stops at the first error; what was
+  // committed before it stays committed. A reply with a new server epoch (a restored server) queues
+  // this device's writes again and resets the pull cursor (LocalStore::NoteServerEpoch); Sync then
+  // pushes and pulls again from there, while Push and Pull alone stop with FailedPrecondition
+  // saying so.
   Status Sync(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Push(SyncSummary* summary, const ProgressFn& progress = nullptr);
   Status Pull(SyncSummary* summary, const ProgressFn& progress = nullptr);
@@ -62,12 +72,19 @@ class SyncEngine {
   // Takes the server's current forms (new form versions) and the partnership's person-key secret
   // (devices enrolled before it existed have none) from GET /v1/forms.
   Status RefreshSettings();
+  // Uploads the photos this device holds that the server has not confirmed, each from where the
+  // server's copy ends, in chunks (docs/protocol.md, section 8). A photo the server cannot take
+  // now (its record not there yet, the photo refused) or that is damaged here is counted and
+  // described in the summary, and the others go on; no reply (Unavailable) stops it.
+  Status UploadPhotos(SyncSummary* summary, const ProgressFn& progress = nullptr);
 
  private:
   // Sends a request with this device's credential and parses the JSON reply, mapping HTTP errors
   // to Status. Learns the server's clock offset from every reply.
   Status Call(const std::string& method, const std::string& target, const std::string& body,
-              nlohmann::json* reply);
+              nlohmann::json* reply, const std::string& content_type = "");
+  // One photo: asks how much the server holds, then sends the rest.
+  Status UploadPhoto(const AttachmentUpload& photo, SyncSummary* summary);
 
   Status PushAndPull(SyncSummary* summary, const ProgressFn& progress);
 

@@ -10,10 +10,13 @@
 namespace beatbook::sync {
 
 struct HttpRequest {
-  std::string method;  // "GET" or "POST"
+  std::string method;  // "GET", "POST" or "PUT"
   std::string target;  // path and query, e.g. "/v1/pull?cursor=0&limit=1000"
-  std::string body;    // JSON, empty for GET
+  std::string body;    // JSON, empty for GET; bytes for a photo's chunk
   std::string bearer;  // "DEVICE_ID.SECRET", empty for enrolment
+  // Empty for JSON. A body of another type (a photo's chunk: application/octet-stream) is sent
+  // as it is, never compressed.
+  std::string content_type = "";
 };
 
 struct HttpResponse {

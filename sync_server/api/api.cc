@@ -14,6 +14,7 @@
 #include "beatbook/role.h"
 #include "beatbook/tunables.h"
 #include "beatbook/validation.h"
+#include "sync_server/api/attachments.h"
 #include "sync_server/api/push.h"
 #include "sync_server/api/push_decoder.h"
 #include "sync_server/api/query.h"
@@ -246,13 +247,14 @@ void Api::Record(const ApiRequest& request, const DeviceInfo& who, double second
 }
 
 std::size_t Api::BodyLimit(const ApiRequest& header_only) {
-  if (header_only.method != "POST" || header_only.Path() != "/v1/push") {
-    return tunables::kMaxSmallBodyBytes;
-  }
+  const bool push = header_only.method == "POST" && header_only.Path() == "/v1/push";
+  const bool chunk = header_only.method == "PUT" &&
+                     AttachmentEndpoint(header_only.Path()) == "/v1/attachments/NAME/upload";
+  if (!push && !chunk) return tunables::kMaxSmallBodyBytes;
   DeviceInfo device;
   ApiResponse denied;
-  return Authenticate(header_only, &device, &denied) ? tunables::kMaxRequestBodyBytes
-                                                     : tunables::kMaxSmallBodyBytes;
+  if (!Authenticate(header_only, &device, &denied)) return tunables::kMaxSmallBodyBytes;
+  return push ? tunables::kMaxRequestBodyBytes : tunables::kAttachmentChunkBytes;
 }
 
 ApiResponse Api::Refuse(const ApiRequest& request, ApiResponse response) {
@@ -267,7 +269,11 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   std::string query =
       path.size() < request.target.size() ? request.target.substr(path.size() + 1) : std::string();
   auto expect = [&](const char* method) { return request.method == method; };
-  if (!request.body.empty() && JsonDepth(request.body) > tunables::kMaxJsonDepth) {
+  // A photo's path names it; its endpoint is matched by shape. Its chunks are bytes, not JSON.
+  const std::string photo_endpoint = AttachmentEndpoint(path);
+  const std::string& endpoint_path = photo_endpoint.empty() ? path : photo_endpoint;
+  if (photo_endpoint.empty() && !request.body.empty() &&
+      JsonDepth(request.body) > tunables::kMaxJsonDepth) {
     return Error(400, "the request body nests arrays and objects deeper than " +
                           std::to_string(tunables::kMaxJsonDepth) + " levels");
   }
@@ -379,10 +385,27 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
        [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
          return a.FollowUpConcern(d, r, ConcernStep::kRecordAction);
        }},
+      // Photos (docs/protocol.md, section 8): devices upload what their records name; the
+      // coordinator reads them.
+      {"/v1/attachments/NAME/upload", "GET", kRecordWriters,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string& q) {
+         return a.UploadProgressOf(d, r, q);
+       }},
+      {"/v1/attachments/NAME/upload", "PUT", kRecordWriters,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string& q) {
+         return a.UploadChunk(d, r, q);
+       }},
+      {"/v1/attachments/NAME", "GET", kCoordinator,
+       [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string& q) {
+         return a.AttachmentFile(d, r, q);
+       }},
   };
+  // The endpoint with this path and method; else one with this path (a 405 names its method).
   const Endpoint* endpoint = nullptr;
   for (const auto& e : kEndpoints) {
-    if (path == e.path) endpoint = &e;
+    if (endpoint_path == e.path && (endpoint == nullptr || request.method == e.method)) {
+      endpoint = &e;
+    }
   }
   if (path != "/v1/enrol" && endpoint == nullptr) {
     return Error(404, "no endpoint " + path + " (see docs/protocol.md)");
@@ -803,7 +826,9 @@ ApiResponse Api::Records(const DeviceInfo& device, const std::string& query) {
                  device.org, device.id,       "",          {}};
   Status s = ExportRecords(store_, *forms_, req, who, &table);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
-  return {200, RecordsJson(table)};
+  json reply = RecordsJson(table);
+  reply["attachments"] = PhotoStates(store_, table);  // which photos are not uploaded yet
+  return {200, std::move(reply)};
 }
 
 ApiResponse Api::Explain(const DeviceInfo& device, const std::string& query) {

@@ -106,6 +106,23 @@ class Api final : public http::Handler {
   ApiResponse Safeguarding(const DeviceInfo& device);
   ApiResponse FollowUpConcern(const DeviceInfo& device, const ApiRequest& request,
                               ConcernStep step);
+  // Photos (attachments.cc): a record's photo, checked against the record the query names.
+  struct PhotoRef {
+    std::string name;
+    std::string record_id;
+    std::string field;  // the image question of the record that holds `name`
+    bool keep_location = false;
+  };
+  // False with the 400/404 in *error unless NAME of the path is a photo the query's record, one
+  // `device` may see, names now.
+  bool PhotoOfRecord(const DeviceInfo& device, const ApiRequest& request, const std::string& query,
+                     PhotoRef* photo, ApiResponse* error);
+  ApiResponse UploadProgressOf(const DeviceInfo& device, const ApiRequest& request,
+                               const std::string& query);
+  ApiResponse UploadChunk(const DeviceInfo& device, const ApiRequest& request,
+                          const std::string& query);
+  ApiResponse AttachmentFile(const DeviceInfo& device, const ApiRequest& request,
+                             const std::string& query);
   // Records per place per quarter, and recorded points (hotspots.cc).
   ApiResponse Hotspots(const DeviceInfo& device, const std::string& query);
   // The dashboard's (dashboard.cc).

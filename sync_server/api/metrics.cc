@@ -32,6 +32,7 @@ std::string Metrics::EndpointLabel(const std::string& path) {
     if (path == e) return e;
   }
   if (path == "/" || path == "/dashboard" || path.rfind("/dashboard/", 0) == 0) return "/dashboard";
+  if (path.rfind("/v1/attachments/", 0) == 0) return "/v1/attachments";
   return "other";
 }
 

@@ -107,6 +107,13 @@ enum class ConcernStep {
   kRecordAction,  // what was done; acknowledges too, if not yet; every one is kept
 };
 
+// What the store holds of a photo (docs/protocol.md, section 8).
+struct UploadProgress {
+  bool complete = false;      // the photo is stored
+  std::int64_t received = 0;  // else: bytes of this device's unfinished upload
+  std::int64_t total = 0;     // ... of this many (0 before the first chunk)
+};
+
 // Which audit entries to read; empty members match everything.
 struct AuditQuery {
   std::int64_t since_ms = 0;
@@ -258,11 +265,40 @@ class CentralStore {
                                  const std::string& user, const std::string& action,
                                  std::int64_t at_ms, const AuditEvent& audit) = 0;
 
+  // --- Photos (docs/protocol.md, section 8) ---
+  // Whether photo `name` is stored, and else how much of `device_id`'s upload of it is here.
+  virtual Status ReadUploadProgress(const std::string& device_id, const std::string& name,
+                                    UploadProgress* out) = 0;
+  // Appends `bytes` at `offset` to `device_id`'s upload of `name` (`total` bytes in all).
+  // FailedPrecondition if `offset` is not what the store holds, or `total` differs from the
+  // earlier chunks'; nothing is stored then.
+  virtual Status AddUploadPart(const std::string& device_id, const std::string& name,
+                               std::int64_t offset, std::int64_t total, const std::string& bytes,
+                               std::int64_t at_ms) = 0;
+  // The bytes of `device_id`'s upload of `name` so far, in order.
+  virtual Status ReadUploadParts(const std::string& device_id, const std::string& name,
+                                 std::string* bytes) = 0;
+  // In one transaction: stores the photo (unless it is stored already; `bytes` may then be
+  // empty), notes that record `record_id` names it in `field`, and drops `device_id`'s parts.
+  virtual Status StoreAttachment(const std::string& device_id, const std::string& name,
+                                 const std::string& record_id, const std::string& field,
+                                 const std::string& bytes, std::int64_t at_ms) = 0;
+  // Drops `device_id`'s unfinished upload of `name` (it failed its checks).
+  virtual Status DropUploadParts(const std::string& device_id, const std::string& name) = 0;
+  // A stored photo's bytes; *found false if it is not stored.
+  virtual Status ReadAttachment(const std::string& name, std::string* bytes, bool* found) = 0;
+  // Which of `names` are stored.
+  virtual Status StoredAttachments(const std::vector<std::string>& names,
+                                   std::set<std::string>* out) = 0;
+  // Drops unfinished uploads with no chunk since `before_ms`; *dropped says how many uploads.
+  virtual Status DropStaleUploads(std::int64_t before_ms, std::int64_t* dropped) = 0;
+
   // --- Retention ---
   // Purges records `ids` (report/retention.h) in one transaction: each keeps its envelope, loses
   // every register and is marked purged, with a new sequence number so devices pull the removal;
-  // its conflicts, rejections (which quote values) and place on the safeguarding queue go too, as
-  // do stored batch replies older than `batch_replies_before_ms`. Freed pages are overwritten.
+  // its conflicts, rejections (which quote values), place on the safeguarding queue and notes
+  // against photos go too, and so does every photo no record names any more, as do stored batch
+  // replies older than `batch_replies_before_ms`. Freed pages are overwritten.
   // Indicator contributions are kept: figures already counted, approved or not, do not change.
   // `audit` is appended in the same transaction.
   virtual Status PurgeRecords(const std::vector<std::string>& ids,

@@ -64,6 +64,20 @@ class SqlCentralStore final : public CentralStore {
   Status Rejections(std::vector<StoredRejection>* out) override;
   Status PurgeRecords(const std::vector<std::string>& ids, std::int64_t batch_replies_before_ms,
                       const AuditEvent& audit) override;
+  Status ReadUploadProgress(const std::string& device_id, const std::string& name,
+                            UploadProgress* out) override;
+  Status AddUploadPart(const std::string& device_id, const std::string& name, std::int64_t offset,
+                       std::int64_t total, const std::string& bytes, std::int64_t at_ms) override;
+  Status ReadUploadParts(const std::string& device_id, const std::string& name,
+                         std::string* bytes) override;
+  Status StoreAttachment(const std::string& device_id, const std::string& name,
+                         const std::string& record_id, const std::string& field,
+                         const std::string& bytes, std::int64_t at_ms) override;
+  Status DropUploadParts(const std::string& device_id, const std::string& name) override;
+  Status ReadAttachment(const std::string& name, std::string* bytes, bool* found) override;
+  Status StoredAttachments(const std::vector<std::string>& names,
+                           std::set<std::string>* out) override;
+  Status DropStaleUploads(std::int64_t before_ms, std::int64_t* dropped) override;
   Status RaiseEarlierConcerns(const std::function<bool(const RecordState&)>& raises,
                               std::int64_t now_ms, std::int64_t* raised) override;
   Status Concerns(std::vector<SafeguardingConcern>* out) override;

@@ -272,7 +272,10 @@ Status SqlCentralStore::PurgeRecords(const std::vector<std::string>& ids,
       BB_RETURN_IF_ERROR(session_->Run("DELETE FROM safeguarding WHERE record_id = $1", {id}));
       BB_RETURN_IF_ERROR(
           session_->Run("DELETE FROM safeguarding_actions WHERE record_id = $1", {id}));
+      BB_RETURN_IF_ERROR(session_->Run("DELETE FROM attachment_refs WHERE record_id = $1", {id}));
     }
+    BB_RETURN_IF_ERROR(session_->Run(
+        "DELETE FROM attachments WHERE name NOT IN (SELECT name FROM attachment_refs)"));
     BB_RETURN_IF_ERROR(
         session_->Run("DELETE FROM batches WHERE at_ms < $1", {batch_replies_before_ms}));
     BB_RETURN_IF_ERROR(InsertAudit(session_.get(), audit));

@@ -171,6 +171,33 @@ const std::vector<SchemaStep>& CentralSchemaSteps() {
           by_user TEXT NOT NULL);
         CREATE INDEX safeguarding_actions_by_record ON safeguarding_actions(record_id);
       )sql"},
+      // 8: photos (docs/protocol.md, section 8). Bytes are kept base64-encoded in TEXT, the one
+      // column type both engines read and write the same way (a third larger, and photos are
+      // few). attachment_refs says which records name a stored photo (retention deletes a photo
+      // none names); attachment_parts holds unfinished uploads, per device.
+      {8, R"sql(
+        CREATE TABLE attachments(
+          name TEXT PRIMARY KEY,
+          bytes {{int64}} NOT NULL,
+          content TEXT NOT NULL,
+          stored_ms {{int64}} NOT NULL);
+        CREATE TABLE attachment_refs(
+          name TEXT NOT NULL,
+          record_id TEXT NOT NULL,
+          field TEXT NOT NULL,
+          at_ms {{int64}} NOT NULL,
+          PRIMARY KEY(name, record_id, field));
+        CREATE INDEX attachment_refs_by_record ON attachment_refs(record_id);
+        CREATE TABLE attachment_parts(
+          device TEXT NOT NULL,
+          name TEXT NOT NULL,
+          part_offset {{int64}} NOT NULL,
+          part_bytes {{int64}} NOT NULL,
+          total {{int64}} NOT NULL,
+          content TEXT NOT NULL,
+          at_ms {{int64}} NOT NULL,
+          PRIMARY KEY(device, name, part_offset));
+      )sql"},
   };
   return kSteps;
 }

@@ -86,9 +86,9 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
   for (const auto& code : others) survey_columns.push_back(LanguageColumn("label", schema, code));
   survey_columns.push_back("hint");
   for (const auto& code : others) survey_columns.push_back(LanguageColumn("hint", schema, code));
-  for (const char* c :
-       {"required", "relevant", "bb_in_list", "constraint", "bb_choices", "bb_sensitive",
-        "bb_places", "bb_safeguarding", "bb_format", "bb_not_before", "bb_choice_orgs"}) {
+  for (const char* c : {"required", "relevant", "bb_in_list", "constraint", "bb_choices",
+                        "bb_sensitive", "bb_places", "bb_safeguarding", "bb_keep_location",
+                        "bb_format", "bb_not_before", "bb_choice_orgs"}) {
     survey_columns.push_back(c);
   }
   SheetBuilder survey("survey", survey_columns);
@@ -135,6 +135,9 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
       case FieldType::kGeopoint:
         row["type"] = "geopoint";
         break;
+      case FieldType::kImage:
+        row["type"] = "image";
+        break;
       case FieldType::kBoolean: {
         // XLSForm has no yes/no type: a select_one of the list yes_no, in the form's languages.
         row["type"] = "select_one yes_no";
@@ -175,6 +178,7 @@ Workbook ExportXlsForm(const FormDef& form, const FormSet& schema) {
     if (f.sensitive) row["bb_sensitive"] = "yes";
     if (f.places) row["bb_places"] = "yes";
     if (f.safeguarding) row["bb_safeguarding"] = "yes";
+    if (f.keep_location) row["bb_keep_location"] = "yes";
     row["bb_format"] = f.format;
     row["bb_not_before"] = f.not_before;
     std::string orgs;

@@ -385,10 +385,14 @@ const std::map<std::string, std::string> kEnvelope = {{"start", "when it happene
                                                       {"username", "the worker (author)"}};
 
 // The question types Beatbook has, as XLSForm names them (lower case).
-const std::map<std::string, std::string> kTypes = {
-    {"text", "text"},         {"integer", "integer"},       {"decimal", "number"},
-    {"datetime", "datetime"}, {"select_one", "select_one"}, {"select_multiple", "select_multiple"},
-    {"geopoint", "geopoint"}};
+const std::map<std::string, std::string> kTypes = {{"text", "text"},
+                                                   {"integer", "integer"},
+                                                   {"decimal", "number"},
+                                                   {"datetime", "datetime"},
+                                                   {"select_one", "select_one"},
+                                                   {"select_multiple", "select_multiple"},
+                                                   {"geopoint", "geopoint"},
+                                                   {"image", "image"}};
 
 std::string TypeRefusal(const std::string& type) {
   if (type == "date" || type == "time") {
@@ -404,7 +408,7 @@ std::string TypeRefusal(const std::string& type) {
   }
   return "question type '" + type +
          "' is not one Beatbook has (text, integer, decimal, dateTime, select_one, "
-         "select_multiple, geopoint; a yes/no question is select_one yes_no)";
+         "select_multiple, geopoint, image; a yes/no question is select_one yes_no)";
 }
 
 // A question waiting for its expressions (read once every question's type is known).
@@ -567,11 +571,23 @@ class Importer {
 
   std::string ReadSurvey(const Table& t, const std::map<std::string, std::vector<ChoiceRow>>& lists,
                          ListMerger* merger) {
-    const std::set<std::string> known = {
-        "type",          "name",           "label",           "hint",
-        "required",      "relevant",       "constraint",      "appearance",
-        "bb_choices",    "bb_sensitive",   "bb_safeguarding", "bb_format",
-        "bb_not_before", "bb_choice_orgs", "bb_in_list",      "bb_places"};
+    const std::set<std::string> known = {"type",
+                                         "name",
+                                         "label",
+                                         "hint",
+                                         "required",
+                                         "relevant",
+                                         "constraint",
+                                         "appearance",
+                                         "bb_choices",
+                                         "bb_sensitive",
+                                         "bb_safeguarding",
+                                         "bb_format",
+                                         "bb_not_before",
+                                         "bb_choice_orgs",
+                                         "bb_in_list",
+                                         "bb_places",
+                                         "bb_keep_location"};
     std::vector<Question> questions;
     FieldTypes types;
     std::vector<std::size_t> groups;  // rows of the groups open
@@ -696,7 +712,8 @@ class Importer {
           {"text", FieldType::kText},         {"integer", FieldType::kInteger},
           {"number", FieldType::kNumber},     {"boolean", FieldType::kBoolean},
           {"datetime", FieldType::kDateTime}, {"select_one", FieldType::kSelectOne},
-          {"geopoint", FieldType::kGeopoint}, {"select_multiple", FieldType::kSelectMultiple}};
+          {"geopoint", FieldType::kGeopoint}, {"select_multiple", FieldType::kSelectMultiple},
+          {"image", FieldType::kImage}};
       q.type = kCore.at(bb_type);
       types[name] = q.type;
       question_rows_[name] = r;
@@ -732,6 +749,7 @@ class Importer {
     if (std::string why = yes("bb_sensitive", "sensitive"); !why.empty()) return why;
     if (std::string why = yes("bb_safeguarding", "safeguarding"); !why.empty()) return why;
     if (std::string why = yes("bb_places", "places"); !why.empty()) return why;
+    if (std::string why = yes("bb_keep_location", "keep_location"); !why.empty()) return why;
     if (!t.Get(r, "bb_format").empty()) q.field["format"] = t.Get(r, "bb_format");
     if (!t.Get(r, "bb_not_before").empty()) q.field["not_before"] = t.Get(r, "bb_not_before");
     if (std::string text = t.Get(r, "relevant"); !text.empty()) {

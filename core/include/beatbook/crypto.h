@@ -20,6 +20,9 @@ std::string DerivedUuid(const std::string& key);
 std::string RandomSecret(int bytes);
 // Lowercase hex HMAC-SHA-256 of `data` under `key`.
 std::string HmacSha256Hex(const std::string& key, const std::string& data);
+// Standard base64 (with padding) of `data`, and back: false if `text` is not base64.
+std::string Base64Encode(const std::string& data);
+bool Base64Decode(const std::string& text, std::string* data);
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(const std::string& data);
 // Compares two strings in time that does not depend on where they differ.

@@ -23,6 +23,7 @@ inline constexpr const char* kFaultPoints[] = {
     "store.wipe.before_commit",      // LocalStore: a remote wipe
     "store.epoch.before_commit",     // LocalStore: queuing writes again for a restored server
     "sync.rotate.before_first_use",  // device: a rotated credential, before its first use
+    "sync.upload.after_chunk",       // device: a photo's chunk taken by the server
     "server.push.before_commit",     // sync_server: a push batch, before its commit
     "server.push.after_commit",      // sync_server: a push batch, committed, before the answer
 };

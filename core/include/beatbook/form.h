@@ -45,6 +45,7 @@ enum class FieldType {
   kSelectOne,
   kSelectMultiple,
   kGeopoint,  // a place: "LATITUDE LONGITUDE [ACCURACY]" (beatbook/geopoint.h)
+  kImage,     // a photo, held as its attachment name "HASH.jpg" (beatbook/attachment.h)
 };
 
 // "text", "integer", ... as written in the form JSON.
@@ -103,6 +104,9 @@ struct FieldDef {
   // A yes/no field whose Yes puts the record on the safeguarding queue ("safeguarding": true;
   // docs/safeguarding.md): the coordinator acknowledges it and records the action taken.
   bool safeguarding = false;
+  // An image field whose photos keep their location metadata ("keep_location": true); by
+  // default it is removed on the device and refused by the server.
+  bool keep_location = false;
   // "keyed_hash": text that must be a person key computed on the device (beatbook/subject_key.h),
   // 64 lowercase hex digits, so a name typed there is refused everywhere.
   std::string format;

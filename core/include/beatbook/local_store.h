@@ -117,6 +117,23 @@ struct Rejection {
   std::int64_t at_ms = 0;
 };
 
+// A photo this device holds that the server has not confirmed, and the record naming it
+// (docs/protocol.md, section 8).
+struct AttachmentUpload {
+  std::string name;
+  std::string record_id;
+  std::string field;
+};
+
+// Where a photo a record names is, as this device knows it.
+enum class AttachmentState {
+  kUploaded,  // held here, and the server confirmed it has it
+  kWaiting,   // held here, not yet uploaded
+  kElsewhere  // not on this device (taken on another; the record came with a pull)
+};
+// "uploaded", "waiting", "elsewhere".
+const char* AttachmentStateName(AttachmentState state);
+
 struct StoreSummary {
   std::int64_t records = 0;  // not deleted
   std::int64_t pending_changes = 0;
@@ -129,6 +146,7 @@ struct StoreSummary {
 class StoreFile;
 class DraftBox;
 class Outbox;
+class AttachmentBox;
 
 class LocalStore {
  public:
@@ -136,7 +154,7 @@ class LocalStore {
   LocalStore(const LocalStore&) = delete;
   LocalStore& operator=(const LocalStore&) = delete;
 
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static constexpr int kFirstEncryptedVersion = 3;
 
   // Creates a new store in `dir` (made if missing; must not already hold a store).
@@ -191,6 +209,27 @@ class LocalStore {
   Status ListAllStates(std::vector<RecordState>* out);
   Status Summary(StoreSummary* out);
   Status Rejections(std::vector<Rejection>* out);
+
+  // --- Photos (docs/protocol.md, section 8; core/src/attachment_box.h) ---
+  // Checks a photo for `field` of `form` (its latest version), takes its location out unless the
+  // field keeps it, and keeps it sealed; *name is what the field's answer holds. InvalidArgument
+  // naming what is wrong (not an image field, not a JPEG or PNG, too large).
+  Status AddAttachment(const std::string& form, const std::string& field, const std::string& bytes,
+                       std::string* name);
+  // AddAttachment for record `id`'s form version, then an edit setting `field` to the photo.
+  Status Attach(const std::string& id, const std::string& field, const std::string& bytes,
+                std::string* name);
+  // A photo's bytes. NotFound if not held here; Corruption if damaged (see AttachmentBox::Read).
+  Status ReadAttachment(const std::string& name, std::string* bytes);
+  Status GetAttachmentState(const std::string& name, AttachmentState* state);
+  // Photos to upload: held here, not confirmed, named by a live record none of whose changes
+  // are still in the outbox (the server must have the record first); with
+  // `synced_records_only` false, records with changes waiting too.
+  Status AttachmentsToUpload(std::vector<AttachmentUpload>* out, bool synced_records_only = true);
+  Status MarkAttachmentUploaded(const std::string& name);
+  // Deletes the photos no record that is not deleted, and no draft, names any more (a photo
+  // replaced, a record deleted or purged). *removed (optional) says how many went.
+  Status PruneAttachments(std::int64_t* removed = nullptr);
 
   // --- Sync support (the outbox: core/src/outbox.h) ---
   // The oldest `max` outbox entries. With `parse` false, `change` is left empty: a push sends the
@@ -286,11 +325,15 @@ class LocalStore {
   Status FigureCheck(const FormDef& form, const std::string& record_org, const json& fields,
                      std::string* why);
   Status ReadHlc(HlcStamp* last);
+  // InvalidArgument unless every photo `fields` give an image question is held on this device
+  // (attached first: a record never names a photo nobody can upload).
+  Status CheckPhotosHeld(const FormDef& form, const json& fields);
 
   // The file, its key and settings (core/src/store_file.h): what every job writes through.
   std::unique_ptr<StoreFile> file_;
-  std::unique_ptr<DraftBox> drafts_;  // over file_ and forms_
-  std::unique_ptr<Outbox> outbox_;    // over file_
+  std::unique_ptr<DraftBox> drafts_;            // over file_ and forms_
+  std::unique_ptr<Outbox> outbox_;              // over file_
+  std::unique_ptr<AttachmentBox> attachments_;  // over file_
   Identity identity_;
   FormSet forms_;
   const Clock* base_clock_ = nullptr;

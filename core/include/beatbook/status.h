@@ -58,6 +58,7 @@ class [[nodiscard]] Status {
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
   bool IsPermissionDenied() const { return code_ == Code::kPermissionDenied; }
   bool IsUnauthenticated() const { return code_ == Code::kUnauthenticated; }
+  bool IsFailedPrecondition() const { return code_ == Code::kFailedPrecondition; }
 
   // "invalid argument: field 'attendees': value -3 is below the minimum 0"
   std::string ToString() const;

@@ -177,4 +177,15 @@ inline constexpr double kMaxGeopointAccuracyM = 100'000;
 // app shows as a one-line box with suggestions.
 inline constexpr std::size_t kMaxPlaceLength = 200;
 
+// --- Attachments (photos; docs/protocol.md, section 8) ---
+// Largest photo a question takes: a tablet camera's full-size JPEG is 2 to 6 MiB.
+inline constexpr std::size_t kMaxAttachmentBytes = 10u << 20;
+// One upload request's share of a photo: small enough that a cut link on weak signal loses
+// little, large enough that a 5 MiB photo is 20 requests.
+inline constexpr std::size_t kAttachmentChunkBytes = 256u << 10;
+// Unfinished uploads untouched for this long are dropped by `sync_server purge`.
+inline constexpr std::int64_t kAttachmentPartKeepMs = 7LL * 24 * 3600 * 1000;
+// Largest image, in pixels each way, a photo may claim (a hostile header could claim 2^31).
+inline constexpr int kMaxImageSide = 20'000;
+
 }  // namespace beatbook::tunables
