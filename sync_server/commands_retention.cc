@@ -49,7 +49,7 @@ int RunPurge(const PurgeOptions& o) {
   }
   std::size_t n = plan.ids.size();
   std::cout << "removed " << n << " record" << (n == 1 ? "" : "s")
-            << " and the photos only they named; devices drop them at their next sync\n";
+            << "; devices drop them, and the photos only they named, at their next sync\n";
   // Photo uploads a device began and never finished (docs/protocol.md, section 8).
   std::int64_t stale = 0;
   if (Status s = store->DropStaleUploads(now - tunables::kAttachmentPartKeepMs, &stale); !s.ok()) {

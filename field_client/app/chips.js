@@ -34,6 +34,7 @@ export function answerText(field, value) {
     case 'select_multiple': return (Array.isArray(value) ? value : [value]).map(label).join(', ');
     case 'datetime': return formatWhen(value);
     case 'geopoint': return placeText(value);
+    case 'image': return 'A photo';
     default: return String(value);
   }
 }

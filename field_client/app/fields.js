@@ -15,6 +15,7 @@ import { el } from './dom.js';
 import { isRealDate, isoUtc, londonParts, londonToUtcMs } from './dates.js';
 import { question, errorSetter, changed, base } from './question.js';
 import { placeWidget } from './place_widget.js';
+import { photoWidget } from './photo_widget.js';
 
 const LONG_LIST = 10;  // more choices than this get a "Find in the list" box
 
@@ -348,6 +349,8 @@ export function buildWidget(field, options) {
       return dateTimeWidget(field);
     case 'geopoint':
       return placeWidget(field);
+    case 'image':
+      return photoWidget(field, options);
     default:
       return textWidget(field);
   }

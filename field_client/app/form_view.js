@@ -93,7 +93,7 @@ export async function openForm(form, {
     // The form's words carry its language when it is not the app's English.
     widgets: displayOrder(form.fields).map((field) =>
       buildWidget({ ...field, lang: formLang(form) },
-        { editing, existingKey: record?.fields?.[field.name] })),
+        { editing, existingKey: record?.fields?.[field.name], form: form.form })),
     labels: new Map([['occurred_at', 'When it happened'], ['subject', 'Person']]),
   };
   for (const field of form.fields) session.labels.set(field.name, field.label);

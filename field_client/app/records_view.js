@@ -78,6 +78,12 @@ function recordCard(record) {
         onclick: () => go('record', record.id) })));
 }
 
+const PHOTO_STATES = {
+  uploaded: 'sent to the partnership',
+  waiting: 'on this tablet, not sent yet',
+  elsewhere: 'taken on another tablet',
+};
+
 // One record: every answer, its state, and what this worker may do with it.
 export async function openRecord(id) {
   const record = await attempt(() => getRecord(id));
@@ -86,8 +92,16 @@ export async function openRecord(id) {
   const fieldsByName = new Map((form?.fields ?? []).map((f) => [f.name, f]));
   const rows = [['When it happened', formatWhen(record.occurred_at)]];
   for (const field of form?.fields ?? []) {
-    const text = answerText(field, record.fields?.[field.name]);
-    if (text) rows.push([field.label, text]);
+    let text = answerText(field, record.fields?.[field.name]);
+    // A photo: where it is, in words (docs/app-api.md, "photos").
+    const where = field.type === 'image' ? record.photos?.[record.fields?.[field.name]] : null;
+    if (where) text = `${text}: ${PHOTO_STATES[where] ?? where}`;
+    // The photo itself, read back from this tablet's store, when it is on this tablet.
+    const photo = ['uploaded', 'waiting'].includes(where)
+      ? el('img', { class: 'photo-preview', alt: `Photo for ${field.label}`,
+        src: `/app/api/photos/${encodeURIComponent(record.fields[field.name])}` })
+      : null;
+    if (text) rows.push([field.label, text, photo]);
   }
   for (const [name, value] of Object.entries(record.fields ?? {})) {
     if (!fieldsByName.has(name)) rows.push([name, answerText(null, value)]);  // an older version's
@@ -100,8 +114,8 @@ export async function openRecord(id) {
   fill($('record-body'),
     el('p', { class: 'card-line' }, stateChip(record.state),
       record.reason ? el('span', { class: 'reason', text: ` ${record.reason}` }) : null),
-    el('dl', { class: 'answers' }, rows.map(([label, text]) => el('div', { class: 'answer' },
-      el('dt', { text: label }), el('dd', { text })))),
+    el('dl', { class: 'answers' }, rows.map(([label, text, photo]) => el('div', { class: 'answer' },
+      el('dt', { text: label }), el('dd', {}, text, photo)))),
     el('div', { class: 'record-actions' },
       changeable ? el('button', { type: 'button', class: 'big primary', text: fixing ? 'Fix' : 'Edit',
         onclick: () => go('form', form, { record, fix: fixing, returnTo: 'record' }) }) : null,

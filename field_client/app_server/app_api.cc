@@ -53,7 +53,11 @@ Status AppApi::Start() {
 
 void AppApi::SetOrigin(const std::string& host_port) { origin_ = host_port; }
 
-std::size_t AppApi::BodyLimit(const Request&) { return beatbook::tunables::kMaxAppBodyBytes; }
+std::size_t AppApi::BodyLimit(const Request& request) {
+  // A camera's photo is larger than any JSON the page sends.
+  return request.Path() == "/app/api/photos" ? beatbook::tunables::kMaxAttachmentBytes
+                                             : beatbook::tunables::kMaxAppBodyBytes;
+}
 
 AppApi::Response AppApi::Handle(const Request& request) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -152,6 +156,12 @@ AppApi::Response AppApi::Route(const Request& request) {
   if (api == "/signout" && method == "POST") return SignOut();
   if (!store_) return AppError(401, "locked", "sign in with your PIN first");
 
+  // A photo's body is its bytes, not JSON.
+  if (api.rfind("/photos", 0) == 0) {
+    if (api == "/photos" && method == "POST") return AddPhoto(request);
+    if (api.rfind("/photos/", 0) == 0 && method == "GET") return GetPhoto(api.substr(8));
+    return AppError(405, "method_not_allowed", "POST a photo, GET one by name");
+  }
   json body;
   if (method == "POST" || method == "PUT") {
     body = json::parse(request.body, nullptr, false);

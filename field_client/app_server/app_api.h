@@ -86,6 +86,11 @@ class AppApi final : public beatbook::http::Handler {
   // [{"code", "name"}] of the given language codes.
   nlohmann::json LanguagesJson(const std::vector<std::string>& codes) const;
   Response SetLanguage(const nlohmann::json& body);
+  // Photos (app_photos.cc): a picture for a question, kept sealed; and shown back.
+  Response AddPhoto(const Request& request);
+  Response GetPhoto(const std::string& name);
+  // {"NAME": "uploaded" | "waiting" | "elsewhere"} for the photos `record` names.
+  nlohmann::json PhotoStates(const beatbook::RecordState& record);
   // Sync and returns (app_sync.cc).
   Response Sync();
   Response Returns(const Request& request);

@@ -279,6 +279,7 @@ json AppApi::RecordJson(const beatbook::RecordState& r, const SyncStates& states
   if (!reason.empty()) {
     j["reason"] = Sentence(form ? WithLabels(*form, language, reason) : reason);
   }
+  if (json photos = PhotoStates(r); !photos.empty()) j["photos"] = std::move(photos);
   return j;
 }
 

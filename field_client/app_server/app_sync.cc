@@ -64,7 +64,10 @@ AppApi::Response AppApi::Sync() {
                         {"pulled", summary.pulled},
                         {"rejected", summary.rejected},
                         {"pending", summary.pending},
-                        {"server_restored", summary.server_restored}});
+                        {"server_restored", summary.server_restored},
+                        {"photos_uploaded", summary.photos_uploaded},
+                        {"photos_waiting", summary.photos_waiting},
+                        {"photo_problems", summary.photo_problems}});
 }
 
 AppApi::Response AppApi::Returns(const Request& request) {

@@ -218,6 +218,7 @@ function bounded(promise, what, ms = STEP_MS) {
 // HTTP errors the page meets on purpose, which Chromium reports on the console.
 const EXPECTED_HTTP_ERRORS = [
   [400, /^\/app\/api\/records(\/[^/]+)?$/],  // a bad value: the app refuses to store it
+  [400, /^\/app\/api\/photos$/],             // a file that is not a photo: refused
   [401, /^\/app\/api\/signin$/],             // a wrong PIN
   [401, /^\/app\/api\/state$/],              // the page opened without its key
   [401, /^\/app\/session$/],
@@ -970,7 +971,9 @@ test('a record the server refuses shows as Needs fixing with the reason, and Fix
   // a worker logged 50 offline: the server refuses the record, with its reason.
   const strict = path.join(env.dir, 'strict-schema');
   fs.cpSync(new URL('../../schema', import.meta.url), strict, { recursive: true });
-  const patrolFile = path.join(strict, 'forms', 'patrol.v1.json');
+  // The latest version of the patrol form, which new records use.
+  const patrolFile = path.join(strict, 'forms', fs.readdirSync(path.join(strict, 'forms'))
+    .filter((f) => f.startsWith('patrol.v')).sort().at(-1));
   const patrol = JSON.parse(fs.readFileSync(patrolFile, 'utf8'));
   patrol.fields.find((f) => f.name === 'engagements').max = 20;
   fs.writeFileSync(patrolFile, JSON.stringify(patrol));
@@ -1246,6 +1249,72 @@ test('a place from the tablet\'s location, said with its accuracy, or typed when
   await denied.page.getByText('51.063214, -1.313345 (within 12 m)').waitFor();
   await denied.context.close();
   await context.close();
+  await stopApp(app);
+});
+
+// --- photos ----------------------------------------------------------------------------------
+
+// A 32 by 24 pixel PNG, as a camera's file would come to the page.
+const PHOTO_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAACAAAAAYCAIAAAAUMWhjAAAFiUlEQVR42g3NkfODUADA8bCLBsGoCx920SAYdeHDXTQIoi58+L1oEIy68GEXDYJRN3zYRUEQdcNh+Pt9/oGPZVnYFieLs4VvISwCi4vF1SKxkBY3i7tFblFaKAssHhZPi9ZCW3QWL4u3xcfCWEwWi8Vm8bX4WRwWluVgO5wczg6+g3AIHC4OV4fEQTrcHO4OuUPpoBxweDg8HVoH7dA5vBzeDh8H4zA5LA6bw9fh53A4/4GL7XJyObv4LsIlcLm4XF0SF+lyc7m75C6li3LB5eHydGldtEvn8nJ5u3xcjMvksrhsLl+Xn8vh/gcetsfJ4+zhewiPwOPicfVIPKTHzePukXuUHsoDj4fH06P10B6dx8vj7fHxMB6Tx+KxeXw9fh6H9x8IbMFJcBb4AiEIBBfBVZAIpOAmuAtyQSlQAgQPwVPQCrSgE7wEb8FHYASTYBFsgq/gJzjEfxBih5xCziF+iAgJQi4h15AkRIbcQu4heUgZokIIeYQ8Q9oQHdKFvELeIZ8QEzKFLCFbyDfkF3KE/0GEHXGKOEf4ESIiiLhEXCOSCBlxi7hH5BFlhIog4hHxjGgjdEQX8Yp4R3wiTMQUsURsEd+IX8QR/Qcxdswp5hzjx4iYIOYSc41JYmTMLeYek8eUMSqGmEfMM6aN0TFdzCvmHfOJMTFTzBKzxXxjfjFH/B9IbMlJcpb4EiEJJBfJVZJIpOQmuUtySSlREiQPyVPSSrSkk7wkb8lHYiSTZJFskq/kJznkf5Bip5xSzil+ikgJUi4p15QkRabcUu4peUqZolJIeaQ8U9oUndKlvFLeKZ8UkzKlLClbyjfll3Kk/0GGnXHKOGf4GSIjyLhkXDOSDJlxy7hn5Bllhsog45HxzGgzdEaX8cp4Z3wyTMaUsWRsGd+MX8aR/QcFdsGp4FzgF4iCoOBScC1ICmTBreBekBeUBaqAgkfBs6At0AVdwavgXfApMAVTwVKwFXwLfgVH8R8obMVJcVb4CqEIFBfFVZEopOKmuCtyRalQChQPxVPRKrSiU7wUb8VHYRSTYlFsiq/ipzjUf1BhV5wqzhV+hagIKi4V14qkQlbcKu4VeUVZoSqoeFQ8K9oKXdFVvCreFZ8KUzFVLBVbxbfiV3FU/0GNXXOqOdf4NaImqLnUXGuSGllzq7nX5DVljaqh5lHzrGlrdE1X86p513xqTM1Us9RsNd+aX81R/wcNdsOp4dzgN4iGoOHScG1IGmTDreHekDeUDaqBhkfDs6Ft0A1dw6vh3fBpMA1Tw9KwNXwbfg1H8x9obM1Jc9b4GqEJNBfNVZNopOamuWtyTalRGjQPzVPTarSm07w0b81HYzSTZtFsmq/mpzn0f9Bj95x6zj1+j+gJei49156kR/bceu49eU/Zo3roefQ8e9oe3dP1vHrePZ8e0zP1LD1bz7fn13P0/8GAPXAaOA/4A2IgGLgMXAeSATlwG7gP5APlgBpg4DHwHGgH9EA38Bp4D3wGzMA0sAxsA9+B38Ax/Acj9shp5Dzij4iRYOQych1JRuTIbeQ+ko+UI2qEkcfIc6Qd0SPdyGvkPfIZMSPTyDKyjXxHfiPH+B8YbMPJcDb4BmEIDBfD1ZAYpOFmuBtyQ2lQBgwPw9PQGrShM7wMb8PHYAyTYTFshq/hZzjMfzBjz5xmzjP+jJgJZi4z15lkRs7cZu4z+Uw5o2aYecw8Z9oZPdPNvGbeM58ZMzPNLDPbzHfmN3PM/8GKvXJaOa/4K2IlWLmsXFeSFblyW7mv5Cvlilph5bHyXGlX9Eq38lp5r3xWzMq0sqxsK9+V38qx/gc79s5p57zj74idYOeyc91JduTObee+k++UO2qHncfOc6fd0TvdzmvnvfPZMTvTzrKz7Xx3fjvHzh91ok09xWadggAAAABJRU5ErkJggg==', 'base64');
+
+test('a photo taken for a question is kept on the tablet, shown back, and sent by Sync', { timeout: 120_000 }, async () => {
+  env.tablets.photo = { dir: path.join(env.dir, 'photo'), user: 'phil', role: 'field_worker', org: 'police' };
+  await startServer(env.serverListen);
+  await fieldClient(['init', '--data', env.tablets.photo.dir, '--server', env.serverUrl, '--token',
+    await token('phil', 'police', 'field_worker')]);
+  const app = await startApp('photo');
+  for (const kind of ['phone', 'tablet']) {
+    const { context, page } = await openApp(kind, app);
+    const { forms } = await pageApi(page, '/app/api/forms');
+    const form = forms.find((f) => f.form === 'patrol');
+    await startForm(page, form);
+    await fillForm(page, form, `Photo ${kind}`);
+    const question = page.locator('#q-photo');
+    await question.getByRole('button', { name: 'Take a photo', exact: true }).waitFor();
+    // The camera is the file input's: a file that is not a photo is refused next to the question.
+    await page.locator('#f-photo').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg',
+      buffer: Buffer.from('these are not the bytes of a photo') });
+    await question.getByText('This photo cannot be used: the file is not a JPEG or PNG photo',
+      { exact: false }).waitFor();
+    await page.locator('#f-photo').setInputFiles({ name: 'IMG_0001.png', mimeType: 'image/png',
+      buffer: PHOTO_PNG });
+    await question.getByText('Photo kept on this tablet, without where it was taken', { exact: false }).waitFor();
+    assert.equal(await question.locator('.field-error').isHidden(), true, 'the refusal is gone');
+    const preview = question.getByRole('img', { name: 'Photo for Photo of the problem' });
+    await preview.waitFor();
+    await page.waitForFunction(() => document.querySelector('#q-photo img')?.naturalWidth === 32);
+    await question.getByRole('button', { name: 'Take another photo', exact: true }).waitFor();
+    await audit(page, `${kind} photo taken`);
+    await screenshot(page, `app-${kind}-photo.png`);
+    await button(page, 'Save').click();
+    await heading(page, 'Home').waitFor();
+  }
+  const { page } = await openApp('phone', app);
+  let { records } = await pageApi(page, '/app/api/records');
+  assert.equal(records.length, 2);
+  const name = records[0].fields.photo;
+  assert.match(name, /^[0-9a-f]{64}\.png$/);
+  assert.equal(records[0].photos[name], 'waiting');
+
+  // The record says where its photo is, and shows it.
+  await button(page, 'My records').click();
+  await button(page.getByRole('listitem').first(), 'Open').click();
+  await page.getByText('A photo: on this tablet, not sent yet').waitFor();
+  await page.getByRole('img', { name: 'Photo for Photo of the problem' }).waitFor();
+  await screenshot(page, 'app-phone-photo-record.png');
+
+  await goHome(page);
+  await button(page, 'Sync').click();
+  await page.getByRole('status').filter({ hasText: /Sent \d+, received \d+/ })
+    .waitFor({ timeout: 3 * STEP_MS });
+  ({ records } = await pageApi(page, '/app/api/records'));
+  assert.ok(records.every((r) => r.photos[r.fields.photo] === 'uploaded'), 'both photos sent');
+  await stopServer();  // its store is read below
+  // The coordinator's export has the very bytes the page sent (the PNG had no location to remove).
+  const out = path.join(env.dir, 'photos-out');
+  await syncServer('export', '--data', path.join(env.dir, 'central'), '--form', 'patrol',
+    '--attachments', out);
+  assert.deepEqual(fs.readFileSync(path.join(out, name)), PHOTO_PNG);
   await stopApp(app);
 });
 

@@ -108,6 +108,13 @@ TEST_CASE("three devices log offline, sync, and every record is on the server ex
   s = OkJson({"sync", "--data", ben, "--json"});
   CHECK(s["wire"]["sent"] == 0);  // nothing to push; the bytes received are the forms' check
   s.erase("wire");
+  CHECK(s["photos"] == json({{"uploaded", 0},
+                             {"waiting", 0},
+                             {"damaged", 0},
+                             {"resumed", 0},
+                             {"bytes_sent", 0},
+                             {"problems", json::array()}}));
+  s.erase("photos");
   CHECK(s == json({{"pushed", 0},
                    {"pulled", 0},
                    {"rejected", 0},

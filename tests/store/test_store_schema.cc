@@ -112,11 +112,12 @@ TEST_CASE("postgresql: a store from before the shared schema list (its version 1
                 .ok());
   }
   // What the PostgreSQL store wrote before its versions joined the SQLite store's: the shared
-  // list's version 6, so without what later steps made (7: the safeguarding queue).
+  // list's version 6, so without what later steps made (7: the safeguarding queue; 8: photos).
   server::PgDb db;
   REQUIRE(server::PgDb::Connect(schema.url(), &db).ok());
   REQUIRE(db.ExecScript("DROP TABLE safeguarding; DROP TABLE safeguarding_actions; "
-                        "UPDATE beatbook_schema SET version = 1")
+                        "DROP TABLE attachments; DROP TABLE attachment_refs; "
+                        "DROP TABLE attachment_parts; UPDATE beatbook_schema SET version = 1")
               .ok());
 
   std::unique_ptr<server::SqlCentralStore> store;
