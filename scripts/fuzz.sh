@@ -17,9 +17,9 @@ opt="${BEATBOOK_FUZZ_OPT:--O1}"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= \
   -DCMAKE_CXX_FLAGS="$opt -gline-tables-only" -DBEATBOOK_FUZZ=ON -DBEATBOOK_WERROR=OFF \
   -DCMAKE_UNITY_BUILD=ON >/dev/null
-cmake --build "$build" --target fuzz_push fuzz_push_decoder fuzz_validation fuzz_http fuzz_gunzip fuzz_xlsform
+cmake --build "$build" --target fuzz_push fuzz_push_decoder fuzz_validation fuzz_http fuzz_gunzip fuzz_xlsform fuzz_image
 mkdir -p "$build/crashes"
-for target in push push_decoder validation http gunzip xlsform; do
+for target in push push_decoder validation http gunzip xlsform image; do
   fuzzer="$build/fuzz/fuzz_$target"
   # Inputs that once crashed a target are replayed first: each must now pass.
   for input in "$root"/fuzz/regressions/"$target"-*; do

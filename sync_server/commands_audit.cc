@@ -15,6 +15,7 @@
 #include "beatbook/datetime.h"
 #include "beatbook/indicators.h"
 #include "beatbook/json_text.h"
+#include "sync_server/api/attachments.h"
 #include "sync_server/commands.h"
 #include "sync_server/report/coordinator_export.h"
 #include "sync_server/store/central_store.h"
@@ -51,15 +52,9 @@ namespace {
 
 // Writes the photos `table` names into o.attachments, each as its name, after the audit entry
 // saying so; those not uploaded yet are counted.
-int ExportPhotos(CentralStore* store, const RecordTable& table, const ExportOptions& o) {
-  std::set<std::string> names;
-  for (const auto& row : table.rows) {
-    for (const auto& cell : row) {
-      if (cell.is_string() && IsAttachmentName(cell.get<std::string>())) {
-        names.insert(cell.get<std::string>());
-      }
-    }
-  }
+int ExportPhotos(CentralStore* store, const FormSet& forms, const RecordTable& table,
+                 const ExportOptions& o) {
+  const std::vector<std::string> names = PhotosInTable(forms, o.form, table);
   std::error_code ec;
   std::filesystem::create_directories(o.attachments, ec);
   if (ec) return Fail("cannot make " + o.attachments + ": " + ec.message());
@@ -131,7 +126,7 @@ int RunExport(const ExportOptions& o) {
     std::cerr << "wrote " << table.rows.size() << " records to " << o.out << "\n";
   }
   if (!o.attachments.empty()) {
-    if (int rc = ExportPhotos(store.get(), table, o); rc != 0) return rc;
+    if (int rc = ExportPhotos(store.get(), forms, table, o); rc != 0) return rc;
   }
   if (!table.withheld.empty()) {
     std::string names;

@@ -19,6 +19,13 @@ namespace {
 
 constexpr unsigned char kPngSignature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
+// Exiv2's XMP toolkit keeps global state (the namespaces it has seen) that is not safe to change
+// from two threads at once: the server checks photos on several. Every use of Exiv2 holds this.
+std::mutex& Exiv2Mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 // Exiv2 writes warnings to stderr by default, and its XMP parser must be set up once before
 // threads use it.
 void EnsureExiv2() {
@@ -92,6 +99,9 @@ Status ReadImage(std::string_view bytes, ImagePtr* image, ImageInfo* info) {
     for (const auto& datum : opened->xmpData()) {
       if (IsLocationKey(datum.key())) info->has_location = true;
     }
+    // XMP that Exiv2 could not decode may still say where the photo was taken: assume it does
+    // (StripLocation then drops the packet whole).
+    if (!opened->xmpPacket().empty() && opened->xmpData().empty()) info->has_location = true;
     *image = opened;
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("the photo could not be read: ") + e.what());
@@ -108,11 +118,13 @@ Status ReadImage(std::string_view bytes, ImagePtr* image, ImageInfo* info) {
 }  // namespace
 
 Status InspectImage(std::string_view bytes, ImageInfo* out) {
+  std::lock_guard<std::mutex> lock(Exiv2Mutex());
   ImagePtr image;
   return ReadImage(bytes, &image, out);
 }
 
 Status StripLocation(const std::string& bytes, std::string* out) {
+  std::unique_lock<std::mutex> lock(Exiv2Mutex());
   ImagePtr image;
   ImageInfo info;
   BB_RETURN_IF_ERROR(ReadImage(bytes, &image, &info));
@@ -126,8 +138,12 @@ Status StripLocation(const std::string& bytes, std::string* out) {
       it = IsLocationKey(it->key()) ? exif.erase(it) : std::next(it);
     }
     Exiv2::XmpData& xmp = image->xmpData();
-    for (auto it = xmp.begin(); it != xmp.end();) {
-      it = IsLocationKey(it->key()) ? xmp.erase(it) : std::next(it);
+    if (xmp.empty()) {
+      image->clearXmpPacket();  // undecodable XMP (see ReadImage): none is kept
+    } else {
+      for (auto it = xmp.begin(); it != xmp.end();) {
+        it = IsLocationKey(it->key()) ? xmp.erase(it) : std::next(it);
+      }
     }
     image->writeMetadata();
     Exiv2::BasicIo& io = image->io();
@@ -140,8 +156,10 @@ Status StripLocation(const std::string& bytes, std::string* out) {
                                    e.what());
   }
   // What was written must read back as an image with no location left.
+  image.reset();
   ImageInfo after;
-  BB_RETURN_IF_ERROR(InspectImage(*out, &after));
+  ImagePtr reread;
+  BB_RETURN_IF_ERROR(ReadImage(*out, &reread, &after));
   if (after.has_location) {
     return Status::InvalidArgument("the photo's location could not be removed");
   }

@@ -60,6 +60,13 @@ const FieldDef* FormDef::Find(const std::string& field_name) const {
   return nullptr;
 }
 
+bool FormDef::HasImageField() const {
+  for (const auto& f : fields) {
+    if (f.type == FieldType::kImage) return true;
+  }
+  return false;
+}
+
 bool FormDef::RaisesSafeguardingConcern(const RecordState& state) const {
   if (state.IsDeleted()) return false;
   for (const auto& f : fields) {

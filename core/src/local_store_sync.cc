@@ -127,6 +127,9 @@ Status LocalStore::NoteServerEpoch(const std::string& epoch, bool* changed, std:
       ++*resent;
     }
     BB_RETURN_IF_ERROR(file_->PutMeta("cursor", "0"));
+    // The restored server may lack photos it had confirmed: ask again about each (one that it
+    // still holds completes at once, nothing sent).
+    BB_RETURN_IF_ERROR(file_->db().Exec("UPDATE attachments SET uploaded = 0"));
     *changed = true;
   }
   BB_RETURN_IF_ERROR(file_->PutMeta("server_epoch", epoch));

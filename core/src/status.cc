@@ -25,6 +25,8 @@ const char* CodeName(Status::Code code) {
       return "unauthenticated";
     case Status::Code::kFailedPrecondition:
       return "failed precondition";
+    case Status::Code::kResourceExhausted:
+      return "resource exhausted";
   }
   return "unknown";
 }

@@ -19,6 +19,11 @@ export function onSignedOut(handler) {
   onRefused = handler;
 }
 
+// For requests made without api() (a photo's bytes): the app refused the page (401).
+export function signedOut(error) {
+  onRefused(error);
+}
+
 // fetch and parse; rejects with an ApiError. `quiet401` leaves a 401 to the caller (the PIN pad's
 // own "wrong PIN" and boot's first look).
 export async function api(path, { method = 'GET', body, quiet401 = false } = {}) {

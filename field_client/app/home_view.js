@@ -95,6 +95,11 @@ function outcomeText(result) {
   }
   if (result.rejected) parts.push(`${result.rejected} ${result.rejected === 1 ? 'needs' : 'need'} fixing`);
   if (result.pending) parts.push(`${result.pending} still not sent`);
+  const photos = (n) => `${n} photo${n === 1 ? '' : 's'}`;
+  if (result.photos_uploaded) parts.push(`${photos(result.photos_uploaded)} sent`);
+  if (result.photos_waiting) parts.push(`${photos(result.photos_waiting)} not sent yet`);
+  // A photo the server refused, or one changed on the tablet, in the app's plain words.
+  for (const problem of result.photo_problems ?? []) parts.push(problem.replace(/\.$/, ''));
   return `${parts.join('. ')}.`;
 }
 
@@ -111,8 +116,9 @@ async function runSync() {
   try {
     const result = await sync();
     // Refusals need the worker: marked like a problem, though the rest went.
-    outcome.className = result.rejected ? 'sync-outcome bad' : 'sync-outcome ok';
-    fill(outcome, icon(result.rejected ? 'alert' : 'check'), el('span', { text: outcomeText(result) }));
+    const problem = result.rejected || result.photo_problems?.length;
+    outcome.className = problem ? 'sync-outcome bad' : 'sync-outcome ok';
+    fill(outcome, icon(problem ? 'alert' : 'check'), el('span', { text: outcomeText(result) }));
   } catch (error) {
     if (error.status === 401) return;
     outcome.className = 'sync-outcome bad';

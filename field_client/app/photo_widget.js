@@ -4,6 +4,7 @@
 // name; the preview is read back from the store, so what is shown is what will be sent.
 
 import { el } from './dom.js';
+import { ApiError, signedOut } from './api.js';
 import { question, changed, base } from './question.js';
 
 const MAX_BYTES = 10 * 1024 * 1024;  // tunables::kMaxAttachmentBytes
@@ -15,10 +16,14 @@ export function photoWidget(field, { form }) {
     id: `f-${field.name}`, type: 'file', accept: 'image/jpeg,image/png', capture: 'environment',
     class: 'file-input', tabindex: '-1', 'aria-describedby': parts.describedBy,
   });
+  // The buttons say which question they answer: "Photo of the problem Take a photo".
+  const label = parts.wrapper.querySelector('.question-label');
+  label.id = `l-${field.name}`;
   const take = el('button', { type: 'button', class: 'secondary', text: 'Take a photo',
+    id: `b-${field.name}`, 'aria-labelledby': `${label.id} b-${field.name}`,
     'aria-describedby': parts.describedBy, onclick: () => input.click() });
   const remove = el('button', { type: 'button', class: 'secondary', text: 'Remove photo',
-    hidden: true });
+    id: `r-${field.name}`, 'aria-labelledby': `${label.id} r-${field.name}`, hidden: true });
   const status = el('p', { class: 'hint photo-status', role: 'status' });
   const preview = el('img', { class: 'photo-preview', alt: '', hidden: true });
   parts.wrapper.append(input, el('div', { class: 'photo-actions' }, take, remove), status, preview);
@@ -26,6 +31,14 @@ export function photoWidget(field, { form }) {
   let name = null;   // the photo's name in the tablet's store: the answer
   let busy = false;  // a photo is being kept
   let problem = '';  // why the last photo could not be used
+
+  // A photo this tablet does not hold (taken on another, or changed since) is said in words.
+  preview.addEventListener('error', () => {
+    if (!name) return;
+    preview.hidden = true;
+    status.textContent = 'This photo is not on this tablet (it was taken on another one, or ' +
+      'changed since). Take another photo to replace it, or leave it as it is.';
+  });
 
   const show = () => {
     preview.hidden = !name;
@@ -55,12 +68,22 @@ export function photoWidget(field, { form }) {
     take.disabled = true;
     status.textContent = 'Keeping the photo on this tablet…';
     try {
-      const response = await fetch(`/app/api/photos?form=${encodeURIComponent(form)}` +
-        `&field=${encodeURIComponent(field.name)}`, {
-        method: 'POST', body: file, credentials: 'same-origin', cache: 'no-store',
-        headers: { 'Content-Type': file.type || 'application/octet-stream' },
-      });
+      let response;
+      try {
+        response = await fetch(`/app/api/photos?form=${encodeURIComponent(form)}` +
+          `&field=${encodeURIComponent(field.name)}`, {
+          method: 'POST', body: file, credentials: 'same-origin', cache: 'no-store',
+          headers: { 'Content-Type': file.type || 'application/octet-stream' },
+        });
+      } catch {
+        throw new Error('The app on this tablet is not answering, so the photo was not kept. ' +
+          'Start the app again and take the photo again.');
+      }
       const body = await response.json().catch(() => ({}));
+      if (response.status === 401) {
+        // Signed out meanwhile (a shared tablet's idle time): the PIN pad, as for any request.
+        signedOut(new ApiError(body?.error?.message ?? 'Sign in again.', 401, body?.error?.code));
+      }
       if (!response.ok) throw new Error(body?.error?.message ?? 'The photo could not be kept.');
       name = body.name;
       status.textContent = 'Photo kept on this tablet, without where it was taken. It is sent ' +

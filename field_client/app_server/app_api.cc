@@ -54,9 +54,13 @@ Status AppApi::Start() {
 void AppApi::SetOrigin(const std::string& host_port) { origin_ = host_port; }
 
 std::size_t AppApi::BodyLimit(const Request& request) {
-  // A camera's photo is larger than any JSON the page sends.
-  return request.Path() == "/app/api/photos" ? beatbook::tunables::kMaxAttachmentBytes
-                                             : beatbook::tunables::kMaxAppBodyBytes;
+  // A camera's photo is larger than any JSON the page sends; only the app's own page, signed in,
+  // may send one (the rest is refused after reading at most the usual limit).
+  std::lock_guard<std::mutex> lock(mu_);
+  Response refused;
+  const bool photo =
+      request.Path() == "/app/api/photos" && SameMachine(request, &refused) && HasSession(request);
+  return photo ? beatbook::tunables::kMaxAttachmentBytes : beatbook::tunables::kMaxAppBodyBytes;
 }
 
 AppApi::Response AppApi::Handle(const Request& request) {

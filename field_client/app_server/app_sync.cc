@@ -60,6 +60,8 @@ AppApi::Response AppApi::Sync() {
     return AppError(status, "sync_failed", s.message());
   }
   last_sync_error_.clear();
+  json problems = json::array();
+  for (const auto& p : summary.photo_problems) problems.push_back(Sentence(p));
   return Response(200, {{"pushed", summary.pushed},
                         {"pulled", summary.pulled},
                         {"rejected", summary.rejected},
@@ -67,7 +69,7 @@ AppApi::Response AppApi::Sync() {
                         {"server_restored", summary.server_restored},
                         {"photos_uploaded", summary.photos_uploaded},
                         {"photos_waiting", summary.photos_waiting},
-                        {"photo_problems", summary.photo_problems}});
+                        {"photo_problems", problems}});
 }
 
 AppApi::Response AppApi::Returns(const Request& request) {

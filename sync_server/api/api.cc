@@ -827,7 +827,8 @@ ApiResponse Api::Records(const DeviceInfo& device, const std::string& query) {
   Status s = ExportRecords(store_, *forms_, req, who, &table);
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   json reply = RecordsJson(table);
-  reply["attachments"] = PhotoStates(store_, table);  // which photos are not uploaded yet
+  reply["attachments"] =
+      PhotoStates(store_, *forms_, req.form, table);  // which photos are not uploaded yet
   return {200, std::move(reply)};
 }
 

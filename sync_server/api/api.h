@@ -123,6 +123,8 @@ class Api final : public http::Handler {
                           const std::string& query);
   ApiResponse AttachmentFile(const DeviceInfo& device, const ApiRequest& request,
                              const std::string& query);
+  // Checks the whole of `device`'s upload of the photo and stores it (or refuses it, 422).
+  ApiResponse FinishUpload(const DeviceInfo& device, const PhotoRef& photo);
   // Records per place per quarter, and recorded points (hotspots.cc).
   ApiResponse Hotspots(const DeviceInfo& device, const std::string& query);
   // The dashboard's (dashboard.cc).

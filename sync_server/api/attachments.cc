@@ -119,7 +119,29 @@ ApiResponse Api::UploadProgressOf(const DeviceInfo& device, const ApiRequest& re
                                 clock_->NowMs());
   }
   if (!s.ok()) return Error(HttpStatusFor(s), "the store could not be read: " + s.message());
+  // Every byte arrived but the photo was never finished (the server stopped after taking the
+  // last chunk): finish it now, or the device would wait for ever.
+  if (progress.total > 0 && progress.received == progress.total) {
+    return FinishUpload(device, photo);
+  }
   return {200, ProgressJson(photo.name, progress)};
+}
+
+ApiResponse Api::FinishUpload(const DeviceInfo& device, const PhotoRef& photo) {
+  // The whole photo must be what its name says, or nothing of it is kept.
+  std::string bytes;
+  Status s = store_->ReadUploadParts(device.id, photo.name, &bytes);
+  if (!s.ok()) return Error(HttpStatusFor(s), "the upload could not be read: " + s.message());
+  if (Status checked = CheckAttachment(photo.name, bytes, photo.keep_location); !checked.ok()) {
+    Status dropped = store_->DropUploadParts(device.id, photo.name);
+    if (!dropped.ok()) return Error(HttpStatusFor(dropped), dropped.message());
+    return Error(422, "photo " + photo.name + " was refused: " + checked.message(),
+                 "attachment_rejected");
+  }
+  s = store_->StoreAttachment(device.id, photo.name, photo.record_id, photo.field, bytes,
+                              clock_->NowMs());
+  if (!s.ok()) return Error(HttpStatusFor(s), "the photo could not be stored: " + s.message());
+  return {200, ProgressJson(photo.name, UploadProgress{true, 0, 0})};
 }
 
 ApiResponse Api::UploadChunk(const DeviceInfo& device, const ApiRequest& request,
@@ -153,7 +175,14 @@ ApiResponse Api::UploadChunk(const DeviceInfo& device, const ApiRequest& request
     s = store_->StoreAttachment(device.id, photo.name, photo.record_id, photo.field, "", now);
     if (s.ok()) return {200, ProgressJson(photo.name, progress)};
   }
+  if (s.ok() && progress.total > 0 && progress.received == progress.total) {
+    return FinishUpload(device, photo);  // see UploadProgressOf
+  }
   if (s.ok()) s = store_->AddUploadPart(device.id, photo.name, offset, total, request.body, now);
+  if (s.code() == Status::Code::kResourceExhausted) {
+    // Over the device's share of unfinished uploads (tunables::kMaxUnfinishedUploadBytes).
+    return Error(413, s.message());
+  }
   if (s.IsFailedPrecondition()) {
     UploadProgress held;
     Status read = store_->ReadUploadProgress(device.id, photo.name, &held);
@@ -165,21 +194,7 @@ ApiResponse Api::UploadChunk(const DeviceInfo& device, const ApiRequest& request
   if (!s.ok()) return Error(HttpStatusFor(s), "the chunk could not be stored: " + s.message());
   progress = {false, end, total};
   if (end < total) return {200, ProgressJson(photo.name, progress)};
-
-  // The last chunk: the whole photo must be what its name says, or nothing of it is kept.
-  std::string bytes;
-  s = store_->ReadUploadParts(device.id, photo.name, &bytes);
-  if (!s.ok()) return Error(HttpStatusFor(s), "the upload could not be read: " + s.message());
-  if (Status checked = CheckAttachment(photo.name, bytes, photo.keep_location); !checked.ok()) {
-    Status dropped = store_->DropUploadParts(device.id, photo.name);
-    if (!dropped.ok()) return Error(HttpStatusFor(dropped), dropped.message());
-    return Error(422, "photo " + photo.name + " was refused: " + checked.message(),
-                 "attachment_rejected");
-  }
-  s = store_->StoreAttachment(device.id, photo.name, photo.record_id, photo.field, bytes, now);
-  if (!s.ok()) return Error(HttpStatusFor(s), "the photo could not be stored: " + s.message());
-  progress = {true, 0, 0};
-  return {200, ProgressJson(photo.name, progress)};
+  return FinishUpload(device, photo);  // the last chunk
 }
 
 ApiResponse Api::AttachmentFile(const DeviceInfo& device, const ApiRequest& request,
@@ -202,18 +217,34 @@ ApiResponse Api::AttachmentFile(const DeviceInfo& device, const ApiRequest& requ
   reply.content_type = AttachmentMime(photo.name);
   reply.headers.push_back({"Content-Disposition", "inline; filename=\"" + photo.name + "\""});
   reply.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  reply.headers.push_back({"Cache-Control", "no-store"});  // not in a shared office PC's cache
   return reply;
 }
 
-json PhotoStates(CentralStore* store, const RecordTable& table) {
-  std::vector<std::string> names;
-  for (const auto& row : table.rows) {
-    for (const auto& cell : row) {
+std::vector<std::string> PhotosInTable(const FormSet& forms, const std::string& form,
+                                       const RecordTable& table) {
+  std::set<std::string> image_fields;  // in any version of the form
+  for (int v = 1; const FormDef* def = forms.Find(form, v); ++v) {
+    for (const auto& f : def->fields) {
+      if (f.type == FieldType::kImage) image_fields.insert(f.name);
+    }
+  }
+  std::set<std::string> names;
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    if (!image_fields.count(table.columns[c])) continue;
+    for (const auto& row : table.rows) {
+      const json& cell = row[c];
       if (cell.is_string() && IsAttachmentName(cell.get<std::string>())) {
-        names.push_back(cell.get<std::string>());
+        names.insert(cell.get<std::string>());
       }
     }
   }
+  return {names.begin(), names.end()};
+}
+
+json PhotoStates(CentralStore* store, const FormSet& forms, const std::string& form,
+                 const RecordTable& table) {
+  const std::vector<std::string> names = PhotosInTable(forms, form, table);
   json states = json::object();
   if (names.empty()) return states;
   std::set<std::string> stored;

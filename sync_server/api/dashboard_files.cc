@@ -3,7 +3,7 @@
 namespace beatbook::server {
 
 const char kDashboardCsp[] =
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 }  // namespace beatbook::server

@@ -1,5 +1,6 @@
 // Drill-down (coordinator): the records behind a figure, in a dialog; sensitive fields are
-// withheld by the server.
+// withheld by the server. A record's photo is a button that fetches it (the server audits each
+// view) and shows it under the table; one not uploaded yet says so.
 
 import { $, el, openDialog } from './dom.js';
 import { fyLabel } from './dates.js';
@@ -37,7 +38,8 @@ async function recordDetails(form, quarter) {
   if (!table) return null;
   const idColumn = table.columns.indexOf('id');
   const byId = new Map(table.rows.map((row) => [row[idColumn], row]));
-  return { columns: table.columns, byId, withheld: table.withheld || [] };
+  return { columns: table.columns, byId, withheld: table.withheld || [],
+    photos: table.attachments || {} };
 }
 
 function renderDrill(explain, details) {
@@ -47,6 +49,10 @@ function renderDrill(explain, details) {
     for (const key of Object.keys(record)) if (!columns.includes(key)) columns.push(key);
   }
   const extra = details ? details.columns.filter((c) => !['id', 'org'].includes(c)) : [];
+  // Photo columns first: the table scrolls sideways, and a photo is what the coordinator opens.
+  const isPhoto = (c) => [...details?.byId.values() ?? []]
+    .some((row) => PHOTO_NAME.test(String(row[details.columns.indexOf(c)] ?? '')));
+  extra.sort((a, b) => Number(isPhoto(b)) - Number(isPhoto(a)));
   const count = `${records.length} record${records.length === 1 ? '' : 's'}`;
   const withheld = details?.withheld.length ? ` Sensitive fields withheld: ${details.withheld.join(', ')}.` : '';
   $('drill-summary').textContent = `${count} behind this figure.${withheld}`;
@@ -59,10 +65,43 @@ function renderDrill(explain, details) {
     const row = details?.byId.get(record.record_id);
     return el('tr', {},
       columns.map((c) => el('td', { text: cellText(record[c]) })),
-      extra.map((c) => el('td', { text: row ? cellText(row[details.columns.indexOf(c)]) : '' })));
+      extra.map((c) => el('td', {}, row ? detailCell(row[details.columns.indexOf(c)],
+        record.record_id, details.photos) : '')));
   });
   $('drill-body').replaceChildren(el('table', { class: 'records' },
     el('caption', { class: 'sr-only', text: count }),
     el('thead', {}, el('tr', {}, header)),
-    el('tbody', {}, rows)));
+    el('tbody', {}, rows)),
+    el('div', { id: 'drill-photo', class: 'drill-photo', 'aria-live': 'polite' }));
+}
+
+const PHOTO_NAME = /^[0-9a-f]{64}\.(jpg|png)$/;
+
+// A cell of the form's own columns: a photo as a button (or "not uploaded yet"), else its text.
+function detailCell(value, recordId, photos) {
+  if (typeof value !== 'string' || !PHOTO_NAME.test(value)) return cellText(value);
+  if (photos[value] !== 'stored') {
+    return el('span', { class: 'muted', text: 'Not uploaded yet' });
+  }
+  return el('button', { type: 'button', class: 'secondary photo-button', text: 'View photo',
+    onclick: () => showPhoto(value, recordId) });
+}
+
+// Fetches the photo with this browser's credential (an <img> could not send it) and shows it.
+async function showPhoto(name, recordId) {
+  const box = $('drill-photo');
+  box.replaceChildren(el('p', { text: 'Loading the photo…' }));
+  let blob;
+  try {
+    blob = await api(`/v1/attachments/${name}?${query({ record: recordId })}`, { as: 'blob' });
+  } catch (error) {
+    box.replaceChildren(el('p', { class: 'field-error', role: 'alert', text: `The photo could not be loaded: ${error.message}` }));
+    return;
+  }
+  const url = URL.createObjectURL(blob);
+  const img = el('img', { src: url, alt: `Photo of record ${recordId}`, class: 'drill-photo-img' });
+  img.addEventListener('load', () => URL.revokeObjectURL(url), { once: true });
+  box.replaceChildren(el('figure', {}, img,
+    el('figcaption', { text: `Record ${recordId}. Viewing it is recorded in the audit log.` })));
+  img.scrollIntoView({ block: 'nearest' });
 }

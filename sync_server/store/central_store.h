@@ -155,6 +155,11 @@ class WriteTxn {
   // Puts record `record_id` on the safeguarding queue, unless it is there already.
   virtual Status RaiseConcern(const std::string& record_id, const std::string& org,
                               std::int64_t at_ms) = 0;
+  // Notes the photos record `record_id` names now, as (field, photo name) pairs, in place of
+  // those it named before: a stored photo no record names goes at the next purge.
+  virtual Status SetPhotoRefs(const std::string& record_id,
+                              const std::vector<std::pair<std::string, std::string>>& photos,
+                              std::int64_t at_ms) = 0;
 };
 
 // A record behind a figure (for drill-down), and who entered it.
@@ -271,7 +276,8 @@ class CentralStore {
                                     UploadProgress* out) = 0;
   // Appends `bytes` at `offset` to `device_id`'s upload of `name` (`total` bytes in all).
   // FailedPrecondition if `offset` is not what the store holds, or `total` differs from the
-  // earlier chunks'; nothing is stored then.
+  // earlier chunks'; ResourceExhausted if the device's unfinished uploads would pass
+  // tunables::kMaxUnfinishedUploadBytes. Nothing is stored then.
   virtual Status AddUploadPart(const std::string& device_id, const std::string& name,
                                std::int64_t offset, std::int64_t total, const std::string& bytes,
                                std::int64_t at_ms) = 0;

@@ -135,7 +135,8 @@ Status PgSession::AfterPurge(const Status& purged) {
   if (!purged.ok()) return Status::OK();
   // The purged content's old row versions stay in the tables' pages until VACUUM reclaims them;
   // best effort now (the WAL and any archive keep them until recycled: docs/deployment.md).
-  db_.ExecScript("VACUUM records, conflicts, rejections").IgnoreError();
+  db_.ExecScript("VACUUM records, conflicts, rejections, attachments, attachment_refs")
+      .IgnoreError();
   return Status::OK();
 }
 

@@ -115,6 +115,10 @@ class SqlCentralStore final : public CentralStore {
 
 // Appends `event` to the audit log, in the session's open transaction if there is one.
 Status InsertAudit(SqlSession* session, const AuditEvent& event);
+// Replaces the photos a record is noted as naming (sql_central_store_attachments.cc).
+Status ReplacePhotoRefs(SqlSession* session, const std::string& record_id,
+                        const std::vector<std::pair<std::string, std::string>>& photos,
+                        std::int64_t at_ms);
 // Puts a record on the safeguarding queue unless it is there (sql_central_store_safeguarding.cc).
 Status InsertConcern(SqlSession* session, const std::string& record_id, const std::string& org,
                      std::int64_t at_ms);

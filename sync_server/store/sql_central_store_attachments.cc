@@ -3,6 +3,7 @@
 // photo once, however many records name it (attachments), noting each record that does
 // (attachment_refs), which retention reads.
 #include "beatbook/crypto.h"
+#include "beatbook/tunables.h"
 #include "sync_server/store/sql_central_store.h"
 
 namespace beatbook::server {
@@ -33,6 +34,19 @@ Status IsStored(SqlSession* session, const std::string& name, bool* stored) {
 }
 
 }  // namespace
+
+Status ReplacePhotoRefs(SqlSession* session, const std::string& record_id,
+                        const std::vector<std::pair<std::string, std::string>>& photos,
+                        std::int64_t at_ms) {
+  BB_RETURN_IF_ERROR(session->Run("DELETE FROM attachment_refs WHERE record_id = $1", {record_id}));
+  for (const auto& [field, name] : photos) {
+    BB_RETURN_IF_ERROR(session->Run(
+        "INSERT INTO attachment_refs(name, record_id, field, at_ms) VALUES($1,$2,$3,$4) "
+        "ON CONFLICT(name, record_id, field) DO NOTHING",
+        {name, record_id, field, at_ms}));
+  }
+  return Status::OK();
+}
 
 Status SqlCentralStore::ReadUploadProgress(const std::string& device_id, const std::string& name,
                                            UploadProgress* out) {
@@ -66,6 +80,22 @@ Status SqlCentralStore::AddUploadPart(const std::string& device_id, const std::s
   if (held.received > 0 && held.total != total) {
     return Status::FailedPrecondition("the upload began as " + std::to_string(held.total) +
                                       " bytes, not " + std::to_string(total));
+  }
+  // A device's unfinished uploads together are bounded: no device can fill the store with
+  // photos it never finishes.
+  std::int64_t unfinished = 0;
+  BB_RETURN_IF_ERROR(
+      session_->Run("SELECT COALESCE(SUM(part_bytes), 0) FROM attachment_parts WHERE device = $1",
+                    {device_id}, [&](const SqlRow& row) {
+                      unfinished = row.Int(0);
+                      return Status::OK();
+                    }));
+  if (unfinished + static_cast<std::int64_t>(bytes.size()) >
+      static_cast<std::int64_t>(tunables::kMaxUnfinishedUploadBytes)) {
+    return Status::ResourceExhausted("this device has " + std::to_string(unfinished) +
+                                     " bytes of photos it has not finished sending; finish those "
+                                     "first (at most " +
+                                     std::to_string(tunables::kMaxUnfinishedUploadBytes) + ")");
   }
   BB_RETURN_IF_ERROR(session_->Run(
       "INSERT INTO attachment_parts(device, name, part_offset, part_bytes, total, content, at_ms) "

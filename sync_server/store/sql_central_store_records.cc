@@ -143,6 +143,12 @@ class SqlCentralStore::Txn final : public WriteTxn {
     return InsertConcern(session_, record_id, org, at_ms);
   }
 
+  Status SetPhotoRefs(const std::string& record_id,
+                      const std::vector<std::pair<std::string, std::string>>& photos,
+                      std::int64_t at_ms) override {
+    return ReplacePhotoRefs(session_, record_id, photos, at_ms);
+  }
+
   // What is buffered, written: the records, then the contributions and the totals' changes,
   // summed (store/ledger.h). Once, just before the commit.
   Status Flush() {

@@ -1270,7 +1270,8 @@ test('a photo taken for a question is kept on the tablet, shown back, and sent b
     await startForm(page, form);
     await fillForm(page, form, `Photo ${kind}`);
     const question = page.locator('#q-photo');
-    await question.getByRole('button', { name: 'Take a photo', exact: true }).waitFor();
+    // The button says which question it answers.
+    await question.getByRole('button', { name: 'Photo of the problem Take a photo', exact: true }).waitFor();
     // The camera is the file input's: a file that is not a photo is refused next to the question.
     await page.locator('#f-photo').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg',
       buffer: Buffer.from('these are not the bytes of a photo') });
@@ -1283,7 +1284,7 @@ test('a photo taken for a question is kept on the tablet, shown back, and sent b
     const preview = question.getByRole('img', { name: 'Photo for Photo of the problem' });
     await preview.waitFor();
     await page.waitForFunction(() => document.querySelector('#q-photo img')?.naturalWidth === 32);
-    await question.getByRole('button', { name: 'Take another photo', exact: true }).waitFor();
+    await question.getByRole('button', { name: 'Photo of the problem Take another photo', exact: true }).waitFor();
     await audit(page, `${kind} photo taken`);
     await screenshot(page, `app-${kind}-photo.png`);
     await button(page, 'Save').click();

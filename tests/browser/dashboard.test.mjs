@@ -38,6 +38,9 @@ const FY = 2023;
 const INDICATOR = 'pc_closure_orders';
 const FORM = 'enforcement_action';
 const COUNTED_ACTION = 'closure_order';
+// Photos as a tablet's camera would give them: a 32 by 24 pixel PNG and JPEG.
+const PHOTO_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAACAAAAAYCAIAAAAUMWhjAAAFiUlEQVR42g3NkfODUADA8bCLBsGoCx920SAYdeHDXTQIoi58+L1oEIy68GEXDYJRN3zYRUEQdcNh+Pt9/oGPZVnYFieLs4VvISwCi4vF1SKxkBY3i7tFblFaKAssHhZPi9ZCW3QWL4u3xcfCWEwWi8Vm8bX4WRwWluVgO5wczg6+g3AIHC4OV4fEQTrcHO4OuUPpoBxweDg8HVoH7dA5vBzeDh8H4zA5LA6bw9fh53A4/4GL7XJyObv4LsIlcLm4XF0SF+lyc7m75C6li3LB5eHydGldtEvn8nJ5u3xcjMvksrhsLl+Xn8vh/gcetsfJ4+zhewiPwOPicfVIPKTHzePukXuUHsoDj4fH06P10B6dx8vj7fHxMB6Tx+KxeXw9fh6H9x8IbMFJcBb4AiEIBBfBVZAIpOAmuAtyQSlQAgQPwVPQCrSgE7wEb8FHYASTYBFsgq/gJzjEfxBih5xCziF+iAgJQi4h15AkRIbcQu4heUgZokIIeYQ8Q9oQHdKFvELeIZ8QEzKFLCFbyDfkF3KE/0GEHXGKOEf4ESIiiLhEXCOSCBlxi7hH5BFlhIog4hHxjGgjdEQX8Yp4R3wiTMQUsURsEd+IX8QR/Qcxdswp5hzjx4iYIOYSc41JYmTMLeYek8eUMSqGmEfMM6aN0TFdzCvmHfOJMTFTzBKzxXxjfjFH/B9IbMlJcpb4EiEJJBfJVZJIpOQmuUtySSlREiQPyVPSSrSkk7wkb8lHYiSTZJFskq/kJznkf5Bip5xSzil+ikgJUi4p15QkRabcUu4peUqZolJIeaQ8U9oUndKlvFLeKZ8UkzKlLClbyjfll3Kk/0GGnXHKOGf4GSIjyLhkXDOSDJlxy7hn5Bllhsog45HxzGgzdEaX8cp4Z3wyTMaUsWRsGd+MX8aR/QcFdsGp4FzgF4iCoOBScC1ICmTBreBekBeUBaqAgkfBs6At0AVdwavgXfApMAVTwVKwFXwLfgVH8R8obMVJcVb4CqEIFBfFVZEopOKmuCtyRalQChQPxVPRKrSiU7wUb8VHYRSTYlFsiq/ipzjUf1BhV5wqzhV+hagIKi4V14qkQlbcKu4VeUVZoSqoeFQ8K9oKXdFVvCreFZ8KUzFVLBVbxbfiV3FU/0GNXXOqOdf4NaImqLnUXGuSGllzq7nX5DVljaqh5lHzrGlrdE1X86p513xqTM1Us9RsNd+aX81R/wcNdsOp4dzgN4iGoOHScG1IGmTDreHekDeUDaqBhkfDs6Ft0A1dw6vh3fBpMA1Tw9KwNXwbfg1H8x9obM1Jc9b4GqEJNBfNVZNopOamuWtyTalRGjQPzVPTarSm07w0b81HYzSTZtFsmq/mpzn0f9Bj95x6zj1+j+gJei49156kR/bceu49eU/Zo3roefQ8e9oe3dP1vHrePZ8e0zP1LD1bz7fn13P0/8GAPXAaOA/4A2IgGLgMXAeSATlwG7gP5APlgBpg4DHwHGgH9EA38Bp4D3wGzMA0sAxsA9+B38Ax/Acj9shp5Dzij4iRYOQych1JRuTIbeQ+ko+UI2qEkcfIc6Qd0SPdyGvkPfIZMSPTyDKyjXxHfiPH+B8YbMPJcDb4BmEIDBfD1ZAYpOFmuBtyQ2lQBgwPw9PQGrShM7wMb8PHYAyTYTFshq/hZzjMfzBjz5xmzjP+jJgJZi4z15lkRs7cZu4z+Uw5o2aYecw8Z9oZPdPNvGbeM58ZMzPNLDPbzHfmN3PM/8GKvXJaOa/4K2IlWLmsXFeSFblyW7mv5Cvlilph5bHyXGlX9Eq38lp5r3xWzMq0sqxsK9+V38qx/gc79s5p57zj74idYOeyc91JduTObee+k++UO2qHncfOc6fd0TvdzmvnvfPZMTvTzrKz7Xx3fjvHzh91ok09xWadggAAAABJRU5ErkJggg==', 'base64');
+const PHOTO_JPEG = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAoHBwgHBgoICAgLCgoLDhgQDg0NDh0VFhEYIx8lJCIfIiEmKzcvJik0KSEiMEExNDk7Pj4+JS5ESUM8SDc9Pjv/2wBDAQoLCw4NDhwQEBw7KCIoOzs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozv/wAARCAAYACADASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDzuGw9q0IbD2rWhsPar8Nh7V69TFnNgsdtqZMNh7VfhsPateGw9qvw2HtXnVMWfZ4LHbaleGw9qvw2HtRRXmVKkj8ewVaehfhsPar8Nh7UUV51WpI+zwVaeh//2Q==', 'base64');
 
 // Everything shared by the tests below; set up in before().
 const env = {
@@ -47,6 +50,7 @@ const env = {
   url: '',
   tokens: {},
   logged: [],        // {org, action, occurred_at}: what the field devices logged
+  photos: [],        // {id, name}: the Op Fortress patrols' photos, the first uploaded, the second not
   browser: null,
   consoleErrors: [],
   pageErrors: [],
@@ -270,6 +274,16 @@ before(async () => {
     if (location) sets.push('--set', `location=${location}`);
     await fieldClient('log', '--data', police, 'street_brief', ...sets, '--occurred-at', when);
   }
+  // Two Op Fortress patrols with a photo each. The second photo is changed on the tablet before
+  // the sync, so the tablet never sends it: the drill-down says it is not uploaded.
+  for (const [place, photo, file] of [['Jewry Street', PHOTO_PNG, 'a.png'], ['The Broadway', PHOTO_JPEG, 'b.jpg']]) {
+    const id = await fieldClient('log', '--data', police, 'patrol', '--set', `place=${place}`,
+      '--set', 'patrol_type=op_fortress', '--occurred-at', '2023-06-20T21:00:00+01:00');
+    fs.writeFileSync(path.join(env.dir, file), photo);
+    env.photos.push({ id, name: await fieldClient('attach', '--data', police, id, 'photo', path.join(env.dir, file)) });
+  }
+  await run('sqlite3', [path.join(police, 'beatbook.db'), 'UPDATE attachments SET content = ' +
+    `substr(content, 1, 50) || x'ff' || substr(content, 52) WHERE name = '${env.photos[1].name}'`]);
   await fieldClient('sync', '--data', police);
   await fieldClient('sync', '--data', reach);
 
@@ -415,6 +429,33 @@ test('a figure drills down to its records, by keyboard', { timeout: 20_000 }, as
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   assert.ok(await cell.evaluate((node) => node === document.activeElement), 'focus returns to the figure');
+});
+
+test('a record\'s photo opens in the drill-down, audited, and one not uploaded says so', { timeout: 20_000 }, async () => {
+  const { page } = env.coordinator;
+  const cell = page.locator(`#panel-return button.drill:has(${hook('pc_op_fortress_operations', 'Q1')})`);
+  await cell.click();
+  const dialog = page.locator('#drill-dialog');
+  await dialog.waitFor();
+  await page.locator('#drill-body tbody tr').nth(1).waitFor();
+  assert.equal(await page.locator('#drill-body tbody tr').count(), 2);
+  await dialog.getByText('Not uploaded yet', { exact: true }).waitFor();
+  const view = dialog.getByRole('button', { name: 'View photo', exact: true });
+  assert.equal(await view.count(), 1, 'one photo is on the server');
+  assert.ok((await view.boundingBox()).height >= 48, 'a button big enough to tap');
+  await view.click();
+  await dialog.getByRole('img', { name: `Photo of record ${env.photos[0].id}` }).waitFor();
+  await page.waitForFunction(() => document.querySelector('.drill-photo-img')?.naturalWidth === 32);
+  await dialog.getByText('Viewing it is recorded in the audit log', { exact: false }).waitFor();
+  await screenshot(page, 'dashboard-drill-photo.png');
+  // The dialog as the coordinator sees it (a full-page picture shows it where the page was).
+  await page.screenshot({ path: path.join(env.artifacts, 'dashboard-drill-photo-dialog.png') });
+  const audit = JSON.parse(await syncServer('audit', '--data', path.join(env.dir, 'central'), '--json'));
+  const views = (audit.events || audit).filter((e) => e.action === 'attachment_view');
+  assert.deepEqual(views.map((e) => [e.detail.record_id, e.detail.name]),
+    [[env.photos[0].id, env.photos[0].name]]);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
 });
 
 test('sync health lists the field devices, reached by keyboard', { timeout: 20_000 }, async () => {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "beatbook/clock.h"
+#include "beatbook/tunables.h"
 #include "store_fixture.h"
 
 using namespace beatbook;
@@ -607,4 +608,76 @@ STORE_TEST("a batch locked and read at once, saved twice and counted twice, is w
   ChangePage page;
   REQUIRE(store.ReadChanges("0", PullScope("police"), 100, &page).ok());
   CHECK(page.states.size() == 2);
+}
+
+STORE_TEST("photos: chunks in order from each device, stored once, noted per record, purged") {
+  const std::string name = std::string(64, 'a') + ".png";
+  const std::string bytes = "0123456789abcdefghij";
+  UploadProgress p;
+  REQUIRE(store.ReadUploadProgress("dev-a", name, &p).ok());
+  CHECK_FALSE(p.complete);
+  CHECK(p.received == 0);
+  CHECK(p.total == 0);
+
+  REQUIRE(store.AddUploadPart("dev-a", name, 0, 20, bytes.substr(0, 8), kNow).ok());
+  // Out of order, or a different total: refused, nothing stored.
+  CHECK(store.AddUploadPart("dev-a", name, 4, 20, "xxxx", kNow).IsFailedPrecondition());
+  CHECK(store.AddUploadPart("dev-a", name, 8, 21, bytes.substr(8), kNow).IsFailedPrecondition());
+  // Another device's upload of the same photo is its own.
+  REQUIRE(store.AddUploadPart("dev-b", name, 0, 20, "zz", kNow).ok());
+  REQUIRE(store.ReadUploadProgress("dev-a", name, &p).ok());
+  CHECK(p.received == 8);
+  CHECK(p.total == 20);
+  REQUIRE(store.AddUploadPart("dev-a", name, 8, 20, bytes.substr(8), kNow + 1).ok());
+  std::string joined;
+  REQUIRE(store.ReadUploadParts("dev-a", name, &joined).ok());
+  CHECK(joined == bytes);
+
+  REQUIRE(store.StoreAttachment("dev-a", name, "r1", "photo", joined, kNow + 2).ok());
+  REQUIRE(store.ReadUploadProgress("dev-a", name, &p).ok());
+  CHECK(p.complete);
+  std::string read;
+  bool found = false;
+  REQUIRE(store.ReadAttachment(name, &read, &found).ok());
+  CHECK(found);
+  CHECK(read == bytes);
+  // A second record with the same photo is noted without its bytes.
+  REQUIRE(store.StoreAttachment("dev-c", name, "r2", "photo", "", kNow + 3).ok());
+  std::set<std::string> stored;
+  REQUIRE(store.StoredAttachments({name, std::string(64, 'b') + ".jpg"}, &stored).ok());
+  CHECK(stored == std::set<std::string>{name});
+
+  // An unfinished upload untouched for long is dropped; a recent one is not.
+  std::int64_t dropped = -1;
+  REQUIRE(store.DropStaleUploads(kNow + 1, &dropped).ok());
+  CHECK(dropped == 1);  // dev-b's
+  REQUIRE(store.ReadUploadProgress("dev-b", name, &p).ok());
+  CHECK(p.received == 0);
+
+  // The photo goes when the last record naming it is purged.
+  REQUIRE(SaveAll(store, {Brief("r1", "police", 10, 1), Brief("r2", "police", 10, 2)}).ok());
+  AuditEvent audit{0, kNow, "operator", "operator", "", "", "purge", {}};
+  REQUIRE(store.PurgeRecords({"r1"}, 0, audit).ok());
+  REQUIRE(store.ReadAttachment(name, &read, &found).ok());
+  CHECK(found);
+  REQUIRE(store.PurgeRecords({"r2"}, 0, audit).ok());
+  REQUIRE(store.ReadAttachment(name, &read, &found).ok());
+  CHECK_FALSE(found);
+}
+
+STORE_TEST("photos: a device's unfinished uploads together are bounded") {
+  const std::string big(tunables::kMaxAttachmentBytes, 'x');
+  const auto total = static_cast<std::int64_t>(big.size());
+  const std::string a = std::string(64, '1') + ".jpg", b = std::string(64, '2') + ".jpg",
+                    c = std::string(64, '3') + ".jpg";
+  REQUIRE(store.AddUploadPart("dev-a", a, 0, total, big, kNow).ok());
+  REQUIRE(store.AddUploadPart("dev-a", b, 0, total, big, kNow).ok());
+  Status s = store.AddUploadPart("dev-a", c, 0, 10, "0123456789", kNow);
+  CHECK(s.code() == Status::Code::kResourceExhausted);
+  CHECK(s.message().find("not finished sending") != std::string::npos);
+  UploadProgress p;
+  REQUIRE(store.ReadUploadProgress("dev-a", c, &p).ok());
+  CHECK(p.received == 0);
+  // Another device is not held up by this one.
+  REQUIRE(store.AddUploadPart("dev-b", c, 0, 10, "0123456789", kNow).ok());
 }

@@ -254,3 +254,76 @@ TEST_CASE("retention removes a record's photo from the server and from devices")
   REQUIRE(pat.Sync().ok());
   CHECK(pat.store->ReadAttachment(name, &bytes).IsNotFound());
 }
+
+TEST_CASE("a stored photo stays while any record names it, and goes once none does") {
+  SyncFixture f;
+  Device pat = f.Enrol("pat", "police", "field_worker");
+  const std::string jpeg = test::TestJpeg();
+  std::string r1 = Patrol(pat), r2 = Patrol(pat);
+  std::string p, p_again, q;
+  REQUIRE(pat.store->Attach(r1, "photo", jpeg, &p).ok());
+  REQUIRE(pat.store->Attach(r2, "photo", jpeg, &p_again).ok());  // the same picture twice
+  REQUIRE(p == p_again);
+  REQUIRE(pat.Sync().ok());
+  auto stored = [&](const std::string& name) {
+    std::string bytes;
+    bool found = false;
+    REQUIRE(f.central->ReadAttachment(name, &bytes, &found).ok());
+    return found;
+  };
+  REQUIRE(stored(p));
+  server::AuditEvent audit{0, 1, "operator", "operator", "", "", "purge", {}};
+  REQUIRE(f.central->PurgeRecords({r1}, 0, audit).ok());
+  CHECK(stored(p));  // r2 still names it
+
+  // r2's photo is replaced: the old one goes at the next purge, the new one stays.
+  REQUIRE(pat.store->Attach(r2, "photo", test::TestPng(16, 16, 5), &q).ok());
+  REQUIRE(pat.Sync().ok());
+  REQUIRE(stored(q));
+  REQUIRE(f.central->PurgeRecords({}, 0, audit).ok());
+  CHECK_FALSE(stored(p));
+  CHECK(stored(q));
+}
+
+TEST_CASE("an upload whose bytes all arrived but was never finished is finished when asked") {
+  SyncFixture f;
+  Device pat = f.Enrol("pat", "police", "field_worker");
+  std::string id = Patrol(pat);
+  std::string name;
+  REQUIRE(pat.store->Attach(id, "photo", test::TestJpeg(), &name).ok());
+  sync::SyncEngine engine(pat.store.get(), pat.transport.get());
+  sync::SyncSummary summary;
+  REQUIRE(engine.Push(&summary).ok());
+  // The server took every byte, then stopped before checking and storing them.
+  std::string bytes;
+  REQUIRE(pat.store->ReadAttachment(name, &bytes).ok());
+  const std::string device = pat.store->identity().device_id;
+  const auto total = static_cast<std::int64_t>(bytes.size());
+  REQUIRE(f.central->AddUploadPart(device, name, 0, total, bytes, 1).ok());
+
+  server::ApiResponse r =
+      f.api->Handle({"GET", "/v1/attachments/" + name + "/upload?record=" + id, "", pat.Bearer()});
+  REQUIRE(r.status == 200);
+  CHECK(r.body["complete"] == true);
+  std::string stored;
+  bool found = false;
+  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
+  CHECK(found);
+  CHECK(stored == bytes);
+}
+
+TEST_CASE("a restored server is asked again about every photo this device sent") {
+  SyncFixture f;
+  Device pat = f.Enrol("pat", "police", "field_worker");
+  std::string id = Patrol(pat);
+  std::string name;
+  REQUIRE(pat.store->Attach(id, "photo", test::TestJpeg(), &name).ok());
+  REQUIRE(pat.Sync().ok());
+  bool changed = false;
+  std::int64_t resent = 0;
+  REQUIRE(pat.store->NoteServerEpoch("a-restored-store", &changed, &resent).ok());
+  REQUIRE(changed);
+  AttachmentState state;
+  REQUIRE(pat.store->GetAttachmentState(name, &state).ok());
+  CHECK(state == AttachmentState::kWaiting);
+}

@@ -65,6 +65,7 @@ void WriteOdkStyleForm(const std::string& path) {
       {"dateTime", "seen_at", "When seen", "Cuándo"},
       {"decimal", "hours", "Hours", "Horas", "", "", "", "", ". >= 0"},
       {"geopoint", "location", "Where exactly", "Dónde exactamente"},
+      {"image", "damage", "Photo of the damage", "Foto del daño"},
       {"end group"},
   };
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -141,7 +142,7 @@ TEST_CASE("an XLSForm written as ODK's documentation writes one becomes a Beatbo
   CHECK(form["version"] == 2023061501);
   CHECK(form["label"] == "Street count");
   CHECK(form["label::es"] == "Recuento en la calle");
-  REQUIRE(form["fields"].size() == 8);  // start, end and the group make no questions
+  REQUIRE(form["fields"].size() == 9);  // start, end and the group make no questions
   auto field = [&](const std::string& name) {
     for (const auto& f : form["fields"]) {
       if (f["name"] == name) return json::parse(f.dump());
@@ -164,6 +165,8 @@ TEST_CASE("an XLSForm written as ODK's documentation writes one becomes a Beatbo
   CHECK(field("hours")["type"] == "number");
   CHECK(field("hours")["min"] == 0);
   CHECK(field("location")["type"] == "geopoint");
+  CHECK(field("damage")["type"] == "image");
+  CHECK_FALSE(field("damage").contains("keep_location"));  // a photo's location goes by default
   // Nothing taken in another way goes unsaid.
   CHECK(HasNote(imported, "'start' (start"));
   CHECK(HasNote(imported, "group 'contact'"));
@@ -422,6 +425,7 @@ void CheckSame(const FormDef& a, const FormDef& b) {
     CHECK(x.format == y.format);
     CHECK(x.not_before == y.not_before);
     CHECK(x.choice_orgs == y.choice_orgs);
+    CHECK(x.keep_location == y.keep_location);
     CHECK(Meaning(x.relevant) == Meaning(y.relevant));
   }
 }
@@ -435,6 +439,17 @@ TEST_CASE("every form goes to a spreadsheet and back unchanged, in every languag
   SUBCASE("the forms in the test language too") {
     test::WritePseudoSchema(dir / "pseudo");
     schema_dir = dir / "pseudo";
+  }
+  SUBCASE("a photo question that keeps where photos were taken (bb_keep_location)") {
+    schema_dir = dir / "keep";
+    std::filesystem::copy(test::SchemaDir(), schema_dir, std::filesystem::copy_options::recursive);
+    const std::string file = schema_dir + "/forms/patrol.v2.json";
+    json patrol = json::parse(std::ifstream(file));
+    for (auto& f : patrol["fields"]) {
+      if (f["type"] == "image") f["keep_location"] = true;
+    }
+    std::ofstream(file) << patrol.dump();
+    REQUIRE(Load(schema_dir).Latest("patrol")->Find("photo")->keep_location);
   }
   const FormSet schema = Load(schema_dir);
   for (const auto& name : schema.FormNames()) {

@@ -145,6 +145,8 @@ struct FormDef {
   json source;                      // the JSON it was loaded from
 
   const FieldDef* Find(const std::string& field_name) const;
+  // Whether the form asks for a photo (an image field).
+  bool HasImageField() const;
   // Whether `state` (a record of this form) answers Yes to a safeguarding question.
   bool RaisesSafeguardingConcern(const RecordState& state) const;
   // Whether the form's texts are all in `language` (the default included).

@@ -19,15 +19,16 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,    // the caller's input is wrong (bad field, value, JSON); do not retry
-    kNotFound,           // the thing named does not exist
-    kAlreadyExists,      // an id or name is already taken
-    kIoError,            // the filesystem or database failed; the operation was rolled back
-    kCorruption,         // stored data is unreadable or inconsistent
-    kUnavailable,        // a peer or resource is unreachable or busy; retrying later may work
-    kPermissionDenied,   // the caller is not allowed to do this
-    kUnauthenticated,    // the caller's credential is missing or wrong
-    kFailedPrecondition  // the store is not in a state that allows this (e.g. not enrolled)
+    kInvalidArgument,     // the caller's input is wrong (bad field, value, JSON); do not retry
+    kNotFound,            // the thing named does not exist
+    kAlreadyExists,       // an id or name is already taken
+    kIoError,             // the filesystem or database failed; the operation was rolled back
+    kCorruption,          // stored data is unreadable or inconsistent
+    kUnavailable,         // a peer or resource is unreachable or busy; retrying later may work
+    kPermissionDenied,    // the caller is not allowed to do this
+    kUnauthenticated,     // the caller's credential is missing or wrong
+    kFailedPrecondition,  // the store is not in a state that allows this (e.g. not enrolled)
+    kResourceExhausted    // over a limit on what the caller may keep (a quota); do not retry now
   };
 
   Status() = default;
@@ -48,6 +49,9 @@ class [[nodiscard]] Status {
   }
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
+  }
+  static Status ResourceExhausted(std::string msg) {
+    return {Code::kResourceExhausted, std::move(msg)};
   }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -183,6 +183,8 @@ inline constexpr std::size_t kMaxAttachmentBytes = 10u << 20;
 // One upload request's share of a photo: small enough that a cut link on weak signal loses
 // little, large enough that a 5 MiB photo is 20 requests.
 inline constexpr std::size_t kAttachmentChunkBytes = 256u << 10;
+// A device's unfinished uploads together, at most: two photos' worth.
+inline constexpr std::size_t kMaxUnfinishedUploadBytes = 2 * kMaxAttachmentBytes;
 // Unfinished uploads untouched for this long are dropped by `sync_server purge`.
 inline constexpr std::int64_t kAttachmentPartKeepMs = 7LL * 24 * 3600 * 1000;
 // Largest image, in pixels each way, a photo may claim (a hostile header could claim 2^31).
