@@ -55,8 +55,8 @@ void AddServeCommands(CLI::App& app, CommandLine& cl) {
   c_token->add_option("--org", cl.token.org, "partner organisation code")->required();
   c_token
       ->add_option("--role", cl.token.role,
-                   "field_worker, partner_lead, coordinator, admin or board (reads the return on "
-                   "the dashboard)")
+                   "field_worker, partner_lead, coordinator, admin, board (reads the return on "
+                   "the dashboard) or safeguarding_lead (follows up the safeguarding queue there)")
       ->required();
   c_token->add_option("--ttl-hours", cl.token.ttl_hours, "hours until the token expires")
       ->default_val(168);

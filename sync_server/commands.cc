@@ -180,7 +180,8 @@ int RunToken(const TokenOptions& o) {
   std::optional<Role> role = ParseRole(o.role);
   if (!role) {
     return Fail("role '" + o.role +
-                "' is not one of field_worker, partner_lead, coordinator, admin, board");
+                "' is not one of field_worker, partner_lead, coordinator, admin, board, "
+                "safeguarding_lead");
   }
   FormSet forms;
   if (Status s = FormSet::LoadDir(SchemaDir(o.schema), &forms); !s.ok()) return Fail(s.message());

@@ -17,6 +17,8 @@ const char* Spoken(Role role) {
       return "board member";
     case Role::kAdmin:
       return "admin";
+    case Role::kSafeguardingLead:
+      return "safeguarding lead";
   }
   return "?";
 }
@@ -35,6 +37,8 @@ const char* RoleName(Role role) {
       return "board";
     case Role::kAdmin:
       return "admin";
+    case Role::kSafeguardingLead:
+      return "safeguarding_lead";
   }
   return "?";
 }

@@ -300,6 +300,8 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
   constexpr RoleSet kAnyone = RoleSet::All();
   constexpr RoleSet kCoordinator = {Role::kCoordinator};
   constexpr RoleSet kReaders = {Role::kCoordinator, Role::kBoard};
+  // The safeguarding queue: the coordinator's, and the designated safeguarding lead's.
+  constexpr RoleSet kSafeguarding = {Role::kCoordinator, Role::kSafeguardingLead};
   static const Endpoint kEndpoints[] = {
       {"/v1/forms", "GET", kAnyone,
        [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
@@ -372,16 +374,17 @@ ApiResponse Api::Route(const ApiRequest& request, DeviceInfo* who) {
        [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string& q) {
          return a.Explain(d, q);
        }},
-      // The safeguarding queue (docs/safeguarding.md): sensitive, so the coordinator's alone.
-      {"/v1/safeguarding", "GET", kCoordinator,
+      // The safeguarding queue (docs/safeguarding.md): sensitive, so the coordinator's and the
+      // safeguarding lead's alone.
+      {"/v1/safeguarding", "GET", kSafeguarding,
        [](Api& a, const DeviceInfo& d, const ApiRequest&, const std::string&) {
          return a.Safeguarding(d);
        }},
-      {"/v1/safeguarding/acknowledge", "POST", kCoordinator,
+      {"/v1/safeguarding/acknowledge", "POST", kSafeguarding,
        [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
          return a.FollowUpConcern(d, r, ConcernStep::kAcknowledge);
        }},
-      {"/v1/safeguarding/action", "POST", kCoordinator,
+      {"/v1/safeguarding/action", "POST", kSafeguarding,
        [](Api& a, const DeviceInfo& d, const ApiRequest& r, const std::string&) {
          return a.FollowUpConcern(d, r, ConcernStep::kRecordAction);
        }},
@@ -565,7 +568,9 @@ ApiResponse Api::Enrol(const ApiRequest& request) {
     enrol.client = body["client"].get<std::string>();
   }
   // The dashboard is for those who read the return: other roles' codes are refused unspent.
-  if (enrol.client == "dashboard") enrol.roles_allowed = {Role::kCoordinator, Role::kBoard};
+  if (enrol.client == "dashboard") {
+    enrol.roles_allowed = {Role::kCoordinator, Role::kBoard, Role::kSafeguardingLead};
+  }
   // Read before enrolling: nothing may fail between using up the token and answering.
   std::string subject_secret;
   if (Status k = store_->SubjectSecret(&subject_secret); !k.ok()) {

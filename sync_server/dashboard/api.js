@@ -4,7 +4,7 @@
 import { state } from './state.js';
 
 const STORAGE_KEY = 'beatbook.credential';
-export const DASHBOARD_ROLES = ['coordinator', 'board'];
+export const DASHBOARD_ROLES = ['coordinator', 'board', 'safeguarding_lead'];
 
 export function loadSession() {
   try {

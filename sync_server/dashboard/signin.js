@@ -2,7 +2,7 @@
 // between the sign-in form and the dashboard.
 
 import { $ } from './dom.js';
-import { state, isCoordinator } from './state.js';
+import { state, isCoordinator, isSafeguardingLead } from './state.js';
 import { DASHBOARD_ROLES, saveSession, forgetSession, api } from './api.js';
 import { showError } from './messages.js';
 import { loadOrgs } from './filters.js';
@@ -36,7 +36,7 @@ export async function signIn(token) {
     // The server refuses other roles for the dashboard; this is a second line, not the control.
     if (!DASHBOARD_ROLES.includes(reply.role)) {
       errorBox.textContent =
-        `This sign-in code is for a ${reply.role}; the dashboard is for coordinators and board members.`;
+        `This sign-in code is for a ${reply.role}; the dashboard is for coordinators, board members and the safeguarding lead.`;
       return;
     }
     state.session = {
@@ -102,12 +102,22 @@ export function showSignin(message = '') {
   $('signin-token').focus();
 }
 
+const ROLE_WORDS = { board: 'board member', safeguarding_lead: 'safeguarding lead' };
+
 export function showApp() {
   const { user, org, role } = state.session;
   $('signin').hidden = true;
   $('app').hidden = false;
   $('who').hidden = false;
-  $('who-text').textContent = `${user} (${org}, ${role === 'board' ? 'board member' : role})`;
+  $('who-text').textContent = `${user} (${org}, ${ROLE_WORDS[role] ?? role})`;
+  if (isSafeguardingLead()) {
+    showSafeguardingOnly();
+    return;
+  }
+  // What a safeguarding lead's session on this page hid, back.
+  $('app-title').textContent = 'Quarterly return';
+  $('filters').hidden = false;
+  for (const tab of document.querySelectorAll('#tabs [role="tab"]')) tab.hidden = false;
   // Board members read only: the coordinator's tabs and panels stay hidden and are never loaded
   // (the server refuses those endpoints to them anyway).
   for (const node of document.querySelectorAll('[data-coordinator]')) {
@@ -118,4 +128,17 @@ export function showApp() {
   document.title = 'Beatbook dashboard';
   loadOrgs();
   loadReturn();
+}
+
+// The safeguarding lead's page: the queue alone, no return, filters or other tabs (the server
+// refuses those endpoints to the role anyway).
+function showSafeguardingOnly() {
+  $('app-title').textContent = 'Safeguarding queue';
+  $('filters').hidden = true;
+  for (const tab of document.querySelectorAll('#tabs [role="tab"]')) {
+    tab.hidden = tab.id !== 'tab-safeguarding';
+  }
+  for (const panel of document.querySelectorAll('#app [role="tabpanel"]')) panel.hidden = true;
+  selectTab($('tab-safeguarding'), false);
+  document.title = 'Safeguarding queue – Beatbook dashboard';
 }

@@ -17,3 +17,8 @@ export const state = {
 export function isCoordinator() {
   return state.session?.role === 'coordinator';
 }
+
+// The partnership's designated safeguarding lead: the safeguarding queue, and nothing else.
+export function isSafeguardingLead() {
+  return state.session?.role === 'safeguarding_lead';
+}

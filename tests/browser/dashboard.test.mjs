@@ -247,6 +247,7 @@ before(async () => {
     pastor: await token('amy', 'street_pastors', 'field_worker'),  // tried on the dashboard
     coordinator: await token('cleo', 'csp', 'coordinator'),
     board: await token('bea', 'csp', 'board'),
+    lead: await token('dee', 'csp', 'safeguarding_lead'),
   };
   env.url = await startServer();
 
@@ -634,6 +635,34 @@ test('a safeguarding concern from a tablet is acknowledged and its action record
   }
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByRole('tab', { name: 'Return' }).click();
+});
+
+test('the safeguarding lead sees the queue alone, and follows a concern up', { timeout: 30_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, env.tokens.lead);
+    await page.getByRole('heading', { name: 'Safeguarding queue', level: 1 }).waitFor();
+    await page.getByText('dee (csp, safeguarding lead)').waitFor();
+    // One tab, no return, no filters: the role reads nothing else.
+    const tabs = await page.getByRole('tab').all();
+    assert.deepEqual(await Promise.all(tabs.map((t) => t.textContent())).then((names) =>
+      names.map((n) => n.replace(/\s+/g, ' ').trim().split(' (')[0])), ['Safeguarding']);
+    assert.equal(await page.locator('#filters').isVisible(), false);
+    assert.equal(await page.locator('#panel-return').isVisible(), false);
+    const card = page.locator('#safeguarding-body article.concern');
+    await card.waitFor();
+    assert.match(await card.textContent(), /Acknowledged by cleo on/);
+    await card.getByLabel('A further action').fill('Checked in with the refuge: she is safe.');
+    await card.getByRole('button', { name: 'Save action' }).click();
+    await card.locator('.recorded-action', { hasText: 'Checked in with the refuge' }).waitFor();
+    await screenshot(page, 'dashboard-safeguarding-lead.png');
+    const audit = JSON.parse(await syncServer('audit', '--data', path.join(env.dir, 'central'), '--json'));
+    const steps = (audit.events || audit).filter((e) => e.action === 'safeguarding_action');
+    assert.ok(steps.some((e) => e.actor === 'dee' && e.role === 'safeguarding_lead'),
+      'the lead\'s step is in the audit log under their name and role');
+  } finally {
+    await context.close();
+  }
 });
 
 test('screenshots, wide and tablet, with no sideways scrolling on a tablet', { timeout: 20_000 }, async () => {

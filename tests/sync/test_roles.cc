@@ -118,6 +118,8 @@ TEST_CASE("every role against every endpoint and record scope") {
       {"admin", "csp", 403, {}, "403", "403", "403", 403, 403, 403, 403},
       // A board member reads the return on the dashboard, and no records.
       {"board", "csp", 403, {}, "403", "403", "403", 200, 403, 403, 403},
+      // The safeguarding lead follows up the safeguarding queue, and reads nothing else.
+      {"safeguarding_lead", "csp", 403, {}, "403", "403", "403", 403, 403, 403, 403},
   };
   auto text = [](const std::set<std::string>& orgs) {
     std::string out;
@@ -194,6 +196,9 @@ TEST_CASE("every role against every endpoint and record scope") {
     CHECK(f.api->Handle({"GET", "/v1/explain?indicator=pc_closure_orders&fy=2023", "", bearer})
               .status == e.explain);
     CHECK(f.api->Handle({"GET", "/v1/records?form=street_brief", "", bearer}).status == e.records);
+    const bool follows_up = role == "coordinator" || role == "safeguarding_lead";
+    CHECK(f.api->Handle({"GET", "/v1/safeguarding", "", bearer}).status ==
+          (follows_up ? 200 : 403));
   }
 }
 

@@ -231,3 +231,34 @@ TEST_CASE("a purged record leaves the safeguarding queue with everything else it
   REQUIRE(f.central->Concerns(&queue).ok());
   CHECK(queue.empty());
 }
+
+TEST_CASE("the partnership's safeguarding lead follows up the queue and reads nothing else") {
+  SyncFixture f;
+  Device pat = f.Enrol("pat", "street_pastors", "field_worker");
+  std::string concern = pat.Log("outreach_contact", Contact(true), "2023-06-02T23:40:00Z");
+  REQUIRE(pat.Sync().ok());
+  std::string dee = SignedIn(f, "dee", "csp", "safeguarding_lead");
+  server::ApiResponse q = f.api->Handle({"GET", "/v1/safeguarding", "", dee});
+  REQUIRE(q.status == 200);
+  REQUIRE(q.body["concerns"].size() == 1);
+  json ack = {{"record_id", concern}};
+  REQUIRE(f.api->Handle({"POST", "/v1/safeguarding/acknowledge", ack.dump(), dee}).status == 200);
+  json action = {{"record_id", concern}, {"action", "Called the refuge; a place for tonight."}};
+  REQUIRE(f.api->Handle({"POST", "/v1/safeguarding/action", action.dump(), dee}).status == 200);
+  json c = f.api->Handle({"GET", "/v1/safeguarding", "", dee}).body["concerns"][0];
+  CHECK(c["acknowledged_by"] == "dee");
+  CHECK(c["action_by"] == "dee");
+  auto steps = AuditOf(f, "safeguarding_acknowledge");
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].actor == "dee");
+  CHECK(steps[0].role == "safeguarding_lead");
+
+  // Nothing else: not the return, the records behind it, places, photos or devices.
+  for (const char* target :
+       {"/v1/report?fy=2023", "/v1/records?form=outreach_contact", "/v1/hotspots?fy=2023",
+        "/v1/explain?indicator=pc_closure_orders&fy=2023", "/v1/devices", "/v1/conflicts",
+        "/v1/orgs"}) {
+    CAPTURE(target);
+    CHECK(f.api->Handle({"GET", target, "", dee}).status == 403);
+  }
+}

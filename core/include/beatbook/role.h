@@ -21,12 +21,16 @@ enum class Role : std::uint8_t {
   kCoordinator,  // sees and corrects every record, runs and approves the return
   kBoard,        // reads the return, no record content
   kAdmin,        // manages devices and tokens, reads no record content
+  // The partnership's designated safeguarding lead: follows up the safeguarding queue on the
+  // dashboard (docs/safeguarding.md), and nothing else.
+  kSafeguardingLead,
 };
 
-inline constexpr Role kAllRoles[] = {Role::kFieldWorker, Role::kPartnerLead, Role::kCoordinator,
-                                     Role::kBoard, Role::kAdmin};
+inline constexpr Role kAllRoles[] = {Role::kFieldWorker, Role::kPartnerLead,
+                                     Role::kCoordinator, Role::kBoard,
+                                     Role::kAdmin,       Role::kSafeguardingLead};
 
-// "field_worker", "partner_lead", "coordinator", "board" or "admin".
+// "field_worker", "partner_lead", "coordinator", "board", "admin" or "safeguarding_lead".
 const char* RoleName(Role role);
 // The role a name stands for; nullopt for anything else.
 std::optional<Role> ParseRole(std::string_view name);
@@ -41,7 +45,8 @@ class RoleSet {
     for (Role r : roles) bits_ |= Bit(r);
   }
   static constexpr RoleSet All() {
-    return {Role::kFieldWorker, Role::kPartnerLead, Role::kCoordinator, Role::kBoard, Role::kAdmin};
+    return {Role::kFieldWorker, Role::kPartnerLead, Role::kCoordinator,
+            Role::kBoard,       Role::kAdmin,       Role::kSafeguardingLead};
   }
   constexpr bool Has(Role role) const { return (bits_ & Bit(role)) != 0; }
   constexpr void Add(Role role) { bits_ |= Bit(role); }
