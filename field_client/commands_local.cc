@@ -61,7 +61,8 @@ int RunInit(const InitOptions& o) {
     return Fail("init needs --user, --org and --role (stand-alone) or --server and --token");
   }
   std::optional<beatbook::Role> role = beatbook::ParseRole(o.role);
-  if (!role || *role == beatbook::Role::kBoard) {
+  // Board members and the safeguarding lead use the dashboard; they log nothing on a tablet.
+  if (!role || *role == beatbook::Role::kBoard || *role == beatbook::Role::kSafeguardingLead) {
     return Fail("role '" + o.role +
                 "' is not one of field_worker, partner_lead, coordinator, admin");
   }

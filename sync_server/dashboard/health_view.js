@@ -19,7 +19,7 @@ export async function loadSync() {
 
 // Whether a device may still hold records of the latest quarter that has ended.
 function behind(device, endedQuarterEnd) {
-  if (device.revoked || device.role === 'board' || device.role === 'admin') return false;
+  if (device.revoked || ['board', 'admin', 'safeguarding_lead'].includes(device.role)) return false;
   if (device.client === 'dashboard' || endedQuarterEnd === null) return false;
   return !device.last_sync || Date.parse(device.last_sync) < endedQuarterEnd;
 }

@@ -67,10 +67,12 @@ export function signOut(message = '') {
   for (const id of ['filter-priority', 'filter-org', 'filter-quarter']) $(id).value = '';
   state.loadSeq += 1;  // drops any response still on its way
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+  // Nothing one person saw, or typed and did not save, is left for the next to sign in here.
   for (const id of ['return-body', 'pack-body', 'sync-body', 'approve-body', 'late-body',
-    'conflicts-body', 'warnings']) {
+    'conflicts-body', 'warnings', 'safeguarding-body', 'owed-body', 'places-body']) {
     $(id).replaceChildren();
   }
+  $('tab-safeguarding').textContent = 'Safeguarding';
   showError('');
   showSignin(message);
 }

@@ -1,9 +1,11 @@
 // field_client's offline commands, run as the built binary.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "cli.h"
+#include "support/schema_dir.h"
 #include "support/temp_dir.h"
 
 using namespace beatbook::test;
@@ -189,4 +191,21 @@ TEST_CASE("a bulk log of 100,000 records is one transaction and takes seconds") 
   json status = OkJson({"status", "--data", t.data(), "--json"});
   CHECK(status["records"] == kBulkRecords);
   CHECK(status["pending_changes"] == kBulkRecords);
+}
+
+TEST_CASE(
+    "a stand-alone tablet is for roles that log: board members and the safeguarding lead are "
+    "refused") {
+  TempDir dir;
+  for (const char* role : {"board", "safeguarding_lead"}) {
+    CAPTURE(role);
+    CommandResult r = FieldClient({"init", "--data", dir / role, "--user", "dee", "--org", "csp",
+                                   "--role", role, "--schema", SchemaDir()});
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find("is not one of field_worker, partner_lead, coordinator, admin") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / (std::string(role) + "/beatbook.db")));
+  }
+  Ok({"init", "--data", dir / "worker", "--user", "pat", "--org", "police", "--role",
+      "field_worker", "--schema", SchemaDir()});
 }

@@ -257,8 +257,15 @@ TEST_CASE("the partnership's safeguarding lead follows up the queue and reads no
   for (const char* target :
        {"/v1/report?fy=2023", "/v1/records?form=outreach_contact", "/v1/hotspots?fy=2023",
         "/v1/explain?indicator=pc_closure_orders&fy=2023", "/v1/devices", "/v1/conflicts",
-        "/v1/orgs"}) {
+        "/v1/orgs", "/v1/owed?fy=2023", "/v1/approvals?fy=2023", "/v1/report.xlsx?fy=2023",
+        "/v1/pull?cursor=0&limit=10"}) {
     CAPTURE(target);
     CHECK(f.api->Handle({"GET", target, "", dee}).status == 403);
   }
+  const std::string photo = "/v1/attachments/" + std::string(64, 'a') + ".jpg?record=" + concern;
+  CHECK(f.api->Handle({"GET", photo, "", dee}).status == 403);
+  // And the follow-up steps are theirs and the coordinator's only.
+  std::string bea = SignedIn(f, "bea", "csp", "board");
+  CHECK(f.api->Handle({"POST", "/v1/safeguarding/acknowledge", ack.dump(), bea}).status == 403);
+  CHECK(f.api->Handle({"POST", "/v1/safeguarding/action", action.dump(), bea}).status == 403);
 }
