@@ -310,17 +310,10 @@ int RunShow(const std::string& data, const std::string& id, bool as_json) {
   beatbook::RecordState r;
   if (Status s = store->Get(id, &r); !s.ok()) return Fail(s);
   // Where each photo the record names is: on the server, waiting here, or on another device.
-  const beatbook::FormDef* form = store->forms().Find(r.form, r.form_version);
+  std::map<std::string, beatbook::AttachmentState> states;
+  if (Status s = store->PhotoStates(r, &states); !s.ok()) return Fail(s);
   json photos = json::object();
-  for (const auto& [name, reg] : r.fields) {
-    const beatbook::FieldDef* f = form ? form->Find(name) : nullptr;
-    if (f && f->type == beatbook::FieldType::kImage && reg.v.is_string()) {
-      beatbook::AttachmentState state;
-      if (store->GetAttachmentState(reg.v.get<std::string>(), &state).ok()) {
-        photos[reg.v.get<std::string>()] = beatbook::AttachmentStateName(state);
-      }
-    }
-  }
+  for (const auto& [name, state] : states) photos[name] = beatbook::AttachmentStateName(state);
   if (as_json) {
     json out = r.ToRecordJson();
     if (!photos.empty()) out["photos"] = photos;

@@ -67,6 +67,17 @@ bool FormDef::HasImageField() const {
   return false;
 }
 
+std::vector<std::pair<std::string, std::string>> FormDef::PhotosIn(const json& values) const {
+  std::vector<std::pair<std::string, std::string>> photos;
+  if (!values.is_object()) return photos;
+  for (const auto& f : fields) {
+    if (f.type != FieldType::kImage) continue;
+    auto it = values.find(f.name);
+    if (it != values.end() && it->is_string()) photos.emplace_back(f.name, it->get<std::string>());
+  }
+  return photos;
+}
+
 bool FormDef::RaisesSafeguardingConcern(const RecordState& state) const {
   if (state.IsDeleted()) return false;
   for (const auto& f : fields) {

@@ -10,20 +10,9 @@ namespace beatbook {
 
 namespace {
 
-// The photo names `fields` hold in `form`'s image questions.
-void PhotoNames(const FormDef& form, const json& fields, std::set<std::string>* out) {
-  if (!fields.is_object()) return;
-  for (const auto& f : form.fields) {
-    if (f.type != FieldType::kImage) continue;
-    auto it = fields.find(f.name);
-    if (it != fields.end() && it->is_string()) out->insert(it->get<std::string>());
-  }
-}
-
-json FieldValues(const RecordState& state) {
-  json values = json::object();
-  for (const auto& [name, reg] : state.fields) values[name] = reg.v;
-  return values;
+// The photo names `values` give `form`'s image questions, added to `out`.
+void AddPhotoNames(const FormDef& form, const json& values, std::set<std::string>* out) {
+  for (const auto& [field, name] : form.PhotosIn(values)) out->insert(name);
 }
 
 }  // namespace
@@ -40,14 +29,12 @@ const char* AttachmentStateName(AttachmentState state) {
   return "?";
 }
 
-Status LocalStore::AddAttachment(const std::string& form_name, const std::string& field,
-                                 const std::string& bytes, std::string* name) {
-  const FormDef* form = forms_.Latest(form_name);
-  if (form == nullptr) return Status::InvalidArgument("unknown form '" + form_name + "'");
-  const FieldDef* f = form->Find(field);
+Status LocalStore::KeepPhoto(const FormDef& form, const std::string& field,
+                             const std::string& bytes, const std::string& where,
+                             std::string* name) {
+  const FieldDef* f = form.Find(field);
   if (f == nullptr || f->type != FieldType::kImage) {
-    return Status::InvalidArgument("'" + field + "' is not a photo question of form '" + form_name +
-                                   "'");
+    return Status::InvalidArgument("'" + field + "' is not a photo question of " + where);
   }
   PreparedAttachment photo;
   Status s = PrepareAttachment(bytes, f->keep_location, &photo);
@@ -55,6 +42,13 @@ Status LocalStore::AddAttachment(const std::string& form_name, const std::string
   BB_RETURN_IF_ERROR(attachments_->Add(photo, clock_->NowMs()));
   *name = photo.name;
   return Status::OK();
+}
+
+Status LocalStore::AddAttachment(const std::string& form_name, const std::string& field,
+                                 const std::string& bytes, std::string* name) {
+  const FormDef* form = forms_.Latest(form_name);
+  if (form == nullptr) return Status::InvalidArgument("unknown form '" + form_name + "'");
+  return KeepPhoto(*form, field, bytes, "form '" + form_name + "'", name);
 }
 
 Status LocalStore::Attach(const std::string& id, const std::string& field, const std::string& bytes,
@@ -67,23 +61,17 @@ Status LocalStore::Attach(const std::string& id, const std::string& field, const
                                       std::to_string(state.form_version) + " of form '" +
                                       state.form + "'; sync first");
   }
-  const FieldDef* f = form->Find(field);
-  if (f == nullptr || f->type != FieldType::kImage) {
-    return Status::InvalidArgument("'" + field + "' is not a photo question of record " + id +
-                                   " (a " + state.form + ")");
-  }
-  PreparedAttachment photo;
-  Status s = PrepareAttachment(bytes, f->keep_location, &photo);
-  if (!s.ok()) return Status::InvalidArgument("field '" + field + "': " + s.message());
-  BB_RETURN_IF_ERROR(attachments_->Add(photo, clock_->NowMs()));
+  std::string kept;
+  BB_RETURN_IF_ERROR(
+      KeepPhoto(*form, field, bytes, "record " + id + " (a " + state.form + ")", &kept));
   // Two steps: a photo kept whose edit then fails is named by nothing, and the next prune
   // deletes it.
-  Status edited = Edit(id, json{{field, photo.name}}, std::nullopt);
+  Status edited = Edit(id, json{{field, kept}}, std::nullopt);
   if (!edited.ok()) {
     PruneAttachments().ok();  // best effort: the next prune does it otherwise
     return edited;
   }
-  *name = photo.name;
+  *name = kept;
   return Status::OK();
 }
 
@@ -99,10 +87,18 @@ Status LocalStore::GetAttachmentState(const std::string& name, AttachmentState* 
   return Status::OK();
 }
 
+Status LocalStore::PhotoStates(const RecordState& record,
+                               std::map<std::string, AttachmentState>* out) {
+  const FormDef* form = forms_.Find(record.form, record.form_version);
+  if (form == nullptr || !form->HasImageField()) return Status::OK();
+  for (const auto& [field, name] : form->PhotosIn(record.FieldValues())) {
+    BB_RETURN_IF_ERROR(GetAttachmentState(name, &(*out)[name]));
+  }
+  return Status::OK();
+}
+
 Status LocalStore::CheckPhotosHeld(const FormDef& form, const json& fields) {
-  std::set<std::string> names;
-  PhotoNames(form, fields, &names);
-  for (const auto& name : names) {
+  for (const auto& [field, name] : form.PhotosIn(fields)) {
     bool held = false, uploaded = false;
     BB_RETURN_IF_ERROR(attachments_->Find(name, &held, &uploaded));
     if (!held) {
@@ -115,7 +111,8 @@ Status LocalStore::CheckPhotosHeld(const FormDef& form, const json& fields) {
 }
 
 Status LocalStore::AttachmentsToUpload(std::vector<AttachmentUpload>* out,
-                                       bool synced_records_only) {
+                                       std::int64_t* not_uploaded) {
+  if (not_uploaded) *not_uploaded = 0;
   if (attachments_->Empty()) return Status::OK();
   std::vector<RecordState> records;
   BB_RETURN_IF_ERROR(List("", &records));
@@ -127,21 +124,16 @@ Status LocalStore::AttachmentsToUpload(std::vector<AttachmentUpload>* out,
     while ((r = st.Step()) == SqliteStmt::kRow) pending.insert(st.ColumnText(0));
     if (r != SqliteStmt::kDone) return st.LastError();
   }
-  if (!synced_records_only) pending.clear();
   std::set<std::string> queued;  // a photo in two records goes up once
   for (const auto& record : records) {
     const FormDef* form = forms_.Find(record.form, record.form_version);
-    if (form == nullptr) continue;
-    for (const auto& f : form->fields) {
-      if (f.type != FieldType::kImage) continue;
-      auto it = record.fields.find(f.name);
-      if (it == record.fields.end() || !it->second.v.is_string()) continue;
-      const std::string name = it->second.v.get<std::string>();
+    if (form == nullptr || !form->HasImageField()) continue;
+    for (const auto& [field, name] : form->PhotosIn(record.FieldValues())) {
       bool held = false, uploaded = false;
       BB_RETURN_IF_ERROR(attachments_->Find(name, &held, &uploaded));
-      if (!held || uploaded || queued.count(name) || pending.count(record.id)) continue;
-      queued.insert(name);
-      out->push_back({name, record.id, f.name});
+      if (!held || uploaded || !queued.insert(name).second) continue;
+      if (not_uploaded) ++*not_uploaded;
+      if (!pending.count(record.id)) out->push_back({name, record.id, field});
     }
   }
   return Status::OK();
@@ -160,13 +152,13 @@ Status LocalStore::PruneAttachments(std::int64_t* removed) {
   BB_RETURN_IF_ERROR(List("", &records));
   for (const auto& record : records) {
     if (const FormDef* form = forms_.Find(record.form, record.form_version)) {
-      PhotoNames(*form, FieldValues(record), &keep);
+      AddPhotoNames(*form, record.FieldValues(), &keep);
     }
   }
   std::vector<Draft> drafts;
   BB_RETURN_IF_ERROR(ListDrafts(&drafts));
   for (const auto& draft : drafts) {
-    if (const FormDef* form = forms_.Latest(draft.form)) PhotoNames(*form, draft.fields, &keep);
+    if (const FormDef* form = forms_.Latest(draft.form)) AddPhotoNames(*form, draft.fields, &keep);
   }
   BB_RETURN_IF_ERROR(attachments_->Prune(keep, &count));
   if (removed) *removed = count;

@@ -75,21 +75,11 @@ AppApi::Response AppApi::GetPhoto(const std::string& name) {
 }
 
 json AppApi::PhotoStates(const beatbook::RecordState& record) {
-  json states = json::object();
-  const beatbook::FormDef* form = store_->forms().Find(record.form, record.form_version);
-  if (form == nullptr) return states;
-  for (const auto& f : form->fields) {
-    auto it = record.fields.find(f.name);
-    if (f.type != beatbook::FieldType::kImage || it == record.fields.end() ||
-        !it->second.v.is_string()) {
-      continue;
-    }
-    beatbook::AttachmentState state;
-    if (store_->GetAttachmentState(it->second.v.get<std::string>(), &state).ok()) {
-      states[it->second.v.get<std::string>()] = beatbook::AttachmentStateName(state);
-    }
-  }
-  return states;
+  std::map<std::string, beatbook::AttachmentState> states;
+  json out = json::object();
+  if (!store_->PhotoStates(record, &states).ok()) return out;  // the record shows without them
+  for (const auto& [name, state] : states) out[name] = beatbook::AttachmentStateName(state);
+  return out;
 }
 
 }  // namespace field_client

@@ -303,7 +303,9 @@ Status SyncEngine::Sync(SyncSummary* summary, const ProgressFn& progress) {
 
 Status SyncEngine::UploadPhotos(SyncSummary* summary, const ProgressFn& progress) {
   std::vector<AttachmentUpload> photos;
-  BB_RETURN_IF_ERROR(store_->AttachmentsToUpload(&photos));
+  std::int64_t not_uploaded = 0;  // those waiting for their record's changes included
+  BB_RETURN_IF_ERROR(store_->AttachmentsToUpload(&photos, &not_uploaded));
+  const std::int64_t uploaded_before = summary->photos_uploaded;
   std::size_t done = 0;
   for (const auto& photo : photos) {
     Status s = UploadPhoto(photo, summary);
@@ -322,9 +324,7 @@ Status SyncEngine::UploadPhotos(SyncSummary* summary, const ProgressFn& progress
       progress("photos: " + std::to_string(++done) + " of " + std::to_string(photos.size()));
     }
   }
-  std::vector<AttachmentUpload> left;  // records not yet on the server included
-  BB_RETURN_IF_ERROR(store_->AttachmentsToUpload(&left, /*synced_records_only=*/false));
-  summary->photos_waiting = static_cast<std::int64_t>(left.size());
+  summary->photos_waiting = not_uploaded - (summary->photos_uploaded - uploaded_before);
   return Status::OK();
 }
 

@@ -90,16 +90,12 @@ bool Api::PhotoOfRecord(const DeviceInfo& device, const ApiRequest& request,
     *error = Error(404, "record " + photo->record_id + " was deleted; its photos are not kept");
     return false;
   }
-  const FormDef* form = forms_->Find(record.form, record.form_version);
-  if (form != nullptr) {
-    for (const auto& f : form->fields) {
-      if (f.type != FieldType::kImage) continue;
-      auto it = record.fields.find(f.name);
-      if (it != record.fields.end() && it->second.v == photo->name) {
-        photo->field = f.name;
-        photo->keep_location = f.keep_location;
-        return true;
-      }
+  if (const FormDef* form = forms_->Find(record.form, record.form_version)) {
+    for (const auto& [field, name] : form->PhotosIn(record.FieldValues())) {
+      if (name != photo->name) continue;
+      photo->field = field;
+      photo->keep_location = form->Find(field)->keep_location;
+      return true;
     }
   }
   *error = Error(404, "record " + photo->record_id + " does not name photo " + photo->name +

@@ -296,15 +296,9 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
                                             merged.MaxStamp(), now_ms));
     // The photos it names now: retention keeps a stored photo while any record names it.
-    if (const FormDef* def = forms.Find(merged.form, merged.form_version)) {
-      std::vector<std::pair<std::string, std::string>> photos;
-      for (const auto& f : def->fields) {
-        auto it = merged.fields.find(f.name);
-        if (f.type == FieldType::kImage && it != merged.fields.end() && it->second.v.is_string()) {
-          photos.emplace_back(f.name, it->second.v.get<std::string>());
-        }
-      }
-      if (def->HasImageField()) BB_RETURN_IF_ERROR(txn.SetPhotoRefs(merged.id, photos, now_ms));
+    const FormDef* def = forms.Find(merged.form, merged.form_version);
+    if (def != nullptr && def->HasImageField()) {
+      BB_RETURN_IF_ERROR(txn.SetPhotoRefs(merged.id, def->PhotosIn(merged.FieldValues()), now_ms));
     }
   }
   // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md):

@@ -50,9 +50,10 @@ function renderDrill(explain, details) {
   }
   const extra = details ? details.columns.filter((c) => !['id', 'org'].includes(c)) : [];
   // Photo columns first: the table scrolls sideways, and a photo is what the coordinator opens.
-  const isPhoto = (c) => [...details?.byId.values() ?? []]
-    .some((row) => PHOTO_NAME.test(String(row[details.columns.indexOf(c)] ?? '')));
-  extra.sort((a, b) => Number(isPhoto(b)) - Number(isPhoto(a)));
+  const detailRows = [...details?.byId.values() ?? []];
+  const photoColumns = new Set(extra.filter((c) => detailRows.some((row) =>
+    PHOTO_NAME.test(String(row[details.columns.indexOf(c)] ?? '')))));
+  extra.sort((a, b) => Number(photoColumns.has(b)) - Number(photoColumns.has(a)));
   const count = `${records.length} record${records.length === 1 ? '' : 's'}`;
   const withheld = details?.withheld.length ? ` Sensitive fields withheld: ${details.withheld.join(', ')}.` : '';
   $('drill-summary').textContent = `${count} behind this figure.${withheld}`;

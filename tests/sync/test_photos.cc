@@ -3,6 +3,8 @@
 // when changed on the way, shown to the coordinator only (audited), and gone with their record.
 #include <doctest/doctest.h>
 
+#include <optional>
+
 #include "beatbook/attachment.h"
 #include "beatbook/crypto.h"
 #include "beatbook/tunables.h"
@@ -45,6 +47,15 @@ std::string Patrol(Device& d) {
   return d.Log("patrol", {{"place", "Jewry Street"}, {"patrol_type", "hotspot"}});
 }
 
+// Photo `name` as the server stores it; nullopt while it is not stored.
+std::optional<std::string> OnServer(SyncFixture& f, const std::string& name) {
+  std::string bytes;
+  bool found = false;
+  REQUIRE(f.central->ReadAttachment(name, &bytes, &found).ok());
+  if (!found) return std::nullopt;
+  return bytes;
+}
+
 server::ApiResponse Call(SyncFixture& f, const std::string& bearer, const std::string& method,
                          const std::string& target, const std::string& body = "") {
   return f.api->Handle({method, target, body, bearer});
@@ -73,20 +84,18 @@ TEST_CASE("a photo goes up after its record and the coordinator sees it, audited
   CHECK(state == AttachmentState::kUploaded);
 
   // The server holds the device's bytes, without the location.
-  std::string stored;
-  bool found = false;
-  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
-  REQUIRE(found);
-  CHECK(Sha256Hex(stored) + ".jpg" == name);
+  const std::optional<std::string> stored = OnServer(f, name);
+  REQUIRE(stored);
+  CHECK(Sha256Hex(*stored) + ".jpg" == name);
   ImageInfo info;
-  REQUIRE(InspectImage(stored, &info).ok());
+  REQUIRE(InspectImage(*stored, &info).ok());
   CHECK_FALSE(info.has_location);
 
   std::string cleo = f.DashboardSignIn("cleo", "csp", "coordinator");
   const std::string target = "/v1/attachments/" + name + "?record=" + id;
   server::ApiResponse seen = Call(f, cleo, "GET", target);
   REQUIRE(seen.status == 200);
-  CHECK(seen.raw == stored);
+  CHECK(seen.raw == *stored);
   CHECK(seen.content_type == "image/jpeg");
   std::vector<server::AuditEvent> audit;
   REQUIRE(f.central->ReadAudit({0, "cleo", "", "attachment_view", 10}, &audit).ok());
@@ -140,10 +149,7 @@ TEST_CASE("an upload cut off resumes where the server's copy ends") {
   CHECK(wire->bytes_sent - before ==
         static_cast<std::int64_t>(photo.size() - tunables::kAttachmentChunkBytes));
   CHECK(second.photo_bytes_sent == wire->bytes_sent - before);
-  std::string stored;
-  bool found = false;
-  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
-  CHECK(stored == photo);
+  CHECK(OnServer(f, name) == photo);
 }
 
 TEST_CASE("a photo changed on the way is refused whole, and sent again right") {
@@ -162,18 +168,14 @@ TEST_CASE("a photo changed on the way is refused whole, and sent again right") {
   CHECK(summary.photos_waiting == 1);
   REQUIRE(summary.photo_problems.size() == 1);
   CHECK(summary.photo_problems[0].find("do not hash to the photo's name") != std::string::npos);
-  std::string stored;
-  bool found = true;
-  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
-  CHECK_FALSE(found);
+  CHECK_FALSE(OnServer(f, name));
   server::UploadProgress progress;
   REQUIRE(f.central->ReadUploadProgress(pat.store->identity().device_id, name, &progress).ok());
   CHECK(progress.received == 0);  // the bad chunks were dropped
 
   wire->tamper = false;
   REQUIRE(pat.Sync(&summary).ok());
-  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
-  CHECK(found);
+  CHECK(OnServer(f, name));
 }
 
 TEST_CASE("the server takes only photos a device's own records name, chunk by chunk") {
@@ -242,16 +244,13 @@ TEST_CASE("retention removes a record's photo from the server and from devices")
   REQUIRE(pat.store->Attach(id, "photo", test::TestJpeg(), &name).ok());
   REQUIRE(pat.Sync().ok());
   REQUIRE(cleo.Sync().ok());
-  std::string bytes;
-  bool found = false;
-  REQUIRE(f.central->ReadAttachment(name, &bytes, &found).ok());
-  REQUIRE(found);
+  REQUIRE(OnServer(f, name));
 
   server::AuditEvent audit{0, 1, "operator", "operator", "", "", "purge", {}};
   REQUIRE(f.central->PurgeRecords({id}, 0, audit).ok());
-  REQUIRE(f.central->ReadAttachment(name, &bytes, &found).ok());
-  CHECK_FALSE(found);
+  CHECK_FALSE(OnServer(f, name));
   REQUIRE(pat.Sync().ok());
+  std::string bytes;
   CHECK(pat.store->ReadAttachment(name, &bytes).IsNotFound());
 }
 
@@ -265,12 +264,7 @@ TEST_CASE("a stored photo stays while any record names it, and goes once none do
   REQUIRE(pat.store->Attach(r2, "photo", jpeg, &p_again).ok());  // the same picture twice
   REQUIRE(p == p_again);
   REQUIRE(pat.Sync().ok());
-  auto stored = [&](const std::string& name) {
-    std::string bytes;
-    bool found = false;
-    REQUIRE(f.central->ReadAttachment(name, &bytes, &found).ok());
-    return found;
-  };
+  auto stored = [&](const std::string& name) { return OnServer(f, name).has_value(); };
   REQUIRE(stored(p));
   server::AuditEvent audit{0, 1, "operator", "operator", "", "", "purge", {}};
   REQUIRE(f.central->PurgeRecords({r1}, 0, audit).ok());
@@ -305,10 +299,8 @@ TEST_CASE("an upload whose bytes all arrived but was never finished is finished 
       f.api->Handle({"GET", "/v1/attachments/" + name + "/upload?record=" + id, "", pat.Bearer()});
   REQUIRE(r.status == 200);
   CHECK(r.body["complete"] == true);
-  std::string stored;
-  bool found = false;
-  REQUIRE(f.central->ReadAttachment(name, &stored, &found).ok());
-  CHECK(found);
+  const std::optional<std::string> stored = OnServer(f, name);
+  CHECK(stored);
   CHECK(stored == bytes);
 }
 

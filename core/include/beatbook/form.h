@@ -147,6 +147,9 @@ struct FormDef {
   const FieldDef* Find(const std::string& field_name) const;
   // Whether the form asks for a photo (an image field).
   bool HasImageField() const;
+  // The photos `values` (a record's or draft's field values) give this form's image fields, as
+  // (field, photo name) pairs in the form's order; answers that are not text are left out.
+  std::vector<std::pair<std::string, std::string>> PhotosIn(const json& values) const;
   // Whether `state` (a record of this form) answers Yes to a safeguarding question.
   bool RaisesSafeguardingConcern(const RecordState& state) const;
   // Whether the form's texts are all in `language` (the default included).

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -222,10 +223,14 @@ class LocalStore {
   // A photo's bytes. NotFound if not held here; Corruption if damaged (see AttachmentBox::Read).
   Status ReadAttachment(const std::string& name, std::string* bytes);
   Status GetAttachmentState(const std::string& name, AttachmentState* state);
+  // Where each photo `record` names is, by photo name.
+  Status PhotoStates(const RecordState& record, std::map<std::string, AttachmentState>* out);
   // Photos to upload: held here, not confirmed, named by a live record none of whose changes
-  // are still in the outbox (the server must have the record first); with
-  // `synced_records_only` false, records with changes waiting too.
-  Status AttachmentsToUpload(std::vector<AttachmentUpload>* out, bool synced_records_only = true);
+  // are still in the outbox (the server must have the record first). *not_uploaded (optional)
+  // counts every photo held and not confirmed that a live record names, those waiting for
+  // their record's changes included.
+  Status AttachmentsToUpload(std::vector<AttachmentUpload>* out,
+                             std::int64_t* not_uploaded = nullptr);
   Status MarkAttachmentUploaded(const std::string& name);
   // Deletes the photos no record that is not deleted, and no draft, names any more (a photo
   // replaced, a record deleted or purged). *removed (optional) says how many went.
@@ -328,6 +333,10 @@ class LocalStore {
   // InvalidArgument unless every photo `fields` give an image question is held on this device
   // (attached first: a record never names a photo nobody can upload).
   Status CheckPhotosHeld(const FormDef& form, const json& fields);
+  // Checks a photo for `form`'s question `field` (named in errors as `where`), takes its
+  // location out unless the question keeps it, and keeps it sealed; *name is its name.
+  Status KeepPhoto(const FormDef& form, const std::string& field, const std::string& bytes,
+                   const std::string& where, std::string* name);
 
   // The file, its key and settings (core/src/store_file.h): what every job writes through.
   std::unique_ptr<StoreFile> file_;
