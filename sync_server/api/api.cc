@@ -720,12 +720,23 @@ ApiResponse Api::Pull(const DeviceInfo& device, const std::string& query) {
   if (!s.ok()) return Error(HttpStatusFor(s), s.message());
   if (shares_returns) KeepOwnedReturns(device, &page);
   metrics_.CountPulled(static_cast<std::int64_t>(page.states.size()));
-  // The device's last contact is bookkeeping for sync health: a pull is still served if it
-  // cannot be noted (the audit entry below, which must be written, fails the same way).
-  store_->NotePull(device.id, clock_->NowMs()).IgnoreError();
-  if (!page.states.empty()) {
-    Status a = Audit(device, "pull",
-                     {{"after", cursor}, {"to", page.cursor}, {"records", page.states.size()}});
+  // The device's last contact (sync health) is noted with the page's audit entry, which must be
+  // written before anything is shown. A page with no records has no entry: there, the contact is
+  // bookkeeping, and the pull is still served if it cannot be noted.
+  std::int64_t now = clock_->NowMs();
+  if (page.states.empty()) {
+    store_->NotePull(device.id, now).IgnoreError();
+  } else {
+    Status a = store_->NotePull(
+        device.id, now,
+        {0,
+         now,
+         device.user,
+         RoleName(device.role),
+         device.org,
+         device.id,
+         "pull",
+         {{"after", cursor}, {"to", page.cursor}, {"records", page.states.size()}}});
     if (!a.ok()) return AuditFailed(a);
   }
   // Stored states were validated (UTF-8 included) when merged: they are spliced in as they are.

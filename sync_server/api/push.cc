@@ -146,74 +146,73 @@ std::string CheckPermission(const FormSet& forms, const DeviceInfo& dev, const R
 // Validates the merged record against its form version, deleted or not: a delete carries
 // registers like any change, and every one of them reaches the store and every device of the
 // org. Then who may write it (form writers, org limits on choices, return owners) for a record
-// that is not deleted, and a return's period and figure. Returns a reason, or "".
-Status CheckValid(const FormSet& forms, const DeviceInfo& dev, WriteTxn& txn,
-                  const RecordState& change, const RecordState& merged, bool existed,
-                  std::int64_t now_ms, std::string* why) {
+// that is not deleted, and a return's period. `values` are the merged record's field values.
+// Returns a reason, or "". Reads no other record (CheckFigureConfirmed does).
+std::string WhyInvalid(const FormSet& forms, const DeviceInfo& dev, const RecordState& change,
+                       const RecordState& merged, bool existed, const json& values,
+                       std::int64_t now_ms) {
   const FormDef* form = forms.Find(merged.form, merged.form_version);
   std::int64_t occurred_ms = 0;
   Status s = ParseIsoDateTime(merged.OccurredAt(), &occurred_ms);
-  if (!s.ok()) {
-    *why = "occurred_at: " + s.message();
-    return Status::OK();
-  }
+  if (!s.ok()) return "occurred_at: " + s.message();
   // Nothing may be dated before the plan's first year; records stored before that rule existed
   // can still be corrected and deleted, as long as the change does not set their date.
   Status when = change.occurred_at
                     ? CheckOccurredAt(occurred_ms, now_ms, forms.returns().first_fy())
                     : CheckOccurredAt(occurred_ms, now_ms);
-  if (!when.ok()) {
-    *why = when.message();
-    return Status::OK();
-  }
-  json values = merged.FieldValues();
+  if (!when.ok()) return when.message();
   auto errors = ValidateFields(*form, values, occurred_ms);
-  if (!errors.empty()) {
-    *why = JoinErrors(errors);
-    return Status::OK();
-  }
+  if (!errors.empty()) return JoinErrors(errors);
   // Who may write it first (the form's writers, choice limits, return owners): a record the
   // device had no business writing is refused for that, whatever else is wrong with it. A delete
   // of a stored record is not held to today's rules of who may log it (a record stored before a
   // rule existed can still be deleted); a new record is, deleted or not, or a record created
   // deleted could take a return's id and keep it for ever.
   if (!(existed && merged.IsDeleted())) {
-    *why = WhyMayNotWrite(forms, dev.role, dev.org, merged.form, merged.form_version, merged.org,
-                          values);
-    if (!why->empty()) return Status::OK();
+    std::string why = WhyMayNotWrite(forms, dev.role, dev.org, merged.form, merged.form_version,
+                                     merged.org, values);
+    if (!why.empty()) return why;
   }
-  *why = CheckRecordId(forms, merged);
-  if (!why->empty() || merged.IsDeleted()) return Status::OK();
-  *why = WhyReturnPeriodRefused(forms, merged.form, merged.form_version, values, now_ms);
-  if (!why->empty()) return Status::OK();
-  if (change.fields.count("value") || change.fields.count("unusual_confirmed")) {
-    Status read = Status::OK();
-    auto figure_of = [&](const std::string& id, double* value) {
-      RecordState earlier;
-      bool found = false;
-      if (Status r = txn.ReadRecord(id, &earlier, &found); !r.ok()) {
-        read = r;
-        return false;
-      }
-      if (!found || earlier.IsDeleted()) return false;
-      json v = earlier.FieldValues().value("value", json());
-      if (!v.is_number()) return false;
-      *value = v.get<double>();
-      return true;
-    };
-    // A confirmation stands for the figure it was given with: one written before the figure's
-    // latest change does not confirm it.
-    auto confirmed = merged.fields.find("unusual_confirmed");
-    auto figure = merged.fields.find("value");
-    if (confirmed != merged.fields.end() && figure != merged.fields.end() &&
-        confirmed->second.t < figure->second.t) {
-      values.erase("unusual_confirmed");
+  std::string why = CheckRecordId(forms, merged);
+  if (!why.empty() || merged.IsDeleted()) return why;
+  return WhyReturnPeriodRefused(forms, merged.form, merged.form_version, values, now_ms);
+}
+
+// Whether checking `change` reads other records: a partner return's figure, compared with the
+// figures of its earlier quarters.
+bool ChecksAgainstEarlierFigures(const RecordState& change) {
+  return change.fields.count("value") || change.fields.count("unusual_confirmed");
+}
+
+// A return's figure far from its earlier quarters' must be confirmed as unusual (a reason in
+// *why, or ""). `values` are the merged record's field values.
+Status CheckFigureConfirmed(WriteTxn& txn, const FormSet& forms, const RecordState& merged,
+                            json values, std::string* why) {
+  Status read = Status::OK();
+  auto figure_of = [&](const std::string& id, double* value) {
+    RecordState earlier;
+    bool found = false;
+    if (Status r = txn.ReadRecord(id, &earlier, &found); !r.ok()) {
+      read = r;
+      return false;
     }
-    *why = WhyReturnNeedsConfirming(forms, merged.form, merged.form_version, merged.org, values,
-                                    figure_of);
-    BB_RETURN_IF_ERROR(read);
+    if (!found || earlier.IsDeleted()) return false;
+    json v = earlier.FieldValues().value("value", json());
+    if (!v.is_number()) return false;
+    *value = v.get<double>();
+    return true;
+  };
+  // A confirmation stands for the figure it was given with: one written before the figure's
+  // latest change does not confirm it.
+  auto confirmed = merged.fields.find("unusual_confirmed");
+  auto figure = merged.fields.find("value");
+  if (confirmed != merged.fields.end() && figure != merged.fields.end() &&
+      confirmed->second.t < figure->second.t) {
+    values.erase("unusual_confirmed");
   }
-  return Status::OK();
+  *why = WhyReturnNeedsConfirming(forms, merged.form, merged.form_version, merged.org, values,
+                                  figure_of);
+  return read;
 }
 
 // The owner a return was entered for by a device whose org does not own it (the coordinator on
@@ -245,11 +244,67 @@ struct BatchOutcome {
   std::map<std::string, std::int64_t> rejected_by;  // PushCounts::rejected
 };
 
+// What one change does to its record: refused (and why), or merged, with what the merged record
+// then stores. Everything here but the stored record it starts from is worked out without the
+// store, so for a record the store does not hold yet (the usual case: a record is pushed once,
+// and edited now and then) it is worked out before the write lock is taken, by several pushes at
+// once, and the single writer only stores it (docs/performance.md, "The writer's share").
+struct ChangeOutcome {
+  bool decided = false;  // false: it must be worked out in the transaction (it reads the store)
+  std::string reason;    // why it is refused, or ""
+  const char* kind = "permission";
+  RecordState merged;
+  MergeResult merge;
+  // When the merge changed the record: its text, what it counts, whose behalf it was entered on.
+  std::string text;
+  std::vector<Contribution> contributions;
+  std::string on_behalf_of;
+  bool raises_concern = false;
+};
+
+// Decides `change` against `stored` (nullptr: the store does not hold the record). Without a
+// transaction (`txn` nullptr), a change whose check reads other records is left undecided.
+Status Decide(WriteTxn* txn, const FormSet& forms, const Catalogue& catalogue,
+              const DeviceInfo& device, const RecordState& change, const RecordState* stored,
+              std::int64_t now_ms, ChangeOutcome* out) {
+  *out = ChangeOutcome{};
+  out->reason = CheckPermission(forms, device, change, stored, now_ms);
+  if (stored != nullptr) out->merged = *stored;
+  if (out->reason.empty()) {
+    out->kind = "invalid";
+    out->merge = Merge(&out->merged, change);
+    json values = out->merged.FieldValues();
+    out->reason = WhyInvalid(forms, device, change, out->merged, stored != nullptr, values, now_ms);
+    if (out->reason.empty() && !out->merged.IsDeleted() && ChecksAgainstEarlierFigures(change)) {
+      if (txn == nullptr) return Status::OK();
+      BB_RETURN_IF_ERROR(
+          CheckFigureConfirmed(*txn, forms, out->merged, std::move(values), &out->reason));
+    }
+  }
+  out->decided = true;
+  if (!out->reason.empty()) return Status::OK();
+  const RecordState& merged = out->merged;
+  if (out->merge.changed) {
+    out->text = merged.ToText();
+    out->contributions = ContributionsOf(catalogue, merged);
+    out->on_behalf_of = OnBehalfOf(forms, device, merged);
+  }
+  // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md):
+  // also when it lost the merge to a later No (the worker raised it all the same).
+  auto raises = [&forms](const RecordState& s) {
+    const FormDef* def = forms.Find(s.form, s.form_version);
+    return def != nullptr && def->RaisesSafeguardingConcern(s);
+  };
+  out->raises_concern = !merged.purged && (raises(merged) || raises(change));
+  return Status::OK();
+}
+
 // Checks, merges and stores one change of a batch inside its transaction (docs/protocol.md,
-// sections 4 and 5); a refused change is recorded as a rejection with its reason.
+// sections 4 and 5); a refused change is recorded as a rejection with its reason. `as_new` is
+// the change decided beforehand as if the store did not hold its record.
 Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalogue,
-                   const DeviceInfo& device, const PushChange& pc, std::int64_t now_ms,
-                   BatchOutcome* out) {
+                   const DeviceInfo& device, const PushChange& pc, const ChangeOutcome& as_new,
+                   std::int64_t now_ms, BatchOutcome* out) {
   RecordState stored;
   bool found = false;
   BB_RETURN_IF_ERROR(txn.LoadRecord(pc.state.id, &stored, &found));
@@ -270,48 +325,39 @@ Status ApplyChange(WriteTxn& txn, const FormSet& forms, const Catalogue& catalog
     stored = RecordState{};
     found = false;
   }
-  std::string reason = CheckPermission(forms, device, pc.state, found ? &stored : nullptr, now_ms);
-  const char* kind = "permission";
-  RecordState merged = stored;
-  MergeResult merge;
-  if (reason.empty()) {
-    merge = Merge(&merged, pc.state);
-    BB_RETURN_IF_ERROR(CheckValid(forms, device, txn, pc.state, merged, found, now_ms, &reason));
-    kind = "invalid";
+  ChangeOutcome decided_here;
+  const ChangeOutcome* o = &as_new;
+  if (found || !as_new.decided) {
+    BB_RETURN_IF_ERROR(Decide(&txn, forms, catalogue, device, pc.state, found ? &stored : nullptr,
+                              now_ms, &decided_here));
+    o = &decided_here;
   }
-  if (!reason.empty()) {
+  if (!o->reason.empty()) {
     ++out->rejected;
-    ++out->rejected_by[kind];
+    ++out->rejected_by[o->kind];
     out->results.push_back(
-        {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", reason}});
-    return txn.AddRejection({device.id, pc.change_id, pc.state.id, reason, now_ms});
+        {{"change_id", pc.change_id}, {"status", "rejected"}, {"reason", o->reason}});
+    return txn.AddRejection({device.id, pc.change_id, pc.state.id, o->reason, now_ms});
   }
-  if (merge.changed) {
+  const RecordState& merged = o->merged;
+  if (o->merge.changed) {
     out->changed.push_back(merged.id);
     if (found && stored.author != device.user) out->corrected.push_back(merged.id);
-    if (std::string owner = OnBehalfOf(forms, device, merged); !owner.empty()) {
-      out->on_behalf.push_back({{"record", merged.id}, {"for", owner}});
+    if (!o->on_behalf_of.empty()) {
+      out->on_behalf.push_back({{"record", merged.id}, {"for", o->on_behalf_of}});
     }
-    BB_RETURN_IF_ERROR(txn.SaveRecord(merged));
-    BB_RETURN_IF_ERROR(txn.SetContributions(merged.id, ContributionsOf(catalogue, merged),
-                                            merged.MaxStamp(), now_ms));
+    BB_RETURN_IF_ERROR(txn.SaveRecord(merged, o->text));
+    BB_RETURN_IF_ERROR(
+        txn.SetContributions(merged.id, o->contributions, merged.MaxStamp(), now_ms));
     // The photos it names now: retention keeps a stored photo while any record names it.
     const FormDef* def = forms.Find(merged.form, merged.form_version);
     if (def != nullptr && def->HasImageField()) {
       BB_RETURN_IF_ERROR(txn.SetPhotoRefs(merged.id, def->PhotosIn(merged.FieldValues()), now_ms));
     }
   }
-  // A Yes to a safeguarding question is followed up, not only counted (docs/safeguarding.md):
-  // also when it lost the merge to a later No (the worker raised it all the same).
-  auto raises = [&forms](const RecordState& s) {
-    const FormDef* def = forms.Find(s.form, s.form_version);
-    return def != nullptr && def->RaisesSafeguardingConcern(s);
-  };
-  if (!merged.purged && (raises(merged) || raises(pc.state))) {
-    BB_RETURN_IF_ERROR(txn.RaiseConcern(merged.id, merged.org, now_ms));
-  }
-  for (const auto& c : merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
-  out->conflicts += static_cast<std::int64_t>(merge.conflicts.size());
+  if (o->raises_concern) BB_RETURN_IF_ERROR(txn.RaiseConcern(merged.id, merged.org, now_ms));
+  for (const auto& c : o->merge.conflicts) BB_RETURN_IF_ERROR(txn.AddConflict(c, now_ms));
+  out->conflicts += static_cast<std::int64_t>(o->merge.conflicts.size());
   ++out->applied;
   out->results.push_back({{"change_id", pc.change_id}, {"status", "applied"}});
   return Status::OK();
@@ -343,6 +389,13 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
     return Status::OK();
   }
 
+  // Each change decided as if its record were new, before the write lock (ChangeOutcome).
+  std::vector<ChangeOutcome> as_new(request.changes.size());
+  for (std::size_t i = 0; i < request.changes.size(); ++i) {
+    BB_RETURN_IF_ERROR(Decide(nullptr, forms, catalogue, device, request.changes[i].state, nullptr,
+                              now_ms, &as_new[i]));
+  }
+
   return store->Write([&](WriteTxn& txn) {
     // Every record the batch touches, locked first and in id order: another server's push of
     // some of the same records, in another order, waits instead of deadlocking.
@@ -351,8 +404,9 @@ Status ApplyPush(CentralStore* store, const FormSet& forms, const Catalogue& cat
     for (const auto& pc : request.changes) ids.push_back(pc.state.id);
     BB_RETURN_IF_ERROR(txn.LockRecords(std::move(ids)));
     BatchOutcome out;
-    for (const auto& pc : request.changes) {
-      BB_RETURN_IF_ERROR(ApplyChange(txn, forms, catalogue, device, pc, now_ms, &out));
+    for (std::size_t i = 0; i < request.changes.size(); ++i) {
+      BB_RETURN_IF_ERROR(
+          ApplyChange(txn, forms, catalogue, device, request.changes[i], as_new[i], now_ms, &out));
     }
     *response = {{"results", out.results},
                  {"applied", out.applied},

@@ -137,7 +137,9 @@ class WriteTxn {
   // A record only read (another quarter's return, to compare a figure with): not locked.
   virtual Status ReadRecord(const std::string& id, RecordState* out, bool* found) = 0;
   // Stores the state and gives the record a new sequence number, after every earlier one.
-  virtual Status SaveRecord(const RecordState& state) = 0;
+  // `text` is state.ToText(), when the caller worked it out beforehand (outside the write lock).
+  virtual Status SaveRecord(const RecordState& state, std::string text) = 0;
+  Status SaveRecord(const RecordState& state) { return SaveRecord(state, state.ToText()); }
   // Keeps a conflict once: a second call for the same losing write does nothing.
   virtual Status AddConflict(const Conflict& conflict, std::int64_t at_ms) = 0;
   virtual Status AddRejection(const StoredRejection& rejection) = 0;
@@ -238,6 +240,10 @@ class CentralStore {
                              ChangePage* out) = 0;
   // Notes a pull by a device (its last contact).
   virtual Status NotePull(const std::string& device_id, std::int64_t at_ms) = 0;
+  // The same and `audit` (the page's audit entry) in one transaction: one commit per pull page,
+  // where the two apart took two.
+  virtual Status NotePull(const std::string& device_id, std::int64_t at_ms,
+                          const AuditEvent& audit) = 0;
 
   // --- Indicators ---
   // The running totals of financial year `fy` (docs/indicators.md).

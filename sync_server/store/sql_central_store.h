@@ -50,6 +50,8 @@ class SqlCentralStore final : public CentralStore {
   Status ReadChanges(const std::string& cursor, const PullScope& scope, std::size_t limit,
                      ChangePage* out) override;
   Status NotePull(const std::string& device_id, std::int64_t at_ms) override;
+  Status NotePull(const std::string& device_id, std::int64_t at_ms,
+                  const AuditEvent& audit) override;
   Status ReadFigures(int fy, std::vector<RawFigure>* out) override;
   Status ReadOrgFigures(int fy, const std::string& org, std::vector<RawFigure>* out) override;
   Status ExplainFigure(const std::string& indicator, int fy, int quarter,

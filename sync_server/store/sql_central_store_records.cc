@@ -72,8 +72,8 @@ class SqlCentralStore::Txn final : public WriteTxn {
     return Select(select, id, out, found);
   }
 
-  Status SaveRecord(const RecordState& s) override {
-    std::string state = s.ToText();
+  using WriteTxn::SaveRecord;
+  Status SaveRecord(const RecordState& s, std::string state) override {
     std::vector<SqlParam> row = {s.id,
                                  s.form,
                                  std::int64_t{s.form_version},
@@ -225,6 +225,35 @@ Status SqlCentralStore::FindBatch(const std::string& device_id, const std::strin
                        });
 }
 
+namespace {
+
+// The statement reading one pull page after seq `after`, `rows` rows at most, with its
+// parameters. Each shape walks an index in seq order and stops after `rows` rows: one statement
+// with `$2 = '' OR org = $2 OR ...` in it walked every org's records from the cursor on and threw
+// the others' away, so every device pulling its own org's records read every org's
+// (docs/performance.md, "Pull pages").
+std::pair<const char*, std::vector<SqlParam>> PullStatement(const PullScope& scope,
+                                                            std::int64_t after, std::int64_t rows) {
+  if (scope.org.empty()) {
+    return {"SELECT seq, state FROM records WHERE seq > $1 ORDER BY seq LIMIT $2", {after, rows}};
+  }
+  if (scope.shared_org.empty()) {
+    return {"SELECT seq, state FROM records WHERE org = $2 AND seq > $1 ORDER BY seq LIMIT $3",
+            {after, scope.org, rows}};
+  }
+  // The two sets are apart (the shared org is never the device's own: api.cc) and each comes in
+  // seq order, so at most twice `rows` rows are sorted.
+  return {
+      "SELECT seq, state FROM ("
+      "SELECT seq, state FROM records WHERE org = $2 AND seq > $1 ORDER BY seq LIMIT $3) a "
+      "UNION ALL SELECT seq, state FROM ("
+      "SELECT seq, state FROM records WHERE org = $4 AND form = $5 AND seq > $1 "
+      "ORDER BY seq LIMIT $3) b ORDER BY seq LIMIT $3",
+      {after, scope.org, rows, scope.shared_org, scope.shared_form}};
+}
+
+}  // namespace
+
 Status SqlCentralStore::ReadChanges(const std::string& cursor, const PullScope& scope,
                                     std::size_t limit, ChangePage* out) {
   std::int64_t after = 0;
@@ -233,20 +262,17 @@ Status SqlCentralStore::ReadChanges(const std::string& cursor, const PullScope& 
   out->states.clear();
   out->more = false;
   std::int64_t last = after;
-  BB_RETURN_IF_ERROR(session_->Run(
-      "SELECT seq, state FROM records WHERE seq > $1 AND ($2 = '' OR org = $2 OR "
-      "(org = $4 AND form = $5)) ORDER BY seq LIMIT $3",
-      // One row more than the page tells whether there is more.
-      {after, scope.org, static_cast<std::int64_t>(limit + 1), scope.shared_org, scope.shared_form},
-      [&](const SqlRow& row) {
-        if (out->states.size() == limit) {
-          out->more = true;
-          return Status::OK();
-        }
-        last = row.Int(0);
-        out->states.push_back(row.Text(1));
-        return Status::OK();
-      }));
+  // One row more than the page tells whether there is more.
+  auto [sql, params] = PullStatement(scope, after, static_cast<std::int64_t>(limit + 1));
+  BB_RETURN_IF_ERROR(session_->Run(sql, params, [&](const SqlRow& row) {
+    if (out->states.size() == limit) {
+      out->more = true;
+      return Status::OK();
+    }
+    last = row.Int(0);
+    out->states.push_back(row.Text(1));
+    return Status::OK();
+  }));
   out->cursor = std::to_string(last);
   return Status::OK();
 }
@@ -254,6 +280,17 @@ Status SqlCentralStore::ReadChanges(const std::string& cursor, const PullScope& 
 Status SqlCentralStore::NotePull(const std::string& device_id, std::int64_t at_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   return session_->Run("UPDATE devices SET last_sync_ms = $1 WHERE id = $2", {at_ms, device_id});
+}
+
+Status SqlCentralStore::NotePull(const std::string& device_id, std::int64_t at_ms,
+                                 const AuditEvent& audit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqlTransaction sql(session_.get());
+  BB_RETURN_IF_ERROR(sql.Begin());
+  BB_RETURN_IF_ERROR(
+      session_->Run("UPDATE devices SET last_sync_ms = $1 WHERE id = $2", {at_ms, device_id}));
+  BB_RETURN_IF_ERROR(InsertAudit(session_.get(), audit));
+  return sql.Commit();
 }
 
 Status SqlCentralStore::PurgeRecords(const std::vector<std::string>& ids,
