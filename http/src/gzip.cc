@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "beatbook/tunables.h"
+
 namespace beatbook::http {
 
 namespace {
@@ -30,7 +32,7 @@ std::string_view Trim(std::string_view s) {
 
 std::string Gzip(std::string_view plain) {
   z_stream z{};
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
+  if (deflateInit2(&z, tunables::kGzipLevel, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
     return std::string();
   }

@@ -94,6 +94,12 @@ inline constexpr std::size_t kMaxSmallBodyBytes = 64u << 10;
 // field_client, replies from the server); smaller ones are not worth gzip's header and the CPU.
 // A compressed request may inflate to the same body limit as an uncompressed one, no further.
 inline constexpr std::size_t kGzipMinBytes = 1024;
+// zlib's level for those bodies (1 fastest .. 9 smallest). Records repeat their keys and device
+// ids, which the fastest level finds too: on the benchmark's records level 1 sends 12% (push) and
+// 9% (pull) of the uncompressed bytes where zlib's default (6) sent 10% and 7%, for about a third
+// of the CPU; and the server compresses every pull page of every device, so under the 500-device
+// load level 6 took about 40% of the server's CPU (docs/performance.md, "Bytes on the wire").
+inline constexpr int kGzipLevel = 1;
 // Largest request header (Beast's default is 8 KiB; a long bearer credential fits).
 inline constexpr std::size_t kMaxRequestHeaderBytes = 16u << 10;
 // Open connections the server keeps, in total (and never more than its open-file limit allows,

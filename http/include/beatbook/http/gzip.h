@@ -16,7 +16,7 @@
 
 namespace beatbook::http {
 
-// `plain` compressed as a gzip member (zlib's default level).
+// `plain` compressed as a gzip member, at tunables::kGzipLevel.
 std::string Gzip(std::string_view plain);
 
 enum class GunzipResult {
