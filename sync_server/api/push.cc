@@ -248,7 +248,7 @@ struct BatchOutcome {
 // then stores. Everything here but the stored record it starts from is worked out without the
 // store, so for a record the store does not hold yet (the usual case: a record is pushed once,
 // and edited now and then) it is worked out before the write lock is taken, by several pushes at
-// once, and the single writer only stores it (docs/performance.md, "The writer's share").
+// once, and the single writer only stores it (docs/performance.md, "The 500-device burst").
 struct ChangeOutcome {
   bool decided = false;  // false: it must be worked out in the transaction (it reads the store)
   std::string reason;    // why it is refused, or ""

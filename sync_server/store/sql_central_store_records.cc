@@ -231,7 +231,7 @@ namespace {
 // parameters. Each shape walks an index in seq order and stops after `rows` rows: one statement
 // with `$2 = '' OR org = $2 OR ...` in it walked every org's records from the cursor on and threw
 // the others' away, so every device pulling its own org's records read every org's
-// (docs/performance.md, "Pull pages").
+// (docs/performance.md, "The 500-device burst").
 std::pair<const char*, std::vector<SqlParam>> PullStatement(const PullScope& scope,
                                                             std::int64_t after, std::int64_t rows) {
   if (scope.org.empty()) {

@@ -38,13 +38,13 @@ Status SaveAll(CentralStore& store, const std::vector<RecordState>& states) {
   });
 }
 
-// Every state the change feed returns for `org`, following the cursor page by page.
-std::vector<std::string> PullAll(CentralStore& store, const std::string& org, std::size_t page) {
+// Every state the change feed returns for `scope`, following the cursor page by page.
+std::vector<std::string> PullAll(CentralStore& store, const PullScope& scope, std::size_t page) {
   std::vector<std::string> ids;
   std::string cursor = "0";
   for (int guard = 0; guard < 1000; ++guard) {
     ChangePage p;
-    REQUIRE(store.ReadChanges(cursor, org, page, &p).ok());
+    REQUIRE(store.ReadChanges(cursor, scope, page, &p).ok());
     for (const auto& text : p.states) ids.push_back(json::parse(text)["id"]);
     cursor = p.cursor;
     if (!p.more) break;
@@ -608,6 +608,35 @@ STORE_TEST("a batch locked and read at once, saved twice and counted twice, is w
   ChangePage page;
   REQUIRE(store.ReadChanges("0", PullScope("police"), 100, &page).ok());
   CHECK(page.states.size() == 2);
+}
+
+STORE_TEST("change feed: each scope reads its own records in the order they were saved") {
+  // Saved one by one, so each has the next number: police, the partnership's (one of them a
+  // return, the form it shares with partner leads) and housing's, interleaved.
+  auto in = [](const std::string& id, const std::string& org, const std::string& form) {
+    RecordState s = Brief(id, org, 10, 1);
+    s.form = form;
+    return s;
+  };
+  for (const RecordState& s :
+       {in("p1", "police", "street_brief"), in("c1", "csp", "street_brief"),
+        in("r1", "csp", "partner_return"), in("w1", "wcc", "street_brief"),
+        in("p2", "police", "street_brief"), in("r2", "csp", "partner_return"),
+        in("p3", "police", "street_brief")}) {
+    REQUIRE(SaveAll(store, {s}).ok());
+  }
+  PullScope lead("police");
+  lead.shared_org = "csp";
+  lead.shared_form = "partner_return";
+  using Ids = std::vector<std::string>;
+  for (std::size_t page : {1, 2, 3, 100}) {
+    CAPTURE(page);
+    CHECK(PullAll(store, "", page) == Ids{"p1", "c1", "r1", "w1", "p2", "r2", "p3"});
+    CHECK(PullAll(store, "police", page) == Ids{"p1", "p2", "p3"});
+    CHECK(PullAll(store, "csp", page) == Ids{"c1", "r1", "r2"});
+    CHECK(PullAll(store, lead, page) == Ids{"p1", "r1", "p2", "r2", "p3"});
+    CHECK(PullAll(store, "nobody", page).empty());
+  }
 }
 
 STORE_TEST("photos: chunks in order from each device, stored once, noted per record, purged") {
