@@ -78,6 +78,9 @@ Status CountHotspots(CentralStore* store, const FormSet& forms, const std::strin
   std::vector<RecordState> all;
   BB_RETURN_IF_ERROR(store->AllRecords(&all));
   std::map<std::string, PlaceCount> by_place;  // keyed by code, or by the text typed
+  // Text not on the list is shown as it was typed on the earliest record (records come in id
+  // order, which is not the order they were typed in).
+  std::map<std::string, std::int64_t> typed_ms;
   for (const auto& r : all) {
     if (r.form != form || r.IsDeleted()) continue;
     std::int64_t ms = 0;
@@ -104,6 +107,10 @@ Status CountHotspots(CentralStore* store, const FormSet& forms, const std::strin
           c.place = named ? named->label : text;
           c.code = named ? named->code : "";
           c.kind = named ? named->kind : "";
+          typed_ms[key] = ms;
+        } else if (!named && ms < typed_ms[key]) {
+          c.place = text;
+          typed_ms[key] = ms;
         }
         ++c.quarters[period.quarter - 1];
         ++c.year;
